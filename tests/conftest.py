@@ -1,0 +1,154 @@
+"""Fixtures shared by the whole suite: real servers, throwaway databases, shared samples."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    MySQLServer,
+    PostgresServer,
+    port_open,
+    start_private_mariadb,
+    start_private_postgres,
+    stop_private_postgres,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def datasets_dir() -> Path:
+    """The shared sample databases (../shared/datasets beside the checkout)."""
+    explicit = os.environ.get("WORKBENCH_DATASETS")
+    candidates = [Path(explicit)] if explicit else []
+    candidates += [REPO.parent / "shared" / "datasets", REPO / ".." / ".." / "shared" / "datasets"]
+    for path in candidates:
+        if (path / "chinook.sqlite").exists():
+            return path.resolve()
+    raise RuntimeError(
+        "Sample datasets not found: set WORKBENCH_DATASETS to the folder holding chinook.sqlite"
+    )
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    return datasets_dir()
+
+
+@pytest.fixture(scope="session")
+def isolated_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch, tmp_path_factory) -> None:
+    """No test reads the developer's config file or writes into their data directory."""
+    home = tmp_path_factory.getbasetemp() / "wbhome"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(home / "data"))
+    for var in ("WORKBENCH_DATABASE_URL", "WORKBENCH_SECRET_KEY", "WORKBENCH_KEY_FILE",
+                "WORKBENCH_DASK_ADDRESS", "WORKBENCH_USER"):
+        monkeypatch.delenv(var, raising=False)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> Iterator[PostgresServer]:
+    url = os.environ.get("WORKBENCH_TEST_PG_URL")
+    if url:
+        yield PostgresServer(base_url=url)
+        return
+    # keep the socket path short: unix socket paths are limited to ~100 bytes
+    base = Path("/tmp") / f"wbpg-{os.getpid()}"
+    server = start_private_postgres(base / "data")
+    yield server
+    stop_private_postgres(server)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_database(pg_server) -> Iterator[str]:
+    """A fresh empty PostgreSQL database for one test; its URL."""
+    name = pg_server.create_database("wbt")
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def store_url(pg_database) -> str:
+    """A fresh database to hold a metadata store."""
+    return pg_database
+
+
+# --- MariaDB ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mysql_server(tmp_path_factory) -> Iterator[MySQLServer]:
+    url = os.environ.get("WORKBENCH_TEST_MYSQL_URL")
+    if url:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        yield MySQLServer(u.host or "127.0.0.1", u.port or 3306, u.username or "root", u.password or "")
+        return
+    if port_open("127.0.0.1", 3306):
+        yield MySQLServer("127.0.0.1", 3306)
+        return
+    server = start_private_mariadb(Path("/tmp") / f"wbmy-{os.getpid()}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mysql_database(mysql_server) -> Iterator[str]:
+    name = mysql_server.create_database("wbt")
+    yield mysql_server.url(name)
+    mysql_server.drop_database(name)
+
+
+# --- shared samples ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sakila_mysql(mysql_server, datasets) -> Iterator[str]:
+    """Sakila loaded into MariaDB under a throwaway name; its URL."""
+    name = mysql_server.create_database("sakila")
+    # the scripts name their database; load them into the throwaway one instead
+    replace = {"CREATE SCHEMA sakila;": "", "DROP SCHEMA IF EXISTS sakila;": "", "USE sakila;": ""}
+    mysql_server.run_sql_file(
+        datasets / "sakila-mysql-schema.sql", name, {**replace, "sakila.": ""}
+    )
+    mysql_server.run_sql_file(datasets / "sakila-mysql-data.sql", name, replace)
+    yield mysql_server.url(name)
+    mysql_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def sakila_pg(pg_server, datasets) -> Iterator[str]:
+    """Sakila loaded into PostgreSQL (the jOOQ port); its URL."""
+    name = pg_server.create_database("sakila")
+    url = pg_server.url(name)
+    for script in ("sakila-postgres-schema.sql", "sakila-postgres-data.sql"):
+        subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=0", "-d", url, "-f", str(datasets / script)],
+            check=True, capture_output=True,
+        )
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def chinook_sqlite(datasets, tmp_path_factory) -> str:
+    """A private copy of Chinook (SQLite); its URL."""
+    target = tmp_path_factory.mktemp("chinook") / "chinook.sqlite"
+    shutil.copy(datasets / "chinook.sqlite", target)
+    return f"sqlite:///{target}"

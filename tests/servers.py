@@ -1,0 +1,190 @@
+"""Database servers for the tests: reached by URL, or started privately by the tests.
+
+``WORKBENCH_TEST_PG_URL`` / ``WORKBENCH_TEST_MYSQL_URL`` point the suite at existing servers;
+without them PostgreSQL is an embedded ``pgserver`` and MariaDB is the machine's on
+127.0.0.1:3306 when it answers, else a private ``mariadbd`` the tests start themselves.
+Fault tests (stopping/restarting servers) always use private ones from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pymysql
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server; ``url(db)`` gives a URL for one database on it."""
+
+    base_url: str  # postgresql://user@host:port/postgres or a socket URI
+    pgdata: Path | None = None
+    _server: object | None = None
+
+    def url(self, database: str = "postgres") -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.base_url).set(database=database).render_as_string(hide_password=False)
+
+    def create_database(self, prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    # --- private servers only ---------------------------------------------------------
+    def stop(self) -> None:
+        pid = self._postmaster_pid()
+        os.kill(pid, signal.SIGINT)  # fast shutdown
+        for _ in range(200):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("private PostgreSQL did not stop")
+
+    def kill(self) -> None:
+        os.kill(self._postmaster_pid(), signal.SIGKILL)
+
+    def start(self) -> None:
+        import pgserver
+
+        assert self.pgdata is not None
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+
+    def _postmaster_pid(self) -> int:
+        assert self.pgdata is not None, "only private servers can be stopped"
+        return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+
+def start_private_postgres(pgdata: Path) -> PostgresServer:
+    import pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    srv = pgserver.get_server(pgdata, cleanup_mode=None)
+    uri = srv.get_uri()
+    return PostgresServer(base_url=uri, pgdata=pgdata, _server=srv)
+
+
+def stop_private_postgres(server: PostgresServer, delete: bool = True) -> None:
+    with contextlib.suppress(Exception):
+        server.stop()
+    if delete and server.pgdata is not None:
+        shutil.rmtree(server.pgdata, ignore_errors=True)
+
+
+@dataclass
+class MySQLServer:
+    host: str
+    port: int
+    user: str = "root"
+    password: str = ""
+    datadir: Path | None = None
+    process: subprocess.Popen | None = None
+
+    def url(self, database: str = "") -> str:
+        auth = self.user + (f":{self.password}" if self.password else "")
+        return f"mysql://{auth}@{self.host}:{self.port}/{database}"
+
+    def connect(self, database: str | None = None, **kw) -> pymysql.connections.Connection:
+        return pymysql.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password,
+            database=database, charset="utf8mb4", autocommit=True, **kw,
+        )
+
+    def create_database(self, prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+    def run_sql_file(self, path: Path, database: str | None = None, replace: dict | None = None) -> None:
+        """Run a SQL script with the ``mariadb`` client (handles DELIMITER, triggers, views)."""
+        text = Path(path).read_text(encoding="utf-8")
+        for old, new in (replace or {}).items():
+            text = text.replace(old, new)
+        cmd = [mysql_client(), "-u", self.user, "-h", self.host, "-P", str(self.port),
+               "--default-character-set=utf8mb4"]
+        if self.password:
+            cmd.append(f"-p{self.password}")
+        if database:
+            cmd.append(database)
+        subprocess.run(cmd, input=text.encode(), check=True, capture_output=True)
+
+    def stop(self) -> None:
+        assert self.process is not None, "only private servers can be stopped"
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def mysql_client() -> str:
+    for name in ("mariadb", "mysql"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise RuntimeError("The MariaDB client is not installed: apt-get install mariadb-client")
+
+
+def start_private_mariadb(base: Path, port: int | None = None) -> MySQLServer:
+    install = shutil.which("mariadb-install-db")
+    server_bin = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+    if not install or not Path(server_bin).exists():
+        raise RuntimeError(
+            "No MariaDB reachable at WORKBENCH_TEST_MYSQL_URL or 127.0.0.1:3306, and no "
+            "mariadb-install-db/mariadbd to start one: apt-get install mariadb-server"
+        )
+    datadir = base / "data"
+    base.mkdir(parents=True, exist_ok=True)
+    if not datadir.exists():
+        subprocess.run(
+            [install, "--no-defaults", f"--datadir={datadir}", "--user=root",
+             "--auth-root-authentication-method=normal", "--skip-test-db"],
+            check=True, capture_output=True,
+        )
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [server_bin, "--no-defaults", f"--datadir={datadir}", f"--socket={base}/sock",
+         f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
+         f"--pid-file={base}/pid", f"--log-error={base}/err.log",
+         "--max-connections=500", "--innodb-buffer-pool-size=256M"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not port_open("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"private MariaDB did not start; see {base}/err.log")
+        time.sleep(0.1)
+    return MySQLServer("127.0.0.1", port, datadir=datadir, process=proc)

@@ -1,0 +1,130 @@
+"""The connector seam: the one small interface the engine, profiling and matching call.
+
+A connector is built from a URL and knows nothing of the store. Differences between
+kinds are data (:class:`Capabilities`, type maps), not ``if kind == ...`` in callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from workbench.schema.model import DatabaseSchema, Table
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    dialect: str  # the type-map dialect: "postgresql", "mysql", "sqlite", "duckdb", "files"
+    can_read: bool = True
+    can_write: bool = False  # PostgreSQL only: COPY into tables
+    has_catalog_stats: bool = True  # row estimates and sizes without counting
+    supports_checksum: bool = True  # checksums computed inside the database
+    supports_tablesample: bool = False
+    supports_window_functions: bool = True
+    max_identifier_length: int = 63
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """Result of testing a connection."""
+
+    ok: bool
+    server_version: str
+    latency_ms: float
+    url: str  # masked
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A slice of one table: ``lower <= key < upper`` on the key columns (row-value order).
+
+    ``lower=None`` is unbounded below, ``upper=None`` unbounded above; a partition with no
+    key columns is the whole table. Bounds are tuples of Python values, JSON-serialisable for
+    the checkpoint store.
+    """
+
+    table: str  # name as in the source (without schema)
+    schema: str | None
+    index: int
+    key_columns: tuple[str, ...] = ()
+    lower: tuple[Any, ...] | None = None
+    upper: tuple[Any, ...] | None = None
+    row_estimate: int | None = None
+
+    @property
+    def is_whole_table(self) -> bool:
+        return not self.key_columns or (self.lower is None and self.upper is None)
+
+    @property
+    def label(self) -> str:
+        if self.is_whole_table:
+            return f"{self.table}#{self.index} (whole table)"
+        lo = "-inf" if self.lower is None else ",".join(map(str, self.lower))
+        hi = "+inf" if self.upper is None else ",".join(map(str, self.upper))
+        return f"{self.table}#{self.index} [{lo} .. {hi})"
+
+
+@dataclass(frozen=True)
+class PartitionChecksum:
+    rows: int
+    checksum: int  # sum of per-row 60-bit hashes, exact (no overflow): compare as Python ints
+    column_checksums: dict[str, int] = field(default_factory=dict)
+
+
+class Connector:
+    """Base of every connector. Subclasses set ``kind``, ``capabilities`` and override."""
+
+    kind: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+        self.url = url
+        self.connect_timeout = connect_timeout
+        self.options = dict(options or {})
+
+    def __repr__(self) -> str:
+        from workbench.connectors.urls import mask_url
+
+        return f"{type(self).__name__}({mask_url(self.url)!r})"
+
+    # --- connect and test --------------------------------------------------------------
+    def test(self) -> ConnectionTest:
+        """Connect once, return server version and round-trip latency, or a typed error."""
+        raise NotImplementedError
+
+    # --- introspection -----------------------------------------------------------------
+    def introspect(
+        self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
+    ) -> DatabaseSchema:
+        """Read the catalog into the normalized model (bulk queries, not one per table)."""
+        raise NotImplementedError
+
+    # --- reading -------------------------------------------------------------------------
+    def count(self, table: Table, partition: Partition | None = None) -> int:
+        raise NotImplementedError
+
+    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+        """Up to ``parts - 1`` key tuples that cut the table into slices of similar row counts."""
+        raise NotImplementedError
+
+    def read_partition(
+        self,
+        table: Table,
+        partition: Partition,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 50_000,
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the partition's rows as Arrow record batches of at most ``batch_rows``."""
+        raise NotImplementedError
+
+    def checksum_partition(
+        self, table: Table, partition: Partition, columns: Sequence[str] | None = None
+    ) -> PartitionChecksum:
+        """Row count and content checksum of a partition, computed inside the database."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release pooled connections, if any."""

@@ -1,0 +1,124 @@
+"""One exception tree for the whole workbench.
+
+Every error the workbench raises derives from :class:`WorkbenchError`. Two marker
+bases tell callers what to do next: :class:`TransientError` (retry with backoff) and
+:class:`TerminalError` (stop, a person must act). Messages name the object and the next
+step and never carry a secret; structured fields ride along for logs and widgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkbenchError(Exception):
+    """Root of every error the workbench raises on purpose."""
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TransientError(WorkbenchError):
+    """Marker: the same call may succeed later (server restarting, network blip)."""
+
+
+class TerminalError(WorkbenchError):
+    """Marker: retrying will not help until something is changed."""
+
+
+# --- input and objects -------------------------------------------------------------
+
+
+class InvalidInputError(TerminalError, ValueError):
+    """A name, URL, option or argument is not acceptable."""
+
+
+class NotFoundError(TerminalError, LookupError):
+    """A project, connection, job, table or column does not exist."""
+
+
+class AlreadyExistsError(TerminalError):
+    """An object with the same name already exists where names must be unique."""
+
+
+class PermissionDeniedError(TerminalError):
+    """The current user's role does not allow this action."""
+
+
+# --- configuration and store --------------------------------------------------------
+
+
+class ConfigurationError(TerminalError):
+    """Settings are missing or contradictory."""
+
+
+class StoreSchemaError(TerminalError):
+    """The metadata store's schema version does not fit the installed code."""
+
+
+class SecretError(TerminalError):
+    """A secret cannot be encrypted or decrypted (missing or wrong key)."""
+
+
+# --- connecting ----------------------------------------------------------------------
+
+
+class DatabaseConnectionError(WorkbenchError):
+    """Base for failures to reach or log in to a database."""
+
+
+class CannotConnectError(DatabaseConnectionError, TransientError):
+    """The host or port did not answer within the connect timeout."""
+
+
+class AuthenticationError(DatabaseConnectionError, TerminalError):
+    """The server rejected the user name or password."""
+
+
+class DatabaseMissingError(DatabaseConnectionError, TerminalError):
+    """The server is reachable but the named database does not exist."""
+
+
+class TlsError(DatabaseConnectionError, TerminalError):
+    """TLS was required by one side and refused or unavailable on the other."""
+
+
+class CatalogPermissionError(DatabaseConnectionError, TerminalError):
+    """The user may connect but may not read the catalog needed for introspection."""
+
+
+class DriverMissingError(TerminalError, ImportError):
+    """An optional database driver is not installed; the message names the extra."""
+
+
+class UnsupportedError(TerminalError):
+    """A kind of source, a type or an option the workbench does not handle."""
+
+
+# --- running -------------------------------------------------------------------------
+
+
+class MigrationError(TerminalError):
+    """A migration job cannot start, continue or finish."""
+
+
+class ErrorBudgetExceededError(MigrationError):
+    """More rows failed than the job's error budget allows."""
+
+
+class ResumeRefusedError(MigrationError):
+    """A job cannot be resumed because its mapping or source schema changed."""
+
+
+class ValidationFailedError(MigrationError):
+    """Row counts or checksums differ between source and target."""
+
+
+class JobCancelledError(MigrationError):
+    """The job was cancelled by a user."""
+

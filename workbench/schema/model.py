@@ -1,0 +1,142 @@
+"""The normalized schema model every connector introspects into.
+
+Plain frozen dataclasses: a connector fills them from its catalog, the type map reads
+them, DDL renders them, the engine plans from them. Names are kept exactly as the source
+spells them (case, quotes, non-ASCII); quoting happens only when SQL is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NativeType:
+    """A column type as the source declares it."""
+
+    name: str  # lower-case base name: "int", "varchar", "decimal", "enum", "timestamptz", ...
+    length: int | None = None  # characters for text, bytes for binary, bits for bit(n)
+    precision: int | None = None  # numeric precision or fractional-seconds precision
+    scale: int | None = None
+    unsigned: bool = False
+    values: tuple[str, ...] = ()  # enum/set members, in declared order
+    array_dims: int = 0  # PostgreSQL arrays: element type in `name`, dimensions here
+    raw: str = ""  # the full declared text, e.g. "tinyint(1) unsigned", "character varying(40)[]"
+    type_schema: str | None = None  # schema of a user-defined type (PostgreSQL enum/domain)
+    base: NativeType | None = None  # a PostgreSQL domain's underlying type
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    native: NativeType
+    nullable: bool = True
+    default: str | None = None  # the default as SQL text in the source dialect
+    is_identity: bool = False  # auto_increment / identity / serial / sqlite rowid alias
+    generated: str | None = None  # expression of a generated (computed) column
+    generated_stored: bool = True
+    charset: str | None = None
+    collation: str | None = None
+    comment: str | None = None
+    ordinal: int = 0
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    ref_schema: str | None
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "NO ACTION"  # NO ACTION, RESTRICT, CASCADE, SET NULL, SET DEFAULT
+    on_update: str = "NO ACTION"
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    name: str | None
+    expression: str  # in the source dialect, as the catalog shows it
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str | None, ...]  # None where the entry is an expression
+    unique: bool = False
+    expressions: tuple[str, ...] = ()  # expression texts, in order, for the None entries
+    method: str | None = None  # btree, hash, gin, spatial, fulltext ...
+    where: str | None = None  # partial index predicate
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str | None
+    name: str
+    columns: tuple[Column, ...]
+    kind: str = "table"  # "table" or "view"
+    primary_key: tuple[str, ...] = ()
+    primary_key_name: str | None = None
+    uniques: tuple[UniqueConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    row_estimate: int | None = None
+    size_bytes: int | None = None
+    comment: str | None = None
+    view_definition: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        from workbench.errors import NotFoundError
+
+        raise NotFoundError(
+            f"Table {self.qualified_name} has no column {name!r}; "
+            f"columns are {[c.name for c in self.columns]}",
+            table=self.qualified_name,
+            column=name,
+        )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class DatabaseSchema:
+    """What one connection holds: its tables and views, in catalog order."""
+
+    dialect: str
+    server_version: str | None = None
+    tables: tuple[Table, ...] = ()
+    enum_types: dict[str, tuple[str, ...]] = field(default_factory=dict)  # PostgreSQL enums
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, name: str, schema: str | None = None) -> Table:
+        for t in self.tables:
+            if t.name == name and (schema is None or t.schema == schema):
+                return t
+        from workbench.errors import NotFoundError
+
+        known = ", ".join(t.qualified_name for t in self.tables[:20])
+        raise NotFoundError(
+            f"No table {schema + '.' if schema else ''}{name} in this {self.dialect} database; "
+            f"known tables include: {known}",
+            table=name,
+        )
+
+    @property
+    def base_tables(self) -> tuple[Table, ...]:
+        return tuple(t for t in self.tables if t.kind == "table")
