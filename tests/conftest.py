@@ -52,8 +52,13 @@ def _isolated_settings(monkeypatch, tmp_path_factory) -> None:
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("WORKBENCH_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("WORKBENCH_DATA_DIR", str(home / "data"))
-    for var in ("WORKBENCH_DATABASE_URL", "WORKBENCH_SECRET_KEY", "WORKBENCH_KEY_FILE",
-                "WORKBENCH_DASK_ADDRESS", "WORKBENCH_USER"):
+    for var in (
+        "WORKBENCH_DATABASE_URL",
+        "WORKBENCH_SECRET_KEY",
+        "WORKBENCH_KEY_FILE",
+        "WORKBENCH_DASK_ADDRESS",
+        "WORKBENCH_USER",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -98,7 +103,9 @@ def mysql_server(tmp_path_factory) -> Iterator[MySQLServer]:
         from sqlalchemy.engine import make_url
 
         u = make_url(url)
-        yield MySQLServer(u.host or "127.0.0.1", u.port or 3306, u.username or "root", u.password or "")
+        yield MySQLServer(
+            u.host or "127.0.0.1", u.port or 3306, u.username or "root", u.password or ""
+        )
         return
     if port_open("127.0.0.1", 3306):
         yield MySQLServer("127.0.0.1", 3306)
@@ -140,7 +147,8 @@ def sakila_pg(pg_server, datasets) -> Iterator[str]:
     for script in ("sakila-postgres-schema.sql", "sakila-postgres-data.sql"):
         subprocess.run(
             ["psql", "-q", "-v", "ON_ERROR_STOP=0", "-d", url, "-f", str(datasets / script)],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
     yield url
     pg_server.drop_database(name)

@@ -117,8 +117,14 @@ class MySQLServer:
 
     def connect(self, database: str | None = None, **kw) -> pymysql.connections.Connection:
         return pymysql.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password,
-            database=database, charset="utf8mb4", autocommit=True, **kw,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            charset="utf8mb4",
+            autocommit=True,
+            **kw,
         )
 
     def create_database(self, prefix: str = "t") -> str:
@@ -131,13 +137,23 @@ class MySQLServer:
         with self.connect() as conn, conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
-    def run_sql_file(self, path: Path, database: str | None = None, replace: dict | None = None) -> None:
+    def run_sql_file(
+        self, path: Path, database: str | None = None, replace: dict | None = None
+    ) -> None:
         """Run a SQL script with the ``mariadb`` client (handles DELIMITER, triggers, views)."""
         text = Path(path).read_text(encoding="utf-8")
         for old, new in (replace or {}).items():
             text = text.replace(old, new)
-        cmd = [mysql_client(), "-u", self.user, "-h", self.host, "-P", str(self.port),
-               "--default-character-set=utf8mb4"]
+        cmd = [
+            mysql_client(),
+            "-u",
+            self.user,
+            "-h",
+            self.host,
+            "-P",
+            str(self.port),
+            "--default-character-set=utf8mb4",
+        ]
         if self.password:
             cmd.append(f"-p{self.password}")
         if database:
@@ -170,17 +186,34 @@ def start_private_mariadb(base: Path, port: int | None = None) -> MySQLServer:
     base.mkdir(parents=True, exist_ok=True)
     if not datadir.exists():
         subprocess.run(
-            [install, "--no-defaults", f"--datadir={datadir}", "--user=root",
-             "--auth-root-authentication-method=normal", "--skip-test-db"],
-            check=True, capture_output=True,
+            [
+                install,
+                "--no-defaults",
+                f"--datadir={datadir}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
         )
     port = port or free_port()
     proc = subprocess.Popen(
-        [server_bin, "--no-defaults", f"--datadir={datadir}", f"--socket={base}/sock",
-         f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
-         f"--pid-file={base}/pid", f"--log-error={base}/err.log",
-         "--max-connections=500", "--innodb-buffer-pool-size=256M"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            server_bin,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={base}/sock",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            f"--pid-file={base}/pid",
+            f"--log-error={base}/err.log",
+            "--max-connections=500",
+            "--innodb-buffer-pool-size=256M",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while not port_open("127.0.0.1", port):

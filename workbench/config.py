@@ -64,7 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "Fernet key that encrypts connection secrets (else the key file).", True),
     Setting("key_file", "File holding the Fernet key; created with mode 0600 when missing."),
     Setting("dask_address", "Address of an existing Dask scheduler; empty = a local cluster."),
-    Setting("user", "Name recorded as the actor of changes; defaults to JUPYTERHUB_USER or the OS user."),
+    Setting(
+        "user", "Name recorded as the actor of changes; defaults to JUPYTERHUB_USER or the OS user."
+    ),
     Setting("log_level", "Logging level for the CLI and notebooks: DEBUG, INFO, WARNING, ERROR."),
     Setting("connect_timeout", "Seconds to wait for a database to answer before giving up."),
 )
@@ -141,14 +143,18 @@ def _convert(name: str, raw: Any) -> Any:
         try:
             value = float(raw)
         except ValueError as exc:
-            raise ConfigurationError(f"connect_timeout must be a number of seconds, got {raw!r}") from exc
+            raise ConfigurationError(
+                f"connect_timeout must be a number of seconds, got {raw!r}"
+            ) from exc
         if value <= 0:
             raise ConfigurationError("connect_timeout must be positive")
         return value
     if name == "log_level":
         level = str(raw).upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise ConfigurationError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+            raise ConfigurationError(
+                f"log_level must be DEBUG, INFO, WARNING or ERROR, got {raw!r}"
+            )
         return level
     return str(raw)
 
@@ -160,7 +166,9 @@ def load_settings(**overrides: Any) -> Settings:
     for spec in SETTINGS:
         if overrides.get(spec.name) is not None:
             raw = overrides[spec.name]
-            values[spec.name] = raw if isinstance(raw, Secret | Path | float) else _convert(spec.name, raw)
+            values[spec.name] = (
+                raw if isinstance(raw, Secret | Path | float) else _convert(spec.name, raw)
+            )
             continue
         env = os.environ.get(f"WORKBENCH_{spec.name.upper()}")
         if env:

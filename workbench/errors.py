@@ -121,4 +121,3 @@ class ValidationFailedError(MigrationError):
 
 class JobCancelledError(MigrationError):
     """The job was cancelled by a user."""
-

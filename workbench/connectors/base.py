@@ -6,7 +6,7 @@ kinds are data (:class:`Capabilities`, type maps), not ``if kind == ...`` in cal
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -116,8 +116,15 @@ class Connector:
         partition: Partition,
         columns: Sequence[str] | None = None,
         batch_rows: int = 50_000,
+        expressions: Mapping[str, str] | None = None,
     ) -> Iterator[pa.RecordBatch]:
-        """Stream the partition's rows as Arrow record batches of at most ``batch_rows``."""
+        """Stream the partition's rows as Arrow record batches of at most ``batch_rows``.
+
+        ``columns`` are the output column names (default: all, in table order);
+        ``expressions`` may replace a column's plain reference by a SQL expression in the
+        source dialect (e.g. the type map's zero-date handling), output under the same name.
+        Values must be exact: typed Arrow values, or text in PostgreSQL input syntax.
+        """
         raise NotImplementedError
 
     def checksum_partition(
@@ -126,5 +133,5 @@ class Connector:
         """Row count and content checksum of a partition, computed inside the database."""
         raise NotImplementedError
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release pooled connections, if any."""

@@ -26,7 +26,9 @@ SCHEME_KINDS: dict[str, str] = {
     "files": "files",
 }
 
-_PASSWORD_IN_TEXT = re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<post>@)")
+_PASSWORD_IN_TEXT = re.compile(
+    r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<post>@)"
+)
 
 
 def parse_url(url: str) -> URL:
