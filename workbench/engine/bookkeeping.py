@@ -1,0 +1,157 @@
+"""The engine's own tables inside the TARGET database (schema ``_workbench``).
+
+Checkpoints live next to the data so that a partition's rows and its checkpoint commit in
+one transaction: after any crash a partition is either fully there with its checkpoint, or
+absent without one. Quarantined rows are kept there too, beside the table they missed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+SCHEMA = "_workbench"
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS _workbench;
+CREATE TABLE IF NOT EXISTS _workbench.checkpoints (
+    job_key text NOT NULL,
+    table_name text NOT NULL,
+    partition_index integer NOT NULL,
+    rows_read bigint NOT NULL,
+    rows_written bigint NOT NULL,
+    rows_quarantined bigint NOT NULL,
+    bytes bigint NOT NULL DEFAULT 0,
+    checksum text,
+    done_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (job_key, table_name, partition_index)
+);
+CREATE TABLE IF NOT EXISTS _workbench.quarantine (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_key text NOT NULL,
+    table_name text NOT NULL,
+    partition_index integer NOT NULL,
+    source_key jsonb,
+    row_data jsonb NOT NULL,
+    error text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS quarantine_job_table ON _workbench.quarantine (job_key, table_name);
+"""
+
+
+def ensure_bookkeeping(conn: psycopg.Connection) -> None:
+    """Create the bookkeeping schema once, before partitions fan out (concurrent CREATE races)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('_workbench.bookkeeping'))")
+        conn.execute(_DDL)
+
+
+def lock_partition(cur: psycopg.Cursor, job_key: str, table: str, index: int) -> None:
+    """Serialize two attempts at the same partition (a task Dask re-ran while the first lives)."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (f"{job_key}/{table}", index))
+
+
+def find_checkpoint(
+    cur: psycopg.Cursor, job_key: str, table: str, index: int
+) -> dict[str, Any] | None:
+    cur.execute(
+        "SELECT rows_read, rows_written, rows_quarantined, bytes, checksum"
+        " FROM _workbench.checkpoints"
+        " WHERE job_key = %s AND table_name = %s AND partition_index = %s",
+        (job_key, table, index),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    keys = ("rows_read", "rows_written", "rows_quarantined", "bytes", "checksum")
+    return dict(zip(keys, row, strict=True))
+
+
+def record_checkpoint(
+    cur: psycopg.Cursor,
+    job_key: str,
+    table: str,
+    index: int,
+    *,
+    rows_read: int,
+    rows_written: int,
+    rows_quarantined: int,
+    bytes_sent: int,
+    checksum: str | None = None,
+) -> None:
+    cur.execute(
+        "INSERT INTO _workbench.checkpoints (job_key, table_name, partition_index, rows_read,"
+        " rows_written, rows_quarantined, bytes, checksum) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+        (job_key, table, index, rows_read, rows_written, rows_quarantined, bytes_sent, checksum),
+    )
+
+
+def done_checkpoints(conn: psycopg.Connection, job_key: str) -> dict[tuple[str, int], dict]:
+    """Every committed partition of a job: (table, index) -> counts."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT to_regclass('_workbench.checkpoints') IS NOT NULL",
+        )
+        exists = cur.fetchone()
+        if not exists or not exists[0]:
+            return {}
+        cur.execute(
+            "SELECT table_name, partition_index, rows_read, rows_written, rows_quarantined, bytes"
+            " FROM _workbench.checkpoints WHERE job_key = %s",
+            (job_key,),
+        )
+        return {
+            (t, i): {"rows_read": r, "rows_written": w, "rows_quarantined": q, "bytes": b}
+            for t, i, r, w, q, b in cur.fetchall()
+        }
+
+
+def forget_checkpoints(
+    conn: psycopg.Connection, job_key: str, table: str, indexes: list[int]
+) -> None:
+    """Drop checkpoints (in the caller's transaction) so the partitions are copied again."""
+    conn.execute(
+        "DELETE FROM _workbench.checkpoints WHERE job_key = %s AND table_name = %s"
+        " AND partition_index = ANY(%s)",
+        (job_key, table, indexes),
+    )
+
+
+def quarantine_rows(
+    cur: psycopg.Cursor,
+    job_key: str,
+    table: str,
+    index: int,
+    rows: list[tuple[dict | None, dict, str]],
+) -> None:
+    """Store rejected rows: (source key, row as JSON-able dict, error text)."""
+    if not rows:
+        return
+    cur.executemany(
+        "INSERT INTO _workbench.quarantine (job_key, table_name, partition_index, source_key,"
+        " row_data, error) VALUES (%s,%s,%s,%s,%s,%s)",
+        [
+            (job_key, table, index, Jsonb(key) if key is not None else None, Jsonb(row), err)
+            for key, row, err in rows
+        ],
+    )
+
+
+def quarantined(conn: psycopg.Connection, job_key: str, limit: int = 1000) -> list[dict[str, Any]]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_name, partition_index, source_key, row_data, error, at"
+            " FROM _workbench.quarantine WHERE job_key = %s ORDER BY id LIMIT %s",
+            (job_key, limit),
+        )
+        cols = [d.name for d in cur.description or ()]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def truncate_statement(schema: str | None, table: str) -> sql.Composed:
+    target = sql.Identifier(schema, table) if schema else sql.Identifier(table)
+    return sql.SQL("TRUNCATE {}").format(target)

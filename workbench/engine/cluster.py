@@ -1,0 +1,54 @@
+"""The Dask cluster a job runs on: an existing scheduler by address, or a local one.
+
+No home-made pool: a LocalCluster of worker processes (one thread each, since the work is
+CPU-bound Arrow/CSV encoding plus database I/O) sized to the machine by default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+
+from workbench.errors import CannotConnectError
+
+log = logging.getLogger(__name__)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None = None, workers: int | None = None) -> Iterator:
+    """A connected ``distributed.Client``; a local cluster is started and stopped around it."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        try:
+            client = Client(address, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise CannotConnectError(
+                f"Cannot reach the Dask scheduler at {address}: {exc}. Check the address "
+                "(WORKBENCH_DASK_ADDRESS / --dask) or leave it empty for a local cluster."
+            ) from exc
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers or default_workers(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

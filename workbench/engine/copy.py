@@ -1,0 +1,291 @@
+"""Copy one partition: read Arrow batches from the source, transform, COPY into the target.
+
+This is the function each Dask task runs. The partition's rows, its quarantined rows and its
+checkpoint are written in ONE target transaction, guarded by an advisory lock, so a retry
+(after a worker died, the target restarted or the driver was killed) either finds the
+checkpoint and skips, or finds nothing and redoes the whole partition: exactly once.
+
+Bad rows are isolated by splitting the failing batch in halves under savepoints (a few COPYs
+per bad row, never row-by-row for the whole table) and quarantined with their error.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+
+from workbench.connectors import connect
+from workbench.connectors.base import Partition
+from workbench.connectors.pgcopy import copy_batch
+from workbench.connectors.urls import mask_text, mask_url
+from workbench.engine import bookkeeping
+from workbench.engine.transforms import ColumnTransform, apply_transforms
+from workbench.errors import ErrorBudgetExceededError, TransientError
+from workbench.schema.model import Table
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "these rows do not fit", as opposed to "the server is gone".
+ROW_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError, pa.ArrowException)
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """Everything a worker needs to copy one partition; picklable, secrets masked in repr."""
+
+    job_key: str
+    source_url: str
+    target_url: str
+    table: Table
+    partition: Partition
+    target_schema: str
+    target_table: str
+    transforms: tuple[ColumnTransform, ...]
+    read_columns: tuple[str, ...]
+    expressions: dict[str, str] = field(default_factory=dict)
+    key_columns: tuple[str, ...] = ()
+    batch_rows: int = 50_000
+    max_bad_rows: int | None = None  # this partition may quarantine at most this many rows
+    salt: str = ""
+    max_rows_per_second: float | None = None
+    connect_timeout: float = 10.0
+    source_options: dict[str, Any] = field(default_factory=dict)
+    retries: int = 6  # transient failures (target restarting, network) retried with backoff
+
+    def __repr__(self) -> str:
+        return (
+            f"PartitionTask({self.partition.label}, {mask_url(self.source_url)} -> "
+            f"{mask_url(self.target_url)} {self.target_schema}.{self.target_table})"
+        )
+
+
+@dataclass
+class PartitionResult:
+    table: str
+    index: int
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+    attempts: int = 1
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")  # jsonb cannot hold NUL; keep it visible
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _row(batch: pa.RecordBatch, i: int) -> dict[str, Any]:
+    try:
+        values = batch.slice(i, 1).to_pylist()[0]
+    except (pa.ArrowException, ValueError, OverflowError):  # e.g. invalid UTF-8 in a string
+        values = {}
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+            try:
+                values[name] = col[i].as_py()
+            except (pa.ArrowException, ValueError, OverflowError):
+                buf = (
+                    col.slice(i, 1).cast(pa.binary())[0].as_py()
+                    if pa.types.is_string(col.type)
+                    else None
+                )
+                values[name] = None if buf is None else base64.b64encode(buf).decode()
+    return {k: _jsonable(v) for k, v in values.items()}
+
+
+class _Writer:
+    """Writes batches inside the partition's transaction, isolating rows that do not fit."""
+
+    def __init__(self, conn: psycopg.Connection, task: PartitionTask) -> None:
+        self.conn = conn
+        self.cur = conn.cursor()
+        self.task = task
+        self.written = 0
+        self.bytes = 0
+        self.bad: list[tuple[dict | None, dict, str]] = []
+
+    def reject(
+        self, source: pa.RecordBatch, rows: np.ndarray, reasons: dict[int, str] | str
+    ) -> None:
+        for i in rows:
+            i = int(i)
+            reason = reasons if isinstance(reasons, str) else reasons[i]
+            key = (
+                {
+                    k: _jsonable(source.column(source.schema.get_field_index(k))[i].as_py())
+                    for k in self.task.key_columns
+                    if source.schema.get_field_index(k) >= 0
+                }
+                if self.task.key_columns
+                else None
+            )
+            self.bad.append((key, _row(source, i), mask_text(reason)[:2000]))
+        limit = self.task.max_bad_rows
+        if limit is not None and len(self.bad) > limit:
+            raise ErrorBudgetExceededError(
+                f"Table {self.task.table.qualified_name}: more than {limit} rows do not fit the "
+                f"target (last error: {self.bad[-1][2]}); the job's error budget is exhausted. "
+                "See _workbench.quarantine in the target, fix the mapping or raise the budget.",
+                table=self.task.table.qualified_name,
+            )
+
+    def write(self, out: pa.RecordBatch, source: pa.RecordBatch, rows: np.ndarray) -> None:
+        """COPY the rows ``rows`` (indexes into ``out`` and ``source``); split halves on error."""
+        if len(rows) == 0:
+            return
+        whole = len(rows) == out.num_rows
+        part = out if whole else out.take(pa.array(rows))
+        try:
+            with self.conn.transaction():  # a savepoint inside the partition transaction
+                self.bytes += copy_batch(
+                    self.cur, self.task.target_schema, self.task.target_table, part
+                )
+            self.written += len(rows)
+        except ROW_ERRORS as exc:
+            if len(rows) == 1:
+                self.reject(source, rows, _describe(exc))
+                return
+            mid = len(rows) // 2
+            self.write(out, source, rows[:mid])
+            self.write(out, source, rows[mid:])
+
+
+def _describe(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if diag is not None and getattr(diag, "context", None):
+        text += f" ({diag.context.splitlines()[0]})"
+    return text
+
+
+def _copy_once(task: PartitionTask) -> PartitionResult:
+    started = time.monotonic()
+    result = PartitionResult(task.table.name, task.partition.index)
+    source = connect(
+        task.source_url, connect_timeout=task.connect_timeout, options=task.source_options
+    )
+    try:
+        with psycopg.connect(task.target_url, connect_timeout=int(task.connect_timeout)) as conn:
+            conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
+            with conn.transaction():
+                cur = conn.cursor()
+                bookkeeping.lock_partition(cur, task.job_key, task.table.name, task.partition.index)
+                done = bookkeeping.find_checkpoint(
+                    cur, task.job_key, task.table.name, task.partition.index
+                )
+                if done is not None:
+                    result.skipped = True
+                    result.rows_read = done["rows_read"]
+                    result.rows_written = done["rows_written"]
+                    result.rows_quarantined = done["rows_quarantined"]
+                    result.bytes = done["bytes"]
+                    return result
+                writer = _Writer(conn, task)
+                for batch in source.read_partition(
+                    task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
+                ):
+                    result.rows_read += batch.num_rows
+                    out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
+                    all_rows = np.arange(batch.num_rows)
+                    if rejected:
+                        bad = np.array(sorted(rejected))
+                        writer.reject(batch, bad, rejected)
+                        all_rows = np.setdiff1d(all_rows, bad)
+                    writer.write(out, batch, all_rows)
+                    _throttle(task, result.rows_read, started)
+                bookkeeping.quarantine_rows(
+                    cur, task.job_key, task.table.name, task.partition.index, writer.bad
+                )
+                result.rows_written = writer.written
+                result.rows_quarantined = len(writer.bad)
+                result.bytes = writer.bytes
+                bookkeeping.record_checkpoint(
+                    cur,
+                    task.job_key,
+                    task.table.name,
+                    task.partition.index,
+                    rows_read=result.rows_read,
+                    rows_written=result.rows_written,
+                    rows_quarantined=result.rows_quarantined,
+                    bytes_sent=result.bytes,
+                )
+    finally:
+        source.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _throttle(task: PartitionTask, rows: int, started: float) -> None:
+    if not task.max_rows_per_second:
+        return
+    ahead = rows / task.max_rows_per_second - (time.monotonic() - started)
+    if ahead > 0:
+        time.sleep(ahead)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError | psycopg.OperationalError) and not isinstance(
+        exc, psycopg.errors.QueryCanceled
+    )
+
+
+def copy_partition(task: PartitionTask) -> PartitionResult:
+    """Copy a partition exactly once, retrying transient failures with exponential backoff."""
+    errors: list[str] = []
+    for attempt in range(1, task.retries + 2):
+        try:
+            result = _copy_once(task)
+            result.attempts = attempt
+            result.errors = errors
+            return result
+        except Exception as exc:
+            if not is_transient(exc) or attempt > task.retries:
+                raise
+            delay = min(2 ** (attempt - 1), 30)
+            message = mask_text(f"{type(exc).__name__}: {str(exc).strip()[:300]}")
+            errors.append(message)
+            log.warning(
+                "%s: attempt %d failed (%s); retrying in %ss",
+                task.partition.label,
+                attempt,
+                message,
+                delay,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(_jsonable(value))

@@ -1,0 +1,109 @@
+"""Run a job's partition tasks on Dask and gather their results as they finish.
+
+Largest partitions are submitted with the highest priority (shortest makespan). A dead
+worker's tasks are rescheduled by Dask itself; transient database errors are retried inside
+the task (see ``copy.copy_partition``); anything else fails the job fast, cancelling the rest.
+The error budget is enforced here across partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from workbench.engine.copy import PartitionResult, PartitionTask, copy_partition
+from workbench.errors import ErrorBudgetExceededError, JobCancelledError, MigrationError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ErrorBudget:
+    max_rows: int | None = None  # quarantined rows allowed in the whole job
+    max_ratio: float | None = None  # quarantined / read allowed (checked once 1,000 rows are read)
+
+    def check(self, quarantined: int, read: int) -> None:
+        if self.max_rows is not None and quarantined > self.max_rows:
+            raise ErrorBudgetExceededError(
+                f"{quarantined} rows were quarantined, more than the error budget of "
+                f"{self.max_rows}; the job stopped. Inspect _workbench.quarantine in the target, "
+                "fix the mapping or the data, or raise --max-bad-rows, then resume.",
+                quarantined=quarantined,
+            )
+        if self.max_ratio is not None and read >= 1000 and quarantined / read > self.max_ratio:
+            raise ErrorBudgetExceededError(
+                f"{quarantined} of {read} rows ({quarantined / read:.2%}) were quarantined, more "
+                f"than the error budget of {self.max_ratio:.2%}; the job stopped. Inspect "
+                "_workbench.quarantine in the target, fix the mapping or the data, then resume.",
+                quarantined=quarantined,
+            )
+
+
+def run_partitions(
+    client,
+    tasks: Sequence[PartitionTask],
+    on_result: Callable[[PartitionTask, PartitionResult], None],
+    budget: ErrorBudget = ErrorBudget(),
+    cancel: threading.Event | None = None,
+    on_start: Callable[[PartitionTask], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
+    poll_seconds: float = 1.0,
+) -> list[PartitionResult]:
+    """Submit every task, call ``on_result`` as each finishes, return all results."""
+    from distributed import wait
+
+    if not tasks:
+        return []
+    futures = {}
+    for task in tasks:
+        fut = client.submit(
+            copy_partition,
+            task,
+            key=f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}",
+            pure=False,
+            priority=int(task.partition.row_estimate or 0),
+        )
+        futures[fut] = task
+        if on_start is not None:
+            on_start(task)
+    results: list[PartitionResult] = []
+    quarantined = read = 0
+    not_done = set(futures)
+    try:
+        while not_done:
+            if cancel is not None and cancel.is_set():
+                raise JobCancelledError("The job was cancelled; finished partitions are kept.")
+            try:
+                done, not_done = wait(
+                    list(not_done), timeout=poll_seconds, return_when="FIRST_COMPLETED"
+                )
+            except TimeoutError:
+                if on_tick is not None:
+                    on_tick()
+                continue
+            not_done = set(not_done)
+            for fut in done:
+                task = futures[fut]
+                try:
+                    result = fut.result()
+                except MigrationError:
+                    raise
+                except Exception as exc:
+                    raise MigrationError(
+                        f"Partition {task.partition.label} failed: {type(exc).__name__}: "
+                        f"{str(exc).strip()[:500]}",
+                        table=task.table.qualified_name,
+                        partition=task.partition.index,
+                    ) from exc
+                results.append(result)
+                quarantined += result.rows_quarantined
+                read += result.rows_read
+                on_result(task, result)
+                budget.check(quarantined, read)
+    finally:
+        unfinished = [f for f in futures if not f.done()]
+        if unfinished:
+            client.cancel(unfinished)
+    return results

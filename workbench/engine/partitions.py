@@ -1,0 +1,96 @@
+"""Cut tables into partitions of similar row counts.
+
+A table is split on its key: the primary key, else a unique constraint over NOT NULL columns.
+When the key's first column is an integer, ranges on that column alone are enough (they are
+disjoint and cover every row) and cheap for the source to seek; otherwise keyset bounds on
+the whole key. The connector's ``split_points`` finds bounds by the data's distribution, so
+skewed keys still give similar slices. Tables without a key are one partition.
+"""
+
+from __future__ import annotations
+
+import math
+
+from workbench.connectors.base import Connector, Partition
+from workbench.schema.model import Table
+
+INTEGER_TYPES = {
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "int2",
+    "int4",
+    "int8",
+    "serial",
+    "bigserial",
+    "smallserial",
+    "hugeint",
+    "ubigint",
+    "uinteger",
+    "usmallint",
+    "utinyint",
+}
+
+
+def choose_key(table: Table) -> tuple[str, ...]:
+    """The columns that identify a row: the primary key, else a NOT NULL unique constraint."""
+    if table.primary_key:
+        return tuple(table.primary_key)
+    nullable = {c.name for c in table.columns if c.nullable}
+    for unique in table.uniques:
+        if unique.columns and not set(unique.columns) & nullable:
+            return tuple(unique.columns)
+    for index in table.indexes:
+        cols = [c for c in index.columns if c is not None]
+        if index.unique and cols and len(cols) == len(index.columns) and not set(cols) & nullable:
+            return tuple(cols)
+    return ()
+
+
+def split_columns(table: Table, key: tuple[str, ...]) -> tuple[str, ...]:
+    """The key prefix to cut on: an integer first column alone, else the whole key."""
+    if not key:
+        return ()
+    first = table.column(key[0])
+    base = first.native.base or first.native
+    if base.name.lower() in INTEGER_TYPES and first.native.array_dims == 0:
+        return (key[0],)
+    return key
+
+
+def partition_count(
+    row_estimate: int | None, partition_rows: int, max_partitions: int = 4096
+) -> int:
+    if not row_estimate or row_estimate <= partition_rows:
+        return 1
+    return min(math.ceil(row_estimate / partition_rows), max_partitions)
+
+
+def bounds_to_partitions(
+    table: Table, columns: tuple[str, ...], points: list[tuple], row_estimate: int | None
+) -> list[Partition]:
+    """[None, p1), [p1, p2), ..., [pn, None): every row falls in exactly one partition."""
+    points = sorted(set(points))
+    if not columns or not points:
+        return [Partition(table.name, table.schema, 0, columns, None, None, row_estimate)]
+    edges: list[tuple | None] = [None, *points, None]
+    share = (row_estimate or 0) // (len(edges) - 1) or None
+    return [
+        Partition(table.name, table.schema, i, columns, edges[i], edges[i + 1], share)
+        for i in range(len(edges) - 1)
+    ]
+
+
+def plan_partitions(
+    connector: Connector, table: Table, row_estimate: int | None, partition_rows: int
+) -> list[Partition]:
+    key = choose_key(table)
+    parts = partition_count(row_estimate, partition_rows)
+    if not key or parts == 1:
+        return [Partition(table.name, table.schema, 0, (), None, None, row_estimate)]
+    columns = split_columns(table, key)
+    points = [tuple(p) for p in connector.split_points(table, columns, parts)]
+    return bounds_to_partitions(table, columns, points, row_estimate)

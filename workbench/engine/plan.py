@@ -1,0 +1,172 @@
+"""Plan a job: which tables, what each becomes in the target, and how it is cut up.
+
+The plan is plain data (picklable, JSON-able summary) so that a resumed job can check it
+is still the same job: :func:`fingerprint` hashes the source schema of the planned tables
+and the column transforms; a resume with a different fingerprint is refused.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.connectors.base import Connector, Partition
+from workbench.engine.transforms import ColumnTransform
+from workbench.errors import InvalidInputError, NotFoundError
+from workbench.schema.model import DatabaseSchema, Table
+
+
+@dataclass(frozen=True)
+class TargetColumn:
+    """One column of a target table and where its values come from."""
+
+    name: str
+    pg_type: str
+    nullable: bool = True
+    source: str | None = None  # source column name
+    read_expression: str | None = None  # SQL in the source dialect replacing the plain column
+    transform: ColumnTransform | None = None
+
+
+@dataclass
+class TablePlan:
+    source: Table
+    target_schema: str
+    target_name: str
+    columns: list[TargetColumn]
+    partitions: list[Partition] = field(default_factory=list)
+    row_estimate: int | None = None
+    key_columns: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The name the job uses for this table in checkpoints and progress (source, qualified)."""
+        return self.source.qualified_name
+
+    @property
+    def transforms(self) -> tuple[ColumnTransform, ...]:
+        return tuple(
+            c.transform or ColumnTransform(target=c.name, source=c.source) for c in self.columns
+        )
+
+    @property
+    def read_columns(self) -> tuple[str, ...]:
+        """Source columns to read (plain ones by source name, expressions by target name)."""
+        names: list[str] = []
+        for c in self.columns:
+            name = c.name if c.read_expression else c.source
+            if name is not None and name not in names:
+                names.append(name)
+        return tuple(names)
+
+    @property
+    def expressions(self) -> dict[str, str]:
+        return {c.name: c.read_expression for c in self.columns if c.read_expression}
+
+
+@dataclass
+class MigrationPlan:
+    job_key: str
+    tables: list[TablePlan]
+    fingerprint: str = ""
+
+    def table(self, name: str) -> TablePlan:
+        for t in self.tables:
+            if t.name == name or t.source.name == name:
+                return t
+        raise NotFoundError(f"Table {name!r} is not part of this job", table=name)
+
+    @property
+    def partition_count(self) -> int:
+        return sum(len(t.partitions) for t in self.tables)
+
+
+def select_tables(
+    schema: DatabaseSchema, include: Sequence[str] | None, exclude: Sequence[str] | None
+) -> list[Table]:
+    """Base tables matching ``include`` (names or glob patterns) minus ``exclude``."""
+    tables = list(schema.base_tables)
+    if include:
+        chosen: list[Table] = []
+        for pattern in include:
+            hits = [
+                t
+                for t in tables
+                if fnmatch.fnmatchcase(t.name, pattern)
+                or fnmatch.fnmatchcase(t.qualified_name, pattern)
+            ]
+            if not hits:
+                known = ", ".join(t.qualified_name for t in tables[:30])
+                raise NotFoundError(
+                    f"No table matches {pattern!r} in the source; tables are: {known}",
+                    table=pattern,
+                )
+            chosen += [t for t in hits if t not in chosen]
+        tables = chosen
+    if exclude:
+        tables = [
+            t
+            for t in tables
+            if not any(
+                fnmatch.fnmatchcase(t.name, p) or fnmatch.fnmatchcase(t.qualified_name, p)
+                for p in exclude
+            )
+        ]
+    if not tables:
+        raise InvalidInputError("No tables left to copy after --tables/--exclude")
+    return tables
+
+
+def fingerprint(tables: Sequence[TablePlan], options: dict[str, Any]) -> str:
+    """A hash of what makes a job the same job: source columns, target columns, transforms."""
+    digest = {
+        "tables": [
+            {
+                "source": t.source.qualified_name,
+                "columns": [
+                    (c.name, c.native.raw or c.native.name, c.nullable) for c in t.source.columns
+                ],
+                "key": list(t.source.primary_key),
+                "target": [t.target_schema, t.target_name],
+                "map": [
+                    (
+                        c.name,
+                        c.pg_type,
+                        c.source,
+                        c.read_expression,
+                        c.transform.to_rule() if c.transform else None,
+                    )
+                    for c in t.columns
+                ],
+            }
+            for t in tables
+        ],
+        "options": options,
+    }
+    return hashlib.sha256(json.dumps(digest, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def partition_plan_rows(tables: Sequence[TablePlan]) -> list[dict[str, Any]]:
+    """Rows for the store's partition_checkpoints (status pending), bounds as JSON."""
+    return [
+        {
+            "table_name": t.name,
+            "partition_index": p.index,
+            "lower": list(p.lower) if p.lower is not None else None,
+            "upper": list(p.upper) if p.upper is not None else None,
+            "status": "pending",
+        }
+        for t in tables
+        for p in t.partitions
+    ]
+
+
+def estimate_rows(connector: Connector, table: Table) -> int:
+    if table.row_estimate is not None and table.row_estimate >= 0:
+        return int(table.row_estimate)
+    return connector.count(table)
