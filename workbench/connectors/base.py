@@ -72,6 +72,8 @@ class PartitionChecksum:
     rows: int
     checksum: int  # sum of per-row 60-bit hashes, exact (no overflow): compare as Python ints
     column_checksums: dict[str, int] = field(default_factory=dict)
+    # float / JSON columns: name -> (non-NULL count, sum or None), compared with a tolerance
+    approximate: dict[str, tuple[int, float | None]] = field(default_factory=dict)
 
 
 class Connector:
