@@ -100,6 +100,10 @@ class UnsupportedError(TerminalError):
     """A kind of source, a type or an option the workbench does not handle."""
 
 
+class InvalidSourceValueError(TerminalError):
+    """A source value cannot be read exactly as its type (e.g. a MySQL zero date)."""
+
+
 # --- running -------------------------------------------------------------------------
 
 
@@ -121,3 +125,7 @@ class ValidationFailedError(MigrationError):
 
 class JobCancelledError(MigrationError):
     """The job was cancelled by a user."""
+
+
+class InUseError(TerminalError):
+    """An object cannot be removed or changed because other objects still reference it."""

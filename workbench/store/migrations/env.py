@@ -1,0 +1,19 @@
+"""Alembic environment: always online, on the connection the workbench passes in."""
+
+from alembic import context
+
+from workbench.store.models import Base
+from workbench.store.revisions import VERSION_TABLE
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only when someone runs the alembic CLI by hand
+    raise RuntimeError("Run store migrations with `workbench init`, not the alembic command")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    version_table=VERSION_TABLE,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

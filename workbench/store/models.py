@@ -1,0 +1,341 @@
+"""The stored model of DESIGN.md as SQLAlchemy 2 ORM classes.
+
+These classes describe the schema; the schema itself is created and changed only by the
+numbered Alembic revisions in ``migrations/versions`` (a test checks both agree).
+
+ON DELETE is deliberate:
+- deleting a project deletes its connections, schema/column mappings and jobs (CASCADE);
+- a connection still used by a schema_mapping cannot be deleted on its own (NO ACTION, which
+  is RESTRICT checked at the end of the statement, so a project delete that cascades to both
+  the mapping and the connection succeeds); the API names the mappings in its error;
+- a job keeps its row when its source/target connection goes (SET NULL);
+- logs and checkpoints go with their job (CASCADE);
+- audit events keep the project id without a foreign key, so the trail outlives the project.
+
+All timestamps are ``timestamptz``; the store's sessions run with ``timezone=UTC``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 1000
+
+MEMBERSHIP_ROLES = ("owner", "editor", "viewer")
+PROJECT_STATUSES = ("active", "archived")
+CONNECTION_ROLES = ("source", "target")
+COLUMN_MAPPING_ORIGINS = ("manual", "fuzzy", "learned")
+COLUMN_MAPPING_STATES = ("suggested", "accepted", "rejected")
+JOB_KINDS = ("copy", "migrate", "validate")
+JOB_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
+JOB_TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+CHECKPOINT_STATUSES = ("pending", "running", "done", "failed")
+
+# Stable constraint names, so later revisions can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _name_check(column: str = "name") -> CheckConstraint:
+    return CheckConstraint(
+        f"char_length({column}) BETWEEN 1 AND {NAME_MAX}", name=f"{column}_length"
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+        str: Text,
+        int: BigInteger,
+    }
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now())
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigInteger, Identity(always=False), primary_key=True)
+
+
+# --- tenants and people -------------------------------------------------------------------
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (UniqueConstraint("name"), _name_check())
+
+    id: Mapped[int] = _id()
+    name: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("name"), _name_check())
+
+    id: Mapped[int] = _id()
+    name: Mapped[str]
+    display_name: Mapped[str | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint(_in("role", MEMBERSHIP_ROLES), name="role"),)
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+
+
+# --- projects and connections ---------------------------------------------------------------
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        _name_check(),
+        CheckConstraint(
+            f"description IS NULL OR char_length(description) <= {DESCRIPTION_MAX}",
+            name="description_length",
+        ),
+        CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = _id()
+    # RESTRICT: an organization is never deleted from under its projects by accident
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    name: Mapped[str]
+    description: Mapped[str | None]
+    status: Mapped[str] = mapped_column(server_default="active")
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        _name_check(),
+        CheckConstraint(_in("role", CONNECTION_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str]
+    kind: Mapped[str]
+    role: Mapped[str]
+    url: Mapped[str]  # never holds the password: see ``secret``
+    secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token of the password
+    options: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+# --- mappings --------------------------------------------------------------------------------
+
+
+class SchemaMapping(Base):
+    __tablename__ = "schema_mappings"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version"),
+        # one mapping per source table -> target table pair in a project (versions evolve in place)
+        Index(
+            "uq_schema_mappings_pair",
+            "project_id",
+            "source_connection_id",
+            text("coalesce(source_schema, '')"),
+            "source_table",
+            "target_connection_id",
+            text("coalesce(target_schema, '')"),
+            "target_table",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    # NO ACTION (= RESTRICT at statement end): see the module docstring
+    source_connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    target_connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    source_schema: Mapped[str | None]
+    source_table: Mapped[str]
+    target_schema: Mapped[str | None]
+    target_table: Mapped[str]
+    rules: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class ColumnMapping(Base):
+    __tablename__ = "column_mappings"
+    __table_args__ = (
+        CheckConstraint(_in("origin", COLUMN_MAPPING_ORIGINS), name="origin"),
+        CheckConstraint(_in("state", COLUMN_MAPPING_STATES), name="state"),
+        CheckConstraint(
+            "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="confidence"
+        ),
+        # at most one accepted source for each target column
+        Index(
+            "uq_column_mappings_accepted_target",
+            "schema_mapping_id",
+            "target_column",
+            unique=True,
+            postgresql_where=text("state = 'accepted'"),
+        ),
+    )
+
+    id: Mapped[int] = _id()
+    schema_mapping_id: Mapped[int] = mapped_column(
+        ForeignKey("schema_mappings.id", ondelete="CASCADE"), index=True
+    )
+    source_column: Mapped[str | None]  # None: a target column computed by the transform
+    target_column: Mapped[str]
+    transform: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    origin: Mapped[str] = mapped_column(server_default="manual")
+    state: Mapped[str] = mapped_column(server_default="suggested")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+class MigrationJob(Base):
+    __tablename__ = "migration_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("kind", JOB_KINDS), name="kind"),
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        Index("ix_migration_jobs_project_created", "project_id", text("created_at DESC")),
+    )
+
+    id: Mapped[int] = _id()
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default="pending")
+    created_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    created_by: Mapped[str]
+    parameters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    statistics: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    error: Mapped[str | None]
+    fingerprint: Mapped[str | None]
+    source_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
+    target_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
+
+
+class MigrationLog(Base):
+    __tablename__ = "migration_logs"
+    __table_args__ = (Index("ix_migration_logs_job_at", "job_id", "at"),)
+
+    id: Mapped[int] = _id()
+    job_id: Mapped[int] = mapped_column(ForeignKey("migration_jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    level: Mapped[str]
+    message: Mapped[str]
+    context: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class PartitionCheckpoint(Base):
+    __tablename__ = "partition_checkpoints"
+    __table_args__ = (CheckConstraint(_in("status", CHECKPOINT_STATUSES), name="status"),)
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("migration_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    table_name: Mapped[str] = mapped_column(primary_key=True)
+    partition_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lower: Mapped[Any | None] = mapped_column(JSONB)
+    upper: Mapped[Any | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(server_default="pending")
+    rows_read: Mapped[int] = mapped_column(server_default="0")
+    rows_written: Mapped[int] = mapped_column(server_default="0")
+    rows_quarantined: Mapped[int] = mapped_column(server_default="0")
+    bytes: Mapped[int] = mapped_column(server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    checksum: Mapped[str | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None]
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_project_at", "project_id", "at"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = _id()
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str]
+    action: Mapped[str]  # "<object type>.<verb>", e.g. "connection.add"
+    object_type: Mapped[str]
+    object_id: Mapped[int | None]
+    object_name: Mapped[str | None]
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    project_id: Mapped[int | None]  # no foreign key: the trail outlives the project
+    details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))

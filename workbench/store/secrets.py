@@ -1,0 +1,109 @@
+"""Encryption of connection secrets with Fernet (AES-128-CBC + HMAC-SHA256).
+
+The key comes from ``settings.secret_key`` (``WORKBENCH_SECRET_KEY``) or else from the key
+file (``settings.resolved_key_file``), which is created on first use with mode 0600 in a
+folder created with mode 0700. Losing the key loses the stored passwords, nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from workbench.config import Settings
+from workbench.errors import SecretError
+
+log = logging.getLogger(__name__)
+
+
+class SecretCipher:
+    """Encrypts and decrypts connection secrets; loads (or creates) its key on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._fernet: Fernet | None = None
+
+    @property
+    def key_source(self) -> str:
+        """Where the key comes from, for messages (never the key itself)."""
+        if self._settings.secret_key:
+            return "WORKBENCH_SECRET_KEY"
+        return f"key file {self._settings.resolved_key_file}"
+
+    def __repr__(self) -> str:
+        return f"SecretCipher({self.key_source})"
+
+    def encrypt(self, value: str) -> bytes:
+        return self._key(create=True).encrypt(value.encode("utf-8"))
+
+    def decrypt(self, token: bytes, what: str = "a secret") -> str:
+        fernet = self._key(create=False)
+        try:
+            return fernet.decrypt(bytes(token)).decode("utf-8")
+        except InvalidToken:
+            raise SecretError(
+                f"Cannot decrypt {what} with the key from {self.key_source}: it was encrypted "
+                "with another key. Restore the original key, or enter the password again "
+                "(remove and add the connection)"
+            ) from None
+
+    def ensure_key(self) -> None:
+        """Create the key file now if there is no key yet (``workbench init``)."""
+        self._key(create=True)
+
+    def _key(self, create: bool) -> Fernet:
+        if self._fernet is None:
+            self._fernet = Fernet(self._load_key(create))
+        return self._fernet
+
+    def _load_key(self, create: bool) -> bytes:
+        if self._settings.secret_key:
+            key = self._settings.secret_key.reveal().encode()
+            _check_key(key, "WORKBENCH_SECRET_KEY")
+            return key
+        path = self._settings.resolved_key_file
+        if not path.exists():
+            if not create:
+                raise SecretError(
+                    f"Cannot decrypt stored secrets: the key file {path} does not exist. "
+                    "Restore it (or set WORKBENCH_SECRET_KEY), or enter the passwords again"
+                )
+            return create_key_file(path)
+        key = path.read_bytes().strip()
+        _check_key(key, f"key file {path}")
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("key file %s is readable by others (mode %o); chmod 600 it", path, mode)
+        return key
+
+
+def create_key_file(path: Path) -> bytes:
+    """Write a new Fernet key to ``path`` (0600; a new parent folder gets 0700)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        existing = path.read_bytes().strip()
+        _check_key(existing, f"key file {path}")
+        return existing
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key + b"\n")
+    log.info("created key file %s", path)
+    return key
+
+
+def _check_key(key: bytes, source: str) -> None:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        raise SecretError(
+            f"The secret key from {source} is not a valid Fernet key (32 url-safe base64 "
+            "bytes); generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
