@@ -217,14 +217,25 @@ def checksum_partition(
     pg_types: dict[str, str],
     schema: str | None = None,
     name: str | None = None,
+    exclude: tuple[Sequence[str], Sequence[tuple]] | None = None,
 ) -> PartitionChecksum:
     """Run the checksum query through ``connector.run``; ``schema``/``name`` override the table
     reference (the target side checks the target table with the source partition's key range,
-    expressed in target column names)."""
+    expressed in target column names). ``exclude`` = (key columns, key tuples) leaves rows out
+    (the source rows the job quarantined)."""
     dialect = connector.capabilities.dialect
     select, extra = checksum_select(dialect, source_dialect, columns, pg_types)
     placeholder = "?" if dialect == "sqlite" else "%s"
     predicate, params = partition_predicate(partition, dialect, placeholder)
+    if exclude is not None and exclude[1]:
+        keys, values = exclude
+        cols = ", ".join(quote_ident(k, dialect) for k in keys)
+        one = "(" + ", ".join([placeholder] * len(keys)) + ")"
+        lhs = cols if len(keys) == 1 else f"({cols})"
+        rows = ", ".join([one if len(keys) > 1 else placeholder] * len(values))
+        clause = f"NOT ({lhs} IN ({rows}))"
+        predicate = f"{predicate} AND {clause}" if predicate else clause
+        params = [*params, *(v for key in values for v in key)]
     if name is not None:
         ref = (quote_ident(schema, dialect) + "." if schema else "") + quote_ident(name, dialect)
     else:

@@ -1,0 +1,493 @@
+"""A job from start to end: plan, create target tables, copy on Dask, finish, validate.
+
+:func:`copy_database` is the pgloader-shaped job (a whole database or chosen tables);
+:func:`resume_job` continues a job whose driver died, skipping partitions the target has
+checkpoints for. Both return a :class:`JobResult`; a failure is recorded on the job (status,
+reason, log) and raised as a typed error carrying ``job_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg
+
+from workbench.config import Settings, load_settings
+from workbench.connectors import connect
+from workbench.connectors.base import Connector, Partition
+from workbench.connectors.urls import kind_of, mask_text, mask_url
+from workbench.engine import bookkeeping, records, targets
+from workbench.engine.cluster import dask_client
+from workbench.engine.copy import PartitionResult, PartitionTask
+from workbench.engine.execute import ErrorBudget, run_partitions
+from workbench.engine.partitions import choose_key, plan_partitions
+from workbench.engine.plan import (
+    MigrationPlan,
+    TablePlan,
+    estimate_rows,
+    fingerprint,
+    partition_plan_rows,
+    select_tables,
+)
+from workbench.engine.progress import NullProgress, ProgressSink
+from workbench.engine.validate import ValidationReport, validate_plan
+from workbench.errors import (
+    InvalidInputError,
+    JobCancelledError,
+    MigrationError,
+    ResumeRefusedError,
+    WorkbenchError,
+)
+from workbench.store import Store, jobs, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """Everything that shapes a copy job (all JSON-able; stored on the job)."""
+
+    tables: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    target_schema: str = "public"
+    workers: int | None = None
+    dask_address: str | None = None
+    validate: bool = True
+    if_exists: str = "fail"  # fail | replace | append
+    partition_rows: int = 250_000
+    batch_rows: int = 50_000
+    max_bad_rows: int | None = 10_000
+    max_bad_ratio: float | None = None
+    max_rows_per_second: float | None = None
+    finish: bool = True  # keys, indexes, foreign keys, sequences after the load
+    type_options: dict[str, Any] = field(default_factory=dict)
+    transforms: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # table -> col -> rule
+
+    def __post_init__(self) -> None:
+        if self.if_exists not in ("fail", "replace", "append"):
+            raise InvalidInputError("if_exists must be fail, replace or append")
+        if self.partition_rows < 1 or self.batch_rows < 1:
+            raise InvalidInputError("partition_rows and batch_rows must be positive")
+        if self.workers is not None and self.workers < 1:
+            raise InvalidInputError("--workers must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tables"], data["exclude"] = list(self.tables), list(self.exclude)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CopyOptions:
+        data = dict(data)
+        data["tables"] = tuple(data.get("tables") or ())
+        data["exclude"] = tuple(data.get("exclude") or ())
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class JobResult:
+    job_id: int
+    status: str
+    tables: dict[str, dict[str, Any]]
+    rows_copied: int
+    rows_quarantined: int
+    rows_read: int
+    seconds: float
+    rows_per_second: float
+    validated: bool
+    validation: ValidationReport | None = None
+    warnings: list[str] = field(default_factory=list)
+    dashboard_link: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object the CLI prints last with --json."""
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "tables": self.tables,
+            "rows_read": self.rows_read,
+            "rows_copied": self.rows_copied,
+            "rows_quarantined": self.rows_quarantined,
+            "seconds": self.seconds,
+            "rows_per_second": self.rows_per_second,
+            "validated": self.validated,
+            "validation": self.validation.as_dict() if self.validation else None,
+            "warnings": self.warnings,
+        }
+
+
+def copy_database(
+    source_url: str,
+    target_url: str,
+    options: CopyOptions | None = None,
+    *,
+    store: Store | None = None,
+    project: str | None = None,
+    progress: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    on_job: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
+) -> JobResult:
+    """Copy a whole database (or ``options.tables``) from ``source_url`` into PostgreSQL."""
+    options = options or CopyOptions()
+    kind_of(source_url)
+    if kind_of(target_url) != "postgresql":
+        raise InvalidInputError(
+            f"The target must be PostgreSQL, got {mask_url(target_url)}; "
+            "use postgresql://user@host:5432/database"
+        )
+    own_store = store is None
+    store = store or open_store(settings)
+    try:
+        project_id = records.ensure_project(store, project)
+        job_key = f"job-{uuid.uuid4().hex[:12]}"
+        job_id = jobs.create_job(
+            store,
+            project_id,
+            "copy",
+            {
+                "source": mask_url(source_url),
+                "target": mask_url(target_url),
+                "options": options.to_dict(),
+                "job_key": job_key,
+                "sealed": records.seal(store, source_url, target_url),
+            },
+        )
+        if on_job is not None:
+            on_job(job_id)
+        return _run(
+            store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=False
+        )
+    finally:
+        if own_store:
+            store.close()
+
+
+def resume_job(
+    job_id: int,
+    *,
+    store: Store | None = None,
+    progress: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    settings: Settings | None = None,
+) -> JobResult:
+    """Continue a job that did not finish: copied partitions are kept, the rest are copied."""
+    own_store = store is None
+    store = store or open_store(settings)
+    try:
+        job = jobs.get_job(store, job_id)
+        if job.status == "succeeded":
+            raise ResumeRefusedError(f"Job {job_id} already succeeded; nothing to resume.")
+        params = job.parameters
+        if "sealed" not in params or "job_key" not in params:
+            raise ResumeRefusedError(
+                f"Job {job_id} was not started by this version; start a new job."
+            )
+        source_url, target_url = records.unseal(store, params["sealed"])
+        options = CopyOptions.from_dict(params.get("options", {}))
+        return _run(
+            store,
+            job_id,
+            params["job_key"],
+            source_url,
+            target_url,
+            options,
+            progress,
+            cancel,
+            resume=True,
+            expected_fingerprint=job.fingerprint,
+        )
+    finally:
+        if own_store:
+            store.close()
+
+
+def _plan(
+    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict] | None
+) -> MigrationPlan:
+    schema = source.introspect(tables=list(options.tables) or None)
+    chosen = select_tables(schema, options.tables, options.exclude)
+    plans = [targets.build_table_plan(t, source.capabilities.dialect, options) for t in chosen]
+    stored: dict[str, list[dict]] = {}
+    for row in resume_rows or []:
+        stored.setdefault(row["table_name"], []).append(row)
+    for tp in plans:
+        tp.key_columns = choose_key(tp.source)
+        tp.row_estimate = estimate_rows(source, tp.source)
+        if tp.name in stored:  # a resume keeps the bounds the job started with
+            tp.partitions = _stored_partitions(tp, stored[tp.name])
+        else:
+            tp.partitions = plan_partitions(
+                source, tp.source, tp.row_estimate, options.partition_rows
+            )
+    return MigrationPlan(job_key=job_key, tables=plans)
+
+
+def _stored_partitions(tp: TablePlan, rows: list[dict]) -> list[Partition]:
+    from workbench.engine.partitions import split_columns
+
+    columns = split_columns(tp.source, tp.key_columns) if len(rows) > 1 else ()
+    parts = []
+    for row in sorted(rows, key=lambda r: r["partition_index"]):
+        lower = tuple(row["lower"]) if row.get("lower") is not None else None
+        upper = tuple(row["upper"]) if row.get("upper") is not None else None
+        parts.append(
+            Partition(
+                tp.source.name,
+                tp.source.schema,
+                row["partition_index"],
+                columns if (lower or upper) else (),
+                lower,
+                upper,
+            )
+        )
+    return parts
+
+
+def _run(
+    store: Store,
+    job_id: int,
+    job_key: str,
+    source_url: str,
+    target_url: str,
+    options: CopyOptions,
+    progress: ProgressSink | None,
+    cancel: threading.Event | None,
+    *,
+    resume: bool,
+    expected_fingerprint: str | None = None,
+) -> JobResult:
+    progress = progress or NullProgress()
+    settings = store.settings
+    timeout = settings.connect_timeout
+    started = time.monotonic()
+    jobs.set_job_status(store, job_id, "running")
+    jobs.log_event(
+        store,
+        job_id,
+        "INFO",
+        ("Resuming" if resume else "Starting") + " copy "
+        f"{mask_url(source_url)} -> {mask_url(target_url)}",
+    )
+    recorder: records.JobRecorder | None = None
+    try:
+        progress.phase("plan")
+        source = connect(source_url, connect_timeout=timeout)
+        try:
+            source.test()
+            resume_rows = jobs.job_checkpoints(store, job_id) if resume else None
+            plan = _plan(source, options, job_key, resume_rows)
+        finally:
+            source.close()
+        plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
+        if resume and expected_fingerprint and plan.fingerprint != expected_fingerprint:
+            raise ResumeRefusedError(
+                f"Job {job_id} cannot be resumed: the source schema or the mapping changed since "
+                "it started (fingerprint differs). Start a new job with --if-exists replace.",
+                job_id=job_id,
+            )
+        records.set_fingerprint(store, job_id, plan.fingerprint)
+        estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
+        recorder = records.JobRecorder(store, job_id, estimates)
+        recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
+        with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
+            bookkeeping.ensure_bookkeeping(conn)
+            if not resume:
+                targets.create_target_tables(conn, plan.tables, options)
+            done = bookkeeping.done_checkpoints(conn, job_key)
+        if not resume:
+            jobs.upsert_checkpoints(store, job_id, partition_plan_rows(plan.tables))
+        jobs.log_event(
+            store,
+            job_id,
+            "INFO",
+            f"Planned {len(plan.tables)} tables, "
+            f"{plan.partition_count} partitions, ~{sum(estimates.values())} rows",
+            tables=estimates,
+        )
+        progress.start(job_id, estimates)
+        tasks = []
+        for tp in plan.tables:
+            for p in tp.partitions:
+                if (tp.name, p.index) in done:
+                    counts = done[(tp.name, p.index)]
+                    recorder.add(tp.name, {**counts, "index": p.index, "attempts": 1}, skipped=True)
+                    progress.advance(tp.name, counts["rows_read"])
+                else:
+                    tasks.append(_task(plan, tp, p, source_url, target_url, options, timeout))
+        progress.phase("copy")
+
+        def on_result(task: PartitionTask, result: PartitionResult) -> None:
+            recorder.add(task.table.qualified_name, result.as_dict())
+            progress.advance(task.table.qualified_name, result.rows_read)
+            if result.rows_quarantined:
+                jobs.log_event(
+                    store,
+                    job_id,
+                    "WARNING",
+                    f"{task.partition.label}: {result.rows_quarantined} rows quarantined",
+                    table=task.table.qualified_name,
+                    partition=task.partition.index,
+                )
+            if result.errors:
+                jobs.log_event(
+                    store,
+                    job_id,
+                    "WARNING",
+                    f"{task.partition.label}: retried after " + "; ".join(result.errors),
+                    table=task.table.qualified_name,
+                )
+
+        budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+        address = options.dask_address or settings.dask_address
+        dashboard = None
+        if tasks:
+            with dask_client(address, options.workers) as client:
+                dashboard = getattr(client, "dashboard_link", None)
+                recorder.flush(force=True, dask_dashboard=dashboard)
+                run_partitions(
+                    client,
+                    tasks,
+                    on_result,
+                    budget,
+                    cancel,
+                    on_tick=lambda: recorder.flush(force=True),
+                )
+        recorder.flush(force=True)
+        warnings: list[str] = []
+        if options.finish:
+            progress.phase("finish")
+            warnings = targets.finish_tables(target_url, plan.tables, timeout)
+            for w in warnings:
+                jobs.log_event(store, job_id, "WARNING", w)
+        validation = None
+        if options.validate:
+            progress.phase("validate")
+            validation = _validate(plan, source_url, target_url, timeout)
+            recorder.flush(force=True, validation=validation.as_dict())
+            if not validation.ok:
+                bad = "; ".join(
+                    f"{t.table}: {', '.join(t.reasons[:3])}" for t in validation.mismatched
+                )
+                raise MigrationError(
+                    f"Validation failed for job {job_id}: {bad}. Run `workbench validate {job_id} "
+                    "--repair` to re-copy the mismatching partitions.",
+                    job_id=job_id,
+                )
+        result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
+        jobs.update_job_statistics(store, job_id, {**result.summary(), "status": "succeeded"})
+        jobs.set_job_status(store, job_id, "succeeded")
+        jobs.log_event(
+            store,
+            job_id,
+            "INFO",
+            f"Copied {result.rows_copied} rows in "
+            f"{result.seconds:.1f} s ({result.rows_per_second:.0f} rows/s)"
+            + (", validated" if validation else ""),
+        )
+        return result
+    except BaseException as exc:
+        status = "cancelled" if isinstance(exc, JobCancelledError | KeyboardInterrupt) else "failed"
+        reason = mask_text(str(exc) or type(exc).__name__)
+        if recorder is not None:
+            recorder.flush(force=True)
+        jobs.set_job_status(store, job_id, status, error=reason)
+        jobs.log_event(store, job_id, "ERROR", f"Job {status}: {reason}")
+        if isinstance(exc, WorkbenchError):
+            exc.fields.setdefault("job_id", job_id)
+            raise
+        if isinstance(exc, Exception):
+            raise MigrationError(f"Job {job_id} failed: {reason}", job_id=job_id) from exc
+        raise
+    finally:
+        progress.close()
+
+
+def _task(
+    plan: MigrationPlan,
+    tp: TablePlan,
+    p: Partition,
+    source_url: str,
+    target_url: str,
+    options: CopyOptions,
+    timeout: float,
+) -> PartitionTask:
+    workers = options.workers or 2
+    rate = options.max_rows_per_second / workers if options.max_rows_per_second else None
+    return PartitionTask(
+        job_key=plan.job_key,
+        source_url=source_url,
+        target_url=target_url,
+        table=tp.source,
+        partition=p,
+        target_schema=tp.target_schema,
+        target_table=tp.target_name,
+        transforms=tp.transforms,
+        read_columns=tp.read_columns,
+        expressions=tp.expressions,
+        key_columns=tp.key_columns,
+        batch_rows=options.batch_rows,
+        max_bad_rows=options.max_bad_rows,
+        max_rows_per_second=rate,
+        connect_timeout=timeout,
+    )
+
+
+def _validate(
+    plan: MigrationPlan, source_url: str, target_url: str, timeout: float
+) -> ValidationReport:
+    keys: dict[tuple[str, int], list] = {}
+    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
+        for row in bookkeeping.quarantined(conn, plan.job_key, limit=1_000_000):
+            keys.setdefault((row["table_name"], row["partition_index"]), []).append(
+                row["source_key"]
+            )
+    return validate_plan(plan, source_url, target_url, keys, connect_timeout=timeout)
+
+
+def _result(
+    job_id: int,
+    status: str,
+    recorder: records.JobRecorder,
+    validation: ValidationReport | None,
+    warnings: Sequence[str],
+    started: float,
+    dashboard: str | None,
+) -> JobResult:
+    totals = recorder.totals()
+    seconds = round(time.monotonic() - started, 3)
+    return JobResult(
+        job_id=job_id,
+        status=status,
+        tables={name: dict(stats) for name, stats in recorder.tables.items()},
+        rows_copied=totals["rows_copied"],
+        rows_quarantined=totals["rows_quarantined"],
+        rows_read=totals["rows_read"],
+        seconds=seconds,
+        rows_per_second=round(totals["rows_read"] / seconds, 1) if seconds else 0.0,
+        validated=bool(validation and validation.ok),
+        validation=validation,
+        warnings=list(warnings),
+        dashboard_link=dashboard,
+    )
+
+
+def _fingerprint_options(options: CopyOptions) -> dict[str, Any]:
+    """Options that change what lands in the target (not speed knobs such as workers)."""
+    return {
+        "target_schema": options.target_schema,
+        "type_options": options.type_options,
+        "transforms": options.transforms,
+    }
+
+
+def default_settings() -> Settings:
+    return load_settings()
