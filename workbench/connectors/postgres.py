@@ -1,0 +1,249 @@
+"""PostgreSQL connector (psycopg 3): source and target.
+
+Reads stream through a server-side cursor in ``batch_rows`` steps, so memory is bounded by
+one batch. Value contract of :meth:`PostgresConnector.read_partition`: smallint/integer/
+bigint/real/double/boolean/text-like/bytea columns arrive as typed Arrow values; every other
+type (numeric, dates and times, interval, arrays, json, uuid, enums, domains, ...) and every
+caller expression arrives as its PostgreSQL text output, which is exact PostgreSQL input.
+Sessions run with ``TimeZone=UTC`` and ISO date style.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from workbench.connectors import splitting
+from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.sqltext import partition_predicate, select_list, table_ref, where
+from workbench.connectors.urls import mask_url, parse_url
+from workbench.errors import (
+    AuthenticationError,
+    CannotConnectError,
+    CatalogPermissionError,
+    DatabaseMissingError,
+    DriverMissingError,
+    TlsError,
+    WorkbenchError,
+)
+from workbench.schema.model import DatabaseSchema, Table
+
+log = logging.getLogger(__name__)
+
+# native type name -> Arrow type for values psycopg delivers exactly as Python objects
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "bpchar": pa.string(),
+    "name": pa.string(),
+    "citext": pa.string(),
+    "bytea": pa.binary(),
+}
+INTEGER_TYPES = {"int2", "int4", "int8"}
+SESSION = (
+    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'"
+)
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DriverMissingError(
+            "The PostgreSQL driver psycopg is not installed: pip install 'psycopg[binary]'"
+        ) from exc
+    return psycopg
+
+
+def conninfo(url: str) -> str:
+    """A libpq URI from our URL (drops a ``+driver`` suffix; socket ``?host=`` URIs pass)."""
+    parsed = parse_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
+    """Translate a psycopg error into the workbench's typed error (message names next step)."""
+    where_ = mask_url(url)
+    text = str(exc)
+    state = getattr(exc, "sqlstate", None) or ""
+    low = text.lower()
+    if (
+        state in ("28P01", "28000")
+        or "password authentication failed" in low
+        or ("no password supplied" in low)
+    ):
+        if "no pg_hba.conf entry" in low and "ssl" in low:
+            return TlsError(
+                f"Cannot connect to {where_}: the server requires TLS for this user; "
+                "add sslmode=require to the URL",
+                url=where_,
+            )
+        return AuthenticationError(
+            f"Cannot connect to {where_}: password rejected or user unknown; "
+            "update the connection's user or secret",
+            url=where_,
+        )
+    if state == "3D000" or ("database" in low and "does not exist" in low):
+        return DatabaseMissingError(
+            f"Cannot connect to {where_}: database {database!r} does not exist; "
+            "create it or correct the database name",
+            url=where_,
+            database=database,
+        )
+    if "ssl" in low or "tls" in low:
+        return TlsError(
+            f"Cannot connect to {where_}: TLS negotiation failed ({text.strip()}); check the "
+            "URL's sslmode against the server's TLS setting",
+            url=where_,
+        )
+    if state == "42501" or "permission denied" in low:
+        return CatalogPermissionError(
+            f"Connected to {where_} but may not read the catalog ({text.strip()}); "
+            "grant the user SELECT on the catalog or use a user who can",
+            url=where_,
+        )
+    return CannotConnectError(
+        f"Cannot connect to {where_}: {text.strip()}; check host, port and that the "
+        "server is running and reachable",
+        url=where_,
+    )
+
+
+class PostgresConnector(Connector):
+    kind = "postgresql"
+    capabilities = Capabilities(dialect="postgresql", can_write=True, supports_tablesample=True)
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+        super().__init__(url, connect_timeout=connect_timeout, options=options)
+        self._conn: Any = None
+
+    # --- connections ---------------------------------------------------------------
+    def _connect(self) -> Any:
+        psycopg = _psycopg()
+        try:
+            conn = psycopg.connect(
+                conninfo(self.url),
+                connect_timeout=max(1, round(self.connect_timeout)),
+                autocommit=True,
+                application_name="workbench",
+            )
+        except psycopg.Error as exc:
+            raise map_error(exc, self.url, parse_url(self.url).database) from exc
+        conn.execute(SESSION)
+        return conn
+
+    @property
+    def conn(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    # --- the interface -------------------------------------------------------------
+    def test(self) -> ConnectionTest:
+        start = time.perf_counter()
+        conn = self._connect()
+        try:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            conn.execute("SELECT 1").fetchone()
+        finally:
+            conn.close()
+        latency = (time.perf_counter() - start) * 1000
+        return ConnectionTest(True, f"PostgreSQL {version}", round(latency, 2), mask_url(self.url))
+
+    def introspect(
+        self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
+    ) -> DatabaseSchema:
+        from workbench.connectors.postgres_catalog import introspect
+
+        psycopg = _psycopg()
+        try:
+            return introspect(self, schemas, tables)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise map_error(exc, self.url, None) from exc
+
+    def count(self, table: Table, partition: Partition | None = None) -> int:
+        pred, params = partition_predicate(partition, "postgresql")
+        sql = f"SELECT COUNT(*) FROM {table_ref(table, 'postgresql')}{where(pred)}"
+        return int(self.run(sql, params)[0][0])
+
+    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+        first = table.column(key_columns[0]).native.name if key_columns else ""
+
+        def sample_from(rows: int, wanted: int) -> str:
+            pct = min(100.0, max(0.0001, 100.0 * wanted / rows))
+            return f"{table_ref(table, 'postgresql')} TABLESAMPLE SYSTEM ({pct:.6f})"
+
+        return splitting.split_points(
+            self.run,
+            table,
+            key_columns,
+            parts,
+            "postgresql",
+            is_integer=first in INTEGER_TYPES,
+            sample_from=sample_from,
+            sample_threshold=int(self.options.get("sample_threshold", 2_000_000)),
+        )
+
+    def read_partition(
+        self,
+        table: Table,
+        partition: Partition,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 50_000,
+        expressions: Mapping[str, str] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        names = list(columns) if columns is not None else list(table.column_names)
+        exprs = dict(expressions or {})
+        types: list[pa.DataType] = []
+        for name in names:
+            native = table.column(name).native if name in table.column_names else None
+            arrow = (
+                ARROW_TYPES.get(native.name)
+                if native is not None and not native.array_dims and name not in exprs
+                else None
+            )
+            if arrow is None:  # exact text output for everything else
+                from workbench.connectors.sqltext import quote_ident
+
+                exprs[name] = f"({exprs.get(name, quote_ident(name, 'postgresql'))})::text"
+                arrow = pa.string()
+            types.append(arrow)
+        _, select = select_list(table, "postgresql", names, exprs)
+        pred, params = partition_predicate(partition, "postgresql")
+        sql = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
+        schema = pa.schema([pa.field(n, t) for n, t in zip(names, types, strict=True)])
+        conn = self._connect()  # its own connection: a named cursor lives in a transaction
+        try:
+            conn.autocommit = False
+            with conn.cursor(name="wb_read_partition") as cur:
+                cur.itersize = batch_rows
+                cur.execute(sql, params)
+                while rows := cur.fetchmany(batch_rows):
+                    cols = list(zip(*rows, strict=True))
+                    yield pa.RecordBatch.from_arrays(
+                        [pa.array(c, t) for c, t in zip(cols, types, strict=True)], schema=schema
+                    )
+            conn.rollback()
+        finally:
+            conn.close()

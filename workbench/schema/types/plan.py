@@ -1,0 +1,262 @@
+"""Planning: each source column through its dialect's rules (and the overrides) to a plan."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from psycopg import sql
+
+from workbench.errors import UnsupportedError
+from workbench.schema.model import Column, DatabaseSchema, NativeType, Table
+from workbench.schema.naming import NameAllocator, apply_policy, truncate
+from workbench.schema.quoting import quote_ident
+from workbench.schema.types import duckdb, mysql, postgres, sqlite
+from workbench.schema.types.model import ColumnPlan, TablePlan, TypeOptions, TypeRule
+
+RULES: dict[str, tuple[TypeRule, ...]] = {
+    "mysql": mysql.RULES,
+    "postgresql": postgres.RULES,
+    "sqlite": sqlite.RULES,
+    "duckdb": duckdb.RULES,
+    "files": duckdb.RULES,
+}
+_INTEGER_PG = {"smallint", "integer", "bigint"}
+_NUMERIC_PG = {*_INTEGER_PG, "numeric", "real", "double precision"}
+
+
+def rules_for(dialect: str) -> tuple[TypeRule, ...]:
+    try:
+        return RULES[dialect]
+    except KeyError:
+        raise UnsupportedError(
+            f"No type map for dialect {dialect!r}; known: {sorted(RULES)}"
+        ) from None
+
+
+def literal(value: Any) -> str:
+    """A PostgreSQL literal, quoted by psycopg (never by string formatting)."""
+    return sql.Literal(value).as_string(None)
+
+
+def array_literal(items: Sequence[str]) -> str:
+    inner = ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items)
+    return literal("{" + inner + "}")
+
+
+def _render(template: str, native: NativeType) -> str:
+    fsp = f"({native.precision})" if native.precision else ""
+    return template.format(
+        length=native.length if native.length is not None else "",
+        precision=native.precision if native.precision is not None else "",
+        scale=native.scale if native.scale is not None else 0,
+        fsp=fsp,
+    ).replace("()", "")
+
+
+def _override(table: Table, column: Column, options: TypeOptions) -> tuple[str, str | None] | None:
+    keys = [f"{table.name}.{column.name}"]
+    if table.schema:
+        keys.insert(0, f"{table.schema}.{table.name}.{column.name}")
+    for key in keys:
+        if key in options.column_overrides:
+            value = options.column_overrides[key]
+            if isinstance(value, str):
+                return value, None
+            return value["type"], value.get("read")
+    return None
+
+
+def pick_rule(dialect: str, column: Column, options: TypeOptions) -> TypeRule:
+    native = column.native
+    for rule in rules_for(dialect):
+        if rule.matches(native, column, options):
+            return rule
+    raise UnsupportedError(
+        f"Column {column.name!r} has {dialect} type {native.raw or native.name!r}, which the "
+        "type map does not cover; add a column override (column_overrides) with its "
+        "PostgreSQL type"
+    )
+
+
+def plan_column(
+    table: Table,
+    column: Column,
+    dialect: str,
+    options: TypeOptions | None = None,
+    target: str | None = None,
+    target_schema: str | None = None,
+) -> ColumnPlan:
+    """What ``column`` becomes in PostgreSQL: type, nullability, default, read expression."""
+    options = options or TypeOptions()
+    target = target or apply_policy(column.name, options.naming)
+    if dialect == "postgresql":
+        return _plan_postgres(table, column, target, target_schema)
+    native = column.native
+    rule = pick_rule(dialect, column, options)
+    pg_type = _render(rule.target, native)
+    col_q = quote_ident(column.name, dialect)
+    read = rule.read.format(col=col_q, length=native.length or 1) if rule.read else None
+    notes = [rule.note] if rule.note else []
+    enum_type = None
+    if rule.target == "enum type":
+        enum_type = truncate(apply_policy(f"{table.name}_{column.name}", options.naming))
+        pg_type = sql.Identifier(*filter(None, [target_schema, enum_type])).as_string(None)
+    if rule.source == "list (x[])":
+        pg_type = _duckdb_list_type(native, options)
+    if options.geometry == "postgis" and pg_type == "geometry":
+        notes.append("needs the PostGIS extension in the target")
+    is_identity = column.is_identity
+    if is_identity and pg_type == "numeric(20)":
+        pg_type = "bigint"  # identities never reach 2^63; numeric cannot be an identity
+        notes.append("auto_increment bigint unsigned kept as bigint identity")
+    if is_identity and pg_type not in _INTEGER_PG:
+        is_identity = False
+    overridden = options.type_overrides.get(rule.source) or options.type_overrides.get(native.raw)
+    over = _override(table, column, options)
+    rule_label = rule.source
+    if overridden or over:
+        pg_type = over[0] if over else overridden
+        read = (over[1] if over and over[1] else None) or (read if rule.safe_read else None)
+        rule_label = "override"
+    default, note = _default(dialect, column, pg_type)
+    if note:
+        notes.append(note)
+    generated = None
+    if column.generated:
+        notes.append(
+            f"generated column ({column.generated}) loaded as plain values; the expression "
+            "is not translated"
+        )
+    enum_values = native.values if native.name == "enum" and options.enum != "text" else ()
+    return ColumnPlan(
+        source=column.name,
+        target=target,
+        pg_type=pg_type,
+        nullable=column.nullable,
+        default=None if is_identity else default,
+        read_expression=read,
+        is_identity=is_identity,
+        generated=generated,
+        enum_values=enum_values if rule_label != "override" else (),
+        enum_type=enum_type if rule_label != "override" else None,
+        rule=rule_label,
+        notes=tuple(notes),
+        comment=column.comment,
+    )
+
+
+def _duckdb_list_type(native: NativeType, options: TypeOptions) -> str:
+    base = native.base or NativeType(name="varchar")
+    inner = pick_rule("duckdb", Column("x", base), options)
+    return _render(inner.target, base) + "[]"
+
+
+def _default(dialect: str, column: Column, pg_type: str) -> tuple[str | None, str]:
+    if column.default is None or column.generated:
+        return None, ""
+    if dialect in ("mysql", "sqlite", "duckdb", "files"):
+        value, note = mysql.translate_default(column.default, pg_type, column)
+        if value is None:
+            return None, note
+        kind, v = value
+        if kind == "sql":
+            return v, ""
+        if kind == "bits":
+            return (f"B'{v}'" if re.fullmatch(r"[01]+", v) else None), ""
+        if kind == "array":
+            return array_literal(v), ""
+        if isinstance(v, str) and mysql.NUMBER.match(v) and pg_type.split("(")[0] in _NUMERIC_PG:
+            return v, ""  # a validated number needs no quotes
+        return literal(v), ""
+    return column.default, ""
+
+
+def _plan_postgres(
+    table: Table, column: Column, target: str, target_schema: str | None
+) -> ColumnPlan:
+    native = column.native
+    notes: list[str] = []
+    if native.type_schema:  # enum, domain or composite: same name, created before the tables
+        schema = target_schema if native.type_schema == table.schema else native.type_schema
+        pg_type = sql.Identifier(schema, native.name).as_string(None) + "[]" * native.array_dims
+    else:
+        pg_type = native.raw
+    default = column.default
+    is_identity = column.is_identity and native.name in ("int2", "int4", "int8")
+    if default and default.startswith("nextval("):
+        default = None
+        notes.append("serial default replaced by an identity")
+    generated = column.generated
+    return ColumnPlan(
+        source=column.name,
+        target=target,
+        pg_type=pg_type,
+        nullable=column.nullable,
+        default=None if is_identity else default,
+        is_identity=is_identity,
+        generated=generated,
+        rule="postgresql",
+        notes=tuple(notes),
+        comment=column.comment,
+    )
+
+
+def default_target_schema(table: Table, dialect: str, options: TypeOptions) -> str:
+    if table.schema and dialect in ("mysql", "postgresql"):
+        return apply_policy(table.schema, options.naming)
+    return "public"
+
+
+def plan_table(
+    table: Table,
+    dialect: str,
+    options: TypeOptions | None = None,
+    target_schema: str | None = None,
+    target_name: str | None = None,
+) -> TablePlan:
+    options = options or TypeOptions()
+    schema = target_schema or default_target_schema(table, dialect, options)
+    names = NameAllocator(options.naming)
+    cols = tuple(
+        plan_column(table, c, dialect, options, names.take(c.name), schema) for c in table.columns
+    )
+    name = target_name or truncate(apply_policy(table.name, options.naming))
+    return TablePlan(table, schema, name, cols)
+
+
+def plan_schema(
+    schema: DatabaseSchema,
+    options: TypeOptions | None = None,
+    target_schema: str | None = None,
+    tables: Sequence[str] | None = None,
+) -> list[TablePlan]:
+    """Plans for every base table; table names unique per target schema; FK columns take the
+    type of the column they reference (so e.g. widened unsigned keys still match)."""
+    options = options or TypeOptions()
+    relations: dict[str, NameAllocator] = {}
+    plans: list[TablePlan] = []
+    for table in schema.base_tables:
+        if tables is not None and table.name not in tables:
+            continue
+        tschema = target_schema or default_target_schema(table, schema.dialect, options)
+        alloc = relations.setdefault(tschema, NameAllocator(options.naming))
+        plans.append(plan_table(table, schema.dialect, options, tschema, alloc.take(table.name)))
+    by_source = {(p.table.schema, p.table.name): p for p in plans}
+    aligned: list[TablePlan] = []
+    for plan in plans:
+        cols = list(plan.columns)
+        for fk in plan.table.foreign_keys:
+            ref = by_source.get((fk.ref_schema or plan.table.schema, fk.ref_table))
+            if ref is None:
+                continue
+            for src, dst in zip(fk.columns, fk.ref_columns, strict=False):
+                i = next(i for i, c in enumerate(cols) if c.source == src)
+                want = ref.column(dst).pg_type
+                if cols[i].pg_type != want and cols[i].rule != "override":
+                    note = f"type {want} taken from referenced {ref.target_name}.{dst}"
+                    cols[i] = replace(cols[i], pg_type=want, notes=(*cols[i].notes, note))
+        aligned.append(replace(plan, columns=tuple(cols)))
+    return aligned
