@@ -160,3 +160,34 @@ def chinook_sqlite(datasets, tmp_path_factory) -> str:
     target = tmp_path_factory.mktemp("chinook") / "chinook.sqlite"
     shutil.copy(datasets / "chinook.sqlite", target)
     return f"sqlite:///{target}"
+
+
+# --- metadata store (tests/store, tests/cli; usable by any test that needs a store) ----------
+
+
+@pytest.fixture
+def store_settings(store_url, tmp_path):
+    """Settings for a fresh store in its own database, with a private data dir and key file."""
+    from workbench.config import load_settings
+
+    return load_settings(database_url=store_url, data_dir=tmp_path / "wbdata", user="tester")
+
+
+@pytest.fixture
+def store(store_settings):
+    """An open, initialised metadata store in a fresh database."""
+    from workbench.store import open_store
+
+    opened = open_store(store_settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_default_embedded_store(tmp_path_factory):
+    """Stop the embedded store a test may have started under the isolated default data dir."""
+    yield
+    from workbench.config import Settings
+    from workbench.store.embedded import stop_embedded
+
+    stop_embedded(Settings(data_dir=tmp_path_factory.getbasetemp() / "wbhome" / "data"))

@@ -21,6 +21,7 @@ import logging
 import os
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def embedded_pgdata(settings: Settings) -> Path:
 
 def start_embedded(settings: Settings) -> str:
     """Start (or reuse) the embedded server; return the URL of its ``workbench`` database."""
-    import pgserver
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": harmless, /tmp fallback
+        warnings.simplefilter("ignore")
+        import pgserver
 
     pgdata = embedded_pgdata(settings)
     data_dir = settings.data_dir.expanduser()

@@ -1,0 +1,56 @@
+"""Fixtures for store tests: embedded stores in private data dirs, a password-checking server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.servers import PostgresServer, start_private_postgres, stop_private_postgres
+from workbench.config import Settings, load_settings
+from workbench.store.embedded import stop_embedded
+
+SCRAM_USER = "wb_scram"
+SCRAM_PASSWORD = "Scram-Pw-7f3a9c"
+
+
+@pytest.fixture
+def embedded_settings(tmp_path) -> Iterator[Settings]:
+    """Settings with no database URL: the embedded store in this test's own data dir."""
+    settings = load_settings(data_dir=tmp_path / "data", user="tester")
+    yield settings
+    stop_embedded(settings)
+
+
+@pytest.fixture(scope="session")
+def scram_pg() -> Iterator[PostgresServer]:
+    """A private PostgreSQL whose pg_hba requires a SCRAM password for the role ``wb_scram``.
+
+    pgserver's default is trust over the socket; we create a role with a password and put
+    ``local all wb_scram scram-sha-256`` in front of the trust lines, then reload. The
+    superuser keeps trust so the tests can still administer the server.
+    """
+    base = Path("/tmp") / f"wbscram-{os.getpid()}"
+    server = start_private_postgres(base / "data")
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {SCRAM_USER} LOGIN PASSWORD '{SCRAM_PASSWORD}'")
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
+        hba.write_text(f"local all {SCRAM_USER} scram-sha-256\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+    yield server
+    stop_private_postgres(server)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def scram_url(server: PostgresServer, password: str, database: str = "postgres") -> str:
+    from sqlalchemy.engine import make_url
+
+    return (
+        make_url(server.url(database))
+        .set(username=SCRAM_USER, password=password)
+        .render_as_string(hide_password=False)
+    )

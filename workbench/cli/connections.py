@@ -1,0 +1,153 @@
+"""``workbench connection add|list|show|test|remove``.
+
+The password comes from the URL, from an environment variable (``--password-env VAR``) or
+from a hidden prompt (``--prompt-password``); it is stored encrypted and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from workbench.cli import state
+from workbench.cli.output import emit, fields, table
+from workbench.errors import InvalidInputError
+
+_project_option = click.option("--project", "-p", required=True, help="The project's name.")
+
+
+@click.group()
+def connection() -> None:
+    """Add, list, test and remove a project's database connections."""
+
+
+@connection.command()
+@_project_option
+@click.argument("name")
+@click.argument("url")
+@click.option(
+    "--role",
+    type=click.Choice(["source", "target"]),
+    default="source",
+    show_default=True,
+    help="Read from it (source) or load into it (target).",
+)
+@click.option("--password-env", metavar="VAR", help="Take the password from this variable.")
+@click.option("--prompt-password", is_flag=True, help="Ask for the password (hidden).")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A connector option (repeatable); VALUE is JSON or text.",
+)
+def add(
+    project: str,
+    name: str,
+    url: str,
+    role: str,
+    password_env: str | None,
+    prompt_password: bool,
+    options: tuple[str, ...],
+) -> None:
+    """Add connection NAME with URL, e.g. mysql://app@db1:3306/shop."""
+    from workbench.store import connections
+
+    if password_env and prompt_password:
+        raise click.UsageError("Use --password-env or --prompt-password, not both")
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise InvalidInputError(
+                f"The environment variable {password_env} is not set or empty; export it "
+                "with the password, or use --prompt-password"
+            )
+    elif prompt_password:
+        password = click.prompt("Password", hide_input=True, err=True)
+    record = connections.add_connection(
+        state().store(),
+        project,
+        name,
+        url,
+        role=role,
+        password=password,
+        options=_parse_options(options),
+    )
+    emit(
+        record.to_dict(),
+        f"Added {record.role} connection {record.name!r} ({record.url}) to project "
+        f"{record.project!r}" + (" with an encrypted password." if record.has_secret else "."),
+    )
+
+
+@connection.command("list")
+@_project_option
+def list_(project: str) -> None:
+    """List a project's connections (URLs without passwords)."""
+    from workbench.store import connections
+
+    rows = [c.to_dict() for c in connections.list_connections(state().store(), project)]
+    emit(rows, lambda: table(rows, ["name", "kind", "role", "url", "has_secret"]))
+
+
+@connection.command()
+@_project_option
+@click.argument("name")
+def show(project: str, name: str) -> None:
+    """Show one connection (URL without password)."""
+    from workbench.store import connections
+
+    record = connections.get_connection(state().store(), project, name)
+    emit(record.to_dict(), lambda: fields(list(record.to_dict().items())))
+
+
+@connection.command()
+@_project_option
+@click.argument("name")
+def test(project: str, name: str) -> None:
+    """Connect once and report the server version and latency."""
+    from workbench.store import connections
+
+    result = connections.test_connection(state().store(), project, name)
+    data = {
+        "connection": name,
+        "project": project,
+        "ok": result.ok,
+        "server_version": result.server_version,
+        "latency_ms": round(result.latency_ms, 1),
+        "url": result.url,
+    }
+    emit(
+        data,
+        f"Connection {name!r} answered in {result.latency_ms:.0f} ms: {result.server_version}",
+    )
+
+
+@connection.command()
+@_project_option
+@click.argument("name")
+def remove(project: str, name: str) -> None:
+    """Remove a connection (refused while a schema mapping uses it)."""
+    from workbench.store import connections
+
+    connections.remove_connection(state().store(), project, name)
+    emit({"removed": name, "project": project}, f"Removed connection {name!r}.")
+
+
+def _parse_options(options: tuple[str, ...]) -> dict:
+    parsed: dict = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
+        try:
+            parsed[key.strip()] = json.loads(value)
+        except ValueError:
+            parsed[key.strip()] = value
+    return parsed
+
+
+commands = [connection]

@@ -1,0 +1,272 @@
+"""``workbench copy``, ``workbench jobs``, ``workbench job show``, ``workbench validate``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from workbench.cli import state
+from workbench.cli.output import emit, fields, table
+
+_JOB_COLUMNS = ["id", "kind", "status", "rows_copied", "rows_per_second", "seconds", "created_at"]
+
+
+def _progress():
+    from workbench.engine.progress import NullProgress
+
+    if state().json:
+        return NullProgress()
+    from workbench.cli.progress import TqdmProgress
+
+    return TqdmProgress()
+
+
+def _finish(run) -> None:
+    """Run a job function; print its summary (JSON last line with --json), exit 1 on failure."""
+    from workbench.errors import WorkbenchError
+
+    try:
+        result = run()
+    except WorkbenchError as exc:
+        job_id = exc.fields.get("job_id")
+        if job_id is not None and state().json:
+            from workbench.store import jobs
+
+            record = jobs.get_job(state().store(), job_id)
+            stats = record.statistics or {}
+            click.echo(
+                json.dumps(
+                    {
+                        "job_id": job_id,
+                        "status": record.status,
+                        "error": record.error,
+                        "tables": stats.get("tables", {}),
+                        "rows_copied": stats.get("rows_copied", 0),
+                        "rows_quarantined": stats.get("rows_quarantined", 0),
+                        "seconds": stats.get("seconds", 0),
+                        "rows_per_second": stats.get("rows_per_second", 0),
+                        "validated": False,
+                    },
+                    default=str,
+                )
+            )
+        raise
+    summary = result.summary()
+
+    def human() -> None:
+        click.echo(
+            f"Job {result.job_id} {result.status}: {result.rows_copied:,} rows copied"
+            f" ({result.rows_quarantined:,} quarantined) in {result.seconds:.1f} s,"
+            f" {result.rows_per_second:,.0f} rows/s;"
+            f" validated: {'yes' if result.validated else 'no'}"
+        )
+        rows = [{"table": k, **v} for k, v in result.tables.items()]
+        table(
+            rows,
+            ["table", "rows_read", "rows_written", "rows_quarantined", "partitions", "seconds"],
+        )
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+
+    emit(summary, human)
+
+
+@click.command("copy")
+@click.argument("source_url", required=False)
+@click.argument("target_url", required=False)
+@click.option("--tables", "-t", multiple=True, help="Only these tables (names or glob patterns).")
+@click.option("--exclude", "-x", multiple=True, help="Leave out these tables (names or patterns).")
+@click.option(
+    "--target-schema", default="public", show_default=True, help="Schema to create tables in."
+)
+@click.option("--workers", type=int, help="Local Dask worker processes (default: one per core).")
+@click.option("--dask", "dask_address", help="Address of an existing Dask scheduler.")
+@click.option("--project", help="Record the job in this project (default: adhoc).")
+@click.option(
+    "--if-exists",
+    type=click.Choice(["fail", "replace", "append"]),
+    default="fail",
+    show_default=True,
+    help="What to do with target tables that already exist.",
+)
+@click.option("--no-validate", is_flag=True, help="Skip the row count and checksum validation.")
+@click.option("--no-finish", is_flag=True, help="Do not build keys, indexes and foreign keys.")
+@click.option(
+    "--partition-rows",
+    type=int,
+    default=250_000,
+    show_default=True,
+    help="Target rows per partition (one Dask task each).",
+)
+@click.option(
+    "--max-bad-rows",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Error budget: quarantined rows allowed before the job stops.",
+)
+@click.option("--max-bad-ratio", type=float, help="Error budget as a ratio of rows read (0-1).")
+@click.option("--max-rows-per-second", type=float, help="Throttle reads from the source.")
+@click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
+def copy_(
+    source_url,
+    target_url,
+    tables,
+    exclude,
+    target_schema,
+    workers,
+    dask_address,
+    project,
+    if_exists,
+    no_validate,
+    no_finish,
+    partition_rows,
+    max_bad_rows,
+    max_bad_ratio,
+    max_rows_per_second,
+    resume,
+) -> None:
+    """Copy a whole database (or --tables) from SOURCE_URL into the PostgreSQL TARGET_URL.
+
+    Creates the target tables, copies on Dask with exactly-once partitions, then builds keys,
+    indexes and foreign keys and validates counts and checksums. The job id is printed as
+    soon as the job starts; `workbench copy --resume JOB` continues a job that stopped.
+    """
+    from workbench.engine.run import CopyOptions, copy_database, resume_job
+
+    cli = state()
+    store = cli.store()
+    progress = _progress()
+    if resume is not None:
+        click.echo(f"Resuming job {resume}", err=True)
+        _finish(lambda: resume_job(resume, store=store, progress=progress))
+        return
+    if not source_url or not target_url:
+        raise click.UsageError("SOURCE_URL and TARGET_URL are required (or --resume JOB).")
+    options = CopyOptions(
+        tables=tables,
+        exclude=exclude,
+        target_schema=target_schema,
+        workers=workers,
+        dask_address=dask_address,
+        validate=not no_validate,
+        if_exists=if_exists,
+        partition_rows=partition_rows,
+        max_bad_rows=max_bad_rows,
+        max_bad_ratio=max_bad_ratio,
+        max_rows_per_second=max_rows_per_second,
+        finish=not no_finish,
+    )
+    _finish(
+        lambda: copy_database(
+            source_url,
+            target_url,
+            options,
+            store=store,
+            project=project,
+            progress=progress,
+            on_job=lambda job_id: click.echo(f"Job {job_id} started", err=True),
+        )
+    )
+
+
+@click.command("jobs")
+@click.option("--project", help="Only this project's jobs.")
+@click.option("--limit", type=int, default=50, show_default=True)
+def jobs_(project, limit) -> None:
+    """List jobs, newest first, with their status and throughput."""
+    from workbench.store import jobs
+
+    records = jobs.list_jobs(state().store(), project, limit)
+    rows = []
+    for r in records:
+        stats = r.statistics or {}
+        rows.append(
+            {
+                **r.to_dict(),
+                "rows_copied": stats.get("rows_copied"),
+                "rows_per_second": stats.get("rows_per_second"),
+                "seconds": stats.get("seconds"),
+            }
+        )
+    emit(
+        rows, lambda: table(rows, _JOB_COLUMNS, empty="No jobs yet: `workbench copy SOURCE TARGET`")
+    )
+
+
+@click.group("job")
+def job() -> None:
+    """Inspect one job."""
+
+
+@job.command("show")
+@click.argument("job_id", type=int)
+@click.option("--logs", "show_logs", is_flag=True, help="Include the job's log events.")
+def show(job_id, show_logs) -> None:
+    """Show a job: status, parameters, statistics (and logs)."""
+    from workbench.store import jobs
+
+    store = state().store()
+    record = jobs.get_job(store, job_id)
+    data = record.to_dict()
+    logs = [entry.to_dict() for entry in jobs.job_logs(store, job_id)] if show_logs else []
+    if show_logs:
+        data["logs"] = logs
+
+    def human() -> None:
+        stats = record.statistics or {}
+        fields(
+            [
+                ("job", record.id),
+                ("kind", record.kind),
+                ("status", record.status),
+                ("source", record.parameters.get("source")),
+                ("target", record.parameters.get("target")),
+                ("started", record.started_at),
+                ("finished", record.finished_at),
+                ("rows copied", stats.get("rows_copied")),
+                ("rows/s", stats.get("rows_per_second")),
+                ("quarantined", stats.get("rows_quarantined")),
+                ("error", record.error),
+            ]
+        )
+        for entry in logs:
+            click.echo(f"{entry['at']} {entry['level']:<7} {entry['message']}")
+
+    emit(data, human)
+
+
+@click.command("validate")
+@click.argument("job_id", type=int)
+@click.option(
+    "--repair", is_flag=True, help="Re-copy the partitions that differ, then check again."
+)
+def validate_(job_id, repair) -> None:
+    """Validate a finished job's copy: counts and checksums per partition, in both databases."""
+    from workbench.engine.repair import validate_job
+
+    report = validate_job(job_id, store=state().store(), repair=repair, progress=_progress())
+    data = report.as_dict()
+
+    def human() -> None:
+        rows = [
+            {
+                "table": t.table,
+                "source_rows": t.source_rows,
+                "target_rows": t.target_rows,
+                "quarantined": t.quarantined,
+                "ok": t.ok,
+                "reasons": "; ".join(t.reasons[:2]),
+            }
+            for t in report.tables
+        ]
+        table(rows, ["table", "source_rows", "target_rows", "quarantined", "ok", "reasons"])
+        click.echo("Validation " + ("passed." if report.ok else "FAILED."))
+
+    emit(data, human)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+commands = [copy_, jobs_, job, validate_]

@@ -1,0 +1,182 @@
+"""``workbench init``, ``workbench doctor`` and ``workbench audit``: the store itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from workbench.cli import state
+from workbench.cli.output import emit, fields, table
+from workbench.errors import WorkbenchError
+
+
+@click.command()
+def init() -> None:
+    """Create the metadata store, or upgrade it to this version's schema (safe to repeat)."""
+    store = state().store(migrate=True)
+    store.cipher.ensure_key()
+    before, after = store.schema_before, store.schema_revision
+    action = "created" if before is None else ("current" if before == after else "upgraded")
+    data = {
+        "action": action,
+        "store": store.url,
+        "embedded": store.is_embedded,
+        "pgdata": str(store.pgdata) if store.pgdata else None,
+        "revision": after,
+        "previous_revision": before,
+        "key": store.cipher.key_source,
+        "user": store.user,
+        "organization": store.identity.organization,
+    }
+    verb = {"created": "Created", "upgraded": "Upgraded", "current": "Checked"}[action]
+    emit(
+        data,
+        lambda: (
+            click.echo(f"{verb} the metadata store (schema revision {after})."),
+            fields([(k, v) for k, v in data.items() if k != "action"]),
+        ),
+    )
+
+
+@click.command()
+@click.option("--project", help="Also check that each connection of this project answers.")
+def doctor(project: str | None) -> None:
+    """Check the store, its schema revision, Dask and (with --project) connections."""
+    cli = state()
+    checks: list[dict[str, Any]] = []
+    store = _check(checks, "store", lambda: _store_check(cli))
+    if store is not None:
+        _check(checks, "secrets", lambda: _secrets_check(store))
+    _check(checks, "dask", lambda: _dask_check(cli.settings))
+    if project is not None and store is not None:
+        found = _check(checks, "project", lambda: _project_check(store, project))
+        for conn in found or []:
+            _check(
+                checks,
+                f"connection {conn.name}",
+                lambda conn=conn: _connection_check(store, conn),
+            )
+    ok = all(c["ok"] for c in checks)
+    emit(
+        {"ok": ok, "checks": checks},
+        lambda: [
+            click.echo(f"{'ok  ' if c['ok'] else 'FAIL'}  {c['check']}: {c['detail']}")
+            for c in checks
+        ],
+    )
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.option("--project", help="Only events of this project (name; also a deleted one's).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def audit(project: str | None, limit: int) -> None:
+    """List audit events, newest first: who changed what, and when."""
+    from workbench.store.audit import list_events
+
+    events = [e.to_dict() for e in list_events(state().store(), project, limit)]
+    emit(
+        events,
+        lambda: table(
+            events,
+            ["at", "actor", "action", "object_type", "object_name", "details"],
+            empty="No audit events.",
+        ),
+    )
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _check(checks: list[dict[str, Any]], name: str, run: Callable[[], tuple[Any, str]]) -> Any:
+    """Run one check (it returns a value and a detail); record the outcome, return the value."""
+    from workbench.connectors.urls import mask_text
+
+    started = time.monotonic()
+    try:
+        result, detail = run()
+    except Exception as exc:  # the boundary of one check: recorded, reported, exit code 1
+        message = exc.message if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
+        checks.append({"check": name, "ok": False, "detail": mask_text(" ".join(message.split()))})
+        return None
+    checks.append(
+        {
+            "check": name,
+            "ok": True,
+            "detail": mask_text(str(detail)),
+            "seconds": round(time.monotonic() - started, 3),
+        }
+    )
+    return result
+
+
+def _store_check(cli: Any) -> tuple[Any, str]:
+    store = cli.store(migrate=False)
+    kind = "embedded" if store.is_embedded else "server"
+    return store, f"{store.url} ({kind}), schema revision {store.schema_revision} (current)"
+
+
+def _project_check(store: Any, project: str) -> tuple[list[Any], str]:
+    from workbench.store import connections
+
+    found = connections.list_connections(store, project)
+    return found, f"{project!r} has {len(found)} connection(s)"
+
+
+def _secrets_check(store: Any) -> tuple[None, str]:
+    from sqlalchemy import select
+
+    from workbench.store.models import Connection
+
+    with store.session() as session:
+        row = session.execute(
+            select(Connection.name, Connection.secret)
+            .where(Connection.secret.is_not(None))
+            .limit(1)
+        ).first()
+    if row is None:
+        return None, f"no stored secrets yet; key from {store.cipher.key_source}"
+    store.cipher.decrypt(row.secret, f"the password of connection {row.name!r}")
+    return None, f"stored secrets decrypt with the key from {store.cipher.key_source}"
+
+
+def _dask_check(settings: Any) -> tuple[None, str]:
+    import operator
+
+    from distributed import Client, LocalCluster
+
+    if settings.dask_address:
+        with Client(settings.dask_address, timeout=settings.connect_timeout) as client:
+            if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
+                raise RuntimeError(f"a worker of {settings.dask_address} returned a wrong result")
+            workers = len(client.scheduler_info().get("workers", {}))
+        return None, f"scheduler {settings.dask_address} ran a task ({workers} workers)"
+    import logging
+
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
+            raise RuntimeError("a local Dask worker returned a wrong result")
+    return None, "local cluster (1 worker process) started and ran a task"
+
+
+def _connection_check(store: Any, conn: Any) -> tuple[None, str]:
+    from workbench.store import connections
+
+    result = connections.test_connection(store, conn.project_id, conn.id)
+    return None, f"{result.url} answered in {result.latency_ms:.0f} ms ({result.server_version})"
+
+
+commands = [init, doctor, audit]
