@@ -1,0 +1,232 @@
+"""DuckDB connector (read-only), also the engine under the CSV/Parquet folder connector.
+
+Value contract of :meth:`DuckDBConnector.read_partition`: DuckDB's own Arrow export, streamed
+in ``batch_rows`` batches (ints incl. unsigned, decimal128, dates, timestamps, strings,
+binary, lists); hugeint, interval, uuid, json, bit and struct/map columns come through the
+type map's read expressions as text.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from workbench.connectors import splitting
+from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.sqltext import partition_predicate, select_list, table_ref, where
+from workbench.connectors.urls import mask_url, parse_url
+from workbench.errors import DatabaseMissingError, DriverMissingError
+from workbench.schema.model import (
+    CheckConstraint,
+    Column,
+    DatabaseSchema,
+    Index,
+    NativeType,
+    Table,
+    UniqueConstraint,
+)
+
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+INTEGER_TYPES = {
+    "tinyint",
+    "smallint",
+    "integer",
+    "bigint",
+    "utinyint",
+    "usmallint",
+    "uinteger",
+    "ubigint",
+    "hugeint",
+}
+
+
+def _duckdb():
+    try:
+        import duckdb
+    except ImportError as exc:
+        raise DriverMissingError("The DuckDB driver is not installed: pip install duckdb") from exc
+    return duckdb
+
+
+def native_type(text: str) -> NativeType:
+    """DuckDB's ``data_type`` text to the model (lists keep their element as ``base``)."""
+    t = text.strip()
+    if t.endswith("]"):
+        inner = t[: t.rindex("[")]
+        return NativeType(name="list", raw=t, array_dims=1, base=native_type(inner))
+    m = _DECIMAL.match(t)
+    if m:
+        return NativeType("decimal", precision=int(m.group(1)), scale=int(m.group(2)), raw=t)
+    if t.startswith("ENUM("):
+        values = tuple(v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", t))
+        return NativeType("enum", values=values, raw=t)
+    for prefix in ("STRUCT", "MAP", "UNION"):
+        if t.startswith(prefix + "("):
+            return NativeType(prefix.lower(), raw=t)
+    return NativeType(t.lower(), raw=t)
+
+
+class DuckDBConnector(Connector):
+    kind = "duckdb"
+    capabilities = Capabilities(dialect="duckdb", supports_checksum=False)
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+        super().__init__(url, connect_timeout=connect_timeout, options=options)
+        self._conn: Any = None
+
+    def _connect(self) -> Any:
+        duckdb = _duckdb()
+        path = parse_url(self.url).database or ":memory:"
+        if path != ":memory:" and not Path(path).is_file():
+            raise DatabaseMissingError(
+                f"Cannot open {mask_url(self.url)}: no DuckDB file at {path}; check the path",
+                url=mask_url(self.url),
+            )
+        try:
+            return duckdb.connect(path, read_only=path != ":memory:")
+        except duckdb.Error as exc:
+            raise DatabaseMissingError(
+                f"Cannot open {mask_url(self.url)}: {exc}; is it a DuckDB database file?",
+                url=mask_url(self.url),
+            ) from exc
+
+    @property
+    def conn(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        return self.conn.execute(sql, params or []).fetchall()
+
+    def test(self) -> ConnectionTest:
+        start = time.perf_counter()
+        version = self.run("SELECT version()")[0][0]
+        latency = (time.perf_counter() - start) * 1000
+        return ConnectionTest(True, f"DuckDB {version}", round(latency, 2), mask_url(self.url))
+
+    def _relations(self) -> list[tuple]:
+        """(schema, name, kind, row estimate, size, comment, view sql) of user relations."""
+        rows = self.run(
+            "SELECT schema_name, table_name, 'table', estimated_size, NULL, comment, NULL "
+            "FROM duckdb_tables() WHERE NOT internal AND NOT temporary"
+        )
+        rows += self.run(
+            "SELECT schema_name, view_name, 'view', NULL, NULL, comment, sql FROM duckdb_views() "
+            "WHERE NOT internal AND NOT temporary"
+        )
+        return sorted(rows, key=lambda r: (r[0], r[1]))
+
+    def introspect(
+        self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
+    ) -> DatabaseSchema:
+        rels = [
+            r
+            for r in self._relations()
+            if (not schemas or r[0] in schemas) and (not tables or r[1] in tables)
+        ]
+        cols: dict[tuple[str, str], list[Column]] = {(r[0], r[1]): [] for r in rels}
+        for s, t, name, idx, dtype, nullable, default, comment in self.run(
+            "SELECT schema_name, table_name, column_name, column_index, data_type, is_nullable, "
+            "column_default, comment FROM duckdb_columns() WHERE NOT internal "
+            "ORDER BY schema_name, table_name, column_index"
+        ):
+            if (s, t) in cols:
+                cols[(s, t)].append(
+                    Column(
+                        name,
+                        native_type(dtype),
+                        bool(nullable),
+                        default,
+                        comment=comment,
+                        ordinal=idx,
+                    )
+                )
+        pks: dict[tuple[str, str], tuple[str, ...]] = {}
+        uniques: dict[tuple[str, str], list[UniqueConstraint]] = {}
+        checks: dict[tuple[str, str], list[CheckConstraint]] = {}
+        for s, t, ctype, ccols, text, cname in self.run(
+            "SELECT schema_name, table_name, constraint_type, constraint_column_names, "
+            "constraint_text, constraint_name FROM duckdb_constraints()"
+        ):
+            key = (s, t)
+            if ctype == "PRIMARY KEY":
+                pks[key] = tuple(ccols)
+            elif ctype == "UNIQUE":
+                uniques.setdefault(key, []).append(UniqueConstraint(cname, tuple(ccols)))
+            elif ctype == "CHECK":
+                checks.setdefault(key, []).append(CheckConstraint(cname, text))
+        indexes: dict[tuple[str, str], list[Index]] = {}
+        for s, t, name, unique, exprs in self.run(
+            "SELECT schema_name, table_name, index_name, is_unique, expressions "
+            "FROM duckdb_indexes()"
+        ):
+            names = [e.strip().strip('"') for e in str(exprs).strip("[]").split(",") if e.strip()]
+            known = {c.name for c in cols.get((s, t), [])}
+            if all(n in known for n in names):
+                indexes.setdefault((s, t), []).append(Index(name, tuple(names), bool(unique)))
+        out = []
+        for s, t, kind, rows, size, comment, sql in rels:
+            key = (s, t)
+            out.append(
+                Table(
+                    schema=s,
+                    name=t,
+                    columns=tuple(cols[key]),
+                    kind=kind,
+                    primary_key=pks.get(key, ()),
+                    uniques=tuple(uniques.get(key, [])),
+                    indexes=tuple(indexes.get(key, [])),
+                    checks=tuple(checks.get(key, [])),
+                    row_estimate=rows,
+                    size_bytes=size,
+                    comment=comment,
+                    view_definition=sql,
+                )
+            )
+        version = self.run("SELECT version()")[0][0]
+        return DatabaseSchema(self.capabilities.dialect, f"DuckDB {version}", tuple(out))
+
+    def count(self, table: Table, partition: Partition | None = None) -> int:
+        pred, params = partition_predicate(partition, "duckdb", placeholder="?")
+        sql = f"SELECT COUNT(*) FROM {table_ref(table, 'duckdb')}{where(pred)}"
+        return int(self.run(sql, params)[0][0])
+
+    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+        first = table.column(key_columns[0]).native.name if key_columns else ""
+        return splitting.split_points(
+            lambda sql: self.run(sql),
+            table,
+            key_columns,
+            parts,
+            "duckdb",
+            is_integer=first in INTEGER_TYPES,
+        )
+
+    def read_partition(
+        self,
+        table: Table,
+        partition: Partition,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 50_000,
+        expressions: Mapping[str, str] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        _, select = select_list(table, "duckdb", columns, expressions)
+        pred, params = partition_predicate(partition, "duckdb", placeholder="?")
+        sql = f"SELECT {select} FROM {table_ref(table, 'duckdb')}{where(pred)}"
+        cursor = self.conn.cursor()  # its own cursor: a stream beside other queries
+        try:
+            reader = cursor.sql(sql, params=params or None).to_arrow_reader(batch_rows)
+            yield from reader
+        finally:
+            cursor.close()

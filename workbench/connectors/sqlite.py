@@ -1,0 +1,315 @@
+"""SQLite connector (the standard library's sqlite3), read-only.
+
+Introspection runs one query per kind of object over all tables at once, joining
+``sqlite_schema`` with the ``pragma_*`` table-valued functions. Value contract of
+:meth:`SQLiteConnector.read_partition`: columns of INTEGER affinity and booleans as int64, REAL
+as float64, TEXT as strings, BLOB as binary; numeric/decimal, dates/times and untyped columns
+as text (``CAST(col AS TEXT)``: exact, PostgreSQL input). A value whose storage class does
+not fit (text in an INTEGER column) raises :class:`InvalidSourceValueError`; count them first
+with :meth:`SQLiteConnector.count_type_mismatches`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from workbench.connectors import splitting
+from workbench.connectors.arrowbatch import batches_from_cursor
+from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.sqltext import (
+    partition_predicate,
+    quote_ident,
+    select_list,
+    table_ref,
+    where,
+)
+from workbench.connectors.urls import mask_url, parse_url
+from workbench.errors import DatabaseMissingError
+from workbench.schema.model import (
+    Column,
+    DatabaseSchema,
+    ForeignKey,
+    Index,
+    NativeType,
+    Table,
+    UniqueConstraint,
+)
+from workbench.schema.types.sqlite import affinity, mismatch_count_sql
+
+_PARAMS = re.compile(r"^\s*([^(]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
+TEXT_TYPES = ("date", "datetime", "timestamp", "time", "decimal", "numeric")
+
+
+def native_type(declared: str) -> NativeType:
+    m = _PARAMS.match(declared or "")
+    name = (m.group(1) if m else declared).strip().lower()
+    first = int(m.group(2)) if m and m.group(2) else None
+    second = int(m.group(3)) if m and m.group(3) else None
+    is_numeric = affinity(declared or "") in ("NUMERIC", "REAL") or name in ("decimal", "numeric")
+    return NativeType(
+        name=name,
+        length=None if is_numeric else first,
+        precision=first if is_numeric else None,
+        scale=second if is_numeric else None,
+        raw=declared or "",
+    )
+
+
+def arrow_type(native: NativeType) -> tuple[pa.DataType, bool]:
+    """(Arrow type, read as CAST(col AS TEXT))."""
+    if native.name in ("boolean", "bool"):
+        return pa.int64(), False
+    if native.name in TEXT_TYPES or not native.raw.strip():
+        return pa.string(), True
+    return {
+        "INTEGER": (pa.int64(), False),
+        "REAL": (pa.float64(), False),
+        "TEXT": (pa.string(), False),
+        "BLOB": (pa.binary(), False),
+        "NUMERIC": (pa.string(), True),
+    }[affinity(native.raw)]
+
+
+class SQLiteConnector(Connector):
+    kind = "sqlite"
+    capabilities = Capabilities(dialect="sqlite", has_catalog_stats=False)
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+        super().__init__(url, connect_timeout=connect_timeout, options=options)
+        self.path = parse_url(url).database or ""
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:" and not Path(self.path).is_file():
+            raise DatabaseMissingError(
+                f"Cannot open {mask_url(self.url)}: no SQLite file at {self.path}; check the "
+                "path (sqlite:////absolute/path.db or sqlite:///relative.db)",
+                url=mask_url(self.url),
+            )
+        uri = (
+            f"file:{Path(self.path).resolve().as_posix()}?mode=ro"
+            if self.path != ":memory:"
+            else ":memory:"
+        )
+        conn = sqlite3.connect(uri, uri=True, timeout=self.connect_timeout, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseMissingError(
+                f"Cannot open {mask_url(self.url)}: {exc}; the file is not a SQLite database",
+                url=mask_url(self.url),
+            ) from exc
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def test(self) -> ConnectionTest:
+        start = time.perf_counter()
+        conn = self._connect()
+        conn.close()
+        latency = (time.perf_counter() - start) * 1000
+        return ConnectionTest(
+            True, f"SQLite {sqlite3.sqlite_version}", round(latency, 2), mask_url(self.url)
+        )
+
+    def introspect(
+        self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
+    ) -> DatabaseSchema:
+        rels = self.run(
+            "SELECT name, type, sql FROM sqlite_schema WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+        if tables:
+            rels = [r for r in rels if r[0] in tables]
+        names = [r[0] for r in rels]
+        marks = ", ".join("?" * len(names)) or "NULL"
+        in_rels = f"m.name IN ({marks})"
+        cols: dict[str, list[tuple]] = {n: [] for n in names}
+        for row in self.run(
+            'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
+            f"FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE {in_rels} "
+            "ORDER BY m.name, p.cid",
+            names,
+        ):
+            cols[row[0]].append(row[1:])
+        fks: dict[str, dict[int, list[tuple]]] = {n: {} for n in names}
+        for row in self.run(
+            'SELECT m.name, f.id, f.seq, f."table", f."from", f."to", f.on_update, '
+            f"f.on_delete FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
+            f"WHERE {in_rels} ORDER BY m.name, f.id, f.seq",
+            names,
+        ):
+            fks[row[0]].setdefault(row[1], []).append(row[2:])
+        idx: dict[str, dict[str, list[tuple]]] = {n: {} for n in names}
+        for row in self.run(
+            'SELECT m.name, il.name, il."unique", il.origin, il.partial, ii.seqno, ii.name '
+            "FROM sqlite_schema m JOIN pragma_index_list(m.name) il "
+            "JOIN pragma_index_info(il.name) ii "
+            f"WHERE {in_rels} ORDER BY m.name, il.name, ii.seqno",
+            names,
+        ):
+            idx[row[0]].setdefault(row[1], []).append(row[2:])
+        counts = {}
+        for name, kind, _ in rels:
+            if kind == "table":
+                counts[name] = self.run(f"SELECT COUNT(*) FROM {quote_ident(name, 'sqlite')}")[0][0]
+        out = []
+        for name, kind, ddl in rels:
+            columns, pk = [], []
+            for cid, cname, ctype, notnull, default, pkpos, hidden in cols[name]:
+                native = native_type(ctype)
+                if pkpos:
+                    pk.append((pkpos, cname))
+                columns.append(
+                    Column(
+                        name=cname,
+                        native=native,
+                        nullable=not notnull and not pkpos,
+                        default=default,
+                        generated="(see table definition)" if hidden in (2, 3) else None,
+                        generated_stored=hidden == 3,
+                        ordinal=cid + 1,
+                    )
+                )
+            pk_cols = tuple(c for _, c in sorted(pk))
+            if len(pk_cols) == 1:  # INTEGER PRIMARY KEY is the rowid: auto-assigned
+                i = next(i for i, c in enumerate(columns) if c.name == pk_cols[0])
+                if columns[i].native.raw.strip().upper() == "INTEGER":
+                    c = columns[i]
+                    columns[i] = Column(**{**c.__dict__, "is_identity": True, "nullable": False})
+            uniques, indexes = [], []
+            for iname, parts in idx[name].items():
+                unique, origin, partial = parts[0][0], parts[0][1], parts[0][2]
+                icols = tuple(p[4] for p in parts)
+                if origin == "pk":
+                    continue
+                if origin == "u":
+                    uniques.append(UniqueConstraint(iname, icols))
+                else:
+                    indexes.append(
+                        Index(iname, icols, bool(unique), where="(partial)" if partial else None)
+                    )
+            foreign = []
+            for parts in fks[name].values():
+                _, ref, _, _, upd, dele = parts[0]
+                ref_cols = tuple(p[3] for p in parts)
+                foreign.append(
+                    ForeignKey(
+                        None,
+                        tuple(p[2] for p in parts),
+                        None,
+                        ref,
+                        ref_cols if all(ref_cols) else (),
+                        dele,
+                        upd,
+                    )
+                )
+            out.append(
+                Table(
+                    schema=None,
+                    name=name,
+                    columns=tuple(columns),
+                    kind="view" if kind == "view" else "table",
+                    primary_key=pk_cols,
+                    uniques=tuple(uniques),
+                    foreign_keys=tuple(foreign),
+                    indexes=tuple(indexes),
+                    row_estimate=counts.get(name),
+                    view_definition=ddl if kind == "view" else None,
+                )
+            )
+        out = [_resolve_fk_targets(t, {x.name: x for x in out}) for t in out]
+        return DatabaseSchema("sqlite", f"SQLite {sqlite3.sqlite_version}", tuple(out))
+
+    def count(self, table: Table, partition: Partition | None = None) -> int:
+        pred, params = partition_predicate(partition, "sqlite", placeholder="?")
+        return int(
+            self.run(f"SELECT COUNT(*) FROM {table_ref(table, 'sqlite')}{where(pred)}", params)[0][
+                0
+            ]
+        )
+
+    def count_type_mismatches(self, table: Table, pg_types: Mapping[str, str]) -> dict[str, int]:
+        """Per column, values whose storage class does not fit the planned PostgreSQL type."""
+        sql = mismatch_count_sql(table, dict(pg_types))
+        if sql is None:
+            return {}
+        cur = self.conn.execute(sql)
+        row = cur.fetchone()
+        return {d[0]: int(v) for d, v in zip(cur.description, row, strict=True)}
+
+    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+        first = table.column(key_columns[0]).native if key_columns else NativeType("")
+        return splitting.split_points(
+            lambda sql: self.run(sql),
+            table,
+            key_columns,
+            parts,
+            "sqlite",
+            is_integer=affinity(first.raw) == "INTEGER",
+        )
+
+    def read_partition(
+        self,
+        table: Table,
+        partition: Partition,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 50_000,
+        expressions: Mapping[str, str] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        names = list(columns) if columns is not None else list(table.column_names)
+        exprs = dict(expressions or {})
+        fields = []
+        for name in names:
+            if name in exprs or name not in table.column_names:
+                fields.append(pa.field(name, pa.string()))
+                exprs[name] = f"CAST(({exprs[name]}) AS TEXT)" if name in exprs else name
+                continue
+            t, as_text = arrow_type(table.column(name).native)
+            if as_text:
+                exprs[name] = f"CAST({quote_ident(name, 'sqlite')} AS TEXT)"
+            fields.append(pa.field(name, t))
+        _, select = select_list(table, "sqlite", names, exprs)
+        pred, params = partition_predicate(partition, "sqlite", placeholder="?")
+        conn = self._connect()  # own connection: reads may run beside introspection
+        try:
+            cur = conn.execute(
+                f"SELECT {select} FROM {table_ref(table, 'sqlite')}{where(pred)}", params
+            )
+            yield from batches_from_cursor(
+                cur, pa.schema(fields), batch_rows, f"{table.qualified_name} ({partition.label})"
+            )
+        finally:
+            conn.close()
+
+
+def _resolve_fk_targets(table: Table, by_name: dict[str, Table]) -> Table:
+    """SQLite FKs may omit the referenced columns: they then mean the parent's primary key."""
+    from dataclasses import replace
+
+    fixed = []
+    for fk in table.foreign_keys:
+        if not fk.ref_columns and fk.ref_table in by_name:
+            fk = replace(fk, ref_columns=by_name[fk.ref_table].primary_key)
+        fixed.append(fk)
+    return replace(table, foreign_keys=tuple(fixed))
