@@ -207,10 +207,10 @@ def update_connection(
             if secret is not None:
                 raise InvalidInputError("Give a new password or clear it, not both")
             row.secret = None
-            changes["secret"] = "cleared"
+            changes["auth"] = "password cleared"
         elif secret is not None:
             row.secret = store.cipher.encrypt(secret)
-            changes["secret"] = "replaced"
+            changes["auth"] = "password replaced"
         if options is not None:
             options = _clean_options(options)
             changes["options"] = {"old": row.options, "new": options}

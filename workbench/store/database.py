@@ -65,14 +65,13 @@ def connection_error(exc: BaseException, url: str | URL, what: str = "the store"
     shown = _mask(url)
     orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     sqlstate = getattr(orig, "sqlstate", None)
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    text = _mask(text)
+    text = _mask(" ".join(str(orig).split()) or type(orig).__name__)
     if sqlstate in ("28P01", "28000") or "password" in text.lower():
         return AuthenticationError(
             f"Cannot log in to {what} at {shown}: {text}; check the user name and password",
             url=shown,
         )
-    if sqlstate == "3D000":
+    if sqlstate == "3D000" or ("database" in text and "does not exist" in text):
         return DatabaseMissingError(
             f"Cannot open {what} at {shown}: {text}; create the database first", url=shown
         )

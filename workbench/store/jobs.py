@@ -108,13 +108,14 @@ def create_job(
             target_connection_id=target_connection_id,
         )
         session.add(job)
+        project_name = project.name  # the failed flush below expires loaded rows
         try:
             session.flush()
         except IntegrityError as exc:  # a connection id that does not exist
             raise NotFoundError(
-                f"Cannot create a {kind} job in project {project.name!r}: source or target "
+                f"Cannot create a {kind} job in project {project_name!r}: source or target "
                 f"connection id ({source_connection_id}, {target_connection_id}) does not exist",
-                project=project.name,
+                project=project_name,
             ) from exc
         record_event(
             session,
