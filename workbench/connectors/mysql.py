@@ -245,7 +245,9 @@ class MySQLConnector(Connector):
     # --- the interface -------------------------------------------------------------
     def test(self) -> ConnectionTest:
         start = time.perf_counter()
-        conn = self._connect()
+        # PyMySQL's connect_timeout covers the TCP connect only; a server that accepts and
+        # then stays silent is bounded by the read timeout
+        conn = self._connect(read_timeout=self.connect_timeout)
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT VERSION()")
