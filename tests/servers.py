@@ -76,10 +76,13 @@ class PostgresServer:
         os.kill(self._postmaster_pid(), signal.SIGKILL)
 
     def start(self) -> None:
+        """Start a stopped private server again (pgserver caches handles: restart it in place)."""
         import pgserver
 
         assert self.pgdata is not None
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        server.ensure_postgres_running()
+        self._server = server
 
     def _postmaster_pid(self) -> int:
         assert self.pgdata is not None, "only private servers can be stopped"

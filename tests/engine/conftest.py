@@ -25,3 +25,77 @@ def target_url(pg_server) -> Iterator[str]:
     name = pg_server.create_database("wbtarget")
     yield pg_server.url(name)
     pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def dask_processes(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes (with nannies), started here."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.servers import free_port, port_open
+
+    bindir = Path(sys.executable).parent
+    port = free_port()
+    work = tmp_path_factory.mktemp("dask")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    scheduler_log = open(work / "scheduler.log", "w")  # noqa: SIM115 - lives as long as the process
+    workers_log = open(work / "workers.log", "w")  # noqa: SIM115
+    scheduler = subprocess.Popen(
+        [
+            str(bindir / "dask"),
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            f"127.0.0.1:{free_port()}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=scheduler_log,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while not port_open("127.0.0.1", port):
+        assert scheduler.poll() is None and time.monotonic() < deadline, (
+            "dask scheduler did not start"
+        )
+        time.sleep(0.1)
+    address = f"tcp://127.0.0.1:{port}"
+    workers = subprocess.Popen(
+        [
+            str(bindir / "dask"),
+            "worker",
+            address,
+            "--host",
+            "127.0.0.1",
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--local-directory",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=workers_log,
+        env=env,
+    )
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)
+    yield address
+    workers.terminate()
+    scheduler.terminate()
+    for proc in (workers, scheduler):
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    scheduler_log.close()
+    workers_log.close()

@@ -1,0 +1,159 @@
+"""Validate a job again after the fact, and repair it: re-copy only what differs.
+
+Repair deletes the target rows of each mismatching partition (by the partition's key range,
+or the whole table when its keys cannot be compared range by range), forgets those
+partitions' checkpoints and quarantined rows in the same transaction, copies them again on
+Dask exactly once, then validates again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from psycopg import sql
+
+from workbench.connectors import connect
+from workbench.connectors.sqltext import partition_predicate, where
+from workbench.engine import bookkeeping, records
+from workbench.engine.cluster import dask_client
+from workbench.engine.copy import PartitionResult, PartitionTask
+from workbench.engine.execute import ErrorBudget, run_partitions
+from workbench.engine.plan import MigrationPlan, TablePlan
+from workbench.engine.progress import NullProgress, ProgressSink
+from workbench.engine.run import CopyOptions, _plan, _task, _validate
+from workbench.engine.validate import TableCheck, ValidationReport, _target_partition
+from workbench.errors import ResumeRefusedError
+from workbench.store import Store, jobs, open_store
+
+log = logging.getLogger(__name__)
+
+
+def load_job(store: Store, job_id: int) -> tuple[str, str, str, CopyOptions, str | None]:
+    """(job_key, source URL, target URL, options, fingerprint) of a stored copy job."""
+    job = jobs.get_job(store, job_id)
+    params = job.parameters
+    if "sealed" not in params or "job_key" not in params:
+        raise ResumeRefusedError(f"Job {job_id} has no stored plan; it cannot be validated again.")
+    source_url, target_url = records.unseal(store, params["sealed"])
+    return (
+        params["job_key"],
+        source_url,
+        target_url,
+        CopyOptions.from_dict(params.get("options", {})),
+        job.fingerprint,
+    )
+
+
+def replan(store: Store, job_id: int) -> tuple[MigrationPlan, str, str, CopyOptions]:
+    job_key, source_url, target_url, options, _ = load_job(store, job_id)
+    source = connect(source_url, connect_timeout=store.settings.connect_timeout)
+    try:
+        plan = _plan(source, options, job_key, jobs.job_checkpoints(store, job_id))
+    finally:
+        source.close()
+    return plan, source_url, target_url, options
+
+
+def _clear(
+    conn: psycopg.Connection, plan: MigrationPlan, tp: TablePlan, check: TableCheck
+) -> list[int]:
+    """Delete what the target holds for the mismatching partitions; return their indexes."""
+    indexes = sorted(set(check.mismatched_partitions))
+    target = sql.Identifier(tp.target_schema, tp.target_name)
+    with conn.transaction():
+        try:  # foreign keys of other tables must not block re-copying rows that they reference
+            conn.execute("SET LOCAL session_replication_role = replica")
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning("cannot disable foreign key triggers; repair may fail on referenced rows")
+        if check.per_partition:
+            for p in tp.partitions:
+                if p.index in indexes:
+                    predicate, params = partition_predicate(_target_partition(tp, p), "postgresql")
+                    conn.execute(
+                        sql.SQL("DELETE FROM {}").format(target) + sql.SQL(where(predicate)), params
+                    )
+        else:
+            indexes = [p.index for p in tp.partitions]
+            conn.execute(sql.SQL("DELETE FROM {}").format(target))
+        bookkeeping.forget_checkpoints(conn, plan.job_key, tp.name, indexes)
+        conn.execute(
+            "DELETE FROM _workbench.quarantine WHERE job_key = %s AND table_name = %s"
+            " AND partition_index = ANY(%s)",
+            (plan.job_key, tp.name, indexes),
+        )
+    return indexes
+
+
+def validate_job(
+    job_id: int,
+    *,
+    store: Store | None = None,
+    repair: bool = False,
+    progress: ProgressSink | None = None,
+) -> ValidationReport:
+    """Validate job ``job_id`` again; with ``repair``, re-copy mismatching partitions first."""
+    own = store is None
+    store = store or open_store()
+    progress = progress or NullProgress()
+    try:
+        plan, source_url, target_url, options = replan(store, job_id)
+        timeout = store.settings.connect_timeout
+        jobs.log_event(
+            store, job_id, "INFO", "Validating again" + (" with repair" if repair else "")
+        )
+        report = _validate(plan, source_url, target_url, timeout)
+        if report.ok or not repair:
+            _record(store, job_id, report)
+            return report
+        tasks: list[PartitionTask] = []
+        with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
+            for check in report.mismatched:
+                tp = plan.table(check.table)
+                redo = _clear(conn, plan, tp, check)
+                tasks += [
+                    _task(plan, tp, p, source_url, target_url, options, timeout)
+                    for p in tp.partitions
+                    if p.index in redo
+                ]
+        jobs.log_event(
+            store,
+            job_id,
+            "WARNING",
+            f"Repair: re-copying {len(tasks)} partitions",
+            partitions=[t.partition.label for t in tasks],
+        )
+        recorder = records.JobRecorder(store, job_id, {tp.name: 0 for tp in plan.tables})
+
+        def on_result(task: PartitionTask, result: PartitionResult) -> None:
+            recorder.add(task.table.qualified_name, result.as_dict())
+            progress.advance(task.table.qualified_name, result.rows_read)
+
+        progress.start(job_id, {t.table.qualified_name: 0 for t in tasks})
+        with dask_client(
+            options.dask_address or store.settings.dask_address, options.workers
+        ) as client:
+            run_partitions(
+                client, tasks, on_result, ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+            )
+        report = _validate(plan, source_url, target_url, timeout)
+        _record(store, job_id, report)
+        return report
+    finally:
+        progress.close()
+        if own:
+            store.close()
+
+
+def _record(store: Store, job_id: int, report: ValidationReport) -> None:
+    jobs.update_job_statistics(
+        store, job_id, {"validation": report.as_dict(), "validated": report.ok}
+    )
+    level = "INFO" if report.ok else "ERROR"
+    text = (
+        "Validation passed"
+        if report.ok
+        else "Validation failed: "
+        + "; ".join(f"{t.table}: {', '.join(t.reasons[:2])}" for t in report.mismatched)
+    )
+    jobs.log_event(store, job_id, level, text)
