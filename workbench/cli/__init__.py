@@ -47,7 +47,8 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings()
-            if not self.verbose:
+            # WARNING is Python's own default (last-resort handler): install ours only if asked
+            if not self.verbose and self._settings.log_level != "WARNING":
                 configure_logging(self._settings.log_level)
         return self._settings
 
@@ -129,7 +130,9 @@ def _report(exc: BaseException, cli: CliState) -> None:
         click.echo(f"Error: {message}", err=True)
 
 
-@click.group(cls=WorkbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "workbench", cls=WorkbenchGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr: -v info, -vv debug.")
 @click.version_option(package_name="workbench")
 def main(verbose: int) -> None:

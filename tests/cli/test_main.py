@@ -1,0 +1,107 @@
+"""The command itself: help everywhere, exit codes, the error boundary, --json and --debug."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.cli.conftest import run_process
+from workbench.cli import COMMAND_MODULES, main
+
+
+def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, (*prefix, name))
+
+
+COMMANDS = list(_all_commands(main))
+
+
+def test_every_group_module_is_registered():
+    assert {"store", "projects", "connections"} <= set(COMMAND_MODULES)
+    names = {c[0] for c in COMMANDS}
+    assert {"init", "doctor", "audit", "project", "connection"} <= names
+    assert {("project", "create"), ("connection", "test")} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda p: " ".join(p) or "workbench")
+def test_help_on_every_command(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: workbench" in result.stdout
+    assert "--json" in result.stdout and "--debug" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["nope"], ["project", "create"], ["project", "list", "--bogus"], ["audit", "--limit", "0"]],
+    ids=" ".join,
+)
+def test_usage_errors_exit_2(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "Error" in result.stderr and result.stdout == ""
+
+
+def test_a_workbench_error_is_one_line_and_exit_1(run):
+    result = run("project", "show", "ghost")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: No project 'ghost'")
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_adds_the_traceback(run):
+    result = run("project", "show", "ghost", "--debug")
+    assert result.exit_code == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "NotFoundError" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("Error: No project 'ghost'")
+
+
+def test_json_errors_are_json_on_stderr(run):
+    result = run("--json", "project", "show", "ghost")
+    assert result.exit_code == 1 and result.stdout == ""
+    error = json.loads(result.stderr)["error"]
+    assert error["type"] == "NotFoundError" and error["message"].startswith("No project 'ghost'")
+
+
+def test_json_flag_before_or_after_the_command(run):
+    run("project", "create", "p1")
+    before = json.loads(run("--json", "project", "list").stdout)
+    after = json.loads(run("project", "list", "--json").stdout)
+    assert before == after and [p["name"] for p in after] == ["p1"]
+
+
+def test_unexpected_errors_are_one_line_too(cli_env):
+    @main.command("explode-for-test")
+    def explode() -> None:
+        raise RuntimeError("boom at postgresql://u:Boom-Pw@h/db")
+
+    try:
+        result = CliRunner().invoke(main, ["explode-for-test"], catch_exceptions=False)
+        debug = CliRunner().invoke(main, ["--debug", "explode-for-test"], catch_exceptions=False)
+    finally:
+        main.commands.pop("explode-for-test")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unexpected RuntimeError: boom at postgresql://u:***@h/db "
+        "(run with --debug for the traceback)\n"
+    )
+    assert "Traceback" in debug.stderr and "Boom-Pw" not in debug.stderr
+
+
+def test_real_process_exit_codes_and_verbose_logs(cli_env):
+    ok = run_process("-vv", "init", env=cli_env)
+    assert ok.returncode == 0, ok.stderr
+    assert "DEBUG workbench.store.handle: opened Store(" in ok.stderr
+    missing = run_process("project", "show", "ghost", env=cli_env)
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: No project 'ghost'")
+    usage = run_process("project", "frobnicate", env=cli_env)
+    assert usage.returncode == 2
