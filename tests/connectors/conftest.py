@@ -21,22 +21,26 @@ from tests.servers import start_private_postgres, stop_private_postgres
 def mysql_edge(mysql_server) -> Iterator[str]:
     """A throwaway MariaDB database holding the MySQL edge-case schema; its URL."""
     name = mysql_server.create_database("wbedge")
-    with mysql_server.connect(name) as conn, conn.cursor() as cur:
-        for stmt in MYSQL_EDGE:
-            cur.execute(stmt)
-    yield mysql_server.url(name)
-    mysql_server.drop_database(name)
+    try:
+        with mysql_server.connect(name) as conn, conn.cursor() as cur:
+            for stmt in MYSQL_EDGE:
+                cur.execute(stmt)
+        yield mysql_server.url(name)
+    finally:
+        mysql_server.drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def pg_edge(pg_server) -> Iterator[str]:
     name = pg_server.create_database("wbedge")
     url = pg_server.url(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for stmt in PG_EDGE:
-            conn.execute(stmt)
-    yield url
-    pg_server.drop_database(name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for stmt in PG_EDGE:
+                conn.execute(stmt)
+        yield url
+    finally:
+        pg_server.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ MYSQL_EDGE = [
       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""",
     """CREATE TABLE `Child Table` (
       `ChildID` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
-      `select_id` INT UNSIGNED NOT NULL,
+      `select_id` INT UNSIGNED,
       `note` VARCHAR(30),
       PRIMARY KEY (`ChildID`),
       KEY `idx_note` (`note`(10)),

@@ -53,6 +53,7 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.types.mysql import zero_date_count_sql
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,17 @@ class MySQLConnector(Connector):
             sample_threshold=int(self.options.get("sample_threshold", 2_000_000)),
         )
 
+    def count_zero_dates(self, table: Table) -> dict[str, int]:
+        """Per date/datetime/timestamp column, how many zero dates it holds ('0000-00-00',
+        '2024-00-10', '2024-05-00'): what ``zero_dates="null"`` turns into NULL."""
+        sql = zero_date_count_sql(table)
+        if sql is None:
+            return {}
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            row = cur.fetchone()
+            return {d[0]: int(v) for d, v in zip(cur.description, row, strict=True)}
+
     def partition_sql(
         self,
         table: Table,
@@ -318,10 +330,8 @@ class MySQLConnector(Connector):
         utc = {
             n
             for n in names
-            if n in table.column_names
-            and table.column(n).native.name == "timestamp"
-            and n not in (expressions or {})
-        }
+            if n in table.column_names and table.column(n).native.name == "timestamp"
+        }  # the session runs in UTC, also for expressions over a timestamp column
         try:
             reader = cx.read_sql(
                 self._connectorx_url(),
