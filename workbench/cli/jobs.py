@@ -78,7 +78,8 @@ def _finish(run) -> None:
 @click.option("--tables", "-t", multiple=True, help="Only these tables (names or glob patterns).")
 @click.option("--exclude", "-x", multiple=True, help="Leave out these tables (names or patterns).")
 @click.option(
-    "--target-schema", default="public", show_default=True, help="Schema to create tables in."
+    "--target-schema",
+    help="Schema for the tables (default: the source's schema or database; public for SQLite).",
 )
 @click.option("--workers", type=int, help="Local Dask worker processes (default: one per core).")
 @click.option("--dask", "dask_address", help="Address of an existing Dask scheduler.")

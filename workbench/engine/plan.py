@@ -42,6 +42,7 @@ class TablePlan:
     row_estimate: int | None = None
     key_columns: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    typed: Any = None  # the type map's plan (schema.types.TablePlan) the DDL is rendered from
 
     @property
     def name(self) -> str:
@@ -74,6 +75,7 @@ class MigrationPlan:
     job_key: str
     tables: list[TablePlan]
     fingerprint: str = ""
+    source_schema: DatabaseSchema | None = None
 
     def table(self, name: str) -> TablePlan:
         for t in self.tables:

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from workbench.config import Settings, load_settings
+from workbench.config import Settings
 from workbench.connectors import connect
 from workbench.connectors.base import Connector, Partition
 from workbench.connectors.urls import kind_of, mask_text, mask_url
@@ -55,7 +55,7 @@ class CopyOptions:
 
     tables: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    target_schema: str = "public"
+    target_schema: str | None = None  # default: the source's schema/database name
     workers: int | None = None
     dask_address: str | None = None
     validate: bool = True
@@ -213,9 +213,9 @@ def resume_job(
 def _plan(
     source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict] | None
 ) -> MigrationPlan:
-    schema = source.introspect(tables=list(options.tables) or None)
+    schema = source.introspect()
     chosen = select_tables(schema, options.tables, options.exclude)
-    plans = [targets.build_table_plan(t, source.capabilities.dialect, options) for t in chosen]
+    plans = targets.build_table_plans(schema, chosen, options)
     stored: dict[str, list[dict]] = {}
     for row in resume_rows or []:
         stored.setdefault(row["table_name"], []).append(row)
@@ -228,7 +228,7 @@ def _plan(
             tp.partitions = plan_partitions(
                 source, tp.source, tp.row_estimate, options.partition_rows
             )
-    return MigrationPlan(job_key=job_key, tables=plans)
+    return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
 
 
 def _stored_partitions(tp: TablePlan, rows: list[dict]) -> list[Partition]:
@@ -300,8 +300,11 @@ def _run(
         recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
         with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
             bookkeeping.ensure_bookkeeping(conn)
-            if not resume:
-                targets.create_target_tables(conn, plan.tables, options)
+            post_load = (
+                []
+                if resume
+                else targets.create_target_tables(conn, plan.tables, plan.source_schema, options)
+            )
             done = bookkeeping.done_checkpoints(conn, job_key)
         if not resume:
             jobs.upsert_checkpoints(store, job_id, partition_plan_rows(plan.tables))
@@ -365,7 +368,15 @@ def _run(
         warnings: list[str] = []
         if options.finish:
             progress.phase("finish")
-            warnings = targets.finish_tables(target_url, plan.tables, timeout)
+            if resume:  # the statements are derived again: the plan is the same job's plan
+                from workbench.schema.ddl import target_ddl
+
+                post_load = target_ddl(
+                    [t.typed for t in plan.tables],
+                    plan.source_schema,
+                    targets.type_options(options),
+                ).post_load
+            warnings = targets.finish_tables(target_url, plan.tables, post_load, timeout)
             for w in warnings:
                 jobs.log_event(store, job_id, "WARNING", w)
         validation = None
@@ -487,7 +498,3 @@ def _fingerprint_options(options: CopyOptions) -> dict[str, Any]:
         "type_options": options.type_options,
         "transforms": options.transforms,
     }
-
-
-def default_settings() -> Settings:
-    return load_settings()

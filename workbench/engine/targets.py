@@ -1,16 +1,18 @@
 """What each source table becomes in the target, and the target DDL around the load.
 
-Column types come from the schema part's type map and DDL from its generator; this module
-only decides the engine's side: the plan's columns with their read expressions and
-transforms, creating tables before the load (per ``if_exists``), and finishing after it
-(keys and indexes in parallel, then foreign keys, sequences, ANALYZE).
+Types, names and DDL come from the schema part (``schema.types.plan_schema``,
+``schema.ddl.target_ddl``); this module adds the engine's side: the plan's columns with
+their read expressions and transforms, creating tables before the load (per ``if_exists``),
+and finishing after it: keys, uniques and indexes built in parallel, then foreign keys,
+checks, identities past the loaded maximum and comments, then ANALYZE in parallel.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
@@ -18,7 +20,9 @@ from psycopg import sql
 from workbench.engine.plan import TablePlan, TargetColumn
 from workbench.engine.transforms import ColumnTransform
 from workbench.errors import AlreadyExistsError
-from workbench.schema.model import Table
+from workbench.schema.ddl import target_ddl
+from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.types import TypeOptions, plan_schema
 
 if TYPE_CHECKING:
     from workbench.engine.run import CopyOptions
@@ -26,111 +30,142 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_table_plan(table: Table, dialect: str, options: CopyOptions) -> TablePlan:
-    rules = options.transforms.get(table.name, {}) or options.transforms.get(
-        table.qualified_name, {}
+def type_options(options: CopyOptions) -> TypeOptions:
+    return TypeOptions(**options.type_options)
+
+
+def build_table_plans(
+    schema: DatabaseSchema, chosen: Sequence[Table], options: CopyOptions
+) -> list[TablePlan]:
+    """Engine plans for ``chosen`` tables: the type map's columns plus the job's transforms."""
+    typed = plan_schema(
+        schema, type_options(options), options.target_schema, tables=[t.name for t in chosen]
     )
-    columns = []
-    for col in table.columns:
-        if col.generated:
-            continue  # computed again by the target (or left out): never copied as data
-        rule = rules.get(col.name)
-        transform = ColumnTransform.from_rule(col.name, col.name, rule) if rule else None
-        columns.append(
-            TargetColumn(
-                name=col.name,
-                pg_type=col.native.raw or col.native.name,
-                nullable=col.nullable,
-                source=col.name,
-                transform=transform,
+    wanted = {(t.schema, t.name) for t in chosen}
+    plans = []
+    for tp in typed:
+        if (tp.table.schema, tp.table.name) not in wanted:
+            continue
+        table = tp.table
+        rules = (
+            options.transforms.get(table.name) or options.transforms.get(table.qualified_name) or {}
+        )
+        columns = []
+        for c in tp.columns:
+            if c.generated:
+                continue  # the target computes it again
+            rule = rules.get(c.source) or rules.get(c.target)
+            transform = ColumnTransform.from_rule(c.target, c.source, rule) if rule else None
+            columns.append(
+                TargetColumn(
+                    name=c.target,
+                    pg_type=c.pg_type,
+                    nullable=c.nullable,
+                    source=c.source,
+                    read_expression=c.read_expression,
+                    transform=transform,
+                )
+            )
+        plans.append(
+            TablePlan(
+                source=table,
+                target_schema=tp.target_schema or "public",
+                target_name=tp.target_name,
+                columns=columns,
+                notes=[n for c in tp.columns for n in c.notes],
+                typed=tp,
             )
         )
-    return TablePlan(
-        source=table, target_schema=options.target_schema, target_name=table.name, columns=columns
-    )
-
-
-def _ident(schema: str, name: str) -> sql.Identifier:
-    return sql.Identifier(schema, name)
+    return plans
 
 
 def create_target_tables(
-    conn: psycopg.Connection, plans: list[TablePlan], options: CopyOptions
-) -> None:
-    schemas = sorted({p.target_schema for p in plans})
+    conn: psycopg.Connection, plans: list[TablePlan], schema: DatabaseSchema, options: CopyOptions
+) -> list[str]:
+    """Run the create phase; returns the post-load statements for :func:`finish_tables`."""
+    script = target_ddl([p.typed for p in plans], schema, type_options(options))
     with conn.transaction():
-        for s in schemas:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(s)))
+        existing = []
         for p in plans:
-            exists = conn.execute(
-                "SELECT to_regclass(%s) IS NOT NULL",
-                (sql.Identifier(p.target_schema, p.target_name).as_string(conn),),
-            ).fetchone()[0]
-            if exists:
-                if options.if_exists == "append":
-                    continue
-                if options.if_exists == "fail":
-                    raise AlreadyExistsError(
-                        f"Target table {p.target_schema}.{p.target_name} already exists; use "
-                        "--if-exists replace to drop and recreate it, or append to add rows.",
-                        table=p.target_name,
-                    )
+            ref = sql.Identifier(p.target_schema, p.target_name).as_string(conn)
+            if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()[0]:
+                existing.append(p)
+        if existing and options.if_exists == "fail":
+            names = ", ".join(f"{p.target_schema}.{p.target_name}" for p in existing[:10])
+            raise AlreadyExistsError(
+                f"Target tables already exist: {names}. Use --if-exists replace to drop and "
+                "recreate them, or --if-exists append to add rows to them.",
+            )
+        if options.if_exists == "replace":
+            for p in existing:
                 conn.execute(
-                    sql.SQL("DROP TABLE {} CASCADE").format(_ident(p.target_schema, p.target_name))
+                    sql.SQL("DROP TABLE {} CASCADE").format(
+                        sql.Identifier(p.target_schema, p.target_name)
+                    )
                 )
-            cols = sql.SQL(", ").join(
-                sql.SQL("{} {}{}").format(
-                    sql.Identifier(c.name),
-                    sql.SQL(c.pg_type),
-                    sql.SQL("" if c.nullable else " NOT NULL"),
-                )
-                for c in p.columns
-            )
-            conn.execute(
-                sql.SQL("CREATE TABLE {} ({})").format(_ident(p.target_schema, p.target_name), cols)
-            )
+        keep = (
+            {(p.target_schema, p.target_name) for p in existing}
+            if options.if_exists == "append"
+            else set()
+        )
+        for statement in script.create:
+            if (
+                keep
+                and statement.startswith("CREATE TABLE")
+                and any(sql.Identifier(s, n).as_string(conn) in statement for s, n in keep)
+            ):
+                continue
+            try:
+                with conn.transaction():
+                    conn.execute(statement)
+            except psycopg.errors.DuplicateObject:  # an enum type or domain from an earlier run
+                log.info("already there: %s", statement[:80])
+    return script.post_load
 
 
 def _run_all(
-    target_url: str, statements: list[tuple[str, Any]], timeout: float, parallel: int
+    target_url: str, statements: Sequence[str], timeout: float, parallel: int
 ) -> list[str]:
     warnings: list[str] = []
 
-    def run(item: tuple[str, Any]) -> None:
-        label, stmt = item
+    def run(statement: str) -> None:
         try:
             with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
-                conn.execute(stmt)
+                conn.execute(statement)
         except psycopg.Error as exc:
-            warnings.append(f"{label} failed: {str(exc).strip().splitlines()[0]}")
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            warnings.append(f"{statement[:160]} failed: {first}")
 
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(run, statements))
     return warnings
 
 
+def _phase(statement: str) -> int:
+    """0: keys, uniques, indexes (parallel); 1: foreign keys; 2: checks, identities, comments."""
+    if "FOREIGN KEY" in statement:
+        return 1
+    if statement.startswith(("CREATE INDEX", "CREATE UNIQUE INDEX")) or (
+        " PRIMARY KEY (" in statement or " UNIQUE (" in statement
+    ):
+        return 0
+    return 2
+
+
 def finish_tables(
-    target_url: str, plans: list[TablePlan], timeout: float, parallel: int = 2
+    target_url: str,
+    plans: Sequence[TablePlan],
+    post_load: Sequence[str],
+    timeout: float,
+    parallel: int = 2,
 ) -> list[str]:
-    """Keys and indexes (in parallel), then foreign keys, then ANALYZE; failures become warnings."""
-    keys = []
-    for p in plans:
-        if p.source.primary_key:
-            keys.append(
-                (
-                    f"primary key of {p.target_name}",
-                    sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-                        _ident(p.target_schema, p.target_name),
-                        sql.SQL(", ").join(sql.Identifier(c) for c in p.source.primary_key),
-                    ),
-                )
-            )
-    warnings = _run_all(target_url, keys, timeout, parallel)
+    """Run the post-load DDL; a statement that fails becomes a warning, never lost data."""
+    warnings: list[str] = []
+    for phase in (0, 1, 2):
+        statements = [s for s in post_load if _phase(s) == phase]
+        warnings += _run_all(target_url, statements, timeout, parallel if phase == 0 else 1)
     analyze = [
-        (
-            f"analyze {p.target_name}",
-            sql.SQL("ANALYZE {}").format(_ident(p.target_schema, p.target_name)),
-        )
+        sql.SQL("ANALYZE {}").format(sql.Identifier(p.target_schema, p.target_name)).as_string(None)
         for p in plans
     ]
     return warnings + _run_all(target_url, analyze, timeout, parallel)

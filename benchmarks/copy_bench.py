@@ -1,0 +1,347 @@
+"""Copy TPC-H from MariaDB into PostgreSQL with every contender, side by side, in one run.
+
+    python benchmarks/copy_bench.py --scale 1 [--scale 0.1] [--skip naive]
+
+Contenders: `workbench copy --no-validate`, `workbench copy` (validated), pgloader (Debian
+package), the pipe (`mariadb --batch --quick | psql \\copy`, two tables at a time, keys added
+after) and the naive notebook loop (pandas read_sql in chunks + to_sql(method="multi"), only
+at scale factors below 1: it takes minutes). Each gets a fresh PostgreSQL database. Printed:
+wall seconds, rows/s, peak memory of the contender's whole process tree, ratios.
+Also PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL workbench figures (--extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tpch  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    name: str
+    scale: float
+    rows: int
+    seconds: float
+    peak_mb: float
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / 2**20
+
+
+def timed(
+    cmd: list[str] | str, env: dict | None = None, shell: bool = False
+) -> tuple[float, float, str]:
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, env=env, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    meter = PeakMemory(proc.pid)
+    out, err = proc.communicate()
+    seconds = time.monotonic() - started
+    peak = meter.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{cmd if isinstance(cmd, str) else ' '.join(cmd)} failed:\n{err[-3000:]}"
+        )
+    return seconds, peak, out
+
+
+def fresh_pg(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_rows(url: str, schema: str = "public") -> int:
+    with psycopg.connect(url) as conn:
+        return sum(
+            conn.execute(f'SELECT count(*) FROM "{schema}"."{t}"').fetchone()[0]
+            for t in tpch.TABLES
+        )
+
+
+def run_workbench(
+    name: str, source: str, target: str, scale: float, validate: bool, env: dict
+) -> Run:
+    cmd = [str(BIN / "workbench"), "copy", source, target, "--json", "--if-exists", "replace"]
+    if not validate:
+        cmd.append("--no-validate")
+    seconds, peak, out = timed(cmd, env=env)
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["status"] == "succeeded", summary
+    assert not validate or summary["validated"], summary
+    return Run(
+        name,
+        scale,
+        summary["rows_copied"],
+        seconds,
+        peak,
+        f"job {summary['job_id']}, engine {summary['seconds']:.1f} s",
+    )
+
+
+def run_pgloader(source: str, target: str, scale: float) -> Run:
+    seconds, peak, _ = timed(["pgloader", "--quiet", source, target])
+    schema = source.rsplit("/", 1)[1]
+    return Run("pgloader", scale, pg_rows(target, schema), seconds, peak)
+
+
+def run_pipe(mysql_db: str, target: str, scale: float) -> Run:
+    """Per table `mariadb --batch --quick | psql \\copy`, two tables at a time, keys after."""
+    tpch.create_postgres_tables(target)
+    started = time.monotonic()
+    peaks: list[float] = []
+
+    def one(table: str) -> None:
+        cmd = (
+            f"mariadb -uroot -h127.0.0.1 --batch --quick --skip-column-names {mysql_db} "
+            f"-e 'SELECT * FROM {table}' | psql -q -d {target} "
+            f"-c \"\\copy {table} FROM STDIN (FORMAT text, NULL 'NULL')\""
+        )
+        _, peak, _ = timed(cmd, shell=True)
+        peaks.append(peak)
+
+    order = sorted(tpch.TABLES, key=lambda t: -os.path.getsize(f"/tmp/tpch/sf{scale:g}/{t}.tbl"))
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(one, order))
+    tpch.add_postgres_keys(target)
+    seconds = time.monotonic() - started
+    return Run("pipe (mariadb|psql)", scale, pg_rows(target), seconds, sum(sorted(peaks)[-2:]))
+
+
+NAIVE = r"""
+import sys, pandas as pd, sqlalchemy as sa
+src = sa.create_engine(sys.argv[1]); dst = sa.create_engine(sys.argv[2])
+total = 0
+for table in sys.argv[3:]:
+    for i, chunk in enumerate(pd.read_sql(f"SELECT * FROM {table}", src, chunksize=10000)):
+        chunk.to_sql(table, dst, if_exists="append" if i else "replace", index=False,
+                     method="multi", chunksize=1000)
+        total += len(chunk)
+print(total)
+"""
+
+
+def run_naive(source: str, target: str, scale: float) -> Run:
+    src = source.replace("mysql://", "mysql+pymysql://")
+    dst = target.replace("postgresql://", "postgresql+psycopg://")
+    seconds, peak, out = timed([sys.executable, "-c", NAIVE, src, dst, *tpch.TABLES])
+    return Run("naive pandas loop", scale, int(out.strip()), seconds, peak)
+
+
+def sqlite_from_tbl(folder: Path, path: Path) -> None:
+    if path.exists():
+        return
+    conn = sqlite3.connect(path)
+    for name, columns in tpch.TABLES.items():
+        conn.execute(f"CREATE TABLE {name} ({columns})")
+        width = (
+            columns.count(" NOT NULL") + columns.count("VARCHAR(152),") + columns.count("(152), ")
+        )
+        with open(folder / f"{name}.tbl") as fh:
+            first = fh.readline().rstrip("\n").rstrip("|").split("|")
+            fh.seek(0)
+            marks = ",".join("?" * len(first))
+            conn.executemany(
+                f"INSERT INTO {name} VALUES ({marks})",
+                (line.rstrip("\n").rstrip("|").split("|") for line in fh),
+            )
+    conn.commit()
+    conn.close()
+
+
+def table(runs: list[Run], baseline: Callable[[Run], Run | None]) -> str:
+    lines = [
+        f"{'contender':<34} {'SF':>4} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}"
+        f" {'vs pgloader':>11} {'vs pipe':>8}  note"
+    ]
+    for r in runs:
+        pgl = baseline(r, "pgloader")
+        pipe = baseline(r, "pipe (mariadb|psql)")
+        vs_pgl = f"{r.rows_per_second / pgl.rows_per_second:.2f}x" if pgl else "-"
+        vs_pipe = f"{r.rows_per_second / pipe.rows_per_second:.2f}x" if pipe else "-"
+        lines.append(
+            f"{r.name:<34} {r.scale:>4g} {r.rows:>10,} {r.seconds:>8.1f} "
+            f"{r.rows_per_second:>10,.0f} {r.peak_mb:>8.0f} {vs_pgl:>11} {vs_pipe:>8}  {r.note}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, action="append")
+    parser.add_argument("--mysql", default="mysql://root@127.0.0.1:3306")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        help="contenders to skip: workbench, validated, pgloader, pipe, naive, extra",
+    )
+    args = parser.parse_args()
+    scales = args.scale or [0.1, 1]
+    env = {**os.environ, "WORKBENCH_DATA_DIR": tempfile.mkdtemp(prefix="wbbench-")}
+    runs: list[Run] = []
+    for scale in scales:
+        tag = f"sf{scale:g}".replace(".", "")
+        folder = tpch.generate(scale, Path(f"/tmp/tpch/sf{scale:g}"))
+        source = f"{args.mysql}/tpch_{tag}"
+        if not _mysql_has(source):
+            tpch.load_mysql(source, folder)
+        contenders: list[tuple[str, Callable[[], Run]]] = [
+            (
+                "workbench",
+                lambda: run_workbench(
+                    "workbench copy --no-validate",
+                    source,
+                    fresh_pg(args.postgres, f"wb_{tag}"),
+                    scale,
+                    False,
+                    env,
+                ),
+            ),
+            (
+                "validated",
+                lambda: run_workbench(
+                    "workbench copy (validated)",
+                    source,
+                    fresh_pg(args.postgres, f"wbv_{tag}"),
+                    scale,
+                    True,
+                    env,
+                ),
+            ),
+            (
+                "pgloader",
+                lambda: run_pgloader(source, fresh_pg(args.postgres, f"pgl_{tag}"), scale),
+            ),
+            (
+                "pipe",
+                lambda: run_pipe(f"tpch_{tag}", fresh_pg(args.postgres, f"pipe_{tag}"), scale),
+            ),
+        ]
+        if scale < 1:
+            contenders.append(
+                ("naive", lambda: run_naive(source, fresh_pg(args.postgres, f"naive_{tag}"), scale))
+            )
+        for key, fn in contenders:
+            if key in args.skip:
+                continue
+            run = fn()
+            runs.append(run)
+            print(
+                f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, {run.rows_per_second:,.0f} rows/s, "
+                f"peak {run.peak_mb:.0f} MB",
+                flush=True,
+            )
+        if "extra" not in args.skip:
+            pg_source = fresh_pg(args.postgres, f"pgsrc_{tag}")
+            tpch.load_postgres(pg_source, folder)
+            runs.append(
+                run_workbench(
+                    "workbench PG->PG --no-validate",
+                    pg_source,
+                    fresh_pg(args.postgres, f"pgdst_{tag}"),
+                    scale,
+                    False,
+                    env,
+                )
+            )
+            db = Path(f"/tmp/tpch/{tag}.sqlite")
+            sqlite_from_tbl(folder, db)
+            runs.append(
+                run_workbench(
+                    "workbench SQLite->PG --no-validate",
+                    f"sqlite:///{db}",
+                    fresh_pg(args.postgres, f"sqldst_{tag}"),
+                    scale,
+                    False,
+                    env,
+                )
+            )
+
+    def baseline(run: Run, name: str) -> Run | None:
+        return next((r for r in runs if r.name == name and r.scale == run.scale), None)
+
+    print()
+    print(table(runs, baseline))
+    shutil.rmtree(env["WORKBENCH_DATA_DIR"], ignore_errors=True)
+
+
+def _mysql_has(url: str) -> bool:
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    try:
+        conn = pymysql.connect(
+            host=u.host, port=u.port or 3306, user=u.username, database=u.database
+        )
+    except pymysql.err.OperationalError:
+        return False
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (u.database,)
+        )
+        n = cur.fetchone()[0]
+    conn.close()
+    return n == len(tpch.TABLES)
+
+
+if __name__ == "__main__":
+    main()
