@@ -27,7 +27,7 @@ RULES: tuple[TypeRule, ...] = (
     TypeRule("time", "time"),
     TypeRule("timestamp", "timestamp", names=("timestamp", "timestamp_s", "timestamp_ms",
                                                 "timestamp_ns")),
-    TypeRule("timestamp with time zone", "timestamptz"),
+    TypeRule("timestamp with time zone", "timestamptz", names=("timestamp with time zone",)),
     TypeRule("interval", "interval", "read as text", read="CAST({col} AS VARCHAR)"),
     TypeRule("uuid", "uuid", "read as text", read="CAST({col} AS VARCHAR)"),
     TypeRule("json", "jsonb", read="CAST({col} AS VARCHAR)"),
