@@ -240,6 +240,8 @@ def checksum_partition(
         ref = (quote_ident(schema, dialect) + "." if schema else "") + quote_ident(name, dialect)
     else:
         ref = table_ref(table, dialect)
+    if placeholder == "%s":  # pyformat drivers: a literal % in the SQL text must be doubled
+        select, ref = select.replace("%", "%%"), ref.replace("%", "%%")
     row = connector.run(f"SELECT {select} FROM {ref}{where(predicate)}", params)[0]
     column_sums: dict[str, int] = {}
     details: dict[str, Any] = {}

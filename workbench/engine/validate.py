@@ -94,6 +94,8 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
         native = plan.source.column(col.source).native.raw if col.source else ""
         category = category_of(col.pg_type, (native or "").lower(), source_dialect)
         expression = col.read_expression or quote_ident(col.source, source_dialect)
+        if category == "set" and col.source:  # the read renders an array literal; hash members
+            expression = quote_ident(col.source, source_dialect)
         src.append(ChecksumColumn(col.name, expression, category))
         tgt.append(ChecksumColumn(col.name, quote_ident(col.name, "postgresql"), category))
         types[col.name] = col.pg_type
