@@ -38,7 +38,7 @@ def rules_for(dialect: str) -> tuple[TypeRule, ...]:
 
 def literal(value: Any) -> str:
     """A PostgreSQL literal, quoted by psycopg (never by string formatting)."""
-    return sql.Literal(value).as_string(None)
+    return sql.Literal(value).as_string(None).strip()
 
 
 def array_literal(items: Sequence[str]) -> str:
