@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +19,23 @@ SCRAM_USER = "wb_scram"
 SCRAM_PASSWORD = "Scram-Pw-7f3a9c"
 
 
+def embedded_data_dir() -> Path:
+    """A data dir for an embedded store, outside pytest's tmp tree.
+
+    As root, pgserver runs postgres as the user ``pgserver`` and opens every parent of pgdata
+    to it; pytest resets ``/tmp/pytest-of-root`` to 0700 whenever a session starts, which
+    would lock the server out of its data mid-test. So embedded stores live in /tmp directly.
+    """
+    return Path(tempfile.mkdtemp(prefix="wbemb-", dir="/tmp")) / "data"
+
+
 @pytest.fixture
-def embedded_settings(tmp_path) -> Iterator[Settings]:
+def embedded_settings() -> Iterator[Settings]:
     """Settings with no database URL: the embedded store in this test's own data dir."""
-    settings = load_settings(data_dir=tmp_path / "data", user="tester")
+    settings = load_settings(data_dir=embedded_data_dir(), user="tester")
     yield settings
     stop_embedded(settings)
+    shutil.rmtree(settings.data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
