@@ -1,0 +1,659 @@
+"""Schema-matching benchmark: our matcher vs a rapidfuzz baseline vs Valentine's matchers.
+
+    .venv/bin/python benchmarks/matching_bench.py            # everything (~10 min)
+    .venv/bin/python benchmarks/matching_bench.py --no-valentine --seeds 1
+
+Pairs:
+
+- fabricated, Valentine style (workbench.matching.fabricate), from the TEST_TABLES of
+  scripts/train_matcher.py only: Chinook Customer, Employee, Invoice and Sakila customer,
+  address, staff, payment, film; 4 split kinds x 3 schema-noise levels per seed. The
+  shipped model was trained on pairs fabricated from the *other* tables;
+- real cross-schema pairs between Chinook and Sakila (REAL_PAIRS, ground truth by hand).
+
+Metrics (micro-averaged over pairs): precision, recall and F1 of the one-to-one matches
+each method returns, recall at ground-truth size (the top-|GT| scored pairs, before
+one-to-one selection), seconds per pair. Valentine 1.0.1 runs in its own virtualenv
+(.venv-valentine: it pins python-dateutil below our constraints) through a subprocess,
+on the same pairs written as CSV; its one-to-one results use its own default selection
+(Hungarian, median-score threshold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VALENTINE_PYTHON = REPO / ".venv-valentine" / "bin" / "python"
+
+# Real pairs: (name, source table, target table, ground truth). Targets named
+# "customer_list"/"staff_list" are Sakila's own views of those names, rebuilt here.
+REAL_PAIRS: tuple[tuple[str, str, str, set[tuple[str, str]]], ...] = (
+    (
+        "Customer->customer",
+        "chinook.Customer",
+        "sakila.customer",
+        {
+            ("CustomerId", "customer_id"),
+            ("FirstName", "first_name"),
+            ("LastName", "last_name"),
+            ("Email", "email"),
+        },
+    ),
+    (
+        "Employee->staff",
+        "chinook.Employee",
+        "sakila.staff",
+        {
+            ("EmployeeId", "staff_id"),
+            ("FirstName", "first_name"),
+            ("LastName", "last_name"),
+            ("Email", "email"),
+        },
+    ),
+    (
+        "Customer->address",
+        "chinook.Customer",
+        "sakila.address",
+        {
+            ("Address", "address"),
+            ("State", "district"),
+            ("PostalCode", "postal_code"),
+            ("Phone", "phone"),
+        },
+    ),
+    (
+        "Employee->address",
+        "chinook.Employee",
+        "sakila.address",
+        {
+            ("Address", "address"),
+            ("State", "district"),
+            ("PostalCode", "postal_code"),
+            ("Phone", "phone"),
+        },
+    ),
+    (
+        "Customer->customer_list",
+        "chinook.Customer",
+        "sakila.customer_list",
+        {
+            ("CustomerId", "ID"),
+            ("Address", "address"),
+            ("PostalCode", "zip code"),
+            ("Phone", "phone"),
+            ("City", "city"),
+            ("Country", "country"),
+        },
+    ),
+    (
+        "Employee->staff_list",
+        "chinook.Employee",
+        "sakila.staff_list",
+        {
+            ("EmployeeId", "ID"),
+            ("Address", "address"),
+            ("PostalCode", "zip code"),
+            ("Phone", "phone"),
+            ("City", "city"),
+            ("Country", "country"),
+        },
+    ),
+    (
+        "Invoice->payment",
+        "chinook.Invoice",
+        "sakila.payment",
+        {
+            ("InvoiceId", "payment_id"),
+            ("CustomerId", "customer_id"),
+            ("InvoiceDate", "payment_date"),
+            ("Total", "amount"),
+        },
+    ),
+)
+
+
+# --- building the pairs ---------------------------------------------------------------
+
+
+def _sakila_views(tables: dict) -> dict:
+    """Sakila's customer_list and staff_list views (sakila-mysql-schema.sql), as frames."""
+    from workbench.matching.samples import SampleTable
+
+    addr = tables["sakila.address"].frame
+    city = tables["sakila.city"].frame
+    country = tables["sakila.country"].frame
+    place = addr.merge(city, on="city_id", suffixes=("", "_c")).merge(
+        country, on="country_id", suffixes=("", "_k")
+    )
+    views = {}
+    for view, base, key in (
+        ("customer_list", "sakila.customer", "customer_id"),
+        ("staff_list", "sakila.staff", "staff_id"),
+    ):
+        people = tables[base].frame.merge(place, on="address_id", suffixes=("", "_a"))
+        frame = people.assign(
+            ID=people[key],
+            name=people["first_name"] + " " + people["last_name"],
+            **{"zip code": people["postal_code"]},
+            SID=people["store_id"],
+        )[["ID", "name", "address", "zip code", "phone", "city", "country", "SID"]]
+        declared = {
+            "ID": "smallint unsigned",
+            "name": "varchar(91)",
+            "address": "varchar(50)",
+            "zip code": "varchar(10)",
+            "phone": "varchar(20)",
+            "city": "varchar(50)",
+            "country": "varchar(50)",
+            "SID": "tinyint unsigned",
+        }
+        views[f"sakila.{view}"] = SampleTable(view, frame, declared)
+    return views
+
+
+def build_pairs(datasets: str | None, seeds: int) -> list:
+    from workbench.matching import fabricate, samples
+    from workbench.matching.fabricate import TEST_TABLES
+
+    tables = samples.load_all(datasets)
+    tables.update(_sakila_views(tables))
+    pairs = []
+    for seed in range(seeds):
+        for name in TEST_TABLES:
+            for kind in fabricate.KINDS:
+                for noise in fabricate.SCHEMA_NOISE:
+                    pairs.append(fabricate.fabricate(tables[name], kind, noise, seed=100 + seed))
+    for label, s, t, truth in REAL_PAIRS:
+        src, tgt = tables[s], tables[t]
+        pairs.append(
+            fabricate.MatchingPair(
+                name=f"real/{label}",
+                kind="real",
+                source=src.frame,
+                target=tgt.frame,
+                source_table=src.name,
+                target_table=tgt.name,
+                ground_truth=set(truth),
+                source_types=dict(src.declared),
+                target_types=dict(tgt.declared),
+            )
+        )
+    return pairs
+
+
+# --- methods -------------------------------------------------------------------------------
+
+
+def run_ours(pairs: list) -> list[dict]:
+    import workbench.matching as m
+
+    results = []
+    for pair in pairs:
+        options = dict(
+            source_table=pair.source_table,
+            target_table=pair.target_table,
+            source_types=pair.source_types,
+            target_types=pair.target_types,
+        )
+        started = time.perf_counter()
+        found = m.match_frames(pair.source, pair.target, **options)
+        elapsed = time.perf_counter() - started
+        ranked = m.score_frames(pair.source, pair.target, **options)
+        results.append(
+            {
+                "matches": [(s.source_column, s.target_column) for s in found],
+                "ranked": [(s.source_column, s.target_column) for s in ranked],
+                "seconds": elapsed,
+            }
+        )
+    return results
+
+
+def run_rapidfuzz(pairs: list, threshold: float = 0.5) -> list[dict]:
+    """Baseline: rapidfuzz ratio on lower-cased raw names, Hungarian, fixed threshold."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    from workbench.matching.assign import assign
+
+    results = []
+    for pair in pairs:
+        started = time.perf_counter()
+        s_cols, t_cols = list(pair.source.columns), list(pair.target.columns)
+        scores = (
+            process.cdist(
+                [c.lower() for c in s_cols], [c.lower() for c in t_cols], scorer=fuzz.ratio
+            )
+            / 100.0
+        )
+        chosen = assign(scores, threshold)
+        elapsed = time.perf_counter() - started
+        order = np.dstack(np.unravel_index(np.argsort(-scores, axis=None), scores.shape))[0]
+        results.append(
+            {
+                "matches": [(s_cols[i], t_cols[j]) for i, j in chosen],
+                "ranked": [(s_cols[i], t_cols[j]) for i, j in order],
+                "seconds": elapsed,
+            }
+        )
+    return results
+
+
+VALENTINE_MATCHERS = (
+    "Coma (schema)",
+    "Coma (schema+instances)",
+    "Cupid",
+    "SimilarityFlooding",
+    "DistributionBased",
+    "JaccardDistance",
+)
+
+
+def run_valentine(pairs: list, matchers: list[str], sample: int) -> dict[str, list[dict]]:
+    """Valentine's matchers in their own virtualenv, on the same pairs written as CSV."""
+    with tempfile.TemporaryDirectory(prefix="wbvalentine-") as tmp:
+        folder = Path(tmp)
+        for k, pair in enumerate(pairs):
+            pair.source.to_csv(folder / f"{k}_source.csv", index=False)
+            pair.target.to_csv(folder / f"{k}_target.csv", index=False)
+        (folder / "pairs.json").write_text(
+            json.dumps([{"source": p.source_table, "target": p.target_table} for p in pairs])
+        )
+        out = folder / "results.json"
+        subprocess.run(
+            [
+                str(VALENTINE_PYTHON),
+                str(Path(__file__).resolve()),
+                "--valentine-worker",
+                str(folder),
+                json.dumps(matchers),
+                str(sample),
+            ],
+            check=True,
+            env={**os.environ, "NLTK_DATA": str(_nltk_data())},
+        )
+        return json.loads(out.read_text())
+
+
+def _nltk_data() -> Path:
+    """WordNet for Cupid from Debian's wordnet-base, in NLTK's corpus layout.
+
+    NLTK refuses symlinks out of its data folder, so the files are copied once; the
+    lexnames index NLTK wants is written from the wndb man page's table.
+    """
+    root = REPO / ".venv-valentine" / "nltk_data"
+    wordnet = root / "corpora" / "wordnet"
+    source = Path("/usr/share/wordnet")
+    if not (wordnet / "data.noun").exists() and source.exists():
+        import gzip
+        import shutil
+
+        wordnet.mkdir(parents=True, exist_ok=True)
+        for path in source.iterdir():
+            if path.is_file():
+                shutil.copy(path, wordnet / path.name)
+        pos = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+        with gzip.open("/usr/share/man/man5/lexnames.5WN.gz", "rt") as f:
+            man = f.read()
+        lines = []
+        for m in re.finditer(r"^(\d\d)\t([a-z]+)\.(\w+)\s*\t", man, re.M):
+            lines.append(f"{m.group(1)}\t{m.group(2)}.{m.group(3)}\t{pos[m.group(2)]}")
+        (wordnet / "lexnames").write_text("\n".join(lines) + "\n")
+    return root
+
+
+# NLTK's English stop-word list (its stopwords corpus cannot be downloaded here).
+_STOPWORDS = [
+    "i",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "ours",
+    "ourselves",
+    "you",
+    "you're",
+    "you've",
+    "you'll",
+    "you'd",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "she's",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "it's",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "that",
+    "that'll",
+    "these",
+    "those",
+    "am",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "if",
+    "or",
+    "because",
+    "as",
+    "until",
+    "while",
+    "of",
+    "at",
+    "by",
+    "for",
+    "with",
+    "about",
+    "against",
+    "between",
+    "into",
+    "through",
+    "during",
+    "before",
+    "after",
+    "above",
+    "below",
+    "to",
+    "from",
+    "up",
+    "down",
+    "in",
+    "out",
+    "on",
+    "off",
+    "over",
+    "under",
+    "again",
+    "further",
+    "then",
+    "once",
+    "here",
+    "there",
+    "when",
+    "where",
+    "why",
+    "how",
+    "all",
+    "any",
+    "both",
+    "each",
+    "few",
+    "more",
+    "most",
+    "other",
+    "some",
+    "such",
+    "no",
+    "nor",
+    "not",
+    "only",
+    "own",
+    "same",
+    "so",
+    "than",
+    "too",
+    "very",
+    "s",
+    "t",
+    "can",
+    "will",
+    "just",
+    "don",
+    "don't",
+    "should",
+    "should've",
+    "now",
+    "d",
+    "ll",
+    "m",
+    "o",
+    "re",
+    "ve",
+    "y",
+    "ain",
+    "aren",
+    "aren't",
+    "couldn",
+    "couldn't",
+    "didn",
+    "didn't",
+    "doesn",
+    "doesn't",
+    "hadn",
+    "hadn't",
+    "hasn",
+    "hasn't",
+    "haven",
+    "haven't",
+    "isn",
+    "isn't",
+    "ma",
+    "mightn",
+    "mightn't",
+    "mustn",
+    "mustn't",
+    "needn",
+    "needn't",
+    "shan",
+    "shan't",
+    "shouldn",
+    "shouldn't",
+    "wasn",
+    "wasn't",
+    "weren",
+    "weren't",
+    "won",
+    "won't",
+    "wouldn",
+    "wouldn't",
+]
+
+
+def valentine_worker(folder: str, matcher_names: str, sample: str) -> None:
+    """Runs inside .venv-valentine: match every pair with each requested matcher."""
+    import pandas as pd
+    from valentine import valentine_match
+    from valentine.algorithms import (
+        Coma,
+        Cupid,
+        DistributionBased,
+        JaccardDistanceMatcher,
+        SimilarityFlooding,
+    )
+    from valentine.algorithms.cupid import linguistic_matching
+
+    # Cupid tokenizes names with NLTK's punkt and drops its stop words; neither corpus
+    # can be downloaded here, so a regex tokenizer and the stop-word list stand in.
+    linguistic_matching.nltk.word_tokenize = lambda text: re.findall(r"\w+|[^\w\s]", text)
+    linguistic_matching._english_stopwords = lambda: frozenset(_STOPWORDS)
+
+    factories = {
+        "Coma (schema)": lambda: Coma(use_instances=False),
+        "Coma (schema+instances)": lambda: Coma(use_instances=True),
+        "Cupid": Cupid,
+        "SimilarityFlooding": SimilarityFlooding,
+        "DistributionBased": DistributionBased,
+        "JaccardDistance": JaccardDistanceMatcher,
+    }
+    base = Path(folder)
+    meta = json.loads((base / "pairs.json").read_text())
+    results: dict[str, list[dict]] = {}
+    for name in json.loads(matcher_names):
+        rows = []
+        for k, info in enumerate(meta):
+            source = pd.read_csv(base / f"{k}_source.csv")
+            target = pd.read_csv(base / f"{k}_target.csv")
+            started = time.perf_counter()
+            found = valentine_match(
+                [source, target],
+                factories[name](),
+                df_names=[info["source"], info["target"] + "_t"],
+                instance_sample_size=int(sample),
+            )
+            one_to_one = found.one_to_one_hungarian()
+            elapsed = time.perf_counter() - started
+            rows.append(
+                {
+                    "matches": [(p.source_column, p.target_column) for p in one_to_one],
+                    "ranked": [(p.source_column, p.target_column) for p in found],
+                    "seconds": elapsed,
+                }
+            )
+        results[name] = rows
+        print(f"  valentine {name}: {sum(r['seconds'] for r in rows):.1f}s", flush=True)
+    (base / "results.json").write_text(json.dumps(results))
+
+
+# --- scoring -----------------------------------------------------------------------------
+
+
+def score(pairs: list, results: list[dict]) -> dict[str, float]:
+    tp = fp = fn = hits_at_gt = gt = 0
+    for pair, result in zip(pairs, results, strict=True):
+        truth = {tuple(x) for x in pair.ground_truth}
+        found = {tuple(x) for x in result["matches"]}
+        tp += len(found & truth)
+        fp += len(found - truth)
+        fn += len(truth - found)
+        top = {tuple(x) for x in result["ranked"][: len(truth)]}
+        hits_at_gt += len(top & truth)
+        gt += len(truth)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    seconds = sum(r["seconds"] for r in results) / max(len(results), 1)
+    return {"P": precision, "R": recall, "F1": f1, "R@GT": hits_at_gt / max(gt, 1), "s": seconds}
+
+
+def report(pairs: list, by_method: dict[str, list[dict]]) -> str:
+    groups = {
+        "all": [k for k in range(len(pairs))],
+        "fabricated": [k for k, p in enumerate(pairs) if p.kind != "real"],
+        "real": [k for k, p in enumerate(pairs) if p.kind == "real"],
+    }
+    header = (
+        f"{'method':26s} {'P':>6s} {'R':>6s} {'F1':>6s} {'R@GT':>6s} {'F1 fab':>7s} "
+        f"{'F1 real':>7s} {'s/pair':>7s}"
+    )
+    lines = [header, "-" * len(header)]
+    for method, results in by_method.items():
+        sub = {
+            g: score([pairs[k] for k in idx], [results[k] for k in idx])
+            for g, idx in groups.items()
+        }
+        a = sub["all"]
+        lines.append(
+            f"{method:26s} {a['P']:6.3f} {a['R']:6.3f} {a['F1']:6.3f} {a['R@GT']:6.3f} "
+            f"{sub['fabricated']['F1']:7.3f} {sub['real']['F1']:7.3f} {a['s']:7.3f}"
+        )
+    return "\n".join(lines)
+
+
+def by_kind(pairs: list, by_method: dict[str, list[dict]]) -> str:
+    kinds = sorted({p.kind for p in pairs})
+    lines = [f"{'F1 by kind':26s} " + " ".join(f"{k[:12]:>12s}" for k in kinds)]
+    for method, results in by_method.items():
+        cells = []
+        for kind in kinds:
+            idx = [k for k, p in enumerate(pairs) if p.kind == kind]
+            cells.append(score([pairs[k] for k in idx], [results[k] for k in idx])["F1"])
+        lines.append(f"{method:26s} " + " ".join(f"{c:12.3f}" for c in cells))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", help="folder with chinook.sqlite and the sakila scripts")
+    parser.add_argument("--seeds", type=int, default=1, help="fabrication seeds per table")
+    parser.add_argument("--no-valentine", action="store_true")
+    parser.add_argument("--valentine", default=",".join(VALENTINE_MATCHERS))
+    parser.add_argument(
+        "--instance-sample",
+        type=int,
+        default=200,
+        help="rows Valentine's instance matchers sample per column",
+    )
+    parser.add_argument("--details", action="store_true", help="list each pair's errors")
+    args = parser.parse_args()
+
+    pairs = build_pairs(args.datasets, args.seeds)
+    n_fab = sum(p.kind != "real" for p in pairs)
+    print(
+        f"{len(pairs)} pairs: {n_fab} fabricated, {len(pairs) - n_fab} real; "
+        f"{sum(len(p.ground_truth) for p in pairs)} true matches"
+    )
+    by_method = {"workbench (ours)": run_ours(pairs), "rapidfuzz baseline": run_rapidfuzz(pairs)}
+    if not args.no_valentine:
+        if not VALENTINE_PYTHON.exists():
+            sys.exit(
+                "Valentine is not installed: python3 -m venv .venv-valentine && "
+                ".venv-valentine/bin/pip install valentine==1.0.1 (or pass --no-valentine)"
+            )
+        wanted = [m.strip() for m in args.valentine.split(",") if m.strip()]
+        for name, rows in run_valentine(pairs, wanted, args.instance_sample).items():
+            by_method[f"valentine {name}"] = rows
+    print()
+    print(report(pairs, by_method))
+    print()
+    print(by_kind(pairs, by_method))
+    if args.details:
+        ours = by_method["workbench (ours)"]
+        for pair, result in zip(pairs, ours, strict=True):
+            found = {tuple(x) for x in result["matches"]}
+            missed, wrong = pair.ground_truth - found, found - pair.ground_truth
+            if missed or wrong:
+                print(f"{pair.name}: missed {sorted(missed)} wrong {sorted(wrong)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--valentine-worker":
+        valentine_worker(*sys.argv[2:5])
+    else:
+        sys.path.insert(0, str(REPO))
+        main()

@@ -1,0 +1,50 @@
+"""Value signals: semantic types, and matching opaque names through values alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import workbench.matching as matching
+from workbench.matching.instances import profile_column
+
+SEMANTIC = [
+    (["a@b.com", "x.y@z.org", "q+1@mail.co.uk"], "email"),
+    (["https://a.org/x", "http://b.com", "www.c.net/p"], "url"),
+    (["123e4567-e89b-12d3-a456-426614174000"] * 3, "uuid"),
+    (["+1 (514) 721-4711", "0711 2842222", "+49 30 123456"], "phone"),
+    (["2021-01-01", "15/02/2006", "Feb 15, 2006"], "datetime"),
+    (["$12.00", "$1,234.50", "$0.99"], "currency"),
+    (["yes", "no", "yes"], "boolean"),
+    (["8cb2237d0679ca88db6464eac60da96345513964"] * 3, "hash"),
+    (["PG", "NC-17", "R"], "code"),
+    (["Berlin", "Lisbon", "Rome"], "word"),
+]
+
+
+@pytest.mark.parametrize(("values", "semantic"), SEMANTIC, ids=[s[1] for s in SEMANTIC])
+def test_semantic_type(values: list[str], semantic: str) -> None:
+    assert profile_column(pd.Series(values, name="x")).semantic == semantic
+
+
+def test_format_changes_keep_value_overlap() -> None:
+    a = profile_column(pd.Series(["(617) 223-5589", "(514) 721-4711"]))
+    b = profile_column(pd.Series(["6172235589", "5147214711"]))
+    assert a.values == b.values
+    d1 = profile_column(pd.Series(pd.to_datetime(["2006-02-15", "2007-03-01"])))
+    d2 = profile_column(pd.Series(["15/02/2006", "03/01/2007"]))
+    assert d1.values & d2.values
+
+
+def test_opaque_names_match_through_values(source_people, target_people) -> None:
+    # the target's names say nothing: col_1 ... col_8, in another order
+    shuffled = target_people[list(reversed(target_people.columns))]
+    opaque = shuffled.set_axis([f"col_{k}" for k in range(1, shuffled.shape[1] + 1)], axis=1)
+    truth = dict(zip(shuffled.columns, opaque.columns, strict=True))
+    found = matching.match_frames(source_people, opaque)
+    pairs = {(s.source_column, s.target_column) for s in found}
+    for column in ("email", "phone", "signup_date", "balance", "city"):
+        assert (column, truth[column]) in pairs, column
+    # the values carried it: each suggestion's value signals added to its confidence
+    for s in found:
+        assert sum(v for k, v in s.reasons.items() if k.startswith("value_")) > 0

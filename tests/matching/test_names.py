@@ -1,0 +1,105 @@
+"""Name normalization and similarity, as tables of input and expected output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.matching import names
+
+SPLITS = [
+    ("BillingPostalCode", ("billing", "postal", "code")),
+    ("customer_id", ("customer", "id")),
+    ("CustomerID", ("customer", "id")),
+    ("HTTPServerURL", ("http", "server", "url")),
+    ("address2", ("address", "2")),
+    ("zip code", ("zip", "code")),
+    ("last-update", ("last", "update")),
+    ("EMAIL_ADDR", ("email", "addr")),
+]
+
+
+@pytest.mark.parametrize(("name", "tokens"), SPLITS, ids=[s[0] for s in SPLITS])
+def test_split_name(name: str, tokens: tuple[str, ...]) -> None:
+    assert names.split_name(name) == tokens
+
+
+NORMALIZED = [
+    # (column, table, expected stripped form)
+    ("firstname", None, "first name"),
+    ("lastUpdate", None, "last update"),
+    ("EMAIL_ADDR", None, "email"),
+    ("cust_fname", None, "customer first name"),
+    ("dob", None, "birth date"),
+    ("zipcode", None, "postal code"),
+    ("ZIP", None, "postal code"),
+    ("surname", None, "last name"),
+    ("tel_no", None, "phone"),
+    ("qty", None, "quantity"),
+    ("CustomerId", "Customer", "id"),
+    ("cust_email", "customer", "email"),
+    ("address2", "address", "address 2"),
+    ("district", None, "region"),
+    ("custkey", None, "customer id"),
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "table", "expected"), NORMALIZED, ids=[n[0] for n in NORMALIZED]
+)
+def test_normalize(column: str, table: str | None, expected: str) -> None:
+    normalized = names.normalize_columns([column, "other_column"], table)[0]
+    assert normalized.stripped == expected
+
+
+def test_common_short_prefix_is_stripped() -> None:
+    normalized = names.normalize_columns(["c_custkey", "c_name", "c_phone", "c_address"])
+    assert [n.stripped for n in normalized] == ["customer id", "name", "phone", "address"]
+
+
+OPAQUE = [
+    ("col_7", True),
+    ("field3", True),
+    ("C12", True),
+    ("42", True),
+    ("attr_2", True),
+    ("col_name", False),
+    ("city", False),
+    ("c_phone", False),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), OPAQUE, ids=[o[0] for o in OPAQUE])
+def test_is_opaque(name: str, expected: bool) -> None:
+    assert names.is_opaque(name) is expected
+
+
+SIMILAR = [
+    # (a, b, which is more similar to a than c is)
+    ("FirstName", "first_name", "last_name"),
+    ("PostalCode", "zip", "phone"),
+    ("EmailAddress", "e_mail", "address"),
+    ("LastName", "surname", "first_name"),
+    ("InvoiceDate", "invoice_dt", "invoice_id"),
+    ("Quantity", "qty", "unit_price"),
+    ("customer_nmae", "customer_name", "customer_id"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "c"), SIMILAR, ids=[s[0] + "~" + s[1] for s in SIMILAR])
+def test_similarity_prefers_the_right_name(a: str, b: str, c: str) -> None:
+    sims = names.name_similarities(names.normalize_columns([a]), names.normalize_columns([b, c]))
+    combined = sims["name_ratio"] + sims["name_token_set"] + sims["name_tokens"]
+    assert combined[0, 0] > combined[0, 1]
+
+
+def test_similarities_are_in_unit_range_and_contrast_flags_first_vs_last() -> None:
+    src = names.normalize_columns(["first_name", "city"])
+    tgt = names.normalize_columns(["LastName", "City", "col_3"])
+    sims = names.name_similarities(src, tgt)
+    for matrix in sims.values():
+        assert matrix.shape == (2, 3)
+        assert np.all((matrix >= 0) & (matrix <= 1))
+    assert sims["name_contrast"][0, 0] == 1
+    assert sims["name_contrast"][1, 1] == 0
+    assert sims["name_ratio"][1, 1] == pytest.approx(1.0)

@@ -1,0 +1,303 @@
+"""Value signals: what a column's values look like, so opaque names (``col_7``) still match.
+
+Each column is profiled once from a sample (:func:`profile_column`): the inferred kind,
+a semantic type found by patterns (email, phone, url, uuid, date-in-text, ...), shape
+patterns (``Aaaa-9999`` style), length and numeric distributions, and a normalized value
+set. :func:`value_similarities` compares two lists of profiles all-pairs at once.
+
+Values are normalized before they are compared (case folded, punctuation dropped, dates
+to ISO, numbers to a canonical spelling), so a format change between two databases
+("(617) 223-5589" and "6172235589", "15/02/2006" and "2006-02-15") does not hide overlap.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+SAMPLE_SIZE = 1000
+QGRAM_DIM = 2048
+
+# Semantic types recognized from text, checked in order; a column takes the first type
+# that at least SEMANTIC_SHARE of its sampled values match.
+SEMANTIC_SHARE = 0.8
+SEMANTIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")),
+    ("url", re.compile(r"^(https?://|www\.)\S+$", re.I)),
+    (
+        "uuid",
+        re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I),
+    ),
+    ("ipv4", re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")),
+    ("hash", re.compile(r"^[0-9a-f]{32,128}$", re.I)),
+    (
+        "datetime",
+        re.compile(
+            r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
+            r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
+            r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?)?$"
+        ),
+    ),
+    ("time", re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?$")),
+    ("phone", re.compile(r"^\+?[\d\s().-]{7,22}$")),
+    ("currency", re.compile(r"^[-+]?[$€£¥]\s?[\d,]+(\.\d+)?$|^[-+]?[\d,]+(\.\d+)?\s?[$€£¥]$")),
+    ("boolean", re.compile(r"^(true|false|yes|no|y|n|t|f)$", re.I)),
+)
+_NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass
+class ColumnProfile:
+    """What the matcher knows about one column's values."""
+
+    name: str
+    sample_count: int  # non-null values sampled
+    kind: str  # integer, decimal, boolean, datetime, text, binary, empty
+    semantic: str  # a SEMANTIC_PATTERNS name, or integer/decimal/word/words/text/code/empty
+    null_fraction: float
+    distinct_ratio: float  # distinct / non-null, on the sample
+    length_mean: float
+    length_std: float
+    patterns: dict[str, float]  # shape pattern -> share of the sample
+    numbers: np.ndarray  # sorted numeric sample (empty if the column is not numeric)
+    values: frozenset[str]  # normalized distinct values of the sample
+    qgrams: np.ndarray = field(repr=False)  # L2-normalized hashed character 3-grams
+
+
+def _sample(series: pd.Series, size: int, seed: int) -> pd.Series:
+    values = series.dropna()
+    if len(values) > size:
+        values = values.sample(size, random_state=seed)
+    return values
+
+
+def _shape(text: str) -> str:
+    """``"AB-1234"`` -> ``"aa-9999"``: letters a, digits 9, runs longer than 4 shortened."""
+    out: list[str] = []
+    run_char, run_len = "", 0
+    for ch in text[:40]:
+        c = "a" if ch.isalpha() else "9" if ch.isdigit() else " " if ch.isspace() else ch
+        if c == run_char:
+            run_len += 1
+            if run_len == 5:
+                out.append("+")
+            if run_len >= 5:
+                continue
+        else:
+            run_char, run_len = c, 1
+        out.append(c)
+    return "".join(out)
+
+
+def _to_numbers(texts: pd.Series) -> np.ndarray | None:
+    """Numbers written as text ("1,234.50", "$12", "3.5e2"), or None if most are not."""
+    cleaned = texts.str.replace(r"^[$€£¥]\s?|\s?[$€£¥]$", "", regex=True)
+    ok = cleaned.str.match(_NUMBER)
+    if len(texts) == 0 or ok.mean() < 0.95:
+        return None
+    return pd.to_numeric(cleaned[ok].str.replace(",", ""), errors="coerce").dropna().to_numpy(float)
+
+
+def _canonical_number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _semantic(texts: pd.Series) -> str | None:
+    if len(texts) == 0:
+        return None
+    stripped = texts.str.strip()
+    for name, pattern in SEMANTIC_PATTERNS:
+        if stripped.str.match(pattern).mean() >= SEMANTIC_SHARE:
+            if name == "phone" and stripped.str.count(r"\d").mean() < 7:
+                continue
+            return name
+    return None
+
+
+def _text_semantic(texts: pd.Series) -> str:
+    words = texts.str.count(r"\S+")
+    if texts.str.len().mean() > 60 or words.mean() > 5:
+        return "text"
+    if words.mean() > 1.3:
+        return "words"
+    if (
+        texts.str.match(r"^[A-Z0-9][A-Z0-9_-]*$").mean() >= SEMANTIC_SHARE
+        and texts.str.len().max() <= 12
+    ):
+        return "code"
+    return "word"
+
+
+def _qgrams(texts: Sequence[str]) -> np.ndarray:
+    vec = np.zeros(QGRAM_DIM, dtype=np.float32)
+    for text in texts:
+        padded = f" {text} "
+        for i in range(len(padded) - 2):
+            vec[zlib.crc32(padded[i : i + 3].encode()) % QGRAM_DIM] += 1.0
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm else vec
+
+
+def profile_column(
+    series: pd.Series, sample_size: int = SAMPLE_SIZE, seed: int = 0
+) -> ColumnProfile:
+    """Profile one column from a sample of at most ``sample_size`` non-null values."""
+    total = len(series)
+    sample = _sample(series, sample_size, seed)
+    n = len(sample)
+    null_fraction = 1.0 - (series.notna().sum() / total) if total else 1.0
+    numbers = np.empty(0)
+    if n == 0:
+        kind, semantic, normalized = "empty", "empty", pd.Series([], dtype=str)
+        texts = normalized
+    elif pd.api.types.is_bool_dtype(sample):
+        kind, semantic = "boolean", "boolean"
+        texts = sample.astype(str)
+        normalized = texts.str.lower()
+    elif pd.api.types.is_numeric_dtype(sample):
+        numbers = sample.to_numpy(float)
+        is_int = bool(np.all(np.mod(numbers, 1) == 0))
+        kind = semantic = "integer" if is_int else "decimal"
+        texts = sample.astype(str)
+        normalized = pd.Series([_canonical_number(x) for x in numbers], dtype=str)
+    elif pd.api.types.is_datetime64_any_dtype(sample):
+        kind = semantic = "datetime"
+        texts = sample.astype(str)
+        normalized = sample.dt.strftime("%Y-%m-%d")
+    elif sample.map(lambda v: isinstance(v, bytes | bytearray | memoryview)).any():
+        kind = semantic = "binary"
+        texts = pd.Series([], dtype=str)
+        normalized = sample.map(lambda v: zlib.crc32(bytes(v)).__str__())
+    else:
+        texts = sample.astype(str)
+        semantic = _semantic(texts)
+        parsed = _to_numbers(texts.str.strip()) if semantic in (None, "currency") else None
+        if semantic == "datetime":
+            kind = "datetime"
+            dates = pd.to_datetime(texts, errors="coerce", format="mixed")
+            normalized = dates.dt.strftime("%Y-%m-%d").fillna(texts.str.lower())
+        elif parsed is not None and len(parsed):
+            numbers = parsed
+            is_int = bool(np.all(np.mod(numbers, 1) == 0))
+            kind = "integer" if is_int else "decimal"
+            semantic = semantic or kind
+            normalized = pd.Series([_canonical_number(x) for x in numbers], dtype=str)
+        else:
+            kind = "text"
+            if semantic == "boolean":
+                normalized = texts.str.lower().str[0].map({"t": "1", "y": "1", "f": "0", "n": "0"})
+            elif semantic == "phone":
+                normalized = texts.str.replace(r"\D", "", regex=True)
+            else:
+                semantic = semantic or _text_semantic(texts)
+                normalized = texts.map(lambda t: _NON_ALNUM.sub("", t.casefold()))
+    lengths = texts.str.len().to_numpy(float) if len(texts) else np.zeros(1)
+    patterns = Counter(_shape(t) for t in texts)
+    top = dict(patterns.most_common(30))
+    distinct = set(normalized.dropna().astype(str))
+    qgram_texts = [t.casefold() for t in texts.iloc[:300]] if len(texts) else []
+    return ColumnProfile(
+        name=str(series.name),
+        sample_count=n,
+        kind=kind,
+        semantic=semantic,
+        null_fraction=float(null_fraction),
+        distinct_ratio=len(distinct) / n if n else 0.0,
+        length_mean=float(lengths.mean()),
+        length_std=float(lengths.std()),
+        patterns={p: c / max(n, 1) for p, c in top.items()},
+        numbers=np.sort(numbers),
+        values=frozenset(distinct),
+        qgrams=_qgrams(qgram_texts),
+    )
+
+
+def profile_frame(
+    df: pd.DataFrame, sample_size: int = SAMPLE_SIZE, seed: int = 0
+) -> list[ColumnProfile]:
+    """Profiles of all columns of ``df``, in column order."""
+    return [profile_column(df[c], sample_size, seed) for c in df.columns]
+
+
+def _ks_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - the two-sample Kolmogorov-Smirnov statistic (sorted inputs)."""
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, grid, side="right") / len(a)
+    cdf_b = np.searchsorted(b, grid, side="right") / len(b)
+    return float(1.0 - np.max(np.abs(cdf_a - cdf_b)))
+
+
+def _closeness(x: float, y: float) -> float:
+    """1 when equal, falling to 0 as the two non-negative numbers drift apart."""
+    top = max(abs(x), abs(y))
+    return 1.0 if top == 0 else 1.0 - abs(x - y) / top
+
+
+VALUE_FEATURES = (
+    "value_overlap",
+    "value_containment",
+    "value_qgrams",
+    "value_patterns",
+    "value_lengths",
+    "value_numbers",
+    "value_distinct",
+    "value_nulls",
+    "semantic_equal",
+    "semantic_conflict",
+    "kind_equal",
+)
+
+
+_SPECIFIC = {"email", "url", "uuid", "ipv4", "hash", "datetime", "time", "phone", "binary"}
+_NUMERIC = {"integer", "decimal", "currency", "boolean"}
+
+
+def _conflict(a: str, b: str) -> bool:
+    """Two semantic types that cannot describe the same data (email vs date, ...)."""
+    if a == b:
+        return False
+    specific = _SPECIFIC | _NUMERIC
+    return a in specific and b in specific and not (a in _NUMERIC and b in _NUMERIC)
+
+
+def value_similarities(
+    source: Sequence[ColumnProfile], target: Sequence[ColumnProfile]
+) -> dict[str, np.ndarray]:
+    """All-pairs value similarities in [0, 1], each an (n_source, n_target) matrix."""
+    shape = (len(source), len(target))
+    out = {name: np.zeros(shape, dtype=np.float32) for name in VALUE_FEATURES}
+    if not source or not target:
+        return out
+    out["value_qgrams"] = np.clip(
+        np.stack([p.qgrams for p in source]) @ np.stack([p.qgrams for p in target]).T, 0, 1
+    )
+    generic = {"word", "words", "text", "empty", "code"}
+    for i, a in enumerate(source):
+        for j, b in enumerate(target):
+            if a.values and b.values:
+                inter = len(a.values & b.values)
+                out["value_overlap"][i, j] = inter / len(a.values | b.values)
+                out["value_containment"][i, j] = inter / min(len(a.values), len(b.values))
+            common = a.patterns.keys() & b.patterns.keys()
+            out["value_patterns"][i, j] = sum(min(a.patterns[p], b.patterns[p]) for p in common)
+            out["value_lengths"][i, j] = _closeness(a.length_mean, b.length_mean) * (
+                0.5 + 0.5 * _closeness(a.length_std, b.length_std)
+            )
+            if len(a.numbers) and len(b.numbers):
+                out["value_numbers"][i, j] = _ks_similarity(a.numbers, b.numbers)
+            out["value_distinct"][i, j] = 1.0 - abs(a.distinct_ratio - b.distinct_ratio)
+            out["value_nulls"][i, j] = 1.0 - abs(a.null_fraction - b.null_fraction)
+            same = a.semantic == b.semantic
+            out["semantic_equal"][i, j] = float(same and a.semantic not in generic)
+            out["semantic_conflict"][i, j] = float(_conflict(a.semantic, b.semantic))
+            out["kind_equal"][i, j] = float(
+                a.kind == b.kind or {a.kind, b.kind} == {"integer", "decimal"}
+            )
+    return out
