@@ -28,7 +28,7 @@ from workbench.config import Settings, configure_logging, load_settings
 from workbench.errors import WorkbenchError
 
 # one module per command group; a new group is one more name here
-COMMAND_MODULES: tuple[str, ...] = ("store", "projects", "connections", "jobs")
+COMMAND_MODULES: tuple[str, ...] = ("store", "projects", "connections", "jobs", "schema")
 
 log = logging.getLogger(__name__)
 
