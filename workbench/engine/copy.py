@@ -16,8 +16,11 @@ import datetime as dt
 import decimal
 import json
 import logging
+import queue
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,9 +216,10 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                     result.bytes = done["bytes"]
                     return result
                 writer = _Writer(conn, task)
-                for batch in source.read_partition(
+                batches = source.read_partition(
                     task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
-                ):
+                )
+                for batch in prefetch(batches):
                     result.rows_read += batch.num_rows
                     out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
                     all_rows = np.arange(batch.num_rows)
@@ -245,6 +249,49 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
         source.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read the next batches in a thread while the caller writes this one.
+
+    The source's driver (Rust/C, GIL released) and the target's COPY then work at the same
+    time, so one task keeps both databases busy. Errors surface in the caller, in order.
+    """
+    done = object()
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="wb-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        close = getattr(batches, "close", None)
+        thread.join(timeout=5)
+        if close is not None and not thread.is_alive():
+            close()
 
 
 def _throttle(task: PartitionTask, rows: int, started: float) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -106,6 +107,7 @@ class JobResult:
     validation: ValidationReport | None = None
     warnings: list[str] = field(default_factory=list)
     dashboard_link: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The JSON object the CLI prints last with --json."""
@@ -121,6 +123,7 @@ class JobResult:
             "validated": self.validated,
             "validation": self.validation.as_dict() if self.validation else None,
             "warnings": self.warnings,
+            "phases": self.phases,
         }
 
 
@@ -219,15 +222,24 @@ def _plan(
     stored: dict[str, list[dict]] = {}
     for row in resume_rows or []:
         stored.setdefault(row["table_name"], []).append(row)
-    for tp in plans:
+
+    def cut(tp: TablePlan) -> None:
         tp.key_columns = choose_key(tp.source)
-        tp.row_estimate = estimate_rows(source, tp.source)
         if tp.name in stored:  # a resume keeps the bounds the job started with
+            tp.row_estimate = tp.source.row_estimate or 0
             tp.partitions = _stored_partitions(tp, stored[tp.name])
-        else:
+            return
+        conn = connect(source.url, connect_timeout=source.connect_timeout, options=source.options)
+        try:  # one connection per thread: split points of big tables scan their keys
+            tp.row_estimate = estimate_rows(conn, tp.source)
             tp.partitions = plan_partitions(
-                source, tp.source, tp.row_estimate, options.partition_rows
+                conn, tp.source, tp.row_estimate, options.partition_rows
             )
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(cut, sorted(plans, key=lambda t: -(t.source.row_estimate or 0))))
     return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
 
 
@@ -278,6 +290,17 @@ def _run(
         f"{mask_url(source_url)} -> {mask_url(target_url)}",
     )
     recorder: records.JobRecorder | None = None
+    phases: dict[str, float] = {}
+    clock = {"name": "plan", "at": time.monotonic()}
+
+    def phase(name: str) -> None:
+        now = time.monotonic()
+        phases[clock["name"]] = round(now - clock["at"], 3)
+        clock.update(name=name, at=now)
+        progress.phase(name)
+        if recorder is not None:
+            recorder.flush(force=True, phases=phases)
+
     try:
         progress.phase("plan")
         source = connect(source_url, connect_timeout=timeout)
@@ -326,7 +349,7 @@ def _run(
                     progress.advance(tp.name, counts["rows_read"])
                 else:
                     tasks.append(_task(plan, tp, p, source_url, target_url, options, timeout))
-        progress.phase("copy")
+        phase("copy")
 
         def on_result(task: PartitionTask, result: PartitionResult) -> None:
             recorder.add(task.table.qualified_name, result.as_dict())
@@ -367,7 +390,7 @@ def _run(
         recorder.flush(force=True)
         warnings: list[str] = []
         if options.finish:
-            progress.phase("finish")
+            phase("finish")
             if resume:  # the statements are derived again: the plan is the same job's plan
                 from workbench.schema.ddl import target_ddl
 
@@ -381,7 +404,7 @@ def _run(
                 jobs.log_event(store, job_id, "WARNING", w)
         validation = None
         if options.validate:
-            progress.phase("validate")
+            phase("validate")
             validation = _validate(plan, source_url, target_url, timeout)
             recorder.flush(force=True, validation=validation.as_dict())
             if not validation.ok:
@@ -393,7 +416,9 @@ def _run(
                     "--repair` to re-copy the mismatching partitions.",
                     job_id=job_id,
                 )
+        phase("done")
         result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
+        result.phases = phases
         jobs.update_job_statistics(store, job_id, {**result.summary(), "status": "succeeded"})
         jobs.set_job_status(store, job_id, "succeeded")
         jobs.log_event(
