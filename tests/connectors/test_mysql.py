@@ -259,3 +259,24 @@ def test_edge_keys_with_non_ascii_and_reserved_names(edge):
     assert sorted(filter(None, names)) == ["z"]
     child = schema.table("Child Table")
     assert connector.split_points(child, ["ChildID"], 2) == [(2,)]
+
+
+def test_percent_in_names_with_bound_keys(mysql_database):
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    u = make_url(mysql_database)
+    with (
+        pymysql.connect(
+            host=u.host, port=u.port, user=u.username, database=u.database, autocommit=True
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("CREATE TABLE `100%s` (`k%` INT PRIMARY KEY)")
+        cur.execute("INSERT INTO `100%s` VALUES (1), (2), (3), (4)")
+    connector = connect(mysql_database)
+    table = connector.introspect().table("100%s")
+    part = Partition("100%s", table.schema, 0, ("k%",), (2,), None)
+    assert connector.count(table, part) == 3
+    assert sum(b.num_rows for b in connector.read_partition(table, part)) == 3
+    connector.close()

@@ -156,3 +156,15 @@ def test_edge_values_are_postgres_text_or_typed(edge):
     assert r1["b"] == b"\x00\xff" and r1["flag"] is True and r1["bits"] == "1010"
     assert r1["doc"] == '{"k": [1, "é"]}' and r1["total"] == "10.00"
     assert batches[0].schema.field("ID").type == pa.int64()
+
+
+def test_percent_and_quotes_in_names_with_bound_keys(pg_database):
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "100%""s" ("k%" int PRIMARY KEY, "v" text)')
+        conn.execute('INSERT INTO "100%""s" SELECT g, g::text FROM generate_series(1, 10) g')
+    connector = connect(pg_database)
+    table = connector.introspect().table('100%"s')
+    part = Partition('100%"s', "public", 0, ("k%",), (3,), (7,))
+    assert connector.count(table, part) == 4
+    assert sum(b.num_rows for b in connector.read_partition(table, part)) == 4
+    connector.close()

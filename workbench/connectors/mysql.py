@@ -35,6 +35,7 @@ from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.sqltext import (
     partition_predicate,
+    percent_safe,
     quote_ident,
     select_list,
     table_ref,
@@ -267,9 +268,9 @@ class MySQLConnector(Connector):
         return introspect(self, schemas or ([self.database] if self.database else None), tables)
 
     def count(self, table: Table, partition: Partition | None = None) -> int:
-        pred, params = partition_predicate(partition, "mysql")
+        pred, params = partition_predicate(partition, "mysql", placeholder="\x00")
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'mysql')}{where(pred)}"
-        return int(self.run(sql, params or None)[0][0])
+        return int(self.run(percent_safe(sql), params)[0][0])
 
     def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
         first = table.column(key_columns[0]).native.name if key_columns else ""

@@ -19,7 +19,13 @@ import pyarrow as pa
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
-from workbench.connectors.sqltext import partition_predicate, select_list, table_ref, where
+from workbench.connectors.sqltext import (
+    partition_predicate,
+    percent_safe,
+    select_list,
+    table_ref,
+    where,
+)
 from workbench.connectors.urls import mask_url, parse_url
 from workbench.errors import (
     AuthenticationError,
@@ -183,9 +189,9 @@ class PostgresConnector(Connector):
             raise map_error(exc, self.url, None) from exc
 
     def count(self, table: Table, partition: Partition | None = None) -> int:
-        pred, params = partition_predicate(partition, "postgresql")
+        pred, params = partition_predicate(partition, "postgresql", placeholder="\x00")
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'postgresql')}{where(pred)}"
-        return int(self.run(sql, params)[0][0])
+        return int(self.run(percent_safe(sql), params)[0][0])
 
     def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
         first = table.column(key_columns[0]).native.name if key_columns else ""
@@ -230,8 +236,8 @@ class PostgresConnector(Connector):
                 arrow = pa.string()
             types.append(arrow)
         _, select = select_list(table, "postgresql", names, exprs)
-        pred, params = partition_predicate(partition, "postgresql")
-        sql = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
+        pred, params = partition_predicate(partition, "postgresql", placeholder="\x00")
+        sql = percent_safe(f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}")
         schema = pa.schema([pa.field(n, t) for n, t in zip(names, types, strict=True)])
         conn = self._connect()  # its own connection: a named cursor lives in a transaction
         try:

@@ -14,7 +14,15 @@ from workbench.errors import InvalidInputError
 from workbench.schema.model import Table
 from workbench.schema.quoting import quote_ident, table_ref
 
-__all__ = ["order_by", "partition_predicate", "quote_ident", "select_list", "table_ref", "where"]
+__all__ = [
+    "order_by",
+    "partition_predicate",
+    "percent_safe",
+    "quote_ident",
+    "select_list",
+    "table_ref",
+    "where",
+]
 
 
 def select_list(
@@ -68,6 +76,12 @@ def partition_predicate(
             clauses.append(f"({', '.join(keys)}) {op} ({marks})")
         params.extend(bound)
     return " AND ".join(clauses), params
+
+
+def percent_safe(sql: str, sentinel: str = "\x00") -> str:
+    """For drivers with ``%s`` paramstyle: double the ``%`` of quoted names (``"100%"``), then
+    turn the sentinel placeholders into ``%s``."""
+    return sql.replace("%", "%%").replace(sentinel, "%s")
 
 
 def where(predicate: str) -> str:
