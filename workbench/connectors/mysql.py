@@ -41,7 +41,7 @@ from workbench.connectors.sqltext import (
     table_ref,
     where,
 )
-from workbench.connectors.urls import mask_url, parse_url
+from workbench.connectors.urls import mask_text, mask_url, parse_url
 from workbench.errors import (
     AuthenticationError,
     CannotConnectError,
@@ -366,7 +366,7 @@ def _normalize(batch: pa.RecordBatch, utc: set[str]) -> pa.RecordBatch:
 
 
 def _read_error(exc: BaseException, url: str, table: Table, partition: Partition) -> Exception:
-    text = str(exc)
+    text = mask_text(str(exc))
     if "NaiveDate" in text and ("0000" in text or "-00" in text):
         return InvalidSourceValueError(
             f"Table {table.qualified_name} ({partition.label}) holds zero dates such as "
