@@ -202,6 +202,8 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
     try:
         with psycopg.connect(task.target_url, connect_timeout=int(task.connect_timeout)) as conn:
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
+            conn.execute("SET TIME ZONE 'UTC'")  # text timestamps without offset are UTC
+            conn.execute("SET datestyle TO 'ISO, YMD'")
             with conn.transaction():
                 cur = conn.cursor()
                 bookkeeping.lock_partition(cur, task.job_key, task.table.name, task.partition.index)
