@@ -130,3 +130,20 @@ def test_demo_commands_on_the_embedded_store():
     finally:
         stop_embedded(load_settings(data_dir=data_dir))
         shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+def test_init_refuses_a_store_from_a_newer_workbench(run, store_url):
+    from sqlalchemy import create_engine, text
+
+    from workbench.store.database import store_url as engine_url
+    from workbench.store.revisions import VERSION_TABLE
+
+    assert run("init").exit_code == 0
+    engine = create_engine(engine_url(store_url))
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0999'"))
+    engine.dispose()
+    result = run("init")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: The store's schema is at revision '0999'")
+    assert "newer workbench" in result.stderr and result.stderr.count("\n") == 1
