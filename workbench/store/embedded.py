@@ -52,7 +52,7 @@ def start_embedded(settings: Settings) -> str:
 
     pgdata = embedded_pgdata(settings)
     data_dir = settings.data_dir.expanduser()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # it holds the key file too
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(data_dir / "store.lock"):
         try:
