@@ -14,6 +14,11 @@ import pyarrow as pa
 
 from workbench.schema.model import DatabaseSchema, Table
 
+# A reader that meets a value it cannot deliver exactly (invalid UTF-8, a SQLite value of the
+# wrong storage class) keeps the row, NULLs the value and explains why in this extra column;
+# the engine quarantines such rows with the explanation. No row is ever dropped silently.
+REJECT_COLUMN = "__wb_reject__"
+
 
 @dataclass(frozen=True)
 class Capabilities:

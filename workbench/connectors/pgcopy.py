@@ -53,7 +53,9 @@ def hex_bytea(arr: pa.Array) -> pa.Array:
     if validity is not None and arr.offset:
         validity = pa.array(arr.is_valid()).buffers()[1]
     return pa.Array.from_buffers(
-        pa.large_string(), n, [validity, pa.py_buffer(out_offsets.tobytes()), pa.py_buffer(out)],
+        pa.large_string(),
+        n,
+        [validity, pa.py_buffer(out_offsets.tobytes()), pa.py_buffer(out)],
         null_count=arr.null_count,
     )
 
@@ -132,7 +134,7 @@ def copy_statement(schema: str | None, table: str, columns: Sequence[str]) -> sq
 def copy_batch(
     cur: Cursor, schema: str | None, table: str, batch: pa.RecordBatch | pa.Table
 ) -> int:
-    """COPY one batch into ``schema.table`` (columns by the batch's field names); returns bytes sent."""
+    """COPY one batch into ``schema.table`` (columns = the batch's field names); returns bytes."""
     payload = to_csv(batch)
     with cur.copy(copy_statement(schema, table, batch.schema.names)) as copy:
         copy.write(payload)

@@ -23,6 +23,7 @@ import pyarrow as pa
 from workbench.connectors import splitting
 from workbench.connectors.arrowbatch import batches_from_cursor
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.checksums import Hash60Sum
 from workbench.connectors.sqltext import (
     partition_predicate,
     quote_ident,
@@ -99,6 +100,7 @@ class SQLiteConnector(Connector):
             else ":memory:"
         )
         conn = sqlite3.connect(uri, uri=True, timeout=self.connect_timeout, check_same_thread=False)
+        conn.create_aggregate("wb_hash60_sum", 1, Hash60Sum)  # content checksums
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -292,6 +294,7 @@ class SQLiteConnector(Connector):
         _, select = select_list(table, "sqlite", names, exprs)
         pred, params = partition_predicate(partition, "sqlite", placeholder="?")
         conn = self._connect()  # own connection: reads may run beside introspection
+        conn.text_factory = _lenient_text
         try:
             cur = conn.execute(
                 f"SELECT {select} FROM {table_ref(table, 'sqlite')}{where(pred)}", params
@@ -313,3 +316,11 @@ def _resolve_fk_targets(table: Table, by_name: dict[str, Table]) -> Table:
             fk = replace(fk, ref_columns=by_name[fk.ref_table].primary_key)
         fixed.append(fk)
     return replace(table, foreign_keys=tuple(fixed))
+
+
+def _lenient_text(raw: bytes) -> str | bytes:
+    """TEXT that is not valid UTF-8 stays bytes, so its row is rejected, not the batch."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw

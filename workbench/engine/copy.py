@@ -29,7 +29,7 @@ import psycopg
 import pyarrow as pa
 
 from workbench.connectors import connect
-from workbench.connectors.base import Partition
+from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
 from workbench.connectors.urls import mask_text, mask_url
 from workbench.engine import bookkeeping
@@ -185,6 +185,15 @@ class _Writer:
             self.write(out, source, rows[mid:])
 
 
+def _reader_rejects(batch: pa.RecordBatch) -> dict[int, str]:
+    """Rows the source reader could not deliver exactly, with its reason (see REJECT_COLUMN)."""
+    index = batch.schema.get_field_index(REJECT_COLUMN)
+    if index < 0:
+        return {}
+    reasons = batch.column(index).to_pylist()
+    return {i: r for i, r in enumerate(reasons) if r is not None}
+
+
 def _describe(exc: BaseException) -> str:
     diag = getattr(exc, "diag", None)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -195,7 +204,7 @@ def _describe(exc: BaseException) -> str:
 
 def _copy_once(task: PartitionTask) -> PartitionResult:
     started = time.monotonic()
-    result = PartitionResult(task.table.name, task.partition.index)
+    result = PartitionResult(task.table.qualified_name, task.partition.index)
     source = connect(
         task.source_url, connect_timeout=task.connect_timeout, options=task.source_options
     )
@@ -206,9 +215,11 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
             conn.execute("SET datestyle TO 'ISO, YMD'")
             with conn.transaction():
                 cur = conn.cursor()
-                bookkeeping.lock_partition(cur, task.job_key, task.table.name, task.partition.index)
+                bookkeeping.lock_partition(
+                    cur, task.job_key, task.table.qualified_name, task.partition.index
+                )
                 done = bookkeeping.find_checkpoint(
-                    cur, task.job_key, task.table.name, task.partition.index
+                    cur, task.job_key, task.table.qualified_name, task.partition.index
                 )
                 if done is not None:
                     result.skipped = True
@@ -223,7 +234,11 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                 )
                 for batch in prefetch(batches):
                     result.rows_read += batch.num_rows
+                    unreadable = _reader_rejects(batch)
+                    if unreadable:
+                        batch = batch.drop_columns([REJECT_COLUMN])
                     out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
+                    rejected = {**rejected, **unreadable}
                     all_rows = np.arange(batch.num_rows)
                     if rejected:
                         bad = np.array(sorted(rejected))
@@ -232,7 +247,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                     writer.write(out, batch, all_rows)
                     _throttle(task, result.rows_read, started)
                 bookkeeping.quarantine_rows(
-                    cur, task.job_key, task.table.name, task.partition.index, writer.bad
+                    cur, task.job_key, task.table.qualified_name, task.partition.index, writer.bad
                 )
                 result.rows_written = writer.written
                 result.rows_quarantined = len(writer.bad)
@@ -240,7 +255,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                 bookkeeping.record_checkpoint(
                     cur,
                     task.job_key,
-                    task.table.name,
+                    task.table.qualified_name,
                     task.partition.index,
                     rows_read=result.rows_read,
                     rows_written=result.rows_written,
