@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from workbench.errors import InvalidInputError
 from workbench.matching import assign as _assign
-from workbench.matching import candidates
+from workbench.matching import candidates, names
 from workbench.matching.model import MatcherModel, default_model
 
 __all__ = [
@@ -167,9 +167,7 @@ def score_frames(
 
 
 def _table_name_similarity(a: str, b: str) -> float:
-    from workbench.matching.names import expand, split_name
-
-    x, y = " ".join(expand(split_name(a))), " ".join(expand(split_name(b)))
+    x, y = (" ".join(names.expand(names.split_name(n))) for n in (a, b))
     singular = [s[:-1] if s.endswith("s") else s for s in (x, y)]
     return max(fuzz.ratio(x, y), fuzz.ratio(*singular)) / 100.0
 

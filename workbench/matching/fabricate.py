@@ -9,9 +9,11 @@ Dataset Discovery", ICDE 2021):
 - semantically-joinable: joinable with noisy values on the target side.
 
 The target side's names are then made noisy (case styles, abbreviations, synonyms,
-typos, dropped vowels, table prefixes, or opaque names such as ``col_3``), and its values
-may change format (dates, case, phone layouts, currency strings, flags). The ground truth
-is the set of (source column, target column) pairs that came from the same column.
+typos, dropped vowels, table prefixes, or opaque names such as ``col_3``), its values
+may change format (dates, case, phone layouts, currency strings, flags), and they may
+drift (ids from another range, dates years apart, other prices) as two databases of one
+domain do. The ground truth is the set of (source column, target column) pairs that
+came from the same column.
 
 The noise tables here are written apart from the matcher's own tables in ``names``: some
 entries agree (common knowledge), many do not, so names alone cannot solve every pair.
