@@ -60,6 +60,42 @@ def hex_bytea(arr: pa.Array) -> pa.Array:
     )
 
 
+def unhex_bytea(arr: pa.Array) -> pa.Array:
+    """PostgreSQL bytea hex output text (``\\x0a1b``) -> binary values, vectorized."""
+    text = arr.cast(pa.large_string())
+    n = len(text)
+    if n == 0:
+        return pa.array([], pa.binary())
+    if text.offset:
+        text = pc.take(text, pa.array(np.arange(n)))
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64, count=n + 1)
+    data = text.buffers()[2]
+    raw = (
+        np.frombuffer(data, dtype=np.uint8, count=int(offsets[-1]))
+        if data
+        else np.empty(0, np.uint8)
+    )
+    lengths = np.diff(offsets)
+    starts = offsets[:-1]
+    # drop the two-byte "\\x" prefix of every non-empty value
+    keep = np.ones(len(raw), dtype=bool)
+    has = lengths >= 2
+    keep[starts[has]] = False
+    keep[starts[has] + 1] = False
+    digits = raw[keep].tobytes().decode("ascii")
+    out_lengths = np.where(has, (lengths - 2) // 2, 0)
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(out_lengths, out=out_offsets[1:])
+    payload = bytes.fromhex(digits)
+    validity = text.buffers()[0]
+    return pa.Array.from_buffers(
+        pa.large_binary(),
+        n,
+        [validity, pa.py_buffer(out_offsets.tobytes()), pa.py_buffer(payload)],
+        null_count=text.null_count,
+    ).cast(pa.binary())
+
+
 def _array_literal_elements(values: pa.Array) -> pa.Array:
     """Quote and escape list elements for a PostgreSQL array literal; NULL elements stay NULL."""
     if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):

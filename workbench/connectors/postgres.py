@@ -10,15 +10,18 @@ Sessions run with ``TimeZone=UTC`` and ISO date style.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.pgcopy import unhex_bytea
 from workbench.connectors.sqltext import (
     partition_predicate,
     percent_safe,
@@ -237,19 +240,101 @@ class PostgresConnector(Connector):
             types.append(arrow)
         _, select = select_list(table, "postgresql", names, exprs)
         pred, params = partition_predicate(partition, "postgresql", placeholder="\x00")
-        sql = percent_safe(f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}")
-        schema = pa.schema([pa.field(n, t) for n, t in zip(names, types, strict=True)])
-        conn = self._connect()  # its own connection: a named cursor lives in a transaction
+        text = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
+        yield from self._copy_out(text, params, names, types, batch_rows)
+
+    def _copy_out(
+        self,
+        select: str,
+        params: Sequence[Any],
+        names: list[str],
+        types: list[pa.DataType],
+        batch_rows: int,
+    ) -> Iterator[pa.RecordBatch]:
+        """``COPY (select) TO STDOUT (FORMAT csv)`` parsed by Arrow's C++ CSV reader: no Python
+        per row. bytea arrives as hex text and is decoded vectorized."""
+        from psycopg import sql as pgsql
+
+        parts = select.split("\x00")
+        query = pgsql.SQL("").join(
+            [pgsql.SQL(parts[0].replace("{", "{{").replace("}", "}}"))]
+            + [
+                pgsql.SQL("{}").format(pgsql.Literal(v))
+                + pgsql.SQL(p.replace("{", "{{").replace("}", "}}"))
+                for v, p in zip(params, parts[1:], strict=True)
+            ]
+        )
+        copy_sql = pgsql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
+        csv_types = {
+            n: (pa.string() if pa.types.is_binary(t) else t)
+            for n, t in zip(names, types, strict=True)
+        }
+        conn = self._connect()
         try:
-            conn.autocommit = False
-            with conn.cursor(name="wb_read_partition") as cur:
-                cur.itersize = batch_rows
-                cur.execute(sql, params)
-                while rows := cur.fetchmany(batch_rows):
-                    cols = list(zip(*rows, strict=True))
-                    yield pa.RecordBatch.from_arrays(
-                        [pa.array(c, t) for c, t in zip(cols, types, strict=True)], schema=schema
-                    )
-            conn.rollback()
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                stream = _CopyStream(copy)
+                if not stream.peek():
+                    return  # no rows: Arrow's reader refuses an empty file
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=pacsv.ReadOptions(
+                        column_names=names,
+                        use_threads=False,
+                        block_size=max(1 << 20, batch_rows * 64),
+                    ),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=csv_types,
+                        null_values=[""],
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=False,
+                        true_values=["t"],
+                        false_values=["f"],
+                    ),
+                )
+                binary = [i for i, t in enumerate(types) if pa.types.is_binary(t)]
+                for batch in reader:
+                    if binary:
+                        arrays = list(batch.columns)
+                        for i in binary:
+                            arrays[i] = unhex_bytea(arrays[i])
+                        batch = pa.RecordBatch.from_arrays(arrays, names=names)
+                    yield batch
         finally:
             conn.close()
+
+
+class _CopyStream(io.RawIOBase):
+    """A readable file over a psycopg ``Copy`` (for Arrow's streaming CSV reader)."""
+
+    def __init__(self, copy: Any) -> None:
+        self._chunks = iter(copy)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def peek(self) -> bool:
+        """Whether any data will come (reads the first chunk if needed)."""
+        while not self._pending:
+            try:
+                self._pending = memoryview(next(self._chunks))
+            except StopIteration:
+                return False
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` from as many COPY rows as fit (PostgreSQL sends one row a message)."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                try:
+                    self._pending = memoryview(next(self._chunks))
+                except StopIteration:
+                    break
+            n = min(len(view) - filled, len(self._pending))
+            view[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
