@@ -172,6 +172,40 @@ def copy_(
     )
 
 
+@click.command("migrate")
+@click.argument("project")
+@click.option("--workers", type=int, help="Local Dask worker processes (default: one per core).")
+@click.option("--dask", "dask_address", help="Address of an existing Dask scheduler.")
+@click.option("--no-validate", is_flag=True, help="Skip the row count and checksum validation.")
+@click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
+def migrate_(project, workers, dask_address, no_validate, resume) -> None:
+    """Run PROJECT's accepted schema and column mappings from its source to its target.
+
+    Target tables that exist are loaded as they are; missing ones are created with the mapped
+    names. Validation and `--resume JOB` work as for `workbench copy`.
+    """
+    from workbench.engine.migrate import run_migration
+    from workbench.engine.run import CopyOptions, resume_job
+
+    store = state().store()
+    progress = _progress()
+    if resume is not None:
+        _finish(lambda: resume_job(resume, store=store, progress=progress))
+        return
+    options = CopyOptions(
+        workers=workers, dask_address=dask_address, validate=not no_validate, if_exists="append"
+    )
+    _finish(
+        lambda: run_migration(
+            project,
+            store=store,
+            options=options,
+            progress=progress,
+            on_job=lambda job_id: click.echo(f"Job {job_id} started", err=True),
+        )
+    )
+
+
 @click.command("jobs")
 @click.option("--project", help="Only this project's jobs.")
 @click.option("--limit", type=int, default=50, show_default=True)
@@ -270,4 +304,4 @@ def validate_(job_id, repair) -> None:
         raise SystemExit(1)
 
 
-commands = [copy_, jobs_, job, validate_]
+commands = [copy_, migrate_, jobs_, job, validate_]

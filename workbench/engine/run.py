@@ -68,9 +68,10 @@ class CopyOptions:
     max_rows_per_second: float | None = None
     finish: bool = True  # keys, indexes, foreign keys, sequences after the load
     type_options: dict[str, Any] = field(default_factory=dict)
-    transforms: dict[str, dict[str, dict[str, Any]]] = field(
-        default_factory=dict
-    )  # table -> col -> rule
+    # table -> column -> transform rule (see engine.transforms)
+    transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # a project's saved mappings (see engine.migrate): source table -> target table and columns
+    mapping: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.if_exists not in ("fail", "replace", "append"):
@@ -138,6 +139,8 @@ def copy_database(
     cancel: threading.Event | None = None,
     on_job: Callable[[int], None] | None = None,
     settings: Settings | None = None,
+    kind: str = "copy",
+    connection_ids: tuple[int | None, int | None] = (None, None),
 ) -> JobResult:
     """Copy a whole database (or ``options.tables``) from ``source_url`` into PostgreSQL."""
     options = options or CopyOptions()
@@ -155,7 +158,7 @@ def copy_database(
         job_id = jobs.create_job(
             store,
             project_id,
-            "copy",
+            kind,
             {
                 "source": mask_url(source_url),
                 "target": mask_url(target_url),
@@ -163,6 +166,8 @@ def copy_database(
                 "job_key": job_key,
                 "sealed": records.seal(store, source_url, target_url),
             },
+            source_connection_id=connection_ids[0],
+            target_connection_id=connection_ids[1],
         )
         if on_job is not None:
             on_job(job_id)
@@ -522,4 +527,5 @@ def _fingerprint_options(options: CopyOptions) -> dict[str, Any]:
         "target_schema": options.target_schema,
         "type_options": options.type_options,
         "transforms": options.transforms,
+        "mapping": options.mapping,
     }

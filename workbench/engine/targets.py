@@ -12,17 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 
 from workbench.engine.plan import TablePlan, TargetColumn
 from workbench.engine.transforms import ColumnTransform
-from workbench.errors import AlreadyExistsError
+from workbench.errors import AlreadyExistsError, InvalidInputError
 from workbench.schema.ddl import target_ddl
 from workbench.schema.model import DatabaseSchema, Table
-from workbench.schema.types import TypeOptions, plan_schema
+from workbench.schema.types import ColumnPlan, TypeOptions, plan_schema
+from workbench.schema.types import TablePlan as TypedPlan
 
 if TYPE_CHECKING:
     from workbench.engine.run import CopyOptions
@@ -46,6 +48,15 @@ def build_table_plans(
     for tp in typed:
         if (tp.table.schema, tp.table.name) not in wanted:
             continue
+        mapped = options.mapping.get(tp.table.qualified_name) or options.mapping.get(tp.table.name)
+        if mapped is not None:
+            tp = apply_mapping(
+                tp,
+                mapped,
+                options.transforms.get(tp.table.name)
+                or options.transforms.get(tp.table.qualified_name)
+                or {},
+            )
         table = tp.table
         rules = (
             options.transforms.get(table.name) or options.transforms.get(table.qualified_name) or {}
@@ -77,6 +88,57 @@ def build_table_plans(
             )
         )
     return plans
+
+
+def apply_mapping(tp: TypedPlan, mapped: dict[str, Any], rules: dict[str, dict]) -> TypedPlan:
+    """Narrow a type-map plan to a saved mapping: only mapped columns, under mapped names;
+    computed target columns (no source column) typed by their transform's cast, else text."""
+    columns = mapped.get("columns", {})
+    kept = [replace(c, target=columns[c.source]) for c in tp.columns if c.source in columns]
+    missing = sorted(set(columns) - {c.source for c in tp.columns})
+    if missing:
+        raise InvalidInputError(
+            f"The mapping of {tp.table.qualified_name} names source columns that do not exist: "
+            f"{missing}; the source schema changed: update the mapping.",
+            table=tp.table.qualified_name,
+        )
+    for target in mapped.get("computed", []):
+        cast = (rules.get(target) or {}).get("cast")
+        kept.append(ColumnPlan(source=target, target=target, pg_type=_pg_type_of_cast(cast)))
+    return replace(
+        tp,
+        target_schema=mapped.get("target_schema") or tp.target_schema,
+        target_name=mapped.get("target_table") or tp.target_name,
+        columns=tuple(kept),
+    )
+
+
+def _pg_type_of_cast(cast: str | None) -> str:
+    if not cast:
+        return "text"
+    name = cast.strip().lower()
+    simple = {
+        "int8": "smallint",
+        "int16": "smallint",
+        "int32": "integer",
+        "int64": "bigint",
+        "float32": "real",
+        "float64": "double precision",
+        "float": "double precision",
+        "double": "double precision",
+        "bool": "boolean",
+        "boolean": "boolean",
+        "date": "date",
+        "date32": "date",
+        "binary": "bytea",
+    }
+    if name in simple:
+        return simple[name]
+    if name.startswith("timestamp"):
+        return "timestamptz" if "tz" in name or "utc" in name else "timestamp"
+    if name.startswith("decimal"):
+        return "numeric" + name[name.find("(") :] if "(" in name else "numeric"
+    return "text"
 
 
 def create_target_tables(
@@ -120,7 +182,20 @@ def create_target_tables(
                     conn.execute(statement)
             except psycopg.errors.DuplicateObject:  # an enum type or domain from an earlier run
                 log.info("already there: %s", statement[:80])
-    return script.post_load
+    if not keep:
+        return script.post_load
+    # tables loaded as they were (append) keep their own keys and indexes
+    idents = {
+        sql.Identifier(s, n).as_string(conn): (s, n)
+        for s, n in {(p.target_schema, p.target_name) for p in plans}
+    }
+    return [st for st in script.post_load if _subject(st, idents) not in keep]
+
+
+def _subject(statement: str, idents: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The table a post-load statement is about: the first table it names."""
+    found = [(statement.find(i), t) for i, t in idents.items() if i in statement]
+    return min(found)[1] if found else None
 
 
 def _run_all(

@@ -1,0 +1,123 @@
+"""``workbench migrate PROJECT``: run a project's saved schema and column mappings.
+
+A project's schema_mappings name source tables and the target tables they go to; their
+accepted column_mappings name the target column for each source column and its transform
+rule. This turns them into the same job :func:`~workbench.engine.run.copy_database` runs,
+with ``mapping`` in its options: target tables that exist already are loaded as they are
+(append), missing ones are created from the type map with the mapped names.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+
+from workbench.engine.progress import ProgressSink
+from workbench.engine.run import CopyOptions, JobResult, copy_database
+from workbench.errors import InvalidInputError, NotFoundError
+from workbench.store import Store, connections, open_store
+from workbench.store.models import ColumnMapping, SchemaMapping
+from workbench.store.projects import get_project
+
+
+def load_mappings(
+    store: Store, project: str | int
+) -> tuple[int, int, dict[str, dict[str, Any]], dict[str, dict[str, dict]]]:
+    """(source connection id, target connection id, mapping, transforms) of a project.
+
+    ``mapping`` is ``{source table: {target_schema, target_table, columns: {source: target},
+    computed: [target, ...], version}}``; ``transforms`` is ``{source table: {target: rule}}``.
+    """
+    record = get_project(store, project)
+    with store.session() as session:
+        schema_mappings = session.scalars(
+            select(SchemaMapping)
+            .where(SchemaMapping.project_id == record.id)
+            .order_by(SchemaMapping.id)
+        ).all()
+        if not schema_mappings:
+            raise NotFoundError(
+                f"Project {record.name!r} has no schema mappings yet; create them with "
+                "`workbench match` and accept the suggestions, or use `workbench copy`.",
+                project=record.name,
+            )
+        pairs = {(m.source_connection_id, m.target_connection_id) for m in schema_mappings}
+        if len(pairs) > 1:
+            raise InvalidInputError(
+                f"Project {record.name!r} maps between {len(pairs)} pairs of connections; "
+                "one migration runs one source and one target.",
+                project=record.name,
+            )
+        mapping: dict[str, dict[str, Any]] = {}
+        transforms: dict[str, dict[str, dict]] = {}
+        for m in schema_mappings:
+            accepted = session.scalars(
+                select(ColumnMapping)
+                .where(ColumnMapping.schema_mapping_id == m.id, ColumnMapping.state == "accepted")
+                .order_by(ColumnMapping.id)
+            ).all()
+            if not accepted:
+                continue
+            name = f"{m.source_schema}.{m.source_table}" if m.source_schema else m.source_table
+            mapping[name] = {
+                "target_schema": m.target_schema,
+                "target_table": m.target_table,
+                "columns": {c.source_column: c.target_column for c in accepted if c.source_column},
+                "computed": [c.target_column for c in accepted if not c.source_column],
+                "version": m.version,
+            }
+            rules = {c.target_column: c.transform for c in accepted if c.transform}
+            if rules:
+                transforms[name] = rules
+        if not mapping:
+            raise InvalidInputError(
+                f"Project {record.name!r} has schema mappings but no accepted column mappings; "
+                "accept suggestions first (`workbench mapping accept ...`).",
+                project=record.name,
+            )
+        source_id, target_id = pairs.pop()
+    return source_id, target_id, mapping, transforms
+
+
+def run_migration(
+    project: str | int,
+    *,
+    store: Store | None = None,
+    options: CopyOptions | None = None,
+    progress: ProgressSink | None = None,
+    cancel: threading.Event | None = None,
+    on_job: Callable[[int], None] | None = None,
+) -> JobResult:
+    """Run the project's accepted mappings from its source to its target connection."""
+    own = store is None
+    store = store or open_store()
+    try:
+        source_id, target_id, mapping, transforms = load_mappings(store, project)
+        source = connections.get_connection(store, project, source_id)
+        target = connections.get_connection(store, project, target_id)
+        base = options or CopyOptions(if_exists="append")
+        options = replace(
+            base,
+            mapping=mapping,
+            transforms={**base.transforms, **transforms},
+            tables=tuple(mapping),
+        )
+        return copy_database(
+            connections.connection_url(store, source),
+            connections.connection_url(store, target),
+            options,
+            store=store,
+            project=get_project(store, project).name,
+            progress=progress,
+            cancel=cancel,
+            on_job=on_job,
+            kind="migrate",
+            connection_ids=(source_id, target_id),
+        )
+    finally:
+        if own:
+            store.close()
