@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import workbench.store.feedback  # noqa: F401  (registers matching_feedback on Base)
 from workbench.store.models import Base
 from workbench.store.revisions import VERSION_TABLE
 
