@@ -1,0 +1,50 @@
+"""Bundled sample data for the quickstart and demos, and a target database to copy it into.
+
+``chinook.sqlite`` is the Chinook database by Luis Rocha (MIT licence, see
+``LICENSE-chinook.txt``): 11 tables, ~15k rows of a digital media store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from workbench.config import Settings, load_settings
+from workbench.store import Store
+
+SAMPLES = Path(__file__).resolve().parent
+CHINOOK = SAMPLES / "chinook.sqlite"
+
+
+def chinook_url(settings: Settings | None = None) -> str:
+    """A ``sqlite:///`` URL of a private copy of Chinook under the data dir (the packaged file
+    stays untouched)."""
+    settings = settings or load_settings()
+    target = settings.data_dir.expanduser() / "samples" / "chinook.sqlite"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CHINOOK, target)
+    return f"sqlite:///{target}"
+
+
+def store_server_database(store: Store, name: str, *, fresh: bool = False) -> str:
+    """The URL of database ``name`` on the store's own PostgreSQL server (created if missing).
+
+    With the embedded store this is the quickstart's target: no second server to set up.
+    ``fresh`` drops the database first (for repeatable demos). The URL may carry the store's
+    password: pass it to the engine, never print it (use ``mask_url``).
+    """
+    url = store.engine.url.set(drivername="postgresql", database=name)
+    server = url.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True, connect_timeout=10) as conn:
+        if fresh:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url.render_as_string(hide_password=False)
