@@ -34,6 +34,8 @@ class ChecksumColumn:
     name: str  # target column name, for reports
     expression: str  # SQL in this side's dialect: a quoted column or a read expression
     category: str
+    nullable: bool = True  # NOT NULL columns need no NULL marker (cheaper rows)
+    is_utf8: bool = True  # MySQL text already in a UTF-8 charset needs no CONVERT
 
 
 def category_of(pg_type: str, source_native: str = "", source_dialect: str = "") -> str:
@@ -127,14 +129,36 @@ def numeric_scale(pg_type: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# Categories whose canonical text is what the concatenation renders by itself: integers and
+# decimals in both; dates in PostgreSQL's ISO DateStyle (the connectors set it) and in MySQL.
+# Skipping a conversion call per value is most of a checksum's cost.
+_IMPLICIT = {
+    "postgresql": {"int", "numeric", "text", "date"},
+    "mysql": {"int", "numeric", "date"},
+}
+
+
 def canonical(
-    dialect: str, category: str, expr: str, source_dialect: str, pg_type: str = ""
+    dialect: str,
+    category: str,
+    expr: str,
+    source_dialect: str,
+    pg_type: str = "",
+    is_utf8: bool = True,
 ) -> str:
     """SQL giving the canonical text of ``expr`` (NULL stays NULL) on a side of ``dialect``."""
+    padded = pg_type.strip().lower().startswith(("char", "character(", "bpchar"))
     if source_dialect == "postgresql" and dialect == "postgresql":
-        return f"({expr})::text"
+        bare = category in ("int", "numeric") or (category == "text" and not padded)
+        return expr if bare else f"({expr})::text"
+    if dialect == "postgresql" and category == "text" and padded:
+        return f"({expr})::text"  # char(n) prints its padding; ::text drops it, as MySQL does
     if dialect == "postgresql" and (source_dialect, category) in _TARGET_FOR_SOURCE:
         return _TARGET_FOR_SOURCE[(source_dialect, category)].format(e=expr)
+    if category in _IMPLICIT.get(dialect, ()) and source_dialect != "sqlite":
+        return expr
+    if dialect == "mysql" and category == "text" and is_utf8:
+        return expr
     if dialect == "sqlite" and category == "numeric":
         scale = numeric_scale(pg_type)
         if scale is not None:  # SQLite keeps decimals as REAL: render with the target's scale
@@ -147,18 +171,27 @@ def canonical(
         ) from None
 
 
-def _row_text(dialect: str, parts: Sequence[str]) -> str:
+def _row_text(dialect: str, parts: Sequence[tuple[str, bool]]) -> str:
+    """The canonical row: values joined by U+001F, NULL as U+001E (only where it can occur)."""
     if dialect == "postgresql":
-        return "concat_ws(chr(31), " + ", ".join(f"coalesce({p}, chr(30))" for p in parts) + ")"
+        return (
+            "concat_ws(chr(31), "
+            + ", ".join(f"coalesce(({p})::text, chr(30))" if null else p for p, null in parts)
+            + ")"
+        )
     if dialect == "mysql":
-        sep, null = "CHAR(31 USING utf8mb4)", "CHAR(30 USING utf8mb4)"
-        return f"CONCAT_WS({sep}, " + ", ".join(f"COALESCE({p}, {null})" for p in parts) + ")"
+        sep, marker = "CHAR(31 USING utf8mb4)", "CHAR(30 USING utf8mb4)"
+        return (
+            f"CONCAT_WS({sep}, "
+            + ", ".join(f"COALESCE({p}, {marker})" if null else p for p, null in parts)
+            + ")"
+        )
     if dialect == "sqlite":
-        return " || char(31) || ".join(f"coalesce({p}, char(30))" for p in parts)
+        return " || char(31) || ".join(f"coalesce({p}, char(30))" for p, _ in parts)
     raise UnsupportedError(f"Checksums are not available for {dialect} sources")
 
 
-def hash_sum_sql(dialect: str, parts: Sequence[str]) -> str:
+def hash_sum_sql(dialect: str, parts: Sequence[tuple[str, bool]]) -> str:
     """An aggregate: the exact sum of per-row 60-bit hashes of the canonical row text."""
     row = _row_text(dialect, parts) if parts else "''"
     if dialect == "postgresql":
@@ -192,7 +225,17 @@ def checksum_select(
 ) -> tuple[str, list[str]]:
     """The SELECT list: count(*), the exact hash sum, then count+sum per approximate column."""
     exact = [
-        canonical(dialect, c.category, c.expression, source_dialect, pg_types.get(c.name, ""))
+        (
+            canonical(
+                dialect,
+                c.category,
+                c.expression,
+                source_dialect,
+                pg_types.get(c.name, ""),
+                c.is_utf8,
+            ),
+            c.nullable,
+        )
         for c in columns
         if c.category not in (APPROXIMATE, PRESENCE)
     ]

@@ -91,13 +91,19 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
         if col.source is None and not col.read_expression:
             unchecked[col.name] = "no source column"
             continue
-        native = plan.source.column(col.source).native.raw if col.source else ""
+        source_col = plan.source.column(col.source) if col.source else None
+        native = source_col.native.raw if source_col else ""
         category = category_of(col.pg_type, (native or "").lower(), source_dialect)
+        # a read expression may turn values into NULL (zero dates): keep the NULL marker then
+        nullable = col.read_expression is not None or source_col is None or source_col.nullable
+        charset = (source_col.charset or "") if source_col else ""
+        is_utf8 = not charset or charset.lower().startswith(("utf8", "ascii"))
         expression = col.read_expression or quote_ident(col.source, source_dialect)
         if category == "set" and col.source:  # the read renders an array literal; hash members
             expression = quote_ident(col.source, source_dialect)
-        src.append(ChecksumColumn(col.name, expression, category))
-        tgt.append(ChecksumColumn(col.name, quote_ident(col.name, "postgresql"), category))
+        src.append(ChecksumColumn(col.name, expression, category, nullable, is_utf8))
+        target_expr = quote_ident(col.name, "postgresql")
+        tgt.append(ChecksumColumn(col.name, target_expr, category, nullable or col.nullable))
         types[col.name] = col.pg_type
     return src, tgt, types, unchecked
 
