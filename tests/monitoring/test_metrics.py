@@ -20,7 +20,7 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 
 def test_metrics_per_job_and_table_over_http(mon_store, finished_job):
     port = free_port()
-    server, thread = metrics.serve(mon_store, port=port)
+    server, _thread = metrics.serve(mon_store, port=port)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
             assert resp.status == 200
