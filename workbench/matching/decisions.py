@@ -1,0 +1,316 @@
+"""Decisions on a saved mapping: accept, reject, override, transforms.
+
+Each decision changes column_mappings, bumps the schema_mapping's version, records an
+audit event and stores what it teaches as matching feedback for the organization, all in
+one transaction. Feedback needs the pair's signal features, so both tables are read (a
+small sample) unless the caller passes them (``pair=``, as the widget does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.engine.transforms import ColumnTransform
+from workbench.errors import InvalidInputError, NotFoundError
+from workbench.matching.feedback import FeedbackRecord, record_feedback
+from workbench.matching.learning import organization_model, save_feedback
+from workbench.matching.mappings import (
+    MappingRef,
+    SchemaMappingRecord,
+    TablePair,
+    get_mapping,
+    load_pair,
+    mapping_record,
+    mapping_row,
+)
+from workbench.store.audit import record_event
+from workbench.store.models import ColumnMapping, SchemaMapping
+from workbench.store.projects import ProjectRef, require_active
+
+if TYPE_CHECKING:
+    from workbench.store import Store
+
+
+def _feedback(
+    store: Store,
+    pair: TablePair,
+    action: str,
+    source_column: str,
+    target_column: str,
+    suggested_target: str | None = None,
+) -> list[FeedbackRecord]:
+    return record_feedback(
+        pair.source.frame,
+        pair.target.frame,
+        action,
+        source_column,
+        target_column,
+        suggested_target=suggested_target,
+        source_table=pair.source.name,
+        target_table=pair.target.name,
+        source_types=pair.source.declared,
+        target_types=pair.target.declared,
+        model=organization_model(store),
+    )
+
+
+def _rows(session: Session, row: SchemaMapping) -> list[ColumnMapping]:
+    return list(
+        session.scalars(
+            select(ColumnMapping)
+            .where(ColumnMapping.schema_mapping_id == row.id)
+            .order_by(ColumnMapping.id)
+        )
+    )
+
+
+def _find(
+    rows: list[ColumnMapping], source_column: str, target_column: str | None, states: tuple
+) -> ColumnMapping:
+    found = [
+        c
+        for c in rows
+        if c.source_column == source_column
+        and c.state in states
+        and (target_column is None or c.target_column == target_column)
+    ]
+    if not found:
+        what = f"{source_column} -> {target_column}" if target_column else source_column
+        raise NotFoundError(
+            f"No {' or '.join(states)} column mapping for {what}; see the mapping with "
+            "`workbench mapping show`",
+            column=source_column,
+        )
+    return found[0]
+
+
+def _check_target_free(rows: list[ColumnMapping], keep: ColumnMapping | None, target: str) -> None:
+    for c in rows:
+        if c is not keep and c.state == "accepted" and c.target_column == target:
+            raise InvalidInputError(
+                f"Target column {target!r} already takes {c.source_column or '(computed)'}; "
+                "reject that mapping first",
+                column=target,
+            )
+
+
+def _finish(
+    session: Session,
+    store: Store,
+    row: SchemaMapping,
+    action: str,
+    records: list[FeedbackRecord],
+    **details: Any,
+) -> SchemaMappingRecord:
+    row.version += 1
+    session.flush()
+    if records:
+        save_feedback(session, store, records, project_id=row.project_id)
+    record_event(
+        session,
+        store,
+        f"mapping.{action}",
+        object_type="schema_mapping",
+        object_id=row.id,
+        object_name=f"{row.source_table} -> {row.target_table}",
+        project_id=row.project_id,
+        version=row.version,
+        **details,
+    )
+    return mapping_record(session, row)
+
+
+def _open(session: Session, store: Store, project: ProjectRef, mapping: MappingRef):
+    row = mapping_row(session, store, project, mapping)
+    from workbench.store.models import Project
+
+    require_active(session.get(Project, row.project_id))
+    return row
+
+
+def accept(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    source_column: str,
+    target_column: str | None = None,
+    *,
+    pair: TablePair | None = None,
+) -> SchemaMappingRecord:
+    """Accept the suggestion for ``source_column`` (optionally naming its target)."""
+    pair = pair or load_pair(store, project, mapping)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        rows = _rows(session, row)
+        c = _find(rows, source_column, target_column, ("suggested", "rejected"))
+        _check_target_free(rows, c, c.target_column)
+        c.state = "accepted"
+        records = _feedback(store, pair, "accept", source_column, c.target_column)
+        return _finish(
+            session, store, row, "accept", records, source=source_column, target=c.target_column
+        )
+
+
+def reject(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    source_column: str,
+    target_column: str | None = None,
+    *,
+    pair: TablePair | None = None,
+) -> SchemaMappingRecord:
+    """Reject the (suggested or accepted) mapping of ``source_column``."""
+    pair = pair or load_pair(store, project, mapping)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        c = _find(_rows(session, row), source_column, target_column, ("suggested", "accepted"))
+        c.state = "rejected"
+        records = _feedback(store, pair, "reject", source_column, c.target_column)
+        return _finish(
+            session, store, row, "reject", records, source=source_column, target=c.target_column
+        )
+
+
+def override(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    source_column: str,
+    target_column: str,
+    *,
+    transform: dict[str, Any] | None = None,
+    pair: TablePair | None = None,
+) -> SchemaMappingRecord:
+    """Map ``source_column`` to ``target_column`` instead of what was suggested (manual).
+
+    The earlier suggestion, if any, becomes rejected; the feedback is a correction.
+    """
+    pair = pair or load_pair(store, project, mapping)
+    if target_column not in pair.target.table.column_names:
+        raise InvalidInputError(
+            f"Target table {pair.target.name} has no column {target_column!r}; "
+            f"columns are {list(pair.target.table.column_names)}",
+            column=target_column,
+        )
+    if transform:
+        ColumnTransform.from_rule(target_column, source_column, transform)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        rows = _rows(session, row)
+        earlier = [c for c in rows if c.source_column == source_column and c.state != "rejected"]
+        _check_target_free(rows, None, target_column)
+        for c in earlier:
+            c.state = "rejected"
+        session.add(
+            ColumnMapping(
+                schema_mapping_id=row.id,
+                source_column=source_column,
+                target_column=target_column,
+                transform=transform,
+                confidence=None,
+                origin="manual",
+                state="accepted",
+            )
+        )
+        session.flush()
+        was = earlier[0].target_column if earlier else None
+        if was and was != target_column:
+            records = _feedback(store, pair, "correct", source_column, target_column, was)
+        else:
+            records = _feedback(store, pair, "accept", source_column, target_column)
+        return _finish(
+            session,
+            store,
+            row,
+            "override",
+            records,
+            source=source_column,
+            target=target_column,
+            was=was,
+        )
+
+
+def set_transform(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    target_column: str,
+    transform: dict[str, Any] | None,
+    *,
+    computed: bool = False,
+) -> SchemaMappingRecord:
+    """Set (or clear) the transform rule of the accepted mapping into ``target_column``.
+
+    With ``computed`` a new accepted column_mapping without a source column is added: the
+    transform (an expression or a default) produces the target column.
+    """
+    if transform:
+        ColumnTransform.from_rule(target_column, None, transform)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        rows = _rows(session, row)
+        if computed:
+            _check_target_free(rows, None, target_column)
+            session.add(
+                ColumnMapping(
+                    schema_mapping_id=row.id,
+                    source_column=None,
+                    target_column=target_column,
+                    transform=transform,
+                    origin="manual",
+                    state="accepted",
+                )
+            )
+        else:
+            found = [c for c in rows if c.target_column == target_column and c.state == "accepted"]
+            if not found:
+                raise NotFoundError(
+                    f"No accepted mapping into {target_column!r}; accept or override one first",
+                    column=target_column,
+                )
+            found[0].transform = transform or None
+        return _finish(
+            session, store, row, "transform", [], target=target_column, transform=transform
+        )
+
+
+def accept_all(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    *,
+    min_confidence: float = 0.0,
+    pair: TablePair | None = None,
+) -> SchemaMappingRecord:
+    """Accept every open suggestion at or above ``min_confidence`` (one version bump)."""
+    current = get_mapping(store, project, mapping)
+    chosen = [
+        c
+        for c in current.columns
+        if c.state == "suggested" and c.source_column and (c.confidence or 0) >= min_confidence
+    ]
+    if not chosen:
+        return current
+    pair = pair or load_pair(store, project, mapping)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        rows = _rows(session, row)
+        records: list[FeedbackRecord] = []
+        by_id = {c.id: c for c in rows}
+        for rec in chosen:
+            c = by_id[rec.id]
+            _check_target_free(rows, c, c.target_column)
+            c.state = "accepted"
+            records += _feedback(store, pair, "accept", str(c.source_column), c.target_column)
+        return _finish(
+            session,
+            store,
+            row,
+            "accept",
+            records,
+            columns=[f"{c.source_column} -> {c.target_column}" for c in chosen],
+        )
