@@ -52,3 +52,25 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     finally:
         client.close()
         cluster.close()
+
+
+class BackgroundClient:
+    """Starts the cluster in a thread while the job plans (a local cluster takes seconds)."""
+
+    def __init__(self, address: str | None, workers: int | None) -> None:
+        import concurrent.futures
+
+        self._context = dask_client(address, workers)
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wb-cluster")
+        self._future = self._pool.submit(self._context.__enter__)
+
+    def client(self):
+        """The connected client (waits for the start; raises what the start raised)."""
+        return self._future.result()
+
+    def close(self) -> None:
+        try:
+            if self._future.exception() is None:
+                self._context.__exit__(None, None, None)
+        finally:
+            self._pool.shutdown(wait=False)

@@ -24,7 +24,7 @@ from workbench.connectors import connect
 from workbench.connectors.base import Connector, Partition
 from workbench.connectors.urls import kind_of, mask_text, mask_url
 from workbench.engine import bookkeeping, records, targets
-from workbench.engine.cluster import dask_client
+from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
 from workbench.engine.partitions import choose_key, plan_partitions
@@ -37,6 +37,7 @@ from workbench.engine.plan import (
     select_tables,
 )
 from workbench.engine.progress import NullProgress, ProgressSink
+from workbench.engine.tails import TableTails
 from workbench.engine.validate import ValidationReport, validate_plan
 from workbench.errors import (
     InvalidInputError,
@@ -45,6 +46,7 @@ from workbench.errors import (
     ResumeRefusedError,
     WorkbenchError,
 )
+from workbench.schema.ddl import target_ddl
 from workbench.store import Store, jobs, open_store
 
 log = logging.getLogger(__name__)
@@ -306,6 +308,8 @@ def _run(
         if recorder is not None:
             recorder.flush(force=True, phases=phases)
 
+    background = BackgroundClient(options.dask_address or settings.dask_address, options.workers)
+    tails: TableTails | None = None
     try:
         progress.phase("plan")
         source = connect(source_url, connect_timeout=timeout)
@@ -344,6 +348,19 @@ def _run(
             f"{plan.partition_count} partitions, ~{sum(estimates.values())} rows",
             tables=estimates,
         )
+        if resume:  # the post-load statements are derived again from the same plan
+            post_load = target_ddl(
+                [t.typed for t in plan.tables], plan.source_schema, targets.type_options(options)
+            ).post_load
+        tails = TableTails(
+            plan,
+            source_url,
+            target_url,
+            post_load,
+            timeout,
+            validate=options.validate,
+            finish=options.finish,
+        )
         progress.start(job_id, estimates)
         tasks = []
         for tp in plan.tables:
@@ -352,6 +369,7 @@ def _run(
                     counts = done[(tp.name, p.index)]
                     recorder.add(tp.name, {**counts, "index": p.index, "attempts": 1}, skipped=True)
                     progress.advance(tp.name, counts["rows_read"])
+                    tails.partition_done(tp.name, p.index)
                 else:
                     tasks.append(_task(plan, tp, p, source_url, target_url, options, timeout))
         phase("copy")
@@ -359,6 +377,7 @@ def _run(
         def on_result(task: PartitionTask, result: PartitionResult) -> None:
             recorder.add(task.table.qualified_name, result.as_dict())
             progress.advance(task.table.qualified_name, result.rows_read)
+            tails.partition_done(task.table.qualified_name, task.partition.index)
             if result.rows_quarantined:
                 jobs.log_event(
                     store,
@@ -378,39 +397,20 @@ def _run(
                 )
 
         budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
-        address = options.dask_address or settings.dask_address
         dashboard = None
         if tasks:
-            with dask_client(address, options.workers) as client:
-                dashboard = getattr(client, "dashboard_link", None)
-                recorder.flush(force=True, dask_dashboard=dashboard)
-                run_partitions(
-                    client,
-                    tasks,
-                    on_result,
-                    budget,
-                    cancel,
-                    on_tick=lambda: recorder.flush(force=True),
-                )
+            client = background.client()
+            dashboard = getattr(client, "dashboard_link", None)
+            recorder.flush(force=True, dask_dashboard=dashboard)
+            run_partitions(
+                client, tasks, on_result, budget, cancel, on_tick=lambda: recorder.flush(force=True)
+            )
         recorder.flush(force=True)
-        warnings: list[str] = []
-        if options.finish:
-            phase("finish")
-            if resume:  # the statements are derived again: the plan is the same job's plan
-                from workbench.schema.ddl import target_ddl
-
-                post_load = target_ddl(
-                    [t.typed for t in plan.tables],
-                    plan.source_schema,
-                    targets.type_options(options),
-                ).post_load
-            warnings = targets.finish_tables(target_url, plan.tables, post_load, timeout)
-            for w in warnings:
-                jobs.log_event(store, job_id, "WARNING", w)
-        validation = None
-        if options.validate:
-            phase("validate")
-            validation = _validate(plan, source_url, target_url, timeout)
+        phase("finish")  # the tables' tails started as each table finished; wait for the rest
+        validation, warnings = tails.wait()
+        for w in warnings:
+            jobs.log_event(store, job_id, "WARNING", w)
+        if validation is not None:
             recorder.flush(force=True, validation=validation.as_dict())
             if not validation.ok:
                 bad = "; ".join(
@@ -449,6 +449,9 @@ def _run(
             raise MigrationError(f"Job {job_id} failed: {reason}", job_id=job_id) from exc
         raise
     finally:
+        if tails is not None:
+            tails.close()
+        background.close()
         progress.close()
 
 

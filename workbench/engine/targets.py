@@ -225,22 +225,3 @@ def _phase(statement: str) -> int:
     ):
         return 0
     return 2
-
-
-def finish_tables(
-    target_url: str,
-    plans: Sequence[TablePlan],
-    post_load: Sequence[str],
-    timeout: float,
-    parallel: int = 2,
-) -> list[str]:
-    """Run the post-load DDL; a statement that fails becomes a warning, never lost data."""
-    warnings: list[str] = []
-    for phase in (0, 1, 2):
-        statements = [s for s in post_load if _phase(s) == phase]
-        warnings += _run_all(target_url, statements, timeout, parallel if phase == 0 else 1)
-    analyze = [
-        sql.SQL("ANALYZE {}").format(sql.Identifier(p.target_schema, p.target_name)).as_string(None)
-        for p in plans
-    ]
-    return warnings + _run_all(target_url, analyze, timeout, parallel)

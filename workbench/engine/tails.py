@@ -1,0 +1,136 @@
+"""What each table needs once its last partition is in: validation, then its keys and indexes.
+
+Starting this per table while other tables are still copying keeps both cores busy through
+the long tail of a job. Per table, the target checksums run before the primary key is built
+(ALTER TABLE ... ADD PRIMARY KEY locks the table against reads). Foreign keys, checks,
+identities and comments wait for every table; then ANALYZE.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from workbench.engine import bookkeeping
+from workbench.engine.plan import MigrationPlan, TablePlan
+from workbench.engine.targets import _phase, _run_all, _subject
+from workbench.engine.validate import (
+    PartitionCheck,
+    TableCheck,
+    ValidationReport,
+    _check_table,
+    _Sides,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TableTails:
+    def __init__(
+        self,
+        plan: MigrationPlan,
+        source_url: str,
+        target_url: str,
+        post_load: Sequence[str],
+        timeout: float,
+        *,
+        validate: bool,
+        finish: bool,
+    ) -> None:
+        self.plan = plan
+        self.target_url = target_url
+        self.timeout = timeout
+        self.validate = validate
+        self.finish = finish
+        self.remaining = {tp.name: {p.index for p in tp.partitions} for tp in plan.tables}
+        idents = {
+            sql.Identifier(tp.target_schema, tp.target_name).as_string(None): tp.name
+            for tp in plan.tables
+        }
+        self.early: dict[str, list[str]] = {}  # table -> its keys, uniques and indexes
+        self.late: list[str] = []  # foreign keys, checks, identities, comments
+        for statement in post_load if finish else ():
+            subject = _subject(statement, {i: (n, n) for i, n in idents.items()})
+            if _phase(statement) == 0 and subject is not None:
+                self.early.setdefault(subject[0], []).append(statement)
+            else:
+                self.late.append(statement)
+        self.sides = _Sides(source_url, target_url, timeout) if validate else None
+        self.checks_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-checksum")
+        self.tail_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-tail")
+        self.futures: dict[str, Future] = {}
+        self.lock = threading.Lock()
+        for name, left in self.remaining.items():
+            if not left:
+                self._start(name)
+
+    def partition_done(self, table: str, index: int) -> None:
+        with self.lock:
+            left = self.remaining[table]
+            left.discard(index)
+            start = not left and table not in self.futures
+        if start:
+            self._start(table)
+
+    def _start(self, table: str) -> None:
+        self.futures[table] = self.tail_pool.submit(self._tail, self.plan.table(table))
+
+    def _tail(self, tp: TablePlan) -> tuple[TableCheck | None, list[PartitionCheck], list[str]]:
+        check, partitions = None, []
+        if self.validate:
+            assert self.sides is not None
+            keys = self._quarantine_keys(tp)
+            check, partitions = _check_table(self.checks_pool, self.sides, tp, keys)
+        warnings = _run_all(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
+        return check, partitions, warnings
+
+    def _quarantine_keys(self, tp: TablePlan) -> dict[tuple[str, int], list[Any]]:
+        keys: dict[tuple[str, int], list[Any]] = {}
+        with psycopg.connect(self.target_url, connect_timeout=int(self.timeout)) as conn:
+            for row in bookkeeping.quarantined(conn, self.plan.job_key, limit=1_000_000):
+                if row["table_name"] == tp.name:
+                    keys.setdefault((tp.name, row["partition_index"]), []).append(row["source_key"])
+        return keys
+
+    def wait(self, parallel: int = 2) -> tuple[ValidationReport | None, list[str]]:
+        """Finish every table's tail, then the statements that span tables, then ANALYZE."""
+        missing = [name for name in self.remaining if name not in self.futures]
+        for name in missing:  # e.g. a repair that re-copied only some tables
+            self._start(name)
+        tables, partitions, warnings = [], [], []
+        try:
+            for tp in self.plan.tables:
+                check, parts, warns = self.futures[tp.name].result()
+                if check is not None:
+                    tables.append(check)
+                partitions += parts
+                warnings += warns
+        finally:
+            self.tail_pool.shutdown(wait=True)
+            self.checks_pool.shutdown(wait=True)
+        if self.finish:
+            ordered = sorted(self.late, key=lambda s: _phase(s) != 1)  # foreign keys first
+            warnings += _run_all(self.target_url, ordered, self.timeout, 1)
+            analyze = [
+                sql.SQL("ANALYZE {}")
+                .format(sql.Identifier(tp.target_schema, tp.target_name))
+                .as_string(None)
+                for tp in self.plan.tables
+            ]
+            warnings += _run_all(self.target_url, analyze, self.timeout, parallel)
+        report = (
+            ValidationReport(all(t.ok for t in tables), tables, partitions)
+            if self.validate
+            else None
+        )
+        return report, warnings
+
+    def close(self) -> None:
+        self.tail_pool.shutdown(wait=False, cancel_futures=True)
+        self.checks_pool.shutdown(wait=False, cancel_futures=True)
