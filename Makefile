@@ -18,7 +18,8 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/workbench init
-	$(VENV)/bin/workbench doctor
+	$(VENV)/bin/workbench demo --output-dir artifacts
 
 test: lint
+	scripts/ensure-chromium
 	$(PY) -m pytest

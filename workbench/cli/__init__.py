@@ -29,6 +29,7 @@ from workbench.errors import WorkbenchError
 
 # one module per command group; a new group is one more name here
 COMMAND_MODULES: tuple[str, ...] = ("store", "projects", "connections", "jobs", "schema")
+COMMAND_MODULES += ("dashboard", "demo")
 
 log = logging.getLogger(__name__)
 

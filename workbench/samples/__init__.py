@@ -48,3 +48,40 @@ def store_server_database(store: Store, name: str, *, fresh: bool = False) -> st
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return url.render_as_string(hide_password=False)
+
+
+def ensure_project(store: Store, project: str, description: str = "") -> None:
+    """Create ``project`` unless it exists (notebooks re-run)."""
+    from workbench.errors import NotFoundError
+    from workbench.store import projects
+
+    try:
+        projects.get_project(store, project)
+    except NotFoundError:
+        projects.create_project(store, project, description or None)
+
+
+def ensure_connection(store: Store, project: str, name: str, url: str, role: str) -> str:
+    """Save ``url`` as connection ``name`` of ``project`` unless one by that name exists;
+    return its URL as stored (password masked)."""
+    from workbench.errors import NotFoundError
+    from workbench.store import connections
+
+    ensure_project(store, project)
+    try:
+        return connections.get_connection(store, project, name).url
+    except NotFoundError:
+        return connections.add_connection(store, project, name, url, role=role).url
+
+
+def quickstart(
+    store: Store, project: str = "quickstart", target_database: str = "chinook_quickstart"
+) -> tuple[str, str]:
+    """The quickstart's (source, target) URLs: bundled Chinook and a fresh database on the
+    store's server, both saved as connections ``chinook`` and ``warehouse`` of ``project``."""
+    source = chinook_url(store.settings)
+    target = store_server_database(store, target_database, fresh=True)
+    ensure_project(store, project, "Quickstart: Chinook (SQLite) into PostgreSQL")
+    ensure_connection(store, project, "chinook", source, "source")
+    ensure_connection(store, project, "warehouse", target, "target")
+    return source, target
