@@ -1,6 +1,7 @@
 """Run a job's partition tasks on Dask and gather their results as they finish.
 
-Largest partitions are submitted with the highest priority (shortest makespan). A dead
+The largest table's partitions run first, one table after another, so each table completes
+as early as it can and its validation and keys (engine.tails) overlap the copy of the rest. A dead
 worker's tasks are rescheduled by Dask itself; transient database errors are retried inside
 the task (see ``copy.copy_partition``); anything else fails the job fast, cancelling the rest.
 The error budget is enforced here across partitions.
@@ -56,6 +57,11 @@ def run_partitions(
 
     if not tasks:
         return []
+    sizes: dict[str, int] = {}
+    for task in tasks:
+        name = task.table.qualified_name
+        sizes[name] = sizes.get(name, 0) + int(task.partition.row_estimate or 0)
+    rank = {name: i for i, name in enumerate(sorted(sizes, key=lambda n: sizes[n]))}
     futures = {}
     for task in tasks:
         fut = client.submit(
@@ -63,7 +69,8 @@ def run_partitions(
             task,
             key=f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}",
             pure=False,
-            priority=int(task.partition.row_estimate or 0),
+            # bigger tables first, a table's partitions together, in key order
+            priority=rank[task.table.qualified_name] * 1_000_000 - task.partition.index,
         )
         futures[fut] = task
         if on_start is not None:
