@@ -11,12 +11,19 @@ The parts, in the order a match runs through them:
 - ``model``: a logistic regression turning features into a confidence; the default is
   shipped as ``default_model.json`` and trained by ``scripts/train_matcher.py``.
 - ``assign``: one-to-one assignment (Hungarian) above a threshold.
+- ``names_only``: names and types alone when a side has no rows (an empty target table).
 - ``feedback``: accept / reject / correct events and ``retrain`` from them.
 - ``fabricate`` and ``samples``: Valentine-style pairs built from real tables, for
   training and the benchmark.
 
-Everything here works on pandas DataFrames; the store-backed parts (saved mappings,
-feedback per organization) call these functions.
+Everything here works on pandas DataFrames; the store-backed parts call these functions:
+
+- ``reading``: a connection's tables and a sample of rows of each;
+- ``learning``: the organization's model, retrained from its stored feedback (cached);
+- ``mappings``: suggest between two connections, save as schema/column mappings, list, get;
+- ``decisions``: accept, reject, override, transforms (feedback + audit + version);
+- ``checks``: problems of saved mappings before a run (types, required columns,
+  duplicate targets, a dry run of the transforms on sample rows).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from rapidfuzz import fuzz
 
 from workbench.errors import InvalidInputError
 from workbench.matching import assign as _assign
-from workbench.matching import candidates, names
+from workbench.matching import candidates, names, names_only
 from workbench.matching.model import MatcherModel, default_model
 
 __all__ = [
@@ -115,6 +122,19 @@ def _match_prepared(
     model: MatcherModel,
     threshold: float,
 ) -> list[Suggestion]:
+    if not (names_only.has_values(source) and names_only.has_values(target)):
+        # an empty side (e.g. a pre-created target table): names and types decide
+        features = candidates.pair_features(source, target)
+        scores = names_only.name_type_scores(features)
+        return [
+            Suggestion(
+                source.columns[i],
+                target.columns[j],
+                round(float(scores[i, j]), 4),
+                names_only.reasons(features[i, j]),
+            )
+            for i, j in sorted(_assign.assign(scores, names_only.THRESHOLD))
+        ]
     features, scores = _scores(source, target, model)
     pairs = sorted(_assign.assign(scores, threshold))
     return [_suggestion(source, target, features, scores, model, i, j) for i, j in pairs]
