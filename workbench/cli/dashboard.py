@@ -7,6 +7,7 @@ named by the usual settings (``WORKBENCH_DATABASE_URL`` or the embedded one).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -35,15 +36,23 @@ def report_command(port: int, address: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable, "-m", "voila", str(DASHBOARDS / "report.ipynb"), "--no-browser",
         f"--port={port}", f"--Voila.ip={address}", "--Voila.port_retries=0",
-        "--strip_sources=True",
+        "--strip_sources=True", "--template=offline",
+        # Panel's lab extension fails to load inside Voilà (a console error) and is unused here
+        "--VoilaConfiguration.extension_denylist=@pyviz/jupyterlab_pyviz",
     ]  # fmt: skip
+
+
+def dashboard_env() -> dict[str, str]:
+    """The environment for the servers: dashboards/ on JUPYTER_PATH (the offline template)."""
+    paths = [str(DASHBOARDS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
 
 
 def _serve(command: list[str], url: str) -> None:
     state().store()  # fail here, with the usual one-line error, if the store is unreachable
     click.echo(f"Serving {url} (Ctrl-C stops)", err=True)
     try:
-        raise SystemExit(subprocess.call(command))
+        raise SystemExit(subprocess.call(command, env=dashboard_env()))
     except KeyboardInterrupt:
         raise SystemExit(0) from None
 

@@ -1,0 +1,130 @@
+"""Live monitoring of migration jobs (Panel). Serve with `workbench dashboard monitor`, or
+`panel serve dashboards/monitor.py`. Reads the store only (workbench.monitoring); composes."""
+
+from __future__ import annotations
+
+import html
+import sys
+
+import pandas as pd
+import panel as pn
+from bokeh.models import ColumnDataSource
+from bokeh.plotting import figure
+
+from workbench.monitoring import anomalies, views
+from workbench.store import jobs, open_store
+
+pn.extension("tabulator", sizing_mode="stretch_width")
+
+REFRESH_MS = next(
+    (int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--refresh-ms=")), 2000
+)
+
+
+def _store():
+    if "store" not in pn.state.cache:
+        pn.state.cache["store"] = open_store()
+    return pn.state.cache["store"]
+
+
+def _table(frame: pd.DataFrame, height: int = 220) -> pn.widgets.Tabulator:
+    return pn.widgets.Tabulator(
+        frame, disabled=True, show_index=False, pagination="local", page_size=10, height=height
+    )
+
+
+class Monitor:
+    """The page: panes filled by :meth:`refresh` from the store."""
+
+    def __init__(self) -> None:
+        self.store = _store()
+        self.job_select = pn.widgets.Select(name="Job", options={}, width=320)
+        self.headline = pn.pane.HTML()
+        self.overall = pn.indicators.Progress(name="overall", value=0, max=100, width=320)
+        self.live = _table(pd.DataFrame(columns=views.JOB_COLUMNS), 160)
+        self.tables = _table(pd.DataFrame())
+        self.quarantine = _table(pd.DataFrame())
+        self.logs = _table(pd.DataFrame())
+        self.history = _table(pd.DataFrame(), 260)
+        self.alerts = pn.Column()
+        self.rate_source = ColumnDataSource({"seconds": [], "rows_per_second": []})
+        plot = figure(height=220, x_axis_label="seconds", y_axis_label="rows/s", tools="")
+        plot.line("seconds", "rows_per_second", source=self.rate_source, line_width=2)
+        plot.sizing_mode = "stretch_width"
+        self.rate_plot = pn.pane.Bokeh(plot)
+        self.refresh()
+        self.job_select.param.watch(lambda _e: self.refresh_job(), "value")
+
+    def refresh(self) -> None:
+        history = views.job_history(self.store, None, limit=200)
+        self.history.value = history.drop(columns=["progress"])
+        self.live.value = history[history["status"].isin(views.LIVE_STATUSES)]
+        options = {
+            f"#{r.job_id} {r.project} {r.kind} ({r.status})": int(r.job_id)
+            for r in history.head(30).itertuples()
+        }
+        current = self.job_select.value
+        self.job_select.options = options
+        if current not in options.values() and options:
+            self.job_select.value = next(iter(options.values()))  # newest job
+        found = anomalies.check_frame(history)
+        self.alerts.objects = [
+            pn.pane.Alert(html.escape(a.message), alert_type="warning") for a in found[:5]
+        ]
+        self.refresh_job()
+
+    def refresh_job(self) -> None:
+        if not self.job_select.value:
+            self.headline.object = "<p>No jobs yet: start one with <code>workbench copy</code>.</p>"
+            return
+        job = jobs.get_job(self.store, self.job_select.value)
+        row = views.job_row(job)
+        link = views.dashboard_link(job) if job.status in views.LIVE_STATUSES else None
+        dask = (
+            f' · <a href="{html.escape(link)}" target="_blank">Dask dashboard</a>' if link else ""
+        )
+        self.headline.object = (
+            f"<h3>Job {job.id}: {html.escape(job.status)}</h3><p>"
+            f'rows read <span class="wb-rows-read">{row["rows_read"]}</span> · '
+            f"copied {row['rows_copied']:,} · quarantined {row['rows_quarantined']:,} · "
+            f"retries {row['retries']} · {row['seconds']:.1f} s · "
+            f"{row['rows_per_second']:,.0f} rows/s{dask}</p>"
+            + (f"<p style='color:#b00'>{html.escape(row['error'])}</p>" if row["error"] else "")
+        )
+        self.overall.value = int(round(100 * row["progress"]))
+        self.tables.value = views.table_progress(job)
+        rate = views.throughput(job)
+        self.rate_source.data = {
+            "seconds": rate["seconds"].tolist(),
+            "rows_per_second": rate["rows_per_second"].tolist(),
+        }
+        self.logs.value = views.recent_logs(self.store, job.id, limit=30)
+        self.quarantine.value = views.quarantined_rows(self.store, job, limit=100)
+
+    def view(self) -> pn.template.BaseTemplate:
+        job = pn.Column(
+            pn.Row(self.job_select, self.overall),
+            self.headline,
+            pn.Tabs(
+                ("Tables", self.tables),
+                ("Rows/s", self.rate_plot),
+                ("Quarantine", self.quarantine),
+                ("Log", self.logs),
+            ),
+        )
+        return pn.template.BootstrapTemplate(
+            title="Workbench · jobs",
+            main=[
+                self.alerts,
+                pn.pane.Markdown("### Live jobs"),
+                self.live,
+                job,
+                pn.pane.Markdown("### History"),
+                self.history,
+            ],
+        )
+
+
+monitor = Monitor()
+pn.state.add_periodic_callback(monitor.refresh, period=REFRESH_MS)
+monitor.view().servable()
