@@ -28,7 +28,14 @@ from workbench.config import Settings, configure_logging, load_settings
 from workbench.errors import WorkbenchError
 
 # one module per command group; a new group is one more name here
-COMMAND_MODULES: tuple[str, ...] = ("store", "projects", "connections", "jobs", "schema")
+COMMAND_MODULES: tuple[str, ...] = (
+    "store",
+    "projects",
+    "connections",
+    "jobs",
+    "schema",
+    "profile",
+)
 COMMAND_MODULES += ("dashboard", "demo")
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,79 @@
+"""Semantic types, check digits and shapes as tables of input and expected output."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.profiling import pushdown, semantic
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [("4111 1111 1111 1111", True), ("4111111111111112", False), ("5555555555554444", True)],
+)
+def test_luhn(number, ok):
+    assert semantic.luhn_ok(number) is ok
+
+
+@pytest.mark.parametrize(
+    ("iban", "ok"),
+    [
+        ("GB82WEST12345698765432", True),
+        ("DE89370400440532013000", True),
+        ("GB82WEST1234569876543X", False),
+    ],
+)
+def test_iban(iban, ok):
+    assert semantic.iban_ok(iban) is ok
+
+
+@pytest.mark.parametrize(
+    ("values", "column", "expected"),
+    [
+        (["a@b.com", "x.y@z.org", "q@r.io"], "contact", "email"),
+        (["https://a.com/x", "http://b.org", "www.c.net"], "site", "url"),
+        (["+1 (780) 434-4554", "+55 (12) 3923-5555", "+49 030 26550280"], "tel", "phone"),
+        (["0f8fad5b-d9cb-469f-a165-70867728950e"] * 3, "ref", "uuid"),
+        (["10.0.0.1", "192.168.1.20", "2001:db8::1"], "ip", "ip_address"),
+        (["4111 1111 1111 1111", "5555555555554444", "378282246310005"], "cc", "credit_card"),
+        (["GB82WEST12345698765432", "DE89370400440532013000"], "acct", "iban"),
+        (["2024-01-05", "2023-12-31T10:00:00Z", "2024-02-29 08:15"], "when", "iso_datetime"),
+        (['{"a": 1}', "[1, 2]", '{"b": [true]}'], "payload", "json"),
+        (["12345", "02134", "94105-1234"], "postal_code", "postal_code"),
+        (["12345", "02134", "94105"], "quantity", None),  # numbers are not postal codes by shape
+        (["Mary Smith", "John O'Neil", "Ana Lopez"], "full_name", "person_name"),
+        (["a long sentence that goes on and on with many words in it"] * 3, "notes", "free_text"),
+        (["ABC", "XYZ", "QRS"], "code", None),
+    ],
+)
+def test_detect(values, column, expected):
+    found = semantic.detect(values, column)
+    assert found.name == expected
+    if expected:
+        assert found.share == 1.0
+
+
+def test_credit_card_needs_valid_check_digits():
+    assert semantic.detect(["4111111111111112"] * 5, "cc").name != "credit_card"
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [("AB-1234", "AA-9999"), ("abc123", "aaa999"), ("Main Street 12345678", "Aaaa Aaaaa+ 9999+")],
+)
+def test_shape(text, shape):
+    assert semantic.shape(text) == shape
+
+
+def test_pii_flags():
+    assert semantic.pii_flags("email", "mail") == ["contact"]
+    assert semantic.pii_flags(None, "password_hash") == ["credential"]
+    assert semantic.pii_flags(None, "amount") == []
+
+
+@pytest.mark.parametrize(
+    ("ranks", "low", "high"),
+    [([0] * 1024, 0, 0)],
+)
+def test_hll_empty(ranks, low, high):
+    assert low <= pushdown.hll_estimate(ranks) <= high
