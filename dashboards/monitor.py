@@ -91,7 +91,7 @@ class Monitor:
             f"{row['rows_per_second']:,.0f} rows/s{dask}</p>"
             + (f"<p style='color:#b00'>{html.escape(row['error'])}</p>" if row["error"] else "")
         )
-        self.overall.value = int(round(100 * row["progress"]))
+        self.overall.value = round(100 * row["progress"])
         self.tables.value = views.table_progress(job)
         rate = views.throughput(job)
         self.rate_source.data = {
