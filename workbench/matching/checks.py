@@ -265,6 +265,8 @@ def _dry_run(mapping, source, s_table, sample_rows, problem, label) -> list[Mapp
         return out
     columns = sorted({t.source for t in transforms if t.source and not t.expression})
     expressions = {t.target: t.expression for t in transforms if t.expression}
+    if not columns and not expressions:
+        columns = [s_table.column_names[0]]  # computed columns only: any column gives the rows
     try:
         batch = read_batch(
             source, s_table, sample_rows, columns=[*columns, *expressions], expressions=expressions
