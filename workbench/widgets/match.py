@@ -1,0 +1,224 @@
+"""The Match widget: source and target columns side by side, suggestions with confidence
+bars and reasons, accept / reject / override from dropdowns, a mapping diagram (SVG lines
+coloured by confidence), and Save, which applies the choices to the project's mapping.
+
+It holds no logic: suggestions, decisions and the store are
+:mod:`workbench.matching.mappings` and :mod:`workbench.matching.decisions`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+
+from workbench.errors import WorkbenchError
+from workbench.matching import decisions
+from workbench.matching.mappings import (
+    ColumnMappingRecord,
+    SchemaMappingRecord,
+    TablePair,
+    get_mapping,
+    load_pair,
+)
+
+if TYPE_CHECKING:
+    from workbench.store import Store
+
+UNMAPPED = "(unmapped)"
+ROW_HEIGHT = 26
+
+
+def confidence_colour(confidence: float | None) -> str:
+    """Green when sure, amber when unsure, red when doubtful; grey for manual rows."""
+    if confidence is None:
+        return "#607d8b"
+    if confidence >= 0.8:
+        return "#2e7d32"
+    if confidence >= 0.5:
+        return "#f9a825"
+    return "#c62828"
+
+
+def confidence_bar(confidence: float | None) -> str:
+    if confidence is None:
+        return "<span>manual</span>"
+    pct = round(100 * confidence)
+    return (
+        f"<div style='width:80px;background:#eee;display:inline-block'>"
+        f"<div style='width:{pct}%;background:{confidence_colour(confidence)};height:10px'>"
+        f"</div></div> {pct}%"
+    )
+
+
+def reasons_text(reasons: dict[str, float], top: int = 3) -> str:
+    best = sorted(reasons.items(), key=lambda kv: -abs(kv[1]))[:top]
+    return ", ".join(f"{k} {v:+.2f}" for k, v in best)
+
+
+def diagram_svg(
+    sources: list[str], targets: list[str], links: list[tuple[str, str, float | None, str]]
+) -> str:
+    """Source names left, target names right, a line per (source, target, confidence, state)."""
+    height = ROW_HEIGHT * max(len(sources), len(targets), 1) + 10
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='520' height='{height}'>"]
+    y = {("s", n): 20 + i * ROW_HEIGHT for i, n in enumerate(sources)}
+    y |= {("t", n): 20 + i * ROW_HEIGHT for i, n in enumerate(targets)}
+    for name in sources:
+        parts.append(
+            f"<text x='150' y='{y['s', name] + 4}' text-anchor='end'>{html.escape(name)}</text>"
+        )
+    for name in targets:
+        parts.append(f"<text x='370' y='{y['t', name] + 4}'>{html.escape(name)}</text>")
+    for source, target, confidence, state in links:
+        if ("s", source) not in y or ("t", target) not in y:
+            continue
+        dash = " stroke-dasharray='4 3'" if state == "suggested" else ""
+        parts.append(
+            f"<line class='link' data-source='{html.escape(source)}' "
+            f"data-target='{html.escape(target)}' x1='160' y1='{y['s', source]}' x2='360' "
+            f"y2='{y['t', target]}' stroke='{confidence_colour(confidence)}' stroke-width='2'"
+            f"{dash}/>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class ColumnRow:
+    """One source column: its current target and suggestion, and the user's choice."""
+
+    def __init__(self, source: str, current: ColumnMappingRecord | None, targets: list[str]):
+        self.source = source
+        self.current = current
+        self.target = w.Dropdown(
+            options=[UNMAPPED, *targets],
+            value=current.target_column if current else UNMAPPED,
+            layout=w.Layout(width="180px"),
+        )
+        self.decision = w.Dropdown(
+            options=["keep", "accept", "reject"], value="keep", layout=w.Layout(width="90px")
+        )
+        state = current.state if current else ""
+        self.info = w.HTML(
+            f"{confidence_bar(current.confidence)} {state} "
+            f"<small>{html.escape(reasons_text(current.reasons))}</small>"
+            if current
+            else "<small>no suggestion</small>"
+        )
+        self.box = w.HBox(
+            [w.Label(source, layout=w.Layout(width="160px")), self.target, self.decision, self.info]
+        )
+
+    @property
+    def is_override(self) -> bool:
+        chosen = self.target.value
+        return chosen != UNMAPPED and (self.current is None or chosen != self.current.target_column)
+
+
+class MatchWidget:
+    """Review one schema_mapping of a project and save the decisions."""
+
+    def __init__(
+        self, store: Store, project: str | int, mapping: str | int, pair: TablePair | None = None
+    ) -> None:
+        self.store, self.project, self.mapping_ref = store, project, mapping
+        self.pair = pair or load_pair(store, project, mapping)  # read once, reused for feedback
+        self.status = w.HTML()
+        self.diagram = w.HTML()
+        self.save = w.Button(description="Save", button_style="primary")
+        self.save.on_click(lambda _b: self.on_save())
+        self.rows: list[ColumnRow] = []
+        self.body = w.VBox()
+        self.view = w.VBox([self.body, self.diagram, self.save, self.status])
+        self.mapping: SchemaMappingRecord = get_mapping(store, project, mapping)
+        self.render()
+
+    def render(self) -> None:
+        """Rebuild rows and diagram from ``self.mapping``."""
+        targets = list(self.pair.target.table.column_names)
+        live = {
+            c.source_column: c
+            for c in sorted(self.mapping.columns, key=lambda c: c.state == "accepted")
+            if c.source_column and c.state != "rejected"
+        }
+        self.rows = [
+            ColumnRow(s, live.get(s), targets) for s in self.pair.source.table.column_names
+        ]
+        for row in self.rows:
+            row.target.observe(lambda _change: self.on_change(), names="value")
+            row.decision.observe(lambda _change: self.on_change(), names="value")
+        header = w.HTML(
+            f"<b>{html.escape(self.mapping.label)}</b> (version {self.mapping.version})"
+        )
+        self.body.children = [header, *(r.box for r in self.rows)]
+        self.on_change()
+
+    def links(self) -> list[tuple[str, str, float | None, str]]:
+        """The lines the diagram draws, from the current choices."""
+        out = []
+        for r in self.rows:
+            if r.target.value == UNMAPPED or r.decision.value == "reject":
+                continue
+            if r.is_override:
+                out.append((r.source, r.target.value, None, "accepted"))
+            elif r.current is not None:
+                state = "accepted" if r.decision.value == "accept" else r.current.state
+                out.append((r.source, r.target.value, r.current.confidence, state))
+        return out
+
+    def on_change(self) -> None:
+        self.diagram.value = diagram_svg(
+            list(self.pair.source.table.column_names),
+            list(self.pair.target.table.column_names),
+            self.links(),
+        )
+
+    def on_save(self) -> SchemaMappingRecord | None:
+        """Apply every row's choice through the decisions API; show the result or the error."""
+        done = 0
+        try:
+            for r in self.rows:
+                if r.is_override and r.decision.value != "reject":
+                    decisions.override(
+                        self.store,
+                        self.project,
+                        self.mapping.id,
+                        r.source,
+                        r.target.value,
+                        pair=self.pair,
+                    )
+                elif r.current is not None and r.decision.value == "accept":
+                    if r.current.state != "accepted":
+                        decisions.accept(
+                            self.store,
+                            self.project,
+                            self.mapping.id,
+                            r.source,
+                            r.current.target_column,
+                            pair=self.pair,
+                        )
+                elif r.current is not None and r.decision.value == "reject":
+                    decisions.reject(
+                        self.store,
+                        self.project,
+                        self.mapping.id,
+                        r.source,
+                        r.current.target_column,
+                        pair=self.pair,
+                    )
+                else:
+                    continue
+                done += 1
+        except WorkbenchError as exc:
+            self.status.value = f"<span style='color:#c62828'>{html.escape(exc.message)}</span>"
+            self.mapping = get_mapping(self.store, self.project, self.mapping.id)
+            self.render()
+            return None
+        self.mapping = get_mapping(self.store, self.project, self.mapping.id)
+        self.status.value = f"Saved {done} decision(s); version {self.mapping.version}"
+        self.render()
+        return self.mapping
+
+    def _repr_mimebundle_(self, **kwargs):  # display(widget) shows the view
+        return self.view._repr_mimebundle_(**kwargs)
