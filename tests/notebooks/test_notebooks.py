@@ -1,0 +1,88 @@
+"""The notebooks run headless: papermill with parameters against real samples (MariaDB
+Sakila, PostgreSQL Sakila, SQLite Chinook), nbval over their defaults, `workbench demo`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from tests.notebooks.conftest import NOTEBOOKS
+from workbench.store import jobs, open_store
+
+pytestmark = pytest.mark.slow
+
+
+def run(name: str, out_dir: Path, **parameters) -> str:
+    """Execute a notebook with papermill; return all its text outputs joined."""
+    out = out_dir / name
+    papermill.execute_notebook(
+        str(NOTEBOOKS / name), str(out), parameters=parameters, kernel_name="python3",
+        progress_bar=False, execution_timeout=300, cwd=str(NOTEBOOKS),
+    )  # fmt: skip
+    nb = nbformat.read(out, as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    texts = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            texts.append(o.get("text") or o.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
+
+
+def test_connect_and_profile_against_mariadb_and_postgres(
+    nb_env, sakila_mysql, sakila_pg, tmp_path
+):
+    text = run("01-connect.ipynb", tmp_path, project="nb-sakila", connection_name="sakila",
+               source_url=sakila_mysql)  # fmt: skip
+    assert "connected to mysql://" in text and "True" in text
+    assert "ConnectWidget" not in text  # the widget renders as a widget, not a repr string
+    text = run("02-profile.ipynb", tmp_path, source_url=sakila_pg)
+    assert "film_actor" in text and "quality" in text  # the profile card of the first table
+
+
+def test_match_migrate_validate_chinook_into_postgres(
+    nb_env, chinook_sqlite, pg_database, tmp_path
+):
+    text = run("03-match-and-map.ipynb", tmp_path, source_url=chinook_sqlite)
+    assert "source: sqlite://" in text
+    text = run("04-migrate.ipynb", tmp_path, project="nb-chinook", source_url=chinook_sqlite,
+               target_url=pg_database, workers=1)  # fmt: skip
+    assert "succeeded True" in text and "15,607 rows" in text
+    text = run("05-validate-and-monitor.ipynb", tmp_path, project="nb-chinook")
+    assert "PlaylistTrack" in text and "True" in text
+    store = open_store()
+    try:
+        assert {j.status for j in jobs.list_jobs(store, "nb-chinook")} == {"succeeded"}
+    finally:
+        store.close()
+
+
+def test_nbval_lax_over_the_guided_notebooks(nb_env, tmp_path):
+    """Every cell runs on the defaults; cells marked NBVAL_CHECK_OUTPUT match their output."""
+    books = [str(NOTEBOOKS / n) for n in ("01-connect.ipynb", "04-migrate.ipynb")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), *books],
+        capture_output=True, text=True, timeout=300, env=os.environ.copy(), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_workbench_demo_writes_notebook_and_html(nb_env, tmp_path):
+    exe = Path(sys.executable).parent / "workbench"
+    proc = subprocess.run(
+        [str(exe), "demo", "--output-dir", str(tmp_path / "artifacts"), "--workers", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    notebook, html = tmp_path / "artifacts/quickstart.ipynb", tmp_path / "artifacts/quickstart.html"
+    assert f"notebook: {notebook}" in proc.stdout and f"html:     {html}" in proc.stdout
+    page = html.read_text()
+    assert "succeeded 15607" in page and "validated: True" in page
+    assert "***" in page or "postgres@" in page  # URLs are shown masked
