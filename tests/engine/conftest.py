@@ -99,3 +99,7 @@ def dask_processes(tmp_path_factory):
             proc.kill()
     scheduler_log.close()
     workers_log.close()
+
+
+# the connectors' edge-case databases (every row of the type map), shared with the engine tests
+from tests.connectors.conftest import mysql_edge, pg_edge, sqlite_edge  # noqa: E402, F401

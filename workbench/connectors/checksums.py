@@ -112,7 +112,7 @@ _CANONICAL: dict[str, dict[str, str]] = {
         "timestamp": "strftime('%Y-%m-%d %H:%M:%f', {e})",
         "timestamptz": "strftime('%Y-%m-%d %H:%M:%f', {e})",
         "interval": "CAST({e} AS TEXT)",
-        "bytea": "hex({e})",
+        "bytea": "CASE WHEN {e} IS NULL THEN NULL ELSE hex({e}) END",  # hex(NULL) is ''
         "bit": "CAST({e} AS TEXT)",
     },
 }
@@ -162,7 +162,7 @@ def canonical(
     if dialect == "sqlite" and category == "numeric":
         scale = numeric_scale(pg_type)
         if scale is not None:  # SQLite keeps decimals as REAL: render with the target's scale
-            return f"printf('%.{scale}f', {expr})"
+            return f"CASE WHEN {expr} IS NULL THEN NULL ELSE printf('%.{scale}f', {expr}) END"
     try:
         return _CANONICAL[dialect][category].format(e=expr)
     except KeyError:

@@ -99,7 +99,9 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
         charset = (source_col.charset or "") if source_col else ""
         is_utf8 = not charset or charset.lower().startswith(("utf8", "ascii"))
         expression = col.read_expression or quote_ident(col.source, source_dialect)
-        if category == "set" and col.source:  # the read renders an array literal; hash members
+        if category in ("set", "bit") and col.source:
+            # the read renders PostgreSQL input text (an array literal, a 0/1 string): the
+            # canonical form is computed from the stored value instead
             expression = quote_ident(col.source, source_dialect)
         src.append(ChecksumColumn(col.name, expression, category, nullable, is_utf8))
         target_expr = quote_ident(col.name, "postgresql")
@@ -137,11 +139,36 @@ def _approx_equal(a: tuple[int, float | None], b: tuple[int, float | None]) -> b
     return math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-9)
 
 
+CONTENT_DIFFERS = "content checksums differ"
+
+
+def _differing_columns(
+    sides: _Sides,
+    tp: TablePlan,
+    p: Partition,
+    src_cols: list,
+    tgt_cols: list,
+    types: dict,
+    excluded: list | None,
+) -> list[str]:
+    """Name the columns whose values differ: one single-column checksum per side and column."""
+    out = []
+    target_p = _target_partition(tp, p)
+    for s_col, t_col in zip(src_cols, tgt_cols, strict=True):
+        if s_col.category in (APPROXIMATE, PRESENCE):
+            continue
+        a = sides.source(tp, p, [s_col], types, excluded)
+        b = sides.target(tp, target_p, [t_col], types)
+        if a.checksum != b.checksum:
+            out.append(s_col.name)
+    return out
+
+
 def _compare(src: PartitionChecksum, tgt: PartitionChecksum) -> str:
     if src.rows != tgt.rows:
         return f"row counts differ: source {src.rows}, target {tgt.rows}"
     if src.checksum != tgt.checksum:
-        return "content checksums differ"
+        return CONTENT_DIFFERS
     for col, value in src.approximate.items():
         if not _approx_equal(value, tgt.approximate.get(col, (-1, None))):
             other = tgt.approximate.get(col)
@@ -221,6 +248,9 @@ def _check_table(
     if tc.per_partition:
         for (p, q, ex, s), t in zip(src, tgt, strict=True):
             reason = _compare(s, t) if ex or not q else _compare_counts(s.rows - q, t.rows)
+            if reason == CONTENT_DIFFERS:
+                columns = _differing_columns(sides, tp, p, src_cols, tgt_cols, types, ex)
+                reason += f" in column(s) {', '.join(columns) or '(combination)'}"
             checks.append(
                 PartitionCheck(
                     tp.name, p.index, s.rows, t.rows, q, not reason, reason, p.lower, p.upper
