@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "jobs",
     "schema",
     "profile",
+    "match",
 )
 COMMAND_MODULES += ("dashboard", "demo")
 

@@ -33,9 +33,7 @@ class MatchingFeedback(Base):
     )
 
     id: Mapped[int] = _id()
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int | None]  # no foreign key: the lesson outlives the project
     action: Mapped[str]
     source_table: Mapped[str | None]

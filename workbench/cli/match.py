@@ -1,0 +1,172 @@
+"""``workbench match PROJECT --source CONN --target CONN``: suggest table and column pairs and
+save them as suggested mappings; ``workbench mapping list|show|accept|reject|override|check``:
+review them (all through :mod:`workbench.matching.mappings`, ``decisions`` and ``checks``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from workbench.cli import state
+from workbench.cli.output import emit, table
+
+
+def _rows(mapping: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": c.source_column or "(computed)",
+            "target": c.target_column,
+            "confidence": None if c.confidence is None else f"{c.confidence:.2f}",
+            "origin": c.origin,
+            "state": c.state,
+            "transform": c.transform,
+        }
+        for c in mapping.columns
+    ]
+
+
+def _show(mapping: Any) -> None:
+    click.echo(f"#{mapping.id} {mapping.label} (version {mapping.version})")
+    table(_rows(mapping), ["source", "target", "confidence", "origin", "state", "transform"])
+
+
+@click.command("match")
+@click.argument("project")
+@click.option("--source", "source", required=True, help="The source connection's name.")
+@click.option("--target", "target", required=True, help="The target connection's name.")
+@click.option("--sample-rows", default=500, show_default=True, help="Rows read per table.")
+def match(project: str, source: str, target: str, sample_rows: int) -> None:
+    """Suggest which source table and column goes where in the target; save as suggested."""
+    from workbench.matching.mappings import suggest_mappings
+
+    saved = suggest_mappings(state().store(), project, source, target, sample_rows=sample_rows)
+
+    def human() -> None:
+        if not saved:
+            click.echo("No table pairs found.")
+        for m in saved:
+            _show(m)
+        click.echo(f"Review with `workbench mapping show {project} MAPPING`, then accept.")
+
+    emit([m.to_dict() for m in saved], human)
+
+
+@click.group()
+def mapping() -> None:
+    """Review a project's saved mappings: list, show, accept, reject, override, check."""
+
+
+@mapping.command("list")
+@click.argument("project")
+def list_(project: str) -> None:
+    """The project's schema mappings with their version and column counts."""
+    from workbench.matching.mappings import list_mappings
+
+    found = list_mappings(state().store(), project)
+    rows = [
+        {
+            "id": m.id,
+            "mapping": m.label,
+            "version": m.version,
+            "accepted": len(m.accepted()),
+            "suggested": sum(c.state == "suggested" for c in m.columns),
+            "rejected": sum(c.state == "rejected" for c in m.columns),
+        }
+        for m in found
+    ]
+    emit(
+        [m.to_dict() for m in found],
+        lambda: table(rows, ["id", "mapping", "version", "accepted", "suggested", "rejected"]),
+    )
+
+
+@mapping.command()
+@click.argument("project")
+@click.argument("mapping_ref", metavar="MAPPING")
+def show(project: str, mapping_ref: str) -> None:
+    """One mapping (by id, source table or 'source->target') with its column mappings."""
+    from workbench.matching.mappings import get_mapping
+
+    found = get_mapping(state().store(), project, mapping_ref)
+    emit(found.to_dict(), lambda: _show(found))
+
+
+@mapping.command()
+@click.argument("project")
+@click.argument("mapping_ref", metavar="MAPPING")
+@click.argument("columns", nargs=-1)
+@click.option("--all", "accept_every", is_flag=True, help="Accept every open suggestion.")
+@click.option("--min-confidence", default=0.0, help="With --all: only from this confidence.")
+def accept(
+    project: str,
+    mapping_ref: str,
+    columns: tuple[str, ...],
+    accept_every: bool,
+    min_confidence: float,
+) -> None:
+    """Accept the suggestions for COLUMNS (source column names), or --all of them."""
+    from workbench.matching import decisions
+    from workbench.matching.mappings import load_pair
+
+    store = state().store()
+    if accept_every:
+        result = decisions.accept_all(store, project, mapping_ref, min_confidence=min_confidence)
+    elif not columns:
+        raise click.UsageError("Name source columns to accept, or use --all")
+    else:
+        pair = load_pair(store, project, mapping_ref)
+        for column in columns:
+            result = decisions.accept(store, project, mapping_ref, column, pair=pair)
+    emit(result.to_dict(), lambda: _show(result))
+
+
+@mapping.command()
+@click.argument("project")
+@click.argument("mapping_ref", metavar="MAPPING")
+@click.argument("columns", nargs=-1, required=True)
+def reject(project: str, mapping_ref: str, columns: tuple[str, ...]) -> None:
+    """Reject the mappings of COLUMNS (source column names)."""
+    from workbench.matching import decisions
+    from workbench.matching.mappings import load_pair
+
+    store = state().store()
+    pair = load_pair(store, project, mapping_ref)
+    for column in columns:
+        result = decisions.reject(store, project, mapping_ref, column, pair=pair)
+    emit(result.to_dict(), lambda: _show(result))
+
+
+@mapping.command()
+@click.argument("project")
+@click.argument("mapping_ref", metavar="MAPPING")
+@click.argument("source_column")
+@click.argument("target_column")
+def override(project: str, mapping_ref: str, source_column: str, target_column: str) -> None:
+    """Map SOURCE_COLUMN to TARGET_COLUMN instead of the suggestion (a manual mapping)."""
+    from workbench.matching import decisions
+
+    result = decisions.override(state().store(), project, mapping_ref, source_column, target_column)
+    emit(result.to_dict(), lambda: _show(result))
+
+
+@mapping.command()
+@click.argument("project")
+def check(project: str) -> None:
+    """Problems of the accepted mappings before a run; exit code 1 when there are errors."""
+    from workbench.matching.checks import check_mappings
+
+    problems = check_mappings(state().store(), project)
+    emit(
+        [p.to_dict() for p in problems],
+        lambda: table(
+            [p.to_dict() for p in problems],
+            ["severity", "code", "column", "message"],
+            empty="No problems.",
+        ),
+    )
+    if any(p.severity == "error" for p in problems):
+        raise click.exceptions.Exit(1)
+
+
+commands = [match, mapping]
