@@ -213,6 +213,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
             conn.execute("SET TIME ZONE 'UTC'")  # text timestamps without offset are UTC
             conn.execute("SET datestyle TO 'ISO, YMD'")
+            _defer_foreign_keys(conn)
             with conn.transaction():
                 cur = conn.cursor()
                 bookkeeping.lock_partition(
@@ -309,6 +310,17 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         thread.join(timeout=5)
         if close is not None and not thread.is_alive():
             close()
+
+
+def _defer_foreign_keys(conn: psycopg.Connection) -> None:
+    """Partitions of different tables land in any order: foreign keys that already exist in
+    the target (loading into existing tables) must not reject a child row whose parent is
+    still to come. Needs a superuser; without one, such rows are quarantined, not lost."""
+    try:
+        with conn.transaction():
+            conn.execute("SET session_replication_role = replica")
+    except psycopg.errors.InsufficientPrivilege:
+        log.info("cannot defer foreign keys (not a superuser); load order matters")
 
 
 def _throttle(task: PartitionTask, rows: int, started: float) -> None:

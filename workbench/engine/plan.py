@@ -11,13 +11,18 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.connectors.base import Connector, Partition
+from workbench.engine.partitions import choose_key, plan_partitions
 from workbench.engine.transforms import ColumnTransform
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.schema.model import DatabaseSchema, Table
+
+if TYPE_CHECKING:
+    from workbench.engine.options import CopyOptions
 
 
 @dataclass(frozen=True)
@@ -172,3 +177,57 @@ def estimate_rows(connector: Connector, table: Table) -> int:
     if table.row_estimate is not None and table.row_estimate >= 0:
         return int(table.row_estimate)
     return connector.count(table)
+
+
+def plan_job(
+    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict] | None
+) -> MigrationPlan:
+    from workbench.connectors import connect
+    from workbench.engine import targets  # targets builds on this module's dataclasses
+
+    schema = source.introspect()
+    chosen = select_tables(schema, options.tables, options.exclude)
+    plans = targets.build_table_plans(schema, chosen, options)
+    stored: dict[str, list[dict]] = {}
+    for row in resume_rows or []:
+        stored.setdefault(row["table_name"], []).append(row)
+
+    def cut(tp: TablePlan) -> None:
+        tp.key_columns = choose_key(tp.source)
+        if tp.name in stored:  # a resume keeps the bounds the job started with
+            tp.row_estimate = tp.source.row_estimate or 0
+            tp.partitions = stored_partitions(tp, stored[tp.name])
+            return
+        conn = connect(source.url, connect_timeout=source.connect_timeout, options=source.options)
+        try:  # one connection per thread: split points of big tables scan their keys
+            tp.row_estimate = estimate_rows(conn, tp.source)
+            tp.partitions = plan_partitions(
+                conn, tp.source, tp.row_estimate, options.partition_rows
+            )
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(cut, sorted(plans, key=lambda t: -(t.source.row_estimate or 0))))
+    return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
+
+
+def stored_partitions(tp: TablePlan, rows: list[dict]) -> list[Partition]:
+    from workbench.engine.partitions import split_columns
+
+    columns = split_columns(tp.source, tp.key_columns) if len(rows) > 1 else ()
+    parts = []
+    for row in sorted(rows, key=lambda r: r["partition_index"]):
+        lower = tuple(row["lower"]) if row.get("lower") is not None else None
+        upper = tuple(row["upper"]) if row.get("upper") is not None else None
+        parts.append(
+            Partition(
+                tp.source.name,
+                tp.source.schema,
+                row["partition_index"],
+                columns if (lower or upper) else (),
+                lower,
+                upper,
+            )
+        )
+    return parts

@@ -19,10 +19,16 @@ from workbench.engine import bookkeeping, records
 from workbench.engine.cluster import dask_client
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
-from workbench.engine.plan import MigrationPlan, TablePlan
+from workbench.engine.options import CopyOptions
+from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
 from workbench.engine.progress import NullProgress, ProgressSink
-from workbench.engine.run import CopyOptions, _plan, _task, _validate
-from workbench.engine.validate import TableCheck, ValidationReport, _target_partition
+from workbench.engine.run import _task
+from workbench.engine.validate import (
+    TableCheck,
+    ValidationReport,
+    _target_partition,
+    validate_job_plan,
+)
 from workbench.errors import ResumeRefusedError
 from workbench.store import Store, jobs, open_store
 
@@ -49,7 +55,7 @@ def replan(store: Store, job_id: int) -> tuple[MigrationPlan, str, str, CopyOpti
     job_key, source_url, target_url, options, _ = load_job(store, job_id)
     source = connect(source_url, connect_timeout=store.settings.connect_timeout)
     try:
-        plan = _plan(source, options, job_key, jobs.job_checkpoints(store, job_id))
+        plan = plan_job(source, options, job_key, jobs.job_checkpoints(store, job_id))
     finally:
         source.close()
     return plan, source_url, target_url, options
@@ -102,7 +108,7 @@ def validate_job(
         jobs.log_event(
             store, job_id, "INFO", "Validating again" + (" with repair" if repair else "")
         )
-        report = _validate(plan, source_url, target_url, timeout)
+        report = validate_job_plan(plan, source_url, target_url, timeout)
         if report.ok or not repair:
             _record(store, job_id, report)
             return report
@@ -136,7 +142,7 @@ def validate_job(
             run_partitions(
                 client, tasks, on_result, ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
             )
-        report = _validate(plan, source_url, target_url, timeout)
+        report = validate_job_plan(plan, source_url, target_url, timeout)
         _record(store, job_id, report)
         return report
     finally:

@@ -13,32 +13,29 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg
 
 from workbench.config import Settings
 from workbench.connectors import connect
-from workbench.connectors.base import Connector, Partition
+from workbench.connectors.base import Partition
 from workbench.connectors.urls import kind_of, mask_text, mask_url
 from workbench.engine import bookkeeping, records, targets
 from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
-from workbench.engine.partitions import choose_key, plan_partitions
+from workbench.engine.options import CopyOptions, JobResult
 from workbench.engine.plan import (
     MigrationPlan,
     TablePlan,
-    estimate_rows,
     fingerprint,
     partition_plan_rows,
-    select_tables,
+    plan_job,
 )
 from workbench.engine.progress import NullProgress, ProgressSink
 from workbench.engine.tails import TableTails
-from workbench.engine.validate import ValidationReport, validate_plan
+from workbench.engine.validate import ValidationReport
 from workbench.errors import (
     InvalidInputError,
     JobCancelledError,
@@ -50,84 +47,6 @@ from workbench.schema.ddl import target_ddl
 from workbench.store import Store, jobs, open_store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CopyOptions:
-    """Everything that shapes a copy job (all JSON-able; stored on the job)."""
-
-    tables: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    target_schema: str | None = None  # default: the source's schema/database name
-    workers: int | None = None
-    dask_address: str | None = None
-    validate: bool = True
-    if_exists: str = "fail"  # fail | replace | append
-    partition_rows: int = 250_000
-    batch_rows: int = 50_000
-    max_bad_rows: int | None = 10_000
-    max_bad_ratio: float | None = None
-    max_rows_per_second: float | None = None
-    finish: bool = True  # keys, indexes, foreign keys, sequences after the load
-    type_options: dict[str, Any] = field(default_factory=dict)
-    # table -> column -> transform rule (see engine.transforms)
-    transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    # a project's saved mappings (see engine.migrate): source table -> target table and columns
-    mapping: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.if_exists not in ("fail", "replace", "append"):
-            raise InvalidInputError("if_exists must be fail, replace or append")
-        if self.partition_rows < 1 or self.batch_rows < 1:
-            raise InvalidInputError("partition_rows and batch_rows must be positive")
-        if self.workers is not None and self.workers < 1:
-            raise InvalidInputError("--workers must be at least 1")
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["tables"], data["exclude"] = list(self.tables), list(self.exclude)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CopyOptions:
-        data = dict(data)
-        data["tables"] = tuple(data.get("tables") or ())
-        data["exclude"] = tuple(data.get("exclude") or ())
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-@dataclass
-class JobResult:
-    job_id: int
-    status: str
-    tables: dict[str, dict[str, Any]]
-    rows_copied: int
-    rows_quarantined: int
-    rows_read: int
-    seconds: float
-    rows_per_second: float
-    validated: bool
-    validation: ValidationReport | None = None
-    warnings: list[str] = field(default_factory=list)
-    dashboard_link: str | None = None
-    phases: dict[str, float] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        """The JSON object the CLI prints last with --json."""
-        return {
-            "job_id": self.job_id,
-            "status": self.status,
-            "tables": self.tables,
-            "rows_read": self.rows_read,
-            "rows_copied": self.rows_copied,
-            "rows_quarantined": self.rows_quarantined,
-            "seconds": self.seconds,
-            "rows_per_second": self.rows_per_second,
-            "validated": self.validated,
-            "validation": self.validation.as_dict() if self.validation else None,
-            "warnings": self.warnings,
-            "phases": self.phases,
-        }
 
 
 def copy_database(
@@ -220,57 +139,6 @@ def resume_job(
             store.close()
 
 
-def _plan(
-    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict] | None
-) -> MigrationPlan:
-    schema = source.introspect()
-    chosen = select_tables(schema, options.tables, options.exclude)
-    plans = targets.build_table_plans(schema, chosen, options)
-    stored: dict[str, list[dict]] = {}
-    for row in resume_rows or []:
-        stored.setdefault(row["table_name"], []).append(row)
-
-    def cut(tp: TablePlan) -> None:
-        tp.key_columns = choose_key(tp.source)
-        if tp.name in stored:  # a resume keeps the bounds the job started with
-            tp.row_estimate = tp.source.row_estimate or 0
-            tp.partitions = _stored_partitions(tp, stored[tp.name])
-            return
-        conn = connect(source.url, connect_timeout=source.connect_timeout, options=source.options)
-        try:  # one connection per thread: split points of big tables scan their keys
-            tp.row_estimate = estimate_rows(conn, tp.source)
-            tp.partitions = plan_partitions(
-                conn, tp.source, tp.row_estimate, options.partition_rows
-            )
-        finally:
-            conn.close()
-
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(cut, sorted(plans, key=lambda t: -(t.source.row_estimate or 0))))
-    return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
-
-
-def _stored_partitions(tp: TablePlan, rows: list[dict]) -> list[Partition]:
-    from workbench.engine.partitions import split_columns
-
-    columns = split_columns(tp.source, tp.key_columns) if len(rows) > 1 else ()
-    parts = []
-    for row in sorted(rows, key=lambda r: r["partition_index"]):
-        lower = tuple(row["lower"]) if row.get("lower") is not None else None
-        upper = tuple(row["upper"]) if row.get("upper") is not None else None
-        parts.append(
-            Partition(
-                tp.source.name,
-                tp.source.schema,
-                row["partition_index"],
-                columns if (lower or upper) else (),
-                lower,
-                upper,
-            )
-        )
-    return parts
-
-
 def _run(
     store: Store,
     job_id: int,
@@ -316,7 +184,7 @@ def _run(
         try:
             source.test()
             resume_rows = jobs.job_checkpoints(store, job_id) if resume else None
-            plan = _plan(source, options, job_key, resume_rows)
+            plan = plan_job(source, options, job_key, resume_rows)
         finally:
             source.close()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
@@ -483,18 +351,6 @@ def _task(
         max_rows_per_second=rate,
         connect_timeout=timeout,
     )
-
-
-def _validate(
-    plan: MigrationPlan, source_url: str, target_url: str, timeout: float
-) -> ValidationReport:
-    keys: dict[tuple[str, int], list] = {}
-    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
-        for row in bookkeeping.quarantined(conn, plan.job_key, limit=1_000_000):
-            keys.setdefault((row["table_name"], row["partition_index"]), []).append(
-                row["source_key"]
-            )
-    return validate_plan(plan, source_url, target_url, keys, connect_timeout=timeout)
 
 
 def _result(

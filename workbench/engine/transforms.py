@@ -212,8 +212,12 @@ def apply_transforms(
     arrays, names = [], []
     for t in transforms:
         column = t.target if t.expression else t.source
-        if column is None:
-            arr = pa.nulls(batch.num_rows)
+        if column is None:  # a computed column: its default, else NULL, then the steps
+            arr = (
+                pa.array([t.default] * batch.num_rows)
+                if t.default is not None
+                else pa.nulls(batch.num_rows, pa.string())
+            )
         else:
             idx = batch.schema.get_field_index(column)
             if idx < 0:

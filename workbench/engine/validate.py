@@ -17,11 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import psycopg
+
 from workbench.connectors import connect
 from workbench.connectors.base import Partition, PartitionChecksum
 from workbench.connectors.checksums import APPROXIMATE, PRESENCE, ChecksumColumn, category_of
 from workbench.connectors.checksums import checksum_partition as run_checksum
 from workbench.connectors.sqltext import quote_ident
+from workbench.engine import bookkeeping
 from workbench.engine.partitions import INTEGER_TYPES
 from workbench.engine.plan import MigrationPlan, TablePlan
 
@@ -323,3 +326,15 @@ def _exclusion(tp: TablePlan, keys: list[dict | None]) -> list[tuple] | None:
         return [tuple(k[c] for c in key_cols) for k in keys]  # type: ignore[index]
     except KeyError:
         return None
+
+
+def validate_job_plan(
+    plan: MigrationPlan, source_url: str, target_url: str, timeout: float
+) -> ValidationReport:
+    keys: dict[tuple[str, int], list] = {}
+    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
+        for row in bookkeeping.quarantined(conn, plan.job_key, limit=1_000_000):
+            keys.setdefault((row["table_name"], row["partition_index"]), []).append(
+                row["source_key"]
+            )
+    return validate_plan(plan, source_url, target_url, keys, connect_timeout=timeout)

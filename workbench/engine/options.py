@@ -1,0 +1,87 @@
+"""The options of a copy or migration job and the result it returns (both plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from workbench.engine.validate import ValidationReport
+from workbench.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """Everything that shapes a copy job (all JSON-able; stored on the job)."""
+
+    tables: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    target_schema: str | None = None  # default: the source's schema/database name
+    workers: int | None = None
+    dask_address: str | None = None
+    validate: bool = True
+    if_exists: str = "fail"  # fail | replace | append
+    partition_rows: int = 250_000
+    batch_rows: int = 50_000
+    max_bad_rows: int | None = 10_000
+    max_bad_ratio: float | None = None
+    max_rows_per_second: float | None = None
+    finish: bool = True  # keys, indexes, foreign keys, sequences after the load
+    type_options: dict[str, Any] = field(default_factory=dict)
+    # table -> column -> transform rule (see engine.transforms)
+    transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # a project's saved mappings (see engine.migrate): source table -> target table and columns
+    mapping: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.if_exists not in ("fail", "replace", "append"):
+            raise InvalidInputError("if_exists must be fail, replace or append")
+        if self.partition_rows < 1 or self.batch_rows < 1:
+            raise InvalidInputError("partition_rows and batch_rows must be positive")
+        if self.workers is not None and self.workers < 1:
+            raise InvalidInputError("--workers must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tables"], data["exclude"] = list(self.tables), list(self.exclude)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CopyOptions:
+        data = dict(data)
+        data["tables"] = tuple(data.get("tables") or ())
+        data["exclude"] = tuple(data.get("exclude") or ())
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class JobResult:
+    job_id: int
+    status: str
+    tables: dict[str, dict[str, Any]]
+    rows_copied: int
+    rows_quarantined: int
+    rows_read: int
+    seconds: float
+    rows_per_second: float
+    validated: bool
+    validation: ValidationReport | None = None
+    warnings: list[str] = field(default_factory=list)
+    dashboard_link: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object the CLI prints last with --json."""
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "tables": self.tables,
+            "rows_read": self.rows_read,
+            "rows_copied": self.rows_copied,
+            "rows_quarantined": self.rows_quarantined,
+            "seconds": self.seconds,
+            "rows_per_second": self.rows_per_second,
+            "validated": self.validated,
+            "validation": self.validation.as_dict() if self.validation else None,
+            "warnings": self.warnings,
+            "phases": self.phases,
+        }
