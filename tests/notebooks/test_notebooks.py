@@ -42,7 +42,7 @@ def test_connect_and_profile_against_mariadb_and_postgres(
     assert "connected to mysql://" in text and "True" in text
     assert "ConnectWidget" not in text  # the widget renders as a widget, not a repr string
     text = run("02-profile.ipynb", tmp_path, source_url=sakila_pg)
-    assert "film_actor" in text and "quality" in text  # the profile card of the first table
+    assert "film_actor" in text and "profiled public.actor" in text  # the first table's profile
 
 
 def test_match_migrate_validate_chinook_into_postgres(

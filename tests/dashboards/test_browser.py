@@ -1,0 +1,91 @@
+"""The dashboards and widgets in a real headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+from tests.dashboards.conftest import SCREENSHOTS, TOKEN
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.samples import CHINOOK
+from workbench.store import jobs
+
+pytestmark = pytest.mark.browser
+
+
+def wait_until(predicate, timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, pg_server, tmp_path):
+    store, _env = dash_store
+    target = pg_server.create_database("wbdashtgt")
+    source = tmp_path / "chinook.sqlite"
+    source.write_bytes(CHINOOK.read_bytes())
+    options = CopyOptions(workers=1, partition_rows=400, max_rows_per_second=2_500)
+    job: dict = {}
+    thread = threading.Thread(
+        target=lambda: job.setdefault(
+            "result",
+            copy_database(f"sqlite:///{source}", pg_server.url(target), options, store=store,
+                          project="monitored", on_job=lambda i: job.setdefault("id", i)),
+        )
+    )  # fmt: skip
+    thread.start()
+    try:
+        wait_until(
+            lambda: "id" in job and jobs.get_job(store, job["id"]).statistics.get("rows_read"),
+            what="the job's first rows",
+        )
+        page.goto(panel_monitor)
+        shown = page.locator(".wb-rows-read")
+        shown.wait_for(timeout=30_000)
+        assert page.get_by_text(f"Job {job['id']}: running").count() == 1
+        first = int(shown.inner_text())
+        wait_until(lambda: int(shown.inner_text()) > first, 30, "the monitor's rows to advance")
+        page.locator(".tabulator-row").first.wait_for()
+        page.screenshot(path=str(SCREENSHOTS / "monitor.png"), full_page=True)
+        thread.join(120)
+        assert job["result"].status == "succeeded"
+        wait_until(lambda: page.get_by_text(f"Job {job['id']}: succeeded").count() == 1, 30,
+                   "the monitor to show the end")  # fmt: skip
+        assert int(shown.inner_text()) == 15607
+    finally:
+        thread.join(120)
+        pg_server.drop_database(target)
+    assert not page.console_errors, page.console_errors
+
+
+def test_voila_report_has_no_code_and_no_console_errors(voila, page):
+    page.goto(voila)
+    page.get_by_text("Migration report").wait_for(timeout=60_000)
+    page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    assert "monitored" in body and "Validation (newest jobs)" in body
+    for code in ("import ", "open_store", "display(", "report.projects_overview"):
+        assert code not in body and code not in page.content()
+    assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password
+    assert page.locator("input, textarea, button").count() == 0  # nothing to change
+    page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
+    assert not page.console_errors, page.console_errors
+
+
+def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
+    page.goto(f"{lab}/lab/tree/01-connect.ipynb?token={TOKEN}")
+    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    save = page.locator(".widget-button", has_text="Save")
+    save.wait_for(timeout=90_000)
+    assert page.locator(".widget-button", has_text="Test").count() == 1
+    assert page.locator("input[type=password]").count() == 1  # the password is masked
+    save.click()  # no name yet: the kernel's handler answers in the status line
+    page.get_by_text("Name the connection before saving").wait_for(timeout=30_000)
+    page.locator(".widget-select select, .widget-select").first.wait_for()  # schema browser
+    page.screenshot(path=str(SCREENSHOTS / "lab-connect.png"))
