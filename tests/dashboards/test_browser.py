@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.dashboards.conftest import SCREENSHOTS, TOKEN
 from workbench.engine.run import CopyOptions, copy_database
@@ -79,6 +80,12 @@ def test_voila_report_has_no_code_and_no_console_errors(voila, page):
 def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
     page.goto(f"{lab}/lab/tree/01-connect.ipynb?token={TOKEN}")
     page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    select = page.locator(".jp-Dialog-button", has_text="Select")  # Lab may ask for the kernel
+    try:
+        select.wait_for(timeout=4_000)
+        select.click()
+    except PlaywrightTimeoutError:
+        pass
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
     save = page.locator(".widget-button", has_text="Save")
