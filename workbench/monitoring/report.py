@@ -124,9 +124,44 @@ def validation_results(store: Store, project: str | int, limit: int = 20) -> pd.
 
 
 def quality_scores(store: Store, project: str | int) -> pd.DataFrame | None:
-    """Data-quality scores before/after, once profiling stores them (None until it does)."""
-    try:
-        from workbench.profiling import stored_scores  # type: ignore[attr-defined]
-    except ImportError:
+    """Data-quality scores of the project's tables as last profiled: the source connections'
+    tables ("before") and the target's ("after"); None while nothing was profiled."""
+    from workbench.connectors.urls import mask_url
+    from workbench.store.profiles import TableProfileRecord
+
+    by_source: dict[str, tuple[str, str]] = {}
+    for c in connections.list_connections(store, get_project(store, project).id):
+        phase = "after" if c.role == "target" else "before"
+        for rendering in {c.url, mask_url(c.url), mask_url(connections.connection_url(store, c))}:
+            by_source[rendering] = (c.name, phase)
+    if not by_source:
         return None
-    return stored_scores(store, project)
+    with store.session() as session:
+        records = session.scalars(
+            select(TableProfileRecord)
+            .where(
+                TableProfileRecord.organization_id == store.identity.organization_id,
+                TableProfileRecord.source.in_(list(by_source)),
+            )
+            .order_by(TableProfileRecord.id.desc())
+        ).all()
+        latest: dict[tuple[str, str | None, str], Any] = {}
+        for r in records:  # newest first: keep the first seen per table
+            latest.setdefault((r.source, r.schema_name, r.table_name), r)
+        rows = []
+        for (source, schema, table), r in latest.items():
+            name, phase = by_source[source]
+            quality = (r.profile or {}).get("quality") or {}
+            rows.append(
+                {
+                    "phase": phase,
+                    "connection": name,
+                    "table": f"{schema}.{table}" if schema else table,
+                    "score": quality.get("score"),
+                    "rows": (r.profile or {}).get("rows"),
+                    "profiled_at": r.created_at,
+                }
+            )
+    if not rows:
+        return None
+    return pd.DataFrame(rows).sort_values(["phase", "connection", "table"], ignore_index=True)
