@@ -55,6 +55,10 @@ def test_match_migrate_validate_chinook_into_postgres(
     assert "succeeded True" in text and "15,607 rows" in text
     text = run("05-validate-and-monitor.ipynb", tmp_path, project="nb-chinook")
     assert "PlaylistTrack" in text and "True" in text
+    # with a target holding tables, 03 suggests mappings and shows the matching widget
+    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook",
+               source_url=chinook_sqlite, target_url=pg_database)  # fmt: skip
+    assert "Invoice -> Invoice" in text and "columns suggested" in text
     store = open_store()
     try:
         assert {j.status for j in jobs.list_jobs(store, "nb-chinook")} == {"succeeded"}
