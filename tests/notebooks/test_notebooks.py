@@ -90,3 +90,29 @@ def test_workbench_demo_writes_notebook_and_html(nb_env, tmp_path):
     page = html.read_text()
     assert "succeeded 15607" in page and "validated: True" in page
     assert "***" in page or "postgres@" in page  # URLs are shown masked
+
+
+def test_repository_kernel_spec_runs_a_notebook(nb_env, tmp_path, monkeypatch):
+    """kernels/workbench is found through JUPYTER_PATH and `papermill -k workbench` runs on it
+    (its kernel.json sets WORKBENCH_KERNEL, which the notebook prints)."""
+    repo = NOTEBOOKS.parent
+    monkeypatch.setenv("JUPYTER_PATH", str(repo))
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert "workbench" in KernelSpecManager().find_kernel_specs()
+    probe = nbformat.v4.new_notebook()
+    probe.cells = [
+        nbformat.v4.new_code_cell(
+            "import os, workbench\nprint('kernel', os.environ.get('WORKBENCH_KERNEL'))"
+        )
+    ]
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = tmp_path / "out.ipynb"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "papermill"), str(tmp_path / "probe.ipynb"), str(out),
+         "-k", "workbench", "--no-progress-bar"],
+        env={**os.environ}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"]
+    assert "kernel workbench" in printed
