@@ -78,7 +78,7 @@ def test_voila_report_has_no_code_and_no_console_errors(voila, page):
 
 
 def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
-    page.goto(f"{lab}/lab/tree/01-connect.ipynb?token={TOKEN}")
+    page.goto(f"{lab}/lab/tree/01-connect.ipynb?reset&token={TOKEN}")  # a clean workspace
     page.locator(".jp-Notebook").wait_for(timeout=60_000)
     select = page.locator(".jp-Dialog-button", has_text="Select")  # Lab may ask for the kernel
     try:
@@ -96,3 +96,65 @@ def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
     page.get_by_text("Name the connection before saving").wait_for(timeout=30_000)
     page.locator(".widget-select select, .widget-select").first.wait_for()  # schema browser
     page.screenshot(path=str(SCREENSHOTS / "lab-connect.png"))
+
+
+MATCH_NOTEBOOK = r"""
+import psycopg
+from IPython.display import display
+from workbench.matching.mappings import suggest_mappings
+from workbench.samples import chinook_url, ensure_connection, store_server_database
+from workbench.store import open_store
+from workbench.widgets.match import MatchWidget
+
+store = open_store()
+target_url = store_server_database(store, "labmatch", fresh=True)
+with psycopg.connect(target_url, autocommit=True) as conn:
+    conn.execute("CREATE TABLE artists (artist_id int PRIMARY KEY, artist_name text)")
+ensure_connection(store, "lab-match", "source", chinook_url(store.settings), "source")
+ensure_connection(store, "lab-match", "target", target_url, "target")
+mapping = next(m for m in suggest_mappings(store, "lab-match", "source", "target")
+               if m.source_table == "Artist")
+display(MatchWidget(store, "lab-match", mapping.id))
+"""
+
+
+def test_lab_renders_matching_widget_and_save_reaches_kernel(lab, page):
+    import json
+    import urllib.request
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(MATCH_NOTEBOOK.strip())]
+    body = json.dumps({"type": "notebook", "content": json.loads(nbformat.writes(nb))}).encode()
+    request = urllib.request.Request(
+        f"{lab}/api/contents/match.ipynb?token={TOKEN}",
+        data=body,
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=30).read()
+    page.goto(f"{lab}/lab/tree/match.ipynb?reset&token={TOKEN}")  # a clean workspace
+    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    select = page.locator(".jp-Dialog-button", has_text="Select")
+    try:
+        select.wait_for(timeout=4_000)
+        select.click()
+    except PlaywrightTimeoutError:
+        pass
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    save = page.locator(".widget-button", has_text="Save")
+    save.wait_for(timeout=120_000)
+    assert page.locator("svg").count() >= 1  # the mapping diagram
+    assert page.get_by_text("ArtistId").count() >= 1  # source columns side by side
+    decisions = page.locator(".widget-dropdown select").filter(has_text="accept")
+    decisions.first.select_option("accept")  # accept the first suggestion
+    save.click()  # the handler runs in the kernel and answers in the status line
+    page.get_by_text(re.compile(r"Saved 1 decision\(s\); version 2")).wait_for(timeout=60_000)
+    page.screenshot(path=str(SCREENSHOTS / "lab-match.png"))
