@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 SCHEMA = "_workbench"
@@ -150,8 +149,3 @@ def quarantined(conn: psycopg.Connection, job_key: str, limit: int = 1000) -> li
         )
         cols = [d.name for d in cur.description or ()]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
-def truncate_statement(schema: str | None, table: str) -> sql.Composed:
-    target = sql.Identifier(schema, table) if schema else sql.Identifier(table)
-    return sql.SQL("TRUNCATE {}").format(target)

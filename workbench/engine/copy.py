@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-import json
 import logging
 import queue
 import threading
@@ -361,7 +360,3 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
             )
             time.sleep(delay)
     raise AssertionError("unreachable")
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(_jsonable(value))
