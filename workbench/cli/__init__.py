@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "match",
 )
 COMMAND_MODULES += ("dashboard", "demo")
+COMMAND_MODULES += ("governance",)
 
 log = logging.getLogger(__name__)
 

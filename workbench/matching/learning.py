@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from workbench.governance.flags import is_enabled
 from workbench.matching.feedback import FeedbackRecord, retrain
 from workbench.matching.model import MatcherModel, default_model
 from workbench.store import feedback as stored
@@ -33,6 +34,8 @@ def _key(store: Store, organization_id: int) -> tuple[str, int]:
 def organization_model(store: Store, organization_id: int | None = None) -> MatcherModel:
     """The model suggestions for this organization use (cached; retrained on new feedback)."""
     org = store.identity.organization_id if organization_id is None else organization_id
+    if not is_enabled(store, "learned_matcher", organization_id=org):
+        return default_model()
     state = stored.feedback_state(store, org)
     key = _key(store, org)
     with _LOCK:
