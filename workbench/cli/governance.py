@@ -1,4 +1,4 @@
-"""``workbench flag list|set`` and ``workbench lineage PROJECT``."""
+"""``workbench flag list|set`` and ``workbench lineage PROJECT [--column] [--record JOB]``."""
 
 from __future__ import annotations
 
@@ -51,4 +51,35 @@ def set_(name: str, value: str, users: tuple[str, ...], rollout: int | None) -> 
     emit(result.as_dict(), f"Flag {name!r} is {value}{who}.")
 
 
-commands = [flag]
+@click.command("lineage")
+@click.argument("project")
+@click.option("--column", "-c", help="Only rows touching schema.table.column (either side).")
+@click.option(
+    "--record", "record_job", type=int, help="First derive and store the lineage of job ID."
+)
+def lineage_(project: str, column: str | None, record_job: int | None) -> None:
+    """Column lineage of PROJECT's jobs: source -> transform -> target, newest job first."""
+    from workbench.governance import lineage
+
+    store = state().store()
+    if record_job is not None:
+        lineage.record_lineage(store, record_job)
+    rows = [r.to_dict() for r in lineage.lineage(store, project, column)]
+    shown = [{**r, "transform": _rule_text(r["transform"], r["expression"])} for r in rows]
+    emit(
+        rows,
+        lambda: table(
+            shown,
+            ["job_id", "source", "transform", "mapping_version", "target"],
+            empty="No lineage stored: `workbench lineage PROJECT --record JOB_ID`",
+        ),
+    )
+
+
+def _rule_text(rule: dict | None, expression: str | None) -> str | None:
+    parts = [f"expression {expression}"] if expression else []
+    parts += [f"{k}={v}" for k, v in (rule or {}).items()]
+    return "; ".join(parts) or None
+
+
+commands = [flag, lineage_]

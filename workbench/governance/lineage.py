@@ -1,0 +1,148 @@
+"""Column lineage of a job: source table.column -> transform (with the mapping version) ->
+target table.column, one stored row per target column.
+
+Derived from the job's own plan (:func:`workbench.engine.repair.replan`: the same columns,
+expressions and transform rules the copy tasks ran), so it says what the job did, not what
+a mapping says now. :func:`record_lineage` replaces the job's rows; :func:`lineage` reads a
+project's rows, newest job first, optionally for one column (``schema.table.column``,
+matched on either side).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, func, or_, select
+
+from workbench.errors import InvalidInputError
+from workbench.governance.models import ColumnLineage
+from workbench.store import jobs
+from workbench.store.audit import record_event
+from workbench.store.projects import ProjectRef, get_project
+
+if TYPE_CHECKING:
+    from workbench.engine.options import CopyOptions
+    from workbench.engine.plan import MigrationPlan
+    from workbench.store import Store
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    job_id: int
+    source_schema: str | None
+    source_table: str
+    source_column: str | None  # None: computed in the target (a default) or by an expression
+    expression: str | None
+    transform: dict[str, Any] | None
+    mapping_version: int | None
+    target_schema: str
+    target_table: str
+    target_column: str
+    created_at: datetime | None = None
+
+    @property
+    def source(self) -> str:
+        table = ".".join(p for p in (self.source_schema, self.source_table) if p)
+        return f"{table}.{self.source_column or '(computed)'}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.target_schema}.{self.target_table}.{self.target_column}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "source": self.source, "target": self.target}
+
+
+def plan_lineage(job_id: int, plan: MigrationPlan, options: CopyOptions) -> list[LineageRecord]:
+    """The lineage rows of a plan (pure: no store, no database)."""
+    out = []
+    for tp in plan.tables:
+        mapped = options.mapping.get(tp.source.qualified_name) or options.mapping.get(
+            tp.source.name
+        )
+        version = (mapped or {}).get("version")
+        for c in tp.columns:
+            rule = c.transform.to_rule() if c.transform and not c.transform.is_identity else None
+            out.append(
+                LineageRecord(
+                    job_id=job_id,
+                    source_schema=tp.source.schema,
+                    source_table=tp.source.name,
+                    source_column=None if c.read_expression else c.source,
+                    expression=c.read_expression,
+                    transform=rule,
+                    mapping_version=version,
+                    target_schema=tp.target_schema,
+                    target_table=tp.target_name,
+                    target_column=c.name,
+                )
+            )
+    return out
+
+
+def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
+    """Derive the job's lineage from its plan and store it (replacing earlier rows)."""
+    from workbench.engine.repair import replan
+
+    job = jobs.get_job(store, job_id)  # refuses another organization's job
+    plan, _, _, options = replan(store, job_id)
+    records = plan_lineage(job_id, plan, options)
+    with store.session() as session:
+        session.execute(delete(ColumnLineage).where(ColumnLineage.job_id == job_id))
+        fields = [f for f in LineageRecord.__dataclass_fields__ if f != "created_at"]
+        session.add_all(
+            ColumnLineage(
+                organization_id=store.identity.organization_id,
+                project_id=job.project_id,
+                **{f: getattr(r, f) for f in fields},
+            )
+            for r in records
+        )
+        record_event(
+            session,
+            store,
+            "lineage.record",
+            object_type="migration_job",
+            object_id=job_id,
+            project_id=job.project_id,
+            columns=len(records),
+        )
+    return records
+
+
+def _column_filter(column: str) -> Any:
+    parts = column.split(".")
+    if len(parts) < 2 or not all(parts):
+        raise InvalidInputError(
+            f"Column {column!r} must be schema.table.column (or table.column)", column=column
+        )
+    *table_parts, name = parts
+    table = table_parts[-1]
+    schema = table_parts[0] if len(table_parts) > 1 else None
+    target = [ColumnLineage.target_table == table, ColumnLineage.target_column == name]
+    source = [ColumnLineage.source_table == table, ColumnLineage.source_column == name]
+    if schema is not None:
+        target.append(ColumnLineage.target_schema == schema)
+        source.append(func.coalesce(ColumnLineage.source_schema, "") == schema)
+    return or_(and_(*target), and_(*source))
+
+
+def lineage(store: Store, project: ProjectRef, column: str | None = None) -> list[LineageRecord]:
+    """A project's stored lineage, newest job first; with ``column``, rows touching it."""
+    project_id = get_project(store, project).id
+    query = select(ColumnLineage).where(
+        ColumnLineage.project_id == project_id,
+        ColumnLineage.organization_id == store.identity.organization_id,
+    )
+    if column:
+        query = query.where(_column_filter(column))
+    query = query.order_by(ColumnLineage.job_id.desc(), ColumnLineage.id)
+    with store.session() as session:
+        return [
+            LineageRecord(
+                **{f: getattr(row, f) for f in LineageRecord.__dataclass_fields__},
+            )
+            for row in session.scalars(query)
+        ]
