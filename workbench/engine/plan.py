@@ -81,6 +81,7 @@ class MigrationPlan:
     tables: list[TablePlan]
     fingerprint: str = ""
     source_schema: DatabaseSchema | None = None
+    salt: str = ""  # the project's masking salt (derived from the store's key, never stored)
 
     def table(self, name: str) -> TablePlan:
         for t in self.tables:

@@ -22,7 +22,7 @@ from workbench.engine.execute import ErrorBudget, run_partitions
 from workbench.engine.options import CopyOptions
 from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
 from workbench.engine.progress import NullProgress, ProgressSink
-from workbench.engine.run import _task
+from workbench.engine.run import _task, mask_salt
 from workbench.engine.validate import (
     TableCheck,
     ValidationReport,
@@ -56,6 +56,7 @@ def replan(store: Store, job_id: int) -> tuple[MigrationPlan, str, str, CopyOpti
     source = connect(source_url, connect_timeout=store.settings.connect_timeout)
     try:
         plan = plan_job(source, options, job_key, jobs.job_checkpoints(store, job_id))
+        plan.salt = mask_salt(store, job_id)
     finally:
         source.close()
     return plan, source_url, target_url, options

@@ -188,6 +188,7 @@ def _run(
         finally:
             source.close()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
+        plan.salt = mask_salt(store, job_id)
         if resume and expected_fingerprint and plan.fingerprint != expected_fingerprint:
             raise ResumeRefusedError(
                 f"Job {job_id} cannot be resumed: the source schema or the mapping changed since "
@@ -323,6 +324,13 @@ def _run(
         progress.close()
 
 
+def mask_salt(store: Store, job_id: int) -> str:
+    """The masking salt of the job's project: equal values mask alike across its jobs and
+    tables (joins line up), differently in other projects."""
+    project_id = jobs.get_job(store, job_id).project_id
+    return store.cipher.derive(f"workbench/mask-salt/project/{project_id}")
+
+
 def _task(
     plan: MigrationPlan,
     tp: TablePlan,
@@ -350,6 +358,7 @@ def _task(
         max_bad_rows=options.max_bad_rows,
         max_rows_per_second=rate,
         connect_timeout=timeout,
+        salt=plan.salt,
     )
 
 

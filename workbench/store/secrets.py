@@ -7,6 +7,8 @@ folder created with mode 0700. Losing the key loses the stored passwords, nothin
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import stat
@@ -50,6 +52,11 @@ class SecretCipher:
                 "with another key. Restore the original key, or enter the password again "
                 "(remove and add the connection)"
             ) from None
+
+    def derive(self, purpose: str) -> str:
+        """A stable secret for ``purpose`` (HMAC-SHA256 keyed with the store's key): the same
+        for the same key and purpose, never stored anywhere. Masking salts come from here."""
+        return hmac.new(self._load_key(create=True), purpose.encode(), hashlib.sha256).hexdigest()
 
     def ensure_key(self) -> None:
         """Create the key file now if there is no key yet (``workbench init``)."""
