@@ -77,8 +77,9 @@ def test_voila_report_has_no_code_and_no_console_errors(voila, page):
     assert not page.console_errors, page.console_errors
 
 
-def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
-    page.goto(f"{lab}/lab/tree/01-connect.ipynb?reset&token={TOKEN}")  # a clean workspace
+def run_all_in_lab(page, lab: str, notebook: str) -> None:
+    """Open ``notebook`` in a clean Lab workspace and run all its cells."""
+    page.goto(f"{lab}/lab/tree/{notebook}?reset&token={TOKEN}")
     page.locator(".jp-Notebook").wait_for(timeout=60_000)
     select = page.locator(".jp-Dialog-button", has_text="Select")  # Lab may ask for the kernel
     try:
@@ -88,6 +89,10 @@ def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
         pass
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+
+
+def test_lab_renders_connect_widget_and_click_reaches_kernel(lab, page):
+    run_all_in_lab(page, lab, "01-connect.ipynb")
     save = page.locator(".widget-button", has_text="Save")
     save.wait_for(timeout=90_000)
     assert page.locator(".widget-button", has_text="Test").count() == 1
@@ -139,16 +144,7 @@ def test_lab_renders_matching_widget_and_save_reaches_kernel(lab, page):
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=30).read()
-    page.goto(f"{lab}/lab/tree/match.ipynb?reset&token={TOKEN}")  # a clean workspace
-    page.locator(".jp-Notebook").wait_for(timeout=60_000)
-    select = page.locator(".jp-Dialog-button", has_text="Select")
-    try:
-        select.wait_for(timeout=4_000)
-        select.click()
-    except PlaywrightTimeoutError:
-        pass
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
+    run_all_in_lab(page, lab, "match.ipynb")
     save = page.locator(".widget-button", has_text="Save")
     save.wait_for(timeout=120_000)
     assert page.locator("svg").count() >= 1  # the mapping diagram
