@@ -64,6 +64,7 @@ class PartitionTask:
     connect_timeout: float = 10.0
     source_options: dict[str, Any] = field(default_factory=dict)
     retries: int = 6  # transient failures (target restarting, network) retried with backoff
+    read_ahead: int = 2  # batches read ahead of the COPY (CopyOptions.read_ahead)
 
     def __repr__(self) -> str:
         return (
@@ -232,7 +233,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                 batches = source.read_partition(
                     task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
                 )
-                for batch in prefetch(batches):
+                for batch in prefetch(batches, task.read_ahead):
                     result.rows_read += batch.num_rows
                     unreadable = _reader_rejects(batch)
                     if unreadable:
