@@ -2,6 +2,8 @@
 
 - ``feature_flags``: one row per organization and flag; a flag with no row has its default.
 - ``column_lineage``: one row per target column of a job; rows go with their job (CASCADE).
+- ``masking_policies`` (revision ``0005``): one row per project; a project with no row does
+  not require masking and has no exemptions.
 """
 
 from __future__ import annotations
@@ -52,3 +54,17 @@ class ColumnLineage(Base):
     target_table: Mapped[str]
     target_column: Mapped[str]
     created_at: Mapped[datetime] = _created()
+
+
+class MaskingPolicy(Base):
+    __tablename__ = "masking_policies"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    require_masking: Mapped[bool] = mapped_column(server_default=text("false"))
+    # source column ("schema.table.column" or "table.column") -> why it may be copied unmasked
+    exemptions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    updated_by: Mapped[str]
+    updated_at: Mapped[datetime] = _updated()
