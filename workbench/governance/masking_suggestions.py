@@ -82,7 +82,10 @@ class MaskSuggestion:
 
 
 def _share(col: ColumnProfile) -> str:
-    return f"{col.semantic} in {col.semantic_share:.0%} of sampled values"
+    """The evidence: the semantic type's share, or the column name when that flagged it."""
+    if col.semantic:
+        return f"{col.semantic} in {col.semantic_share:.0%} of sampled values"
+    return f"flagged by its name ({col.name})"
 
 
 def _name_provider(column: str) -> str:
@@ -100,9 +103,12 @@ def propose(col: ColumnProfile) -> tuple[dict[str, Any], str] | None:
     pii = ", ".join(col.pii)
     semantic = col.semantic
     if "government_id" in col.pii:
-        return {"kind": "redact"}, f"government id (PII {pii}) by its name: redact it whole"
+        return (
+            {"kind": "redact"},
+            f"the name {col.name!r} means a government id (PII {pii}): redact it whole",
+        )
     if "credential" in col.pii:
-        return {"kind": "null"}, f"credential (PII {pii}) by its name: never copy it"
+        return {"kind": "null"}, f"the name {col.name!r} means a credential (PII {pii}): drop it"
     if semantic == "email":
         if col.is_key:  # a unique key must stay unique: fakes may collide, hashes do not
             return {"kind": "hash"}, f"{_share(col)} (PII {pii}), a key: hash keeps it unique"
@@ -129,9 +135,8 @@ def propose(col: ColumnProfile) -> tuple[dict[str, Any], str] | None:
             f"{_share(col)} (PII {pii}): a fake postcode",
         )
     if "identity" in col.pii:  # e.g. a birth date, flagged by its name
-        return {"kind": "null"}, f"identity (PII {pii}) by its name ({col.name}): drop the value"
-    what = _share(col) if semantic else f"flagged by its name ({col.name})"
-    return {"kind": "hash"}, f"{what} (PII {pii}): hash it"
+        return {"kind": "null"}, f"{_share(col)} (PII {pii}): drop the value"
+    return {"kind": "hash"}, f"{_share(col)} (PII {pii}): hash it"
 
 
 # --- suggestions for a project ---------------------------------------------------------------
