@@ -73,7 +73,9 @@ def build_table_plans(
                     pg_type=c.pg_type,
                     nullable=c.nullable,
                     source=c.source,
-                    read_expression=c.read_expression,
+                    # a rule's SQL expression is pushed down into the read like the type map's
+                    read_expression=(transform.expression if transform else None)
+                    or c.read_expression,
                     transform=transform,
                 )
             )

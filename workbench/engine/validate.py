@@ -91,10 +91,11 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
                 + ")"
             )
             continue
-        if col.source is None and not col.read_expression:
+        # a computed column of a saved mapping is named after its target: no such source column
+        source_col = next((c for c in plan.source.columns if c.name == col.source), None)
+        if source_col is None and not col.read_expression:
             unchecked[col.name] = "no source column"
             continue
-        source_col = plan.source.column(col.source) if col.source else None
         native = source_col.native.raw if source_col else ""
         category = category_of(col.pg_type, (native or "").lower(), source_dialect)
         # a read expression may turn values into NULL (zero dates): keep the NULL marker then

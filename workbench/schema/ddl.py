@@ -81,7 +81,9 @@ def _user_types(plans: Sequence[TablePlan], source: DatabaseSchema | None) -> li
     out: list[str] = []
     seen: set[tuple[str | None, str]] = set()
     for plan in plans:
-        for col, src in zip(plan.columns, plan.table.columns, strict=True):
+        # by name: a saved mapping keeps some columns, renames them and adds computed ones
+        sources = {c.name: c for c in plan.table.columns}
+        for col in plan.columns:
             if col.enum_type and (plan.target_schema, col.enum_type) not in seen:
                 seen.add((plan.target_schema, col.enum_type))
                 labels = sql.SQL(", ").join(sql.Literal(v) for v in col.enum_values)
@@ -92,6 +94,9 @@ def _user_types(plans: Sequence[TablePlan], source: DatabaseSchema | None) -> li
                         )
                     )
                 )
+            src = sources.get(col.source)
+            if src is None:  # a computed column: no source type to recreate
+                continue
             native = src.native
             if source is None or not native.type_schema or col.rule == "override":
                 continue
