@@ -8,6 +8,13 @@ from typing import Any
 from workbench.engine.validate import ValidationReport
 from workbench.errors import InvalidInputError
 
+# option -> (its proven default, what changes): any other value needs the feature flag
+# `experimental_engine` (see workbench.governance.flags and engine.run.check_experimental)
+EXPERIMENTAL_FLAG = "experimental_engine"
+EXPERIMENTAL_OPTIONS: dict[str, tuple[Any, str]] = {
+    "read_ahead": (2, "batches read ahead of the COPY per task"),
+}
+
 
 @dataclass(frozen=True)
 class CopyOptions:
@@ -31,6 +38,9 @@ class CopyOptions:
     transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # a project's saved mappings (see engine.migrate): source table -> target table and columns
     mapping: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # batches each task reads ahead of its COPY; deeper overlaps slow sources more but holds
+    # more batches in memory per worker (experimental: see EXPERIMENTAL_OPTIONS)
+    read_ahead: int = 2
 
     def __post_init__(self) -> None:
         if self.if_exists not in ("fail", "replace", "append"):
@@ -39,6 +49,16 @@ class CopyOptions:
             raise InvalidInputError("partition_rows and batch_rows must be positive")
         if self.workers is not None and self.workers < 1:
             raise InvalidInputError("--workers must be at least 1")
+        if isinstance(self.read_ahead, bool) or not 1 <= self.read_ahead <= 64:
+            raise InvalidInputError(f"read_ahead must be 1..64 batches, got {self.read_ahead!r}")
+
+    def experimental(self) -> list[str]:
+        """Names of the experimental options this job sets away from their default."""
+        return [
+            name
+            for name, (default, _why) in EXPERIMENTAL_OPTIONS.items()
+            if getattr(self, name) != default
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

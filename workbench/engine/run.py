@@ -25,7 +25,7 @@ from workbench.engine import bookkeeping, records, targets
 from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
-from workbench.engine.options import CopyOptions, JobResult
+from workbench.engine.options import EXPERIMENTAL_FLAG, CopyOptions, JobResult
 from workbench.engine.plan import (
     MigrationPlan,
     TablePlan,
@@ -40,11 +40,13 @@ from workbench.errors import (
     InvalidInputError,
     JobCancelledError,
     MigrationError,
+    PermissionDeniedError,
     ResumeRefusedError,
     WorkbenchError,
 )
 from workbench.schema.ddl import target_ddl
 from workbench.store import Store, jobs, open_store
+from workbench.store.audit import record_event
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ def copy_database(
     own_store = store is None
     store = store or open_store(settings)
     try:
+        check_experimental(store, options)
         project_id = records.ensure_project(store, project)
         job_key = f"job-{uuid.uuid4().hex[:12]}"
         job_id = jobs.create_job(
@@ -122,6 +125,7 @@ def resume_job(
             )
         source_url, target_url = records.unseal(store, params["sealed"])
         options = CopyOptions.from_dict(params.get("options", {}))
+        check_experimental(store, options)
         return _run(
             store,
             job_id,
@@ -157,6 +161,15 @@ def _run(
     timeout = settings.connect_timeout
     started = time.monotonic()
     jobs.set_job_status(store, job_id, "running")
+    _audit(
+        store,
+        job_id,
+        "job.start",
+        resume=resume,
+        source=mask_url(source_url),
+        target=mask_url(target_url),
+        experimental=options.experimental(),
+    )
     jobs.log_event(
         store,
         job_id,
@@ -196,6 +209,7 @@ def _run(
                 job_id=job_id,
             )
         records.set_fingerprint(store, job_id, plan.fingerprint)
+        _record_lineage(store, job_id, plan, options)
         estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
         recorder = records.JobRecorder(store, job_id, estimates)
         recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
@@ -294,6 +308,7 @@ def _run(
         result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
         result.phases = phases
         jobs.update_job_statistics(store, job_id, {**result.summary(), "status": "succeeded"})
+        _audit_finish(store, job_id, "succeeded", recorder, started, validated=result.validated)
         jobs.set_job_status(store, job_id, "succeeded")
         jobs.log_event(
             store,
@@ -309,7 +324,12 @@ def _run(
         reason = mask_text(str(exc) or type(exc).__name__)
         if recorder is not None:
             recorder.flush(force=True)
-        jobs.set_job_status(store, job_id, status, error=reason)
+        jobs.set_job_status(store, job_id, status, error=reason)  # a cancel is audited there
+        if status == "failed":
+            try:
+                _audit_finish(store, job_id, status, recorder, started, error=reason)
+            except Exception:  # the job's own error matters more than its audit event
+                log.exception("could not audit the end of job %s", job_id)
         jobs.log_event(store, job_id, "ERROR", f"Job {status}: {reason}")
         if isinstance(exc, WorkbenchError):
             exc.fields.setdefault("job_id", job_id)
@@ -322,6 +342,71 @@ def _run(
             tails.close()
         background.close()
         progress.close()
+
+
+def check_experimental(store: Store, options: CopyOptions) -> None:
+    """Refuse experimental options unless the feature flag is on for the current user."""
+    chosen = options.experimental()
+    if not chosen:
+        return
+    from workbench.governance import flags
+
+    if flags.is_enabled(store, EXPERIMENTAL_FLAG):
+        return
+    names = ", ".join(f"{name}={getattr(options, name)!r}" for name in chosen)
+    raise PermissionDeniedError(
+        f"{names} is experimental: the feature flag {EXPERIMENTAL_FLAG!r} is off for user "
+        f"{store.user!r}. An owner can enable it with `workbench flag set "
+        f"{EXPERIMENTAL_FLAG} on --user {store.user}`, or leave the option at its default.",
+        flag=EXPERIMENTAL_FLAG,
+        options=chosen,
+        user=store.user,
+    )
+
+
+def _record_lineage(store: Store, job_id: int, plan: MigrationPlan, options: CopyOptions) -> None:
+    """Every job stores its column lineage once its plan is known (a resume replaces it)."""
+    from workbench.governance.lineage import plan_lineage, save_lineage
+
+    save_lineage(store, job_id, plan_lineage(job_id, plan, options), automatic=True)
+
+
+def _audit(store: Store, job_id: int, action: str, **details: Any) -> None:
+    job = jobs.get_job(store, job_id)
+    with store.session() as session:
+        record_event(
+            session,
+            store,
+            action,
+            object_type="migration_job",
+            object_id=job_id,
+            object_name=f"{job.kind} #{job_id}",
+            project_id=job.project_id,
+            **details,
+        )
+
+
+def _audit_finish(
+    store: Store,
+    job_id: int,
+    status: str,
+    recorder: records.JobRecorder | None,
+    started: float,
+    **details: Any,
+) -> None:
+    """The audit event ``job.finish``: how the run ended, its rows and its duration."""
+    totals = recorder.totals() if recorder is not None else {}
+    _audit(
+        store,
+        job_id,
+        "job.finish",
+        status=status,
+        rows_read=totals.get("rows_read", 0),
+        rows_copied=totals.get("rows_copied", 0),
+        rows_quarantined=totals.get("rows_quarantined", 0),
+        seconds=round(time.monotonic() - started, 3),
+        **details,
+    )
 
 
 def mask_salt(store: Store, job_id: int) -> str:
@@ -359,6 +444,7 @@ def _task(
         max_rows_per_second=rate,
         connect_timeout=timeout,
         salt=plan.salt,
+        read_ahead=options.read_ahead,
     )
 
 

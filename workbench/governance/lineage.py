@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from workbench.errors import InvalidInputError
 from workbench.governance.models import ColumnLineage
 from workbench.store import jobs
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.projects import ProjectRef, get_project
 
@@ -33,7 +34,7 @@ class LineageRecord:
     job_id: int
     source_schema: str | None
     source_table: str
-    source_column: str | None  # None: computed in the target (a default) or by an expression
+    source_column: str | None  # None: a computed target column (an expression or a default)
     expression: str | None
     transform: dict[str, Any] | None
     mapping_version: int | None
@@ -63,14 +64,18 @@ def plan_lineage(job_id: int, plan: MigrationPlan, options: CopyOptions) -> list
             tp.source.name
         )
         version = (mapped or {}).get("version")
+        # a computed target column has no source column (the plan names it after the target)
+        real = {col.name for col in tp.source.columns}
         for c in tp.columns:
             rule = c.transform.to_rule() if c.transform and not c.transform.is_identity else None
+            if rule is not None:
+                rule.pop("expression", None)  # recorded in its own field
             out.append(
                 LineageRecord(
                     job_id=job_id,
                     source_schema=tp.source.schema,
                     source_table=tp.source.name,
-                    source_column=None if c.read_expression else c.source,
+                    source_column=c.source if c.source in real else None,
                     expression=c.read_expression,
                     transform=rule,
                     mapping_version=version,
@@ -83,12 +88,26 @@ def plan_lineage(job_id: int, plan: MigrationPlan, options: CopyOptions) -> list
 
 
 def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
-    """Derive the job's lineage from its plan and store it (replacing earlier rows)."""
+    """Derive the job's lineage from its plan and store it (replacing earlier rows).
+
+    Jobs record their lineage on their own when their plan is known (engine ``run``); this
+    derives it again for a job recorded before that, or after its mapping was repaired.
+    """
     from workbench.engine.repair import replan
 
-    job = jobs.get_job(store, job_id)  # refuses another organization's job
+    require(store, "edit", f"record the lineage of job {job_id}")
+    jobs.get_job(store, job_id)  # refuses another organization's job
     plan, _, _, options = replan(store, job_id)
-    records = plan_lineage(job_id, plan, options)
+    return save_lineage(store, job_id, plan_lineage(job_id, plan, options))
+
+
+def save_lineage(
+    store: Store, job_id: int, records: list[LineageRecord], *, automatic: bool = False
+) -> list[LineageRecord]:
+    """Store ``records`` as the job's lineage, replacing earlier rows in one transaction (a
+    resume, repair or second recording never duplicates); an audit event ``lineage.record``."""
+    require(store, "edit", f"record the lineage of job {job_id}")
+    job = jobs.get_job(store, job_id)
     with store.session() as session:
         session.execute(delete(ColumnLineage).where(ColumnLineage.job_id == job_id))
         fields = [f for f in LineageRecord.__dataclass_fields__ if f != "created_at"]
@@ -108,6 +127,7 @@ def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
             object_id=job_id,
             project_id=job.project_id,
             columns=len(records),
+            automatic=automatic,
         )
     return records
 
@@ -129,8 +149,12 @@ def _column_filter(column: str) -> Any:
     return or_(and_(*target), and_(*source))
 
 
-def lineage(store: Store, project: ProjectRef, column: str | None = None) -> list[LineageRecord]:
-    """A project's stored lineage, newest job first; with ``column``, rows touching it."""
+def lineage(
+    store: Store, project: ProjectRef, column: str | None = None, *, job: int | None = None
+) -> list[LineageRecord]:
+    """A project's stored lineage, newest job first; with ``column``, rows touching it; with
+    ``job``, that job's rows only."""
+    require(store, "read", "read lineage")
     project_id = get_project(store, project).id
     query = select(ColumnLineage).where(
         ColumnLineage.project_id == project_id,
@@ -138,6 +162,8 @@ def lineage(store: Store, project: ProjectRef, column: str | None = None) -> lis
     )
     if column:
         query = query.where(_column_filter(column))
+    if job is not None:
+        query = query.where(ColumnLineage.job_id == job)
     query = query.order_by(ColumnLineage.job_id.desc(), ColumnLineage.id)
     with store.session() as session:
         return [
