@@ -1,19 +1,25 @@
 """The Match widget: source and target columns side by side, suggestions with confidence
 bars and reasons, accept / reject / override from dropdowns, a mapping diagram (SVG lines
 coloured by confidence), and Save, which applies the choices to the project's mapping.
+Below, the masking panel: masks suggested from profiling's PII flags, a mask kind per
+column with a before -> after preview on real source values (the project's salt, so it
+shows what a run writes), and Apply mask.
 
 It holds no logic: suggestions, decisions and the store are
-:mod:`workbench.matching.mappings` and :mod:`workbench.matching.decisions`.
+:mod:`workbench.matching.mappings` and :mod:`workbench.matching.decisions`; masks are
+:mod:`workbench.governance.masking_suggestions` and :mod:`workbench.governance.mask_preview`.
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from workbench.errors import WorkbenchError
+from workbench.governance import mask_preview, masking_suggestions
+from workbench.governance.masking_suggestions import MASK_KINDS, MaskSuggestion
 from workbench.matching import decisions
 from workbench.matching.mappings import (
     ColumnMappingRecord,
@@ -24,6 +30,8 @@ from workbench.matching.mappings import (
 )
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from workbench.store import Store
 
 UNMAPPED = "(unmapped)"
@@ -130,8 +138,9 @@ class MatchWidget:
         self.save.on_click(lambda _b: self.on_save())
         self.rows: list[ColumnRow] = []
         self.body = w.VBox()
-        self.view = w.VBox([self.body, self.diagram, self.save, self.status])
         self.mapping: SchemaMappingRecord = get_mapping(store, project, mapping)
+        self.masks = MaskPanel(store, project, self.mapping, self.pair)
+        self.view = w.VBox([self.body, self.diagram, self.save, self.status, self.masks.view])
         self.render()
 
     def render(self) -> None:
@@ -218,7 +227,177 @@ class MatchWidget:
         self.mapping = get_mapping(self.store, self.project, self.mapping.id)
         self.status.value = f"Saved {done} decision(s); version {self.mapping.version}"
         self.render()
+        self.masks.refresh(self.mapping)
         return self.mapping
 
     def _repr_mimebundle_(self, **kwargs):  # display(widget) shows the view
         return self.view._repr_mimebundle_(**kwargs)
+
+
+def _error(exc: WorkbenchError) -> str:
+    return f"<span style='color:#c62828'>{html.escape(exc.message)}</span>"
+
+
+def suggestions_html(suggestions: list[MaskSuggestion]) -> str:
+    """One line per PII column: its status, the mask, and why."""
+    if not suggestions:
+        return (
+            "<small>No PII flags for this table: profile the source first "
+            "(<code>workbench profile tables</code>).</small>"
+        )
+    lines = [
+        f"<li><b>{html.escape(s.column)}</b> {s.status}: "
+        f"<code>{html.escape(_mask_text(s.mask))}</code> "
+        f"<small>{html.escape(s.reason)}</small></li>"
+        for s in suggestions
+    ]
+    return f"<ul style='margin:0'>{''.join(lines)}</ul>"
+
+
+def preview_html(rows: list[mask_preview.PreviewRow]) -> str:
+    if not rows:
+        return "<small>no values to preview</small>"
+    cells = "".join(
+        f"<tr><td>{_cell(r.before)}</td><td>&rarr;</td><td>{_cell(r.after)}</td></tr>" for r in rows
+    )
+    head = "<tr><th>before</th><th></th><th>after</th></tr>"
+    return f"<table class='mask-preview'>{head}{cells}</table>"
+
+
+def _cell(value: str | None) -> str:
+    return "<i>NULL</i>" if value is None else html.escape(value)
+
+
+def _mask_text(mask: dict[str, Any] | None) -> str:
+    if not mask:
+        return "none"
+    options = ", ".join(f"{k}={v}" for k, v in mask.items() if k != "kind")
+    return f"{mask['kind']}({options})" if options else str(mask["kind"])
+
+
+class MaskPanel:
+    """Masks of one mapping's source columns: suggestions, a kind per column, a preview of
+    before -> after on real values, and Apply. Source values are read once per column."""
+
+    def __init__(
+        self, store: Store, project: str | int, mapping: SchemaMappingRecord, pair: TablePair
+    ) -> None:
+        self.store, self.project, self.pair = store, project, pair
+        self.mapping = mapping
+        self.table = (
+            f"{mapping.source_schema}.{mapping.source_table}"
+            if mapping.source_schema
+            else mapping.source_table
+        )
+        self.values: dict[str, pa.Array] = {}  # column -> sampled values, read once
+        self.suggestions: dict[str, MaskSuggestion] = {}
+        self.listing = w.HTML()
+        self.column = w.Dropdown(description="Column", options=list(pair.source.table.column_names))
+        self.kind = w.Dropdown(description="Mask", options=list(MASK_KINDS), value="none")
+        self.preview = w.HTML()
+        self.apply = w.Button(description="Apply mask", button_style="warning")
+        self.status = w.HTML()
+        self.apply.on_click(lambda _b: self.on_apply())
+        self.load_suggestions()
+        self.column.value = self.first_column()
+        self.kind.value = self.kind_of(self.column.value)
+        self.column.observe(lambda _c: self.on_column(), names="value")
+        self.kind.observe(lambda _c: self.on_preview(), names="value")
+        self.view = w.VBox(
+            [
+                w.HTML("<b>Masking</b>"),
+                self.listing,
+                w.HBox([self.column, self.kind, self.apply]),
+                self.preview,
+                self.status,
+            ]
+        )
+        self.on_preview()
+
+    def load_suggestions(self) -> None:
+        try:
+            found = masking_suggestions.suggest_masks(self.store, self.project, tables=[self.table])
+        except WorkbenchError as exc:
+            found = []
+            self.status.value = _error(exc)
+        self.suggestions = {s.column: s for s in found}
+        self.listing.value = suggestions_html(found)
+
+    def first_column(self) -> str | None:
+        """The first column with a mask to consider (suggested first), else the first column."""
+        options = list(self.column.options)
+        for status in ("suggested", "masked", "exempt"):
+            for name in options:
+                if name in self.suggestions and self.suggestions[name].status == status:
+                    return name
+        return options[0] if options else None
+
+    def current_mask(self, column: str) -> dict[str, Any] | None:
+        for c in self.mapping.columns:
+            if c.source_column == column and c.state == "accepted":
+                return (c.transform or {}).get("mask")
+        return None
+
+    def kind_of(self, column: str | None) -> str:
+        """The kind shown for a column: its current mask, else the suggested one, else none."""
+        if column is None:
+            return "none"
+        mask = self.current_mask(column) or getattr(self.suggestions.get(column), "mask", None)
+        return mask["kind"] if mask else "none"
+
+    def mask(self) -> dict[str, Any] | None:
+        """The chosen kind as a mask rule, with the suggested or current options of that kind."""
+        column = self.column.value
+        like = self.current_mask(column) or getattr(self.suggestions.get(column), "mask", None)
+        return masking_suggestions.mask_spec(self.kind.value, like=like)
+
+    def on_column(self) -> None:
+        kind = self.kind_of(self.column.value)
+        if kind != self.kind.value:
+            self.kind.value = kind  # its observer previews
+        else:
+            self.on_preview()
+
+    def on_preview(self) -> list[mask_preview.PreviewRow]:
+        column = self.column.value
+        if column is None:
+            return []
+        try:
+            if column not in self.values:
+                self.values[column] = mask_preview.sample_values(
+                    self.store, self.project, self.table, column
+                )
+            rows = mask_preview.preview_mask(
+                self.store,
+                self.project,
+                self.table,
+                column,
+                self.mask(),
+                values=self.values[column],
+            )
+        except WorkbenchError as exc:
+            self.preview.value = _error(exc)
+            return []
+        self.preview.value = preview_html(rows)
+        return rows
+
+    def on_apply(self) -> SchemaMappingRecord | None:
+        column, mask = self.column.value, None
+        try:
+            mask = self.mask()
+            record = masking_suggestions.apply_mask(
+                self.store, self.project, self.table, column, mask
+            )
+        except WorkbenchError as exc:
+            self.status.value = _error(exc)
+            return None
+        done = f"masked with {_mask_text(mask)}" if mask else "no longer masked"
+        self.status.value = f"{html.escape(column)} is {done}; version {record.version}"
+        self.refresh(record)
+        return record
+
+    def refresh(self, mapping: SchemaMappingRecord) -> None:
+        """After a change of the mapping: suggestions and preview again (values are kept)."""
+        self.mapping = mapping
+        self.load_suggestions()
+        self.on_preview()
