@@ -182,6 +182,11 @@ def test_preview_kinds_and_reuse_of_values(store, tmp_path, target_url) -> None:
     assert {r.before for r in secret} == {"***"}
     with pytest.raises(NotFoundError, match="no column"):
         sample_values(store, "crm", "persons", "nope")
+    # a pushed-down expression is previewed on its result, as the engine reads it
+    (m,) = mappings.list_mappings(store, "crm")
+    decisions.set_transform(store, "crm", m.id, "email", {"expression": "upper(email)"})
+    rows = preview_mask(store, "crm", "persons", "email", {"kind": "partial"}, rows=3)
+    assert all(r.before.isupper() and r.after.endswith(r.before[-4:]) for r in rows)
 
 
 def test_bad_masks_and_unmapped_columns_are_refused(store, tmp_path, target_url) -> None:

@@ -76,11 +76,14 @@ def _text(value: Any) -> str | None:
 def sample_values(
     store: Store, project: ProjectRef, table: str, column: str, rows: int = PREVIEW_ROWS
 ) -> pa.Array:
-    """Up to ``rows`` distinct non-null values of the source column, read by its connector."""
+    """Up to ``rows`` distinct non-null values of the source column, read by its connector
+    (the result of the mapping's SQL expression, when it has one)."""
     from workbench.connectors import connect
     from workbench.matching.reading import read_batch
 
-    mapping, _ = find_mapped_column(store, project, table, column)
+    mapping, mapped = find_mapped_column(store, project, table, column)
+    # a pushed-down expression is read as the engine reads it: under the target's name
+    expression = ((mapped.transform if mapped else None) or {}).get("expression")
     record = connections.get_connection(store, project, mapping.source_connection)
     connector = connect(
         connections.connection_url(store, record),
@@ -96,7 +99,13 @@ def sample_values(
                 f"{list(source.column_names)}",
                 column=column,
             )
-        batch = read_batch(connector, source, READ_ROWS, columns=[column])
+        if expression and mapped is not None:
+            name = mapped.target_column
+            batch = read_batch(
+                connector, source, READ_ROWS, columns=[name], expressions={name: expression}
+            )
+        else:
+            batch = read_batch(connector, source, READ_ROWS, columns=[column])
     finally:
         connector.close()
     values = pc.drop_null(batch.column(0))
