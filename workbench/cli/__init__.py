@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 COMMAND_MODULES += ("dashboard", "demo")
 COMMAND_MODULES += ("governance",)
+COMMAND_MODULES += ("report",)
 COMMAND_MODULES += ("masking",)
 
 log = logging.getLogger(__name__)
