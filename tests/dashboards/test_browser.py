@@ -72,6 +72,12 @@ def test_voila_report_has_no_code_and_no_console_errors(voila, page):
     for code in ("import ", "open_store", "display(", "report.projects_overview"):
         assert code not in body and code not in page.content()
     assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password
+    # the lineage of the monitored project's copy, drawn (source -> target columns)
+    page.get_by_text("Column lineage (newest job)").first.wait_for(timeout=30_000)
+    graph = page.locator("svg.wb-lineage")
+    assert graph.count() >= 1
+    assert graph.first.locator("text", has_text=re.compile(r"^Album\.AlbumId$")).count() == 1
+    assert graph.first.locator("path").count() >= 3
     assert page.locator("input, textarea, button").count() == 0  # nothing to change
     page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
     assert not page.console_errors, page.console_errors

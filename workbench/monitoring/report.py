@@ -165,3 +165,97 @@ def quality_scores(store: Store, project: str | int) -> pd.DataFrame | None:
     if not rows:
         return None
     return pd.DataFrame(rows).sort_values(["phase", "connection", "table"], ignore_index=True)
+
+
+# --- lineage graph ---------------------------------------------------------------------------
+
+_ROW, _GAP, _NODE_W, _COLS = 24, 8, 230, (10, 330, 650)
+
+
+def lineage_graph(store: Store, project: str | int) -> str | None:
+    """The column lineage of the project's newest job that has one, as an inline SVG
+    (source columns -> transform -> target columns); None while no job recorded lineage."""
+    from workbench.governance.lineage import lineage
+    from workbench.store.access import require
+
+    require(store, "read", "read lineage")
+    rows = lineage(store, project)  # newest job first
+    if not rows:
+        return None
+    job_id = rows[0].job_id
+    job = jobs.get_job(store, job_id)
+    caption = f"job {job_id} ({job.kind}, {job.status})"
+    return lineage_svg([r for r in rows if r.job_id == job_id], caption)
+
+
+def transform_label(rule: dict[str, Any] | None, expression: str | None) -> str | None:
+    """A short name for what happens to a column: "mask: hash", "cast: int64", "expression"."""
+    parts = ["expression"] if expression else []
+    for key, value in (rule or {}).items():
+        if key == "mask" and isinstance(value, dict):
+            parts.append(f"mask: {value.get('kind', '?')}")
+        elif isinstance(value, str | int | float | bool):
+            parts.append(f"{key}: {value}")
+        else:
+            parts.append(key)
+    text = ", ".join(parts)
+    return (text[:30] + "…" if len(text) > 31 else text) or None
+
+
+def lineage_svg(records: list[Any], caption: str = "") -> str:
+    """Three layers of boxes joined by curves; text escaped, no script, no external resource."""
+    from html import escape
+
+    sources: dict[str, int] = {}
+    for r in records:
+        sources.setdefault(r.source, len(sources))
+    height = max(len(sources), len(records)) * (_ROW + _GAP) + 60
+    width = _COLS[2] + _NODE_W + 10
+    parts = [
+        f"<svg class='wb-lineage' xmlns='http://www.w3.org/2000/svg' width='{width}'"
+        f" height='{height}' role='img' font-family='sans-serif' font-size='12'>",
+        f"<title>Column lineage, {escape(caption)}</title>",
+    ]
+    for x, head in zip(_COLS, ("source column", "transform", "target column"), strict=True):
+        parts.append(f"<text x='{x}' y='20' font-weight='bold'>{head}</text>")
+    for name, i in sources.items():
+        parts.append(_box(_COLS[0], _top(i), name, "#e8eef7"))
+    for i, r in enumerate(records):
+        label = transform_label(r.transform, r.expression)
+        start = (_COLS[0] + _NODE_W, _top(sources[r.source]) + _ROW / 2)
+        end = (_COLS[2], _top(i) + _ROW / 2)
+        if label:
+            masked = bool((r.transform or {}).get("mask"))
+            tip = r.expression or ""
+            parts.append(_box(_COLS[1], _top(i), label, "#fde7d2" if masked else "#efe8f7", tip))
+            parts.append(_curve(start, (_COLS[1], end[1])))
+            parts.append(_curve((_COLS[1] + _NODE_W, end[1]), end))
+        else:
+            parts.append(_curve(start, end))
+        version = f" (mapping v{r.mapping_version})" if r.mapping_version else ""
+        parts.append(_box(_COLS[2], _top(i), r.target, "#e3f4e1", f"{r.target}{version}"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _top(row: int) -> int:
+    return 40 + row * (_ROW + _GAP)
+
+
+def _box(x: float, y: float, text: str, fill: str, tip: str = "") -> str:
+    from html import escape
+
+    shown = text if len(text) <= 34 else "…" + text[-33:]
+    title = f"<title>{escape(tip or text)}</title>"
+    return (
+        f"<g>{title}<rect x='{x}' y='{y}' width='{_NODE_W}' height='{_ROW}' rx='4' fill='{fill}'"
+        f" stroke='#8a8a8a'/><text x='{x + 6}' y='{y + 16}'>{escape(shown)}</text></g>"
+    )
+
+
+def _curve(a: tuple[float, float], b: tuple[float, float]) -> str:
+    mid = (a[0] + b[0]) / 2
+    return (
+        f"<path d='M{a[0]},{a[1]} C{mid},{a[1]} {mid},{b[1]} {b[0]},{b[1]}' fill='none'"
+        " stroke='#6b8cc7' stroke-width='1.4'/>"
+    )
