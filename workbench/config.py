@@ -60,12 +60,22 @@ SETTINGS: tuple[Setting, ...] = (
         "URL of the PostgreSQL metadata store; empty = the embedded PostgreSQL under data_dir.",
         secret=True,
     ),
+    Setting(
+        "database_admin_url",
+        "URL of a store owner, for `workbench init` and role setup when database_url is the "
+        "application role; empty = database_url.",
+        secret=True,
+    ),
     Setting("data_dir", "Folder for the embedded store, the key file and run artifacts."),
     Setting("secret_key", "Fernet key that encrypts connection secrets (else the key file).", True),
     Setting("key_file", "File holding the Fernet key; created with mode 0600 when missing."),
     Setting("dask_address", "Address of an existing Dask scheduler; empty = a local cluster."),
     Setting(
         "user", "Name recorded as the actor of changes; defaults to JUPYTERHUB_USER or the OS user."
+    ),
+    Setting(
+        "organization",
+        "Organization to work in; empty = the user's only organization, else `default`.",
     ),
     Setting("log_level", "Logging level for the CLI and notebooks: DEBUG, INFO, WARNING, ERROR."),
     Setting("connect_timeout", "Seconds to wait for a database to answer before giving up."),
@@ -77,11 +87,13 @@ class Settings:
     """The workbench's configuration. Build it with :func:`load_settings`."""
 
     database_url: Secret | None = None
+    database_admin_url: Secret | None = None
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("workbench")))
     secret_key: Secret | None = None
     key_file: Path | None = None
     dask_address: str | None = None
     user: str = ""
+    organization: str | None = None
     log_level: str = "WARNING"
     connect_timeout: float = 10.0
 

@@ -40,18 +40,22 @@ def embedded_settings() -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def scram_pg() -> Iterator[PostgresServer]:
-    """A private PostgreSQL whose pg_hba requires a SCRAM password for the role ``wb_scram``.
+    """A private PostgreSQL whose pg_hba requires a SCRAM password of every role but the
+    superuser (``wb_scram`` and the workbench's own application roles among them).
 
     pgserver's default is trust over the socket; we create a role with a password and put
-    ``local all wb_scram scram-sha-256`` in front of the trust lines, then reload. The
-    superuser keeps trust so the tests can still administer the server.
+    ``local all all scram-sha-256`` in front of the trust lines, after one keeping trust for
+    the superuser so the tests can still administer the server, then reload.
     """
     base = Path("/tmp") / f"wbscram-{os.getpid()}"
     server = start_private_postgres(base / "data")
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {SCRAM_USER} LOGIN PASSWORD '{SCRAM_PASSWORD}'")
         hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
-        hba.write_text(f"local all {SCRAM_USER} scram-sha-256\n" + hba.read_text())
+        superuser = conn.execute("SELECT current_user").fetchone()[0]
+        hba.write_text(
+            f"local all {superuser} trust\nlocal all all scram-sha-256\n" + hba.read_text()
+        )
         conn.execute("SELECT pg_reload_conf()")
     yield server
     stop_private_postgres(server)
@@ -66,3 +70,11 @@ def scram_url(server: PostgresServer, password: str, database: str = "postgres")
         .set(username=SCRAM_USER, password=password)
         .render_as_string(hide_password=False)
     )
+
+
+def owner_engine(store):
+    """An engine logged in as the store's owner (bypasses row-level security), for checks."""
+    from sqlalchemy import create_engine
+
+    assert store.admin_url is not None
+    return create_engine(store.admin_url)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.conftest import owner_engine
 from workbench.config import Settings
 from workbench.store import open_store, projects
 from workbench.store.embedded import ROOT_PGDATA_BASE, embedded_pgdata, stop_embedded
@@ -100,7 +101,7 @@ def test_two_processes_initialise_the_same_embedded_store_at_once(embedded_setti
     assert sorted(r["before"] or "" for r in results) == ["", head_revision()]
     assert {r["pid"] for r in results} == {results[0]["pid"]}
     store = open_store(embedded_settings)
-    with store.engine.connect() as conn:
+    with owner_engine(store).connect() as conn:
         from sqlalchemy import text
 
         assert conn.execute(text("SELECT count(*) FROM organizations")).scalar() == 1

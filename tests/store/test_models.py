@@ -13,7 +13,7 @@ from workbench.store import connections, jobs, projects
 
 
 def _mapping(store, project_id, source_id, target_id) -> int:
-    with store.engine.begin() as conn:
+    with store.connection() as conn:
         mapping_id = conn.execute(
             text(
                 "INSERT INTO schema_mappings (project_id, source_connection_id, "
@@ -66,7 +66,7 @@ def test_constraints_refuse_bad_rows(store, shop, sql):
     _mapping(store, project.id, src.id, tgt.id)
     job = jobs.create_job(store, project.id, "copy", {})
     jobs.upsert_checkpoints(store, job, [{"table_name": "film", "partition_index": 0}])
-    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+    with pytest.raises(IntegrityError), store.connection() as conn:
         conn.execute(text(sql))
 
 
@@ -78,7 +78,7 @@ def test_project_delete_cascades_to_everything_it_owns(store, shop):
     jobs.upsert_checkpoints(store, job, [{"table_name": "film", "partition_index": 0}])
     result = projects.delete_project(store, "shop")
     assert result["deleted"] == {"connections": 2, "jobs": 1}
-    with store.engine.connect() as conn:
+    with store.connection() as conn:
         for table in (
             "projects",
             "connections",
@@ -104,7 +104,7 @@ def test_connection_used_by_a_mapping_cannot_be_removed(store, shop):
     assert "remove those mappings first" in message
     assert caught.value.fields["schema_mappings"] == [mapping_id]
     # the database refuses it too, whoever asks
-    with pytest.raises(IntegrityError, match="schema_mappings"), store.engine.begin() as conn:
+    with pytest.raises(IntegrityError, match="schema_mappings"), store.connection() as conn:
         conn.execute(text("DELETE FROM connections WHERE id = :id"), {"id": src.id})
 
 
@@ -117,7 +117,7 @@ def test_jobs_keep_their_history_when_a_connection_goes(store, shop):
 
 
 def test_dashboard_indexes_exist(store):
-    with store.engine.connect() as conn:
+    with store.connection() as conn:
         defs = dict(
             conn.execute(
                 text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
@@ -131,7 +131,7 @@ def test_dashboard_indexes_exist(store):
 def test_timestamps_are_utc(store):
     project = projects.create_project(store, "tz")
     assert project.created_at.utcoffset() == timedelta(0)
-    with store.engine.connect() as conn:
+    with store.connection() as conn:
         assert conn.execute(text("SHOW timezone")).scalar() == "UTC"
         column_types = conn.execute(
             text(

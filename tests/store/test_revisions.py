@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from tests.store.conftest import owner_engine
 from workbench.errors import StoreSchemaError
 from workbench.store import open_store
 from workbench.store.database import store_url
@@ -52,7 +53,7 @@ def test_init_creates_every_table_and_is_idempotent(store_settings, store_url):
 
 def test_models_match_the_head_revision(store):
     """A model change without a new revision fails here."""
-    with store.engine.connect() as conn:
+    with owner_engine(store).connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []

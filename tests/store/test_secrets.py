@@ -69,6 +69,7 @@ def test_reprs_logs_and_errors_mask_the_store_password(scram_pg, tmp_path, caplo
     with psycopg.connect(scram_pg.url("postgres"), autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS wbsecret WITH (FORCE)")
         conn.execute(f"CREATE DATABASE wbsecret OWNER {SCRAM_USER}")
+        conn.execute(f"ALTER ROLE {SCRAM_USER} CREATEROLE")  # to make the application role
     from workbench.config import load_settings
 
     url = scram_url(scram_pg, SCRAM_PASSWORD, "wbsecret")
@@ -79,7 +80,9 @@ def test_reprs_logs_and_errors_mask_the_store_password(scram_pg, tmp_path, caplo
         _fill(store)
         record = connections.get_connection(store, "vault", "a")
         shown = " ".join([repr(store), store.url, repr(settings), repr(record), repr(store.cipher)])
-        assert "***" in repr(store) and SCRAM_USER in repr(store)
+        # the owner's login prepared the store; the work runs as its application role, which
+        # logged in with its SCRAM password
+        assert "***" in repr(store) and "wbsecret_workbench_app" in repr(store)
     finally:
         store.close()
     with pytest.raises(AuthenticationError) as caught:
@@ -102,7 +105,7 @@ def test_reprs_logs_and_errors_mask_the_store_password(scram_pg, tmp_path, caplo
 def test_key_file_is_created_private(store_settings):
     store = open_store(store_settings)
     key_file = store_settings.resolved_key_file
-    assert not key_file.exists()  # created on first need, not before
+    assert key_file.exists()  # needed at once: the application role's password derives from it
     projects.create_project(store, "p")
     connections.add_connection(store, "p", "c", "postgresql://u:pw@h/db")
     store.close()
@@ -127,8 +130,10 @@ def test_wrong_key_names_the_key_file(store_settings, tmp_path):
     assert "'c'" in message and "Pw-Key-1" not in message
     other.close()
 
+    # a missing key file gets a new key at open (the application role's password derives
+    # from it), which then cannot decrypt the old secrets: the error names the file
     missing = open_store(store_settings.with_(key_file=tmp_path / "gone.key"))
-    with pytest.raises(SecretError, match=r"gone\.key does not exist"):
+    with pytest.raises(SecretError, match=r"gone\.key: it was encrypted with another key"):
         connections.connection_url(missing, record)
     missing.close()
 
@@ -149,7 +154,6 @@ def test_secret_key_setting_replaces_the_key_file(store_settings, monkeypatch):
     assert "WORKBENCH_SECRET_KEY" in repr(store.cipher) and key not in repr(store.cipher)
     store.close()
 
-    bad = open_store(settings.with_(secret_key=type(settings.secret_key)("not-a-key")))
+    # a bad key is refused when the store opens (the application role's password needs it)
     with pytest.raises(SecretError, match="WORKBENCH_SECRET_KEY is not a valid Fernet key"):
-        connections.connection_url(bad, record)
-    bad.close()
+        open_store(settings.with_(secret_key=type(settings.secret_key)("not-a-key")))

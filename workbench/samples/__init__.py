@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from workbench.config import Settings, load_settings
+from workbench.errors import ConfigurationError
 from workbench.store import Store
 
 SAMPLES = Path(__file__).resolve().parent
@@ -37,7 +38,13 @@ def store_server_database(store: Store, name: str, *, fresh: bool = False) -> st
     ``fresh`` drops the database first (for repeatable demos). The URL may carry the store's
     password: pass it to the engine, never print it (use ``mask_url``).
     """
-    url = store.engine.url.set(drivername="postgresql", database=name)
+    base = store.admin_url
+    if base is None:
+        raise ConfigurationError(
+            "Creating a database on the store's server needs the store owner's login; set "
+            "WORKBENCH_DATABASE_ADMIN_URL, or give the target database's URL yourself"
+        )
+    url = base.set(drivername="postgresql", database=name)
     server = url.set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(server, autocommit=True, connect_timeout=10) as conn:
         if fresh:

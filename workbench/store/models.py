@@ -94,6 +94,18 @@ def _id() -> Mapped[int]:
     return mapped_column(BigInteger, Identity(always=False), primary_key=True)
 
 
+# Filled from the transaction's organization (see store/tenancy.py): inserts need not name it,
+# and row-level security checks it.
+CURRENT_ORGANIZATION = "nullif(current_setting('workbench.organization_id', true), '')::bigint"
+
+
+def _tenant() -> Mapped[int]:
+    return mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        server_default=text(CURRENT_ORGANIZATION),
+    )
+
+
 # --- tenants and people -------------------------------------------------------------------
 
 
@@ -167,6 +179,7 @@ class Connection(Base):
     )
 
     id: Mapped[int] = _id()
+    organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str]
     kind: Mapped[str]
@@ -201,6 +214,7 @@ class SchemaMapping(Base):
     )
 
     id: Mapped[int] = _id()
+    organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
@@ -237,6 +251,7 @@ class ColumnMapping(Base):
     )
 
     id: Mapped[int] = _id()
+    organization_id: Mapped[int] = _tenant()
     schema_mapping_id: Mapped[int] = mapped_column(
         ForeignKey("schema_mappings.id", ondelete="CASCADE"), index=True
     )
@@ -262,6 +277,7 @@ class MigrationJob(Base):
     )
 
     id: Mapped[int] = _id()
+    organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str]
     status: Mapped[str] = mapped_column(server_default="pending")
@@ -287,6 +303,7 @@ class MigrationLog(Base):
     __table_args__ = (Index("ix_migration_logs_job_at", "job_id", "at"),)
 
     id: Mapped[int] = _id()
+    organization_id: Mapped[int] = _tenant()
     job_id: Mapped[int] = mapped_column(ForeignKey("migration_jobs.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     level: Mapped[str]
@@ -298,6 +315,7 @@ class PartitionCheckpoint(Base):
     __tablename__ = "partition_checkpoints"
     __table_args__ = (CheckConstraint(_in("status", CHECKPOINT_STATUSES), name="status"),)
 
+    organization_id: Mapped[int] = _tenant()
     job_id: Mapped[int] = mapped_column(
         ForeignKey("migration_jobs.id", ondelete="CASCADE"), primary_key=True
     )

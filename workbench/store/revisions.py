@@ -87,16 +87,24 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     return before, after
 
 
-def require_current(engine: Engine) -> SchemaState:
-    """Check without changing anything that the store is at this code's head revision."""
+def require_current(engine: Engine, *, admin_hint: bool = False) -> SchemaState:
+    """Check without changing anything that the store is at this code's head revision.
+
+    ``admin_hint``: the login cannot upgrade (the application role); say how to.
+    """
     with engine.connect() as conn:
         state = schema_state(conn)
+    how = (
+        "run `workbench init` with WORKBENCH_DATABASE_ADMIN_URL set to the store's owner"
+        if admin_hint
+        else "run `workbench init`"
+    )
     if state.current is None:
-        raise StoreSchemaError("The store is empty; run `workbench init` to create it")
+        raise StoreSchemaError(f"The store is empty; {how} to create it")
     if not state.is_current:
         raise StoreSchemaError(
             f"The store's schema is at revision {state.current!r}, older than this workbench's "
-            f"{state.head!r}; run `workbench init` to upgrade it",
+            f"{state.head!r}; {how} to upgrade it",
             current=state.current,
             head=state.head,
         )
