@@ -41,6 +41,7 @@ COMMAND_MODULES += ("dashboard", "demo")
 COMMAND_MODULES += ("governance",)
 COMMAND_MODULES += ("report",)
 COMMAND_MODULES += ("masking",)
+COMMAND_MODULES += ("organizations",)
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,14 @@ class CliState:
     debug: bool = False
     json: bool = False
     verbose: int = 0
+    organization: str | None = None
     _settings: Settings | None = None
     _stores: dict[bool, Any] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings()
+            self._settings = load_settings(organization=self.organization)
             # WARNING is Python's own default (last-resort handler): install ours only if asked
             if not self.verbose and self._settings.log_level != "WARNING":
                 configure_logging(self._settings.log_level)
@@ -146,8 +148,14 @@ def _report(exc: BaseException, cli: CliState) -> None:
     "workbench", cls=WorkbenchGroup, context_settings={"help_option_names": ["-h", "--help"]}
 )
 @click.option("-v", "--verbose", count=True, help="More log output on stderr: -v info, -vv debug.")
+@click.option(
+    "--org",
+    "organization",
+    metavar="NAME",
+    help="Work in this organization (else WORKBENCH_ORGANIZATION, or your only one).",
+)
 @click.version_option(package_name="workbench")
-def main(verbose: int) -> None:
+def main(verbose: int, organization: str | None) -> None:
     """Migrate databases into PostgreSQL, from a notebook or this command.
 
     The metadata store is an embedded PostgreSQL under the data directory unless
@@ -156,6 +164,8 @@ def main(verbose: int) -> None:
     """
     cli = state()
     cli.verbose = verbose
+    if organization:
+        cli.organization = organization
     if verbose:
         configure_logging("DEBUG" if verbose > 1 else "INFO")
 

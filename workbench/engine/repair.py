@@ -31,6 +31,7 @@ from workbench.engine.validate import (
 )
 from workbench.errors import ResumeRefusedError
 from workbench.store import Store, jobs, open_store
+from workbench.store.access import require
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def validate_job(
     store = store or open_store()
     progress = progress or NullProgress()
     try:
+        require(store, "edit", f"validate job {job_id}")
         plan, source_url, target_url, options = replan(store, job_id)
         timeout = store.settings.connect_timeout
         jobs.log_event(

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from workbench.errors import InvalidInputError
 from workbench.governance.models import FeatureFlag
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.names import clean_name
 
@@ -101,6 +102,7 @@ def _from_row(row: FeatureFlag) -> FlagState:
 
 def get_flag(store: Store, flag: str, *, organization_id: int | None = None) -> FlagState:
     """The flag's state in the organization (the current one by default)."""
+    require(store, "read")
     _check_name(flag)
     org = store.identity.organization_id if organization_id is None else organization_id
     with store.session() as session:
@@ -125,6 +127,7 @@ def set_flag(
     rollout: int = 100,
 ) -> FlagState:
     """Store the flag's state for the current organization (replacing the previous one)."""
+    require(store, "manage")
     _check_name(flag)
     if isinstance(rollout, bool) or not isinstance(rollout, int) or not 0 <= rollout <= 100:
         raise InvalidInputError(f"Rollout of flag {flag!r} must be 0..100 percent, got {rollout!r}")
@@ -159,6 +162,7 @@ def set_flag(
 
 def list_flags(store: Store) -> list[FlagState]:
     """Every known flag and every stored one of the current organization, by name."""
+    require(store, "read")
     with store.session() as session:
         rows = session.scalars(
             select(FeatureFlag).where(FeatureFlag.organization_id == store.identity.organization_id)

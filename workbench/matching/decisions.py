@@ -26,6 +26,7 @@ from workbench.matching.mappings import (
     mapping_record,
     mapping_row,
 )
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import ColumnMapping, SchemaMapping
 from workbench.store.projects import ProjectRef, require_active
@@ -141,6 +142,7 @@ def accept(
     pair: TablePair | None = None,
 ) -> SchemaMappingRecord:
     """Accept the suggestion for ``source_column`` (optionally naming its target)."""
+    require(store, "edit")
     pair = pair or load_pair(store, project, mapping)
     with store.session() as session:
         row = _open(session, store, project, mapping)
@@ -164,6 +166,7 @@ def reject(
     pair: TablePair | None = None,
 ) -> SchemaMappingRecord:
     """Reject the (suggested or accepted) mapping of ``source_column``."""
+    require(store, "edit")
     pair = pair or load_pair(store, project, mapping)
     with store.session() as session:
         row = _open(session, store, project, mapping)
@@ -189,6 +192,7 @@ def override(
 
     The earlier suggestion, if any, becomes rejected; the feedback is a correction.
     """
+    require(store, "edit")
     pair = pair or load_pair(store, project, mapping)
     if target_column not in pair.target.table.column_names:
         raise InvalidInputError(
@@ -248,6 +252,7 @@ def set_transform(
     With ``computed`` a new accepted column_mapping without a source column is added: the
     transform (an expression or a default) produces the target column.
     """
+    require(store, "edit")
     if transform:
         ColumnTransform.from_rule(target_column, None, transform)
     with store.session() as session:
@@ -287,6 +292,7 @@ def accept_all(
     pair: TablePair | None = None,
 ) -> SchemaMappingRecord:
     """Accept every open suggestion at or above ``min_confidence`` (one version bump)."""
+    require(store, "edit")
     current = get_mapping(store, project, mapping)
     chosen = [
         c

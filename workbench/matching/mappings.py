@@ -28,6 +28,7 @@ from workbench.matching import TableMatch, match_tables
 from workbench.matching.learning import organization_model, origin_of
 from workbench.matching.reading import SAMPLE_ROWS, TableSample, read_tables
 from workbench.store import connections
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import ColumnMapping, Connection, SchemaMapping
 from workbench.store.projects import ProjectRef, project_row, require_active
@@ -116,6 +117,7 @@ def suggest_mappings(
 
     Returns the saved schema_mappings (or, with ``save=False``, the raw table matches).
     """
+    require(store, "read")
     _, sources = read_connection(store, project, source, sample_rows)
     _, targets = read_connection(store, project, target, sample_rows)
     model = organization_model(store)
@@ -145,6 +147,7 @@ def save_suggestions(
     origin: str = "fuzzy",
 ) -> list[SchemaMappingRecord]:
     """Save table matches as schema_mappings with suggested column_mappings (one transaction)."""
+    require(store, "edit")
     saved_ids = []
     with store.session() as session:
         project_obj = project_row(session, store, project)
@@ -249,6 +252,7 @@ def _replace_suggestions(
 
 
 def list_mappings(store: Store, project: ProjectRef) -> list[SchemaMappingRecord]:
+    require(store, "read")
     with store.session() as session:
         project_obj = project_row(session, store, project)
         rows = session.scalars(
@@ -260,6 +264,7 @@ def list_mappings(store: Store, project: ProjectRef) -> list[SchemaMappingRecord
 
 
 def get_mapping(store: Store, project: ProjectRef, mapping: MappingRef) -> SchemaMappingRecord:
+    require(store, "read")
     with store.session() as session:
         return mapping_record(session, mapping_row(session, store, project, mapping))
 
@@ -344,6 +349,7 @@ def load_pair(
     store: Store, project: ProjectRef, mapping: MappingRef, rows: int = SAMPLE_ROWS
 ) -> TablePair:
     """Read both tables of a schema_mapping (schema and a sample of rows)."""
+    require(store, "read")
     from workbench.connectors import connect
     from workbench.matching.reading import sample_table
 

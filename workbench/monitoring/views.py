@@ -17,6 +17,7 @@ import psycopg
 
 from workbench.connectors.urls import mask_text
 from workbench.store import Store, jobs
+from workbench.store.access import require
 from workbench.store.jobs import JobRecord
 from workbench.store.projects import list_projects
 
@@ -80,11 +81,13 @@ def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
 
 
 def project_names(store: Store) -> dict[int, str]:
+    require(store, "read")
     return {p.id: p.name for p in list_projects(store, include_archived=True)}
 
 
 def job_history(store: Store, project: str | int | None = None, limit: int = 200) -> pd.DataFrame:
     """Jobs newest first with durations and throughput (all projects unless one is named)."""
+    require(store, "read")
     names = project_names(store)
     rows = [job_row(j, names.get(j.project_id, "")) for j in jobs.list_jobs(store, project, limit)]
     return pd.DataFrame(rows, columns=JOB_COLUMNS)
@@ -92,6 +95,7 @@ def job_history(store: Store, project: str | int | None = None, limit: int = 200
 
 def live_jobs(store: Store, project: str | int | None = None) -> pd.DataFrame:
     """Jobs still pending or running."""
+    require(store, "read")
     frame = job_history(store, project)
     return frame[frame["status"].isin(LIVE_STATUSES)].reset_index(drop=True)
 
@@ -145,6 +149,7 @@ def throughput(job: JobRecord) -> pd.DataFrame:
 
 def recent_logs(store: Store, job_id: int, limit: int = 50) -> pd.DataFrame:
     """The job's last log events, newest first."""
+    require(store, "read")
     records = jobs.job_logs(store, job_id)[-limit:][::-1]
     return pd.DataFrame(
         [{"at": r.at, "level": r.level, "message": mask_text(r.message)} for r in records],
@@ -154,6 +159,7 @@ def recent_logs(store: Store, job_id: int, limit: int = 50) -> pd.DataFrame:
 
 def quarantined_rows(store: Store, job: JobRecord, limit: int = 200) -> pd.DataFrame:
     """The job's quarantined rows with their errors, read from its target database."""
+    require(store, "read")
     columns = ["table", "partition", "error", "source_key", "row", "at"]
     params = job.parameters or {}
     stats = job.statistics or {}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from workbench.store.access import require
 from workbench.store.models import AuditEvent
 from workbench.store.redact import redact
 
@@ -44,9 +45,14 @@ def record_event(
     object_id: int | None = None,
     object_name: str | None = None,
     project_id: int | None = None,
+    organization_id: int | None = None,
     **details: Any,
 ) -> None:
-    """Add an audit event to ``session`` (the caller's transaction); details are redacted."""
+    """Add an audit event to ``session`` (the caller's transaction); details are redacted.
+
+    The event belongs to the current organization unless ``organization_id`` names another
+    (creating an organization); the database accepts only the transaction's organization.
+    """
     session.add(
         AuditEvent(
             actor=store.user,
@@ -54,7 +60,7 @@ def record_event(
             object_type=object_type,
             object_id=object_id,
             object_name=object_name,
-            organization_id=store.identity.organization_id,
+            organization_id=organization_id or store.identity.organization_id,
             project_id=project_id,
             details=redact(details),
         )
@@ -68,6 +74,7 @@ def list_events(
 
     A deleted project is still found by the name it had when it was deleted.
     """
+    require(store, "read")
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
     if project is not None:
         query = query.where(AuditEvent.project_id.in_(_project_ids(store, project)))

@@ -24,6 +24,7 @@ from workbench.errors import (
     NotFoundError,
     WorkbenchError,
 )
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import CONNECTION_ROLES, Connection, Project, SchemaMapping
 from workbench.store.names import clean_name
@@ -72,6 +73,7 @@ def add_connection(
     options: dict[str, Any] | None = None,
 ) -> ConnectionRecord:
     """Add a connection; the password comes from ``url`` or ``password`` (not both)."""
+    require(store, "edit")
     name = clean_name(name, "connection name")
     role = _clean_role(role)
     kind = kind_of(url)
@@ -112,6 +114,7 @@ def add_connection(
 
 
 def list_connections(store: Store, project: ProjectRef) -> list[ConnectionRecord]:
+    require(store, "read")
     with store.session() as session:
         project_obj = project_row(session, store, project)
         rows = session.scalars(
@@ -126,6 +129,7 @@ def get_connection(
     store: Store, project: ProjectRef | None, connection: ConnectionRef
 ) -> ConnectionRecord:
     """A connection by name within ``project``, or by id (``project`` may then be None)."""
+    require(store, "read")
     with store.session() as session:
         row, project_obj = _lookup(session, store, project, connection)
         return _record(row, project_obj)
@@ -133,6 +137,7 @@ def get_connection(
 
 def connection_url(store: Store, connection: ConnectionRecord) -> str:
     """The URL with the decrypted password, for connecting only: never print or log it."""
+    require(store, "edit")
     with store.session() as session:
         secret = session.scalar(select(Connection.secret).where(Connection.id == connection.id))
     if secret is None:
@@ -145,6 +150,7 @@ def test_connection(
     store: Store, project: ProjectRef | None, connection: ConnectionRef
 ) -> ConnectionTest:
     """Connect once with the stored URL and secret; a typed error names the connection."""
+    require(store, "edit")
     from workbench.connectors import connect
 
     record = get_connection(store, project, connection)
@@ -181,6 +187,7 @@ def update_connection(
 ) -> ConnectionRecord:
     """Change a connection. A new ``url`` without a password keeps the stored one unless
     ``password`` is given or ``clear_password`` is set."""
+    require(store, "edit")
     with store.session() as session:
         row, project_obj = _lookup(session, store, project, connection)
         require_active(project_obj)
@@ -233,6 +240,7 @@ def update_connection(
 
 def remove_connection(store: Store, project: ProjectRef | None, connection: ConnectionRef) -> None:
     """Remove a connection; refused while a schema mapping uses it (jobs keep their history)."""
+    require(store, "edit")
     with store.session() as session:
         row, project_obj = _lookup(session, store, project, connection)
         users = session.scalars(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workbench.store.access import require
 from workbench.store.models import Base, _created, _id, _in
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def add_feedback(
     project_id: int | None = None,
 ) -> int:
     """Add feedback rows (dicts with the FeedbackRecord fields) in the caller's transaction."""
+    require(store, "edit")
     rows = [
         MatchingFeedback(
             organization_id=store.identity.organization_id,
@@ -76,6 +78,7 @@ def add_feedback(
 
 def feedback_state(store: Store, organization_id: int | None = None) -> tuple[int, int]:
     """(row count, newest id) of an organization's feedback: a cheap cache key."""
+    require(store, "read")
     org = store.identity.organization_id if organization_id is None else organization_id
     with store.session() as session:
         count, newest = session.execute(
@@ -88,6 +91,7 @@ def feedback_state(store: Store, organization_id: int | None = None) -> tuple[in
 
 def list_feedback(store: Store, organization_id: int | None = None) -> list[dict[str, Any]]:
     """An organization's feedback rows, oldest first, as plain dicts."""
+    require(store, "read")
     org = store.identity.organization_id if organization_id is None else organization_id
     with store.session() as session:
         rows = session.scalars(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workbench.connectors.urls import mask_text
 from workbench.errors import InvalidInputError, NotFoundError
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import (
     JOB_KINDS,
@@ -92,6 +93,7 @@ def create_job(
     target_connection_id: int | None = None,
 ) -> int:
     """Record a new pending job; returns its id. ``parameters`` are stored redacted."""
+    require(store, "edit")
     if kind not in JOB_KINDS:
         raise InvalidInputError(f"A job's kind is one of {', '.join(JOB_KINDS)}, got {kind!r}")
     params = redact(parameters or {})
@@ -134,6 +136,7 @@ def create_job(
 def set_job_status(store: Store, job_id: int, status: str, error: str | None = None) -> None:
     """Move a job to ``status``: running sets started_at (and clears finished_at and error);
     succeeded, failed and cancelled set finished_at."""
+    require(store, "edit")
     if status not in JOB_STATUSES:
         raise InvalidInputError(
             f"A job's status is one of {', '.join(JOB_STATUSES)}, got {status!r}"
@@ -166,6 +169,7 @@ def set_job_status(store: Store, job_id: int, status: str, error: str | None = N
 
 def update_job_statistics(store: Store, job_id: int, statistics: dict[str, Any]) -> None:
     """Merge ``statistics`` into the job's (top-level keys replace) and bump heartbeat_at."""
+    require(store, "edit")
     patch = literal(redact(statistics), JSONB)
     with store.session() as session:
         found = session.scalar(
@@ -180,6 +184,7 @@ def update_job_statistics(store: Store, job_id: int, statistics: dict[str, Any])
 
 def log_event(store: Store, job_id: int, level: str | int, message: str, **context: Any) -> int:
     """Append an event to the job's log (what users see); returns the event id."""
+    require(store, "edit")
     level_name = logging.getLevelName(level) if isinstance(level, int) else str(level).upper()
     if level_name == "WARN":
         level_name = "WARNING"
@@ -208,6 +213,7 @@ def upsert_checkpoints(store: Store, job_id: int, rows: list[dict[str, Any]]) ->
     (status, lower, upper, rows_read, rows_written, rows_quarantined, bytes, attempts,
     checksum, started_at, finished_at, error); only the columns given are updated.
     """
+    require(store, "edit")
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         unknown = set(row) - set(CHECKPOINT_COLUMNS)
@@ -241,6 +247,7 @@ def upsert_checkpoints(store: Store, job_id: int, rows: list[dict[str, Any]]) ->
 
 
 def get_job(store: Store, job_id: int) -> JobRecord:
+    require(store, "read")
     with store.session() as session:
         row = session.scalars(
             select(MigrationJob).where(
@@ -254,6 +261,7 @@ def get_job(store: Store, job_id: int) -> JobRecord:
 
 def list_jobs(store: Store, project: ProjectRef | None = None, limit: int = 50) -> list[JobRecord]:
     """Newest jobs first, of one project (name or id) or of all."""
+    require(store, "read")
     query = select(MigrationJob).order_by(MigrationJob.created_at.desc(), MigrationJob.id.desc())
     with store.session() as session:
         if project is not None:
@@ -267,6 +275,7 @@ def job_logs(
     store: Store, job_id: int, since_id: int | None = None, limit: int | None = None
 ) -> list[LogRecord]:
     """The job's log events in order; with ``since_id``, only those after that event."""
+    require(store, "read")
     query = select(MigrationLog).where(MigrationLog.job_id == job_id).order_by(MigrationLog.id)
     if since_id is not None:
         query = query.where(MigrationLog.id > since_id)
@@ -288,6 +297,7 @@ def job_logs(
 
 def job_checkpoints(store: Store, job_id: int) -> list[dict[str, Any]]:
     """The job's partition checkpoints, ordered by table and partition."""
+    require(store, "read")
     table = PartitionCheckpoint.__table__
     with store.session() as session:
         rows = session.execute(

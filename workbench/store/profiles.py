@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workbench.store.access import require
 from workbench.store.models import Base, _created, _id
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def save_profile(
     options: dict[str, Any],
     profile: dict[str, Any],
 ) -> int:
+    require(store, "edit")
     row = TableProfileRecord(
         organization_id=store.identity.organization_id,
         source=source,
@@ -83,6 +85,7 @@ def latest_profile(
     store: Store, source: str, schema: str | None, table: str
 ) -> StoredProfile | None:
     """The newest stored profile of a table, or None."""
+    require(store, "read")
     with store.session() as session:
         row = session.scalars(
             select(TableProfileRecord)
@@ -101,6 +104,7 @@ def latest_profile(
 
 
 def count_profiles(store: Store, source: str, table: str) -> int:
+    require(store, "read")
     with store.session() as session:
         return int(
             session.scalar(

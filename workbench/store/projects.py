@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import Connection, MigrationJob, Project
 from workbench.store.names import clean_description, clean_name
@@ -48,6 +49,7 @@ class ProjectRecord:
 
 
 def create_project(store: Store, name: str, description: str | None = None) -> ProjectRecord:
+    require(store, "edit")
     name = clean_name(name, "project name")
     description = clean_description(description)
     with store.session() as session:
@@ -75,6 +77,7 @@ def create_project(store: Store, name: str, description: str | None = None) -> P
 
 
 def list_projects(store: Store, include_archived: bool = False) -> list[ProjectRecord]:
+    require(store, "read")
     query = select(Project).where(Project.organization_id == store.identity.organization_id)
     if not include_archived:
         query = query.where(Project.status == "active")
@@ -83,11 +86,13 @@ def list_projects(store: Store, include_archived: bool = False) -> list[ProjectR
 
 
 def get_project(store: Store, project: ProjectRef) -> ProjectRecord:
+    require(store, "read")
     with store.session() as session:
         return _record(store, project_row(session, store, project))
 
 
 def rename_project(store: Store, project: ProjectRef, new_name: str) -> ProjectRecord:
+    require(store, "edit")
     new_name = clean_name(new_name, "project name")
     with store.session() as session:
         row = project_row(session, store, project)
@@ -113,6 +118,7 @@ def rename_project(store: Store, project: ProjectRef, new_name: str) -> ProjectR
 
 
 def describe_project(store: Store, project: ProjectRef, description: str | None) -> ProjectRecord:
+    require(store, "edit")
     description = clean_description(description)
     with store.session() as session:
         row = project_row(session, store, project)
@@ -133,15 +139,18 @@ def describe_project(store: Store, project: ProjectRef, description: str | None)
 
 def archive_project(store: Store, project: ProjectRef) -> ProjectRecord:
     """Hide a project from the default listing and refuse changes to it; keeps all its data."""
+    require(store, "edit")
     return _set_status(store, project, "archived")
 
 
 def restore_project(store: Store, project: ProjectRef) -> ProjectRecord:
+    require(store, "edit")
     return _set_status(store, project, "active")
 
 
 def delete_project(store: Store, project: ProjectRef) -> dict[str, Any]:
     """Delete a project with its connections, mappings and jobs; returns what was deleted."""
+    require(store, "manage")
     with store.session() as session:
         row = project_row(session, store, project)
         counts = {
