@@ -11,20 +11,31 @@ import panel as pn
 from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 
-from workbench.monitoring import anomalies, views
+from workbench.monitoring import anomalies, panel_auth, views
 from workbench.store import jobs, open_store
 
 pn.extension("tabulator", sizing_mode="stretch_width")
 
-REFRESH_MS = next(
-    (int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--refresh-ms=")), 2000
-)
+def _arg(name: str, default: str) -> str:
+    return next((a.split("=", 1)[1] for a in sys.argv if a.startswith(f"--{name}=")), default)
+
+
+REFRESH_MS = int(_arg("refresh-ms", "2000"))
+AUTH = _arg("auth", "none")
 
 
 def _store():
-    if "store" not in pn.state.cache:
-        pn.state.cache["store"] = open_store()
-    return pn.state.cache["store"]
+    """The store as the logged-in user sees it: their organization's projects only."""
+    user = pn.state.user
+    if AUTH == "none" or not user:
+        if "store" not in pn.state.cache:
+            pn.state.cache["store"] = open_store()
+        return pn.state.cache["store"]
+    store = panel_auth.user_store(user)
+    if AUTH == "oauth" and user not in pn.state.cache.setdefault("oauth_logins", set()):
+        pn.state.cache["oauth_logins"].add(user)
+        panel_auth.record_login(store, "monitor", via="oauth")
+    return store
 
 
 def _table(frame: pd.DataFrame, height: int = 220) -> pn.widgets.Tabulator:

@@ -18,13 +18,14 @@ from tests.conftest import REPO
 from tests.servers import free_port
 from workbench.cli.dashboard import dashboard_env, monitor_command, report_command
 from workbench.config import load_settings
-from workbench.store import open_store
+from workbench.store import credentials, jobs, open_store, organizations, projects
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TOKEN = "wbtest"
+PASSWORDS = {"tester": "Dash-Pw-tester-1", "rita": "Dash-Pw-rita-22"}
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +35,16 @@ def dash_store(pg_server):
     data_dir = Path(tempfile.mkdtemp(prefix="wbdash-")) / "data"
     settings = load_settings(database_url=pg_server.url(name), data_dir=data_dir, user="tester")
     store = open_store(settings)
+    # dashboard logins: tester in "default"; rita only in "rivals", which has a job
+    credentials.set_password(store, PASSWORDS["tester"])
+    organizations.create_organization(store, "rivals")
+    rivals = store.in_organization("rivals")
+    organizations.add_member(rivals, "rita", "viewer")
+    credentials.set_password(rivals, PASSWORDS["rita"], "rita")
+    projects.create_project(rivals, "rivals-secret-project")
+    jobs.create_job(rivals, "rivals-secret-project", "copy", {})
     env = {
-        **dashboard_env(),
+        **dashboard_env(store.cipher),
         "WORKBENCH_DATABASE_URL": pg_server.url(name),
         "WORKBENCH_DATA_DIR": str(data_dir),
         "WORKBENCH_CONFIG": str(data_dir / "none.toml"),
@@ -120,7 +129,8 @@ def panel_monitor(dash_store, logs_dir):
     _store, env = dash_store
     port = free_port()
     url = f"http://127.0.0.1:{port}/monitor"
-    server = Server(monitor_command(port, refresh_ms=700), env, url, logs_dir / "panel")
+    server = Server(monitor_command(port, refresh_ms=700, auth="store"), env, url,
+                    logs_dir / "panel")  # fmt: skip
     yield url
     server.stop()
 

@@ -9,10 +9,10 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.dashboards.conftest import SCREENSHOTS, TOKEN
+from tests.dashboards.conftest import PASSWORDS, SCREENSHOTS, TOKEN
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.samples import CHINOOK
-from workbench.store import jobs
+from workbench.store import audit, jobs
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +22,15 @@ def wait_until(predicate, timeout: float = 60, what: str = "condition") -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def log_in(page, monitor_url: str, user: str, password: str) -> None:
+    """Panel's login page (provider ``workbench``): fill the form, land on the monitor."""
+    page.goto(monitor_url)
+    page.wait_for_url(re.compile(r"/login"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
 
 
 def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, pg_server, tmp_path):
@@ -44,7 +53,7 @@ def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, p
             lambda: "id" in job and jobs.get_job(store, job["id"]).statistics.get("rows_read"),
             what="the job's first rows",
         )
-        page.goto(panel_monitor)
+        log_in(page, panel_monitor, "tester", PASSWORDS["tester"])
         shown = page.locator(".wb-rows-read")
         shown.wait_for(timeout=30_000)
         assert page.get_by_text(f"Job {job['id']}: running").count() == 1
@@ -61,6 +70,33 @@ def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, p
         thread.join(120)
         pg_server.drop_database(target)
     assert not page.console_errors, page.console_errors
+
+
+def test_panel_login_checks_the_store_and_shows_only_the_users_organization(
+    dash_store, panel_monitor, page
+):
+    store, _env = dash_store
+    from workbench.store import projects
+
+    if "tester-only-project" not in {p.name for p in projects.list_projects(store)}:
+        projects.create_project(store, "tester-only-project")
+        jobs.create_job(store, "tester-only-project", "copy", {})
+    # no session cookie: the monitor sends the browser to the login page
+    page.goto(panel_monitor)
+    page.wait_for_url(re.compile(r"/login"))
+    log_in(page, panel_monitor, "rita", "not-her-password")
+    page.get_by_text("Invalid username or password").wait_for()
+    log_in(page, panel_monitor, "mallory", "Dash-Pw-rita-22")  # not a user at all
+    page.get_by_text("Invalid username or password").wait_for()
+
+    log_in(page, panel_monitor, "rita", PASSWORDS["rita"])
+    page.get_by_text("rivals-secret-project").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "monitor-login-rivals.png"), full_page=True)
+    assert page.get_by_text("tester-only-project").count() == 0  # another organization's
+    rivals = store.in_organization("rivals")
+    logins = [e for e in audit.list_events(rivals) if e.action == "dashboard.login"]
+    assert [(e.actor, e.details["via"]) for e in logins][:1] == [("rita", "password")]
+    assert all(e.action != "dashboard.login" or e.actor != "rita" for e in audit.list_events(store))
 
 
 def test_voila_report_has_no_code_and_no_console_errors(voila, page):

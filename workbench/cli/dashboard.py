@@ -7,6 +7,7 @@ named by the usual settings (``WORKBENCH_DATABASE_URL`` or the embedded one).
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -17,17 +18,39 @@ import click
 
 from workbench.cli import state
 from workbench.cli.output import emit
+from workbench.errors import ConfigurationError
+from workbench.store.secrets import SecretCipher
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 
 
-def monitor_command(port: int, address: str = "127.0.0.1", refresh_ms: int = 2000) -> list[str]:
-    """The ``panel serve`` command line of the monitor (used by the CLI and the tests)."""
+AUTH_MODES = ("store", "oauth", "none")
+
+
+def monitor_command(
+    port: int, address: str = "127.0.0.1", refresh_ms: int = 2000, auth: str = "store"
+) -> list[str]:
+    """The ``panel serve`` command line of the monitor (used by the CLI and the tests).
+
+    ``auth``: ``store`` = Panel's login page checked against the store's dashboard passwords
+    (provider ``workbench``); ``oauth`` = Panel's OAuth, configured by ``PANEL_OAUTH_*``;
+    ``none`` = no login (the server's own user; for a local, single-user monitor).
+    """
+    if auth not in AUTH_MODES:
+        raise ConfigurationError(f"--auth is one of {', '.join(AUTH_MODES)}, got {auth!r}")
+    if auth == "oauth" and not os.environ.get("PANEL_OAUTH_PROVIDER"):
+        raise ConfigurationError(
+            "--auth oauth needs Panel's OAuth settings: PANEL_OAUTH_PROVIDER (github, azure, "
+            "okta, generic, ...), PANEL_OAUTH_KEY and PANEL_OAUTH_SECRET (and "
+            "PANEL_OAUTH_REDIRECT_URI behind a proxy); see Panel's authentication guide"
+        )
+    login = ["--oauth-provider", "workbench"] if auth == "store" else []
     return [
         sys.executable, "-m", "panel", "serve", str(DASHBOARDS / "monitor.py"),
         "--address", address, "--port", str(port),
         "--allow-websocket-origin", f"{address}:{port}",
-        "--args", f"--refresh-ms={refresh_ms}",
+        *login,
+        "--args", f"--refresh-ms={refresh_ms}", f"--auth={auth}",
     ]  # fmt: skip
 
 
@@ -42,17 +65,24 @@ def report_command(port: int, address: str = "127.0.0.1") -> list[str]:
     ]  # fmt: skip
 
 
-def dashboard_env() -> dict[str, str]:
-    """The environment for the servers: dashboards/ on JUPYTER_PATH (the offline template)."""
+def dashboard_env(cipher: SecretCipher | None = None) -> dict[str, str]:
+    """The environment for the servers: dashboards/ on JUPYTER_PATH (the offline template);
+    with the store's ``cipher``, Panel's cookie secret and cookie encryption key derived
+    from the store's key (stable across restarts, never on a command line) unless set."""
     paths = [str(DASHBOARDS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
-    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
+    if cipher is not None:
+        env.setdefault("PANEL_COOKIE_SECRET", cipher.derive("dashboard-cookie-secret"))
+        key = bytes.fromhex(cipher.derive("dashboard-cookie-encryption"))
+        env.setdefault("PANEL_OAUTH_ENCRYPTION", base64.urlsafe_b64encode(key).decode())
+    return env
 
 
 def _serve(command: list[str], url: str) -> None:
-    state().store()  # fail here, with the usual one-line error, if the store is unreachable
+    store = state().store()  # fail here, with the usual one-line error, if it is unreachable
     click.echo(f"Serving {url} (Ctrl-C stops)", err=True)
     try:
-        raise SystemExit(subprocess.call(command, env=dashboard_env()))
+        raise SystemExit(subprocess.call(command, env=dashboard_env(store.cipher)))
     except KeyboardInterrupt:
         raise SystemExit(0) from None
 
@@ -66,9 +96,35 @@ def dashboard() -> None:
 @click.option("--port", default=5006, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True)
 @click.option("--refresh-ms", default=2000, show_default=True, help="Refresh period.")
-def monitor(port: int, address: str, refresh_ms: int) -> None:
-    """Live jobs, per-table progress, rows/s, quarantine, logs, anomalies, history."""
-    _serve(monitor_command(port, address, refresh_ms), f"http://{address}:{port}/monitor")
+@click.option(
+    "--auth",
+    type=click.Choice(AUTH_MODES),
+    default="store",
+    show_default=True,
+    help="Login: dashboard passwords from the store, Panel OAuth (PANEL_OAUTH_*), or none.",
+)
+def monitor(port: int, address: str, refresh_ms: int, auth: str) -> None:
+    """Live jobs, per-table progress, rows/s, quarantine, logs, anomalies, history.
+
+    Each user sees their organization's projects only. Set a dashboard password with
+    `workbench dashboard password`.
+    """
+    _serve(monitor_command(port, address, refresh_ms, auth), f"http://{address}:{port}/monitor")
+
+
+@dashboard.command("password")
+@click.option("--user", default=None, help="Set another member's password (owners only).")
+@click.password_option(
+    "--password", prompt="Dashboard password", help="Prompted (hidden) when not given."
+)
+def password(user: str | None, password: str) -> None:
+    """Set the password you (or --user) log in to the monitor with; stored as a scrypt hash."""
+    from workbench.store import credentials
+
+    store = state().store()
+    credentials.set_password(store, password, user)
+    who = user or store.user
+    emit({"user": who, "password": "set"}, f"Dashboard password of {who!r} set.")
 
 
 @dashboard.command("report")

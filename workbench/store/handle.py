@@ -129,12 +129,15 @@ class Store:
         return f"Store({self.url!r}, {kind}, user={self.user!r})"
 
 
-def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    settings: Settings | None = None, *, migrate: bool = True, create_user: bool = True
+) -> Store:
     """Open the metadata store, starting the embedded PostgreSQL when no URL is configured.
 
     With ``migrate`` (the default) an empty store is created and an older one upgraded;
     without it, a store not at this code's revision raises :class:`StoreSchemaError`.
-    A store made by a newer workbench is always refused.
+    A store made by a newer workbench is always refused. ``create_user=False`` refuses a
+    user the store does not know instead of recording them (dashboard logins).
 
     The configured login is used for administration only when it would bypass row-level
     security (superuser, owner: the embedded store, a developer's server); the work itself
@@ -163,14 +166,18 @@ def open_store(settings: Settings | None = None, *, migrate: bool = True) -> Sto
         else:  # the configured login is the application's
             role, password = url.username or "", None
         if admin is not None:
-            before, after = _prepare(admin, settings, role, password, migrate=migrate)
+            before, after = _prepare(
+                admin, settings, role, password, migrate=migrate, bootstrap=create_user
+            )
         else:
             after = revisions.require_current(engine, admin_hint=True)
             before = after
         if privileged:
             url = url.set(username=role, password=password)
             engine = _connect(url, settings)
-        identity = resolve_identity(engine, settings.user, settings.organization)
+        identity = resolve_identity(
+            engine, settings.user, settings.organization, create_user=create_user
+        )
     except BaseException:
         engine.dispose()
         if admin is not None:
@@ -207,7 +214,13 @@ def _connect(url: URL, settings: Settings) -> Engine:
 
 
 def _prepare(
-    admin: Engine, settings: Settings, role: str, password: str | None, *, migrate: bool
+    admin: Engine,
+    settings: Settings,
+    role: str,
+    password: str | None,
+    *,
+    migrate: bool,
+    bootstrap: bool = True,
 ) -> tuple[revisions.SchemaState, revisions.SchemaState]:
     """With the owner's rights: upgrade, secure the application role, bootstrap the default
     organization (its first user owns it)."""
@@ -219,7 +232,8 @@ def _prepare(
     with admin.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TENANCY_LOCK})
         tenancy.secure(conn, role, password)
-    bootstrap_identity(admin, settings.user)
+    if bootstrap:
+        bootstrap_identity(admin, settings.user)
     return before, after
 
 
@@ -249,7 +263,9 @@ def bootstrap_identity(admin: Engine, user: str) -> None:
             )
 
 
-def resolve_identity(engine: Engine, user: str, organization: str | None = None) -> Identity:
+def resolve_identity(
+    engine: Engine, user: str, organization: str | None = None, *, create_user: bool = True
+) -> Identity:
     """The current user (created on first use) and the organization they work in.
 
     ``organization`` (WORKBENCH_ORGANIZATION) must be one the user belongs to; without it,
@@ -257,11 +273,13 @@ def resolve_identity(engine: Engine, user: str, organization: str | None = None)
     """
     user = clean_name(user, "user name (WORKBENCH_USER)")
     with Session(engine) as session, session.begin():
-        session.execute(
-            insert(User).values(name=user).on_conflict_do_nothing(index_elements=["name"])
-        )
+        if create_user:
+            session.execute(
+                insert(User).values(name=user).on_conflict_do_nothing(index_elements=["name"])
+            )
         user_id = session.scalar(select(User.id).where(User.name == user))
-        assert user_id is not None
+        if user_id is None:
+            raise PermissionDeniedError(f"Unknown user {user!r}", user=user)
         set_tenant(session, None, user_id)
         rows = session.execute(
             select(Organization.name, Organization.id)

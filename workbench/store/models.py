@@ -125,6 +125,9 @@ class User(Base):
     id: Mapped[int] = _id()
     name: Mapped[str]
     display_name: Mapped[str | None]
+    # scrypt hash of the dashboard password (store/credentials.py); None: no password login
+    password_hash: Mapped[str | None]
+    password_set_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = _created()
 
 

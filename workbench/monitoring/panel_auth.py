@@ -1,0 +1,68 @@
+"""Logins to the Panel monitor: Panel's own login page, checked against the store.
+
+Registered as Panel auth provider ``workbench`` (entry point ``panel.auth`` ->
+``panel_login.StoreLoginHandler``), so ``panel serve --oauth-provider workbench`` shows
+Panel's login form and calls :func:`login`. A login succeeds when the user has a dashboard
+password (``workbench dashboard password``) that matches and is a member of an
+organization; it is recorded in that organization's audit trail. OAuth (GitHub, Azure,
+Okta, ...) is Panel's, by configuration (``PANEL_OAUTH_*``); the OAuth user name must be
+a workbench user, and the monitor records the login when the first session opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.store import Store
+
+log = logging.getLogger(__name__)
+
+_stores: dict[str, Store] = {}
+_lock = threading.Lock()
+
+
+def user_store(user: str) -> Store:
+    """The store as ``user`` sees it (their organization), opened once per server process."""
+    from workbench.config import load_settings
+    from workbench.store import open_store
+
+    with _lock:
+        if user not in _stores:
+            _stores[user] = open_store(load_settings(user=user), migrate=False, create_user=False)
+        return _stores[user]
+
+
+def login(user: str, password: str, dashboard: str = "monitor") -> bool:
+    """Check a dashboard login and record it; False (logged, never the password) when refused."""
+    from workbench.store import credentials
+
+    try:
+        store = user_store(user)
+    except WorkbenchError as exc:
+        credentials.password_matches(credentials._DUMMY, password)  # same time as a wrong password
+        log.warning("dashboard login refused for %r: %s", user, exc)
+        return False
+    if not credentials.check_password(store, user, password):
+        log.warning("dashboard login refused for %r: wrong or no password", user)
+        return False
+    record_login(store, dashboard, via="password")
+    return True
+
+
+def record_login(store: Store, dashboard: str, via: str) -> None:
+    from workbench.store.audit import record_event
+
+    with store.session() as session:
+        record_event(
+            session,
+            store,
+            "dashboard.login",
+            object_type="dashboard",
+            object_name=dashboard,
+            via=via,
+        )
