@@ -48,6 +48,7 @@ def dash_store(pg_server):
         "WORKBENCH_DATABASE_URL": pg_server.url(name),
         "WORKBENCH_DATA_DIR": str(data_dir),
         "WORKBENCH_CONFIG": str(data_dir / "none.toml"),
+        "WORKBENCH_USER": "tester",  # the store's owner: stores no longer let anyone join
         "PYTHONWARNINGS": "ignore",
     }
     yield store, env
