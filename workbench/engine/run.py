@@ -161,15 +161,6 @@ def _run(
     timeout = settings.connect_timeout
     started = time.monotonic()
     jobs.set_job_status(store, job_id, "running")
-    _audit(
-        store,
-        job_id,
-        "job.start",
-        resume=resume,
-        source=mask_url(source_url),
-        target=mask_url(target_url),
-        experimental=options.experimental(),
-    )
     jobs.log_event(
         store,
         job_id,
@@ -192,6 +183,15 @@ def _run(
     background = BackgroundClient(options.dask_address or settings.dask_address, options.workers)
     tails: TableTails | None = None
     try:
+        _audit(
+            store,
+            job_id,
+            "job.start",
+            resume=resume,
+            source=mask_url(source_url),
+            target=mask_url(target_url),
+            experimental=options.experimental(),
+        )
         progress.phase("plan")
         source = connect(source_url, connect_timeout=timeout)
         try:
