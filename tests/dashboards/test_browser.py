@@ -99,21 +99,41 @@ def test_panel_login_checks_the_store_and_shows_only_the_users_organization(
     assert all(e.action != "dashboard.login" or e.actor != "rita" for e in audit.list_events(store))
 
 
-def test_voila_report_has_no_code_and_no_console_errors(voila, page):
+@pytest.fixture
+def reported_job(dash_store, pg_server, tmp_path):
+    """A finished copy with a masked column in project 'reported' (the report's own data)."""
+    import sqlite3
+
+    store, _env = dash_store
+    source = tmp_path / "people.sqlite"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT)")
+        rows = [(i, f"p{i}@x.org") for i in range(30)]
+        conn.executemany("INSERT INTO person VALUES (?, ?)", rows)
+    target = pg_server.create_database("wbdashrep")
+    options = CopyOptions(workers=1, transforms={"person": {"email": {"mask": {"kind": "hash"}}}})
+    result = copy_database(f"sqlite:///{source}", pg_server.url(target), options, store=store,
+                           project="reported")  # fmt: skip
+    yield result.job_id
+    pg_server.drop_database(target)
+
+
+def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_job):
     page.goto(voila)
     page.get_by_text("Migration report").wait_for(timeout=60_000)
     page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
     body = page.inner_text("body")
-    assert "monitored" in body and "Validation (newest jobs)" in body
+    assert "reported" in body and "Validation (newest jobs)" in body
     for code in ("import ", "open_store", "display(", "report.projects_overview"):
         assert code not in body and code not in page.content()
     assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password
-    # the lineage of the monitored project's copy, drawn (source -> target columns)
+    # the lineage of the reported project's copy, drawn: source -> mask -> target
     page.get_by_text("Column lineage (newest job)").first.wait_for(timeout=30_000)
-    graph = page.locator("svg.wb-lineage")
-    assert graph.count() >= 1
-    assert graph.first.locator("text", has_text=re.compile(r"^Album\.AlbumId$")).count() == 1
-    assert graph.first.locator("path").count() >= 3
+    graph = page.locator("svg.wb-lineage").filter(has_text=f"job {reported_job} (copy")
+    assert graph.count() == 1
+    for label in ("person.email", "mask: hash", "person.id"):
+        assert graph.locator("text", has_text=re.compile(rf"^{re.escape(label)}$")).count() == 1
+    assert graph.locator("path").count() == 3  # id straight through; email via its mask
     assert page.locator("input, textarea, button").count() == 0  # nothing to change
     page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
     assert not page.console_errors, page.console_errors
