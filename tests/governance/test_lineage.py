@@ -12,12 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.governance.helpers import mapped_project
-from tests.matching.stored import other_organization
 from workbench.engine.migrate import run_migration
 from workbench.engine.run import CopyOptions, copy_database, resume_job
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.governance.lineage import lineage, record_lineage
-from workbench.store import jobs
+from workbench.store import jobs, organizations
 from workbench.store.audit import list_events
 
 
@@ -106,7 +105,8 @@ def test_lineage_refuses_bad_columns_and_other_organizations(store, job) -> None
     record_lineage(store, job)
     with pytest.raises(InvalidInputError):
         lineage(store, "crm", "name")
-    acme = other_organization(store)
+    organizations.create_organization(store, "acme")
+    acme = store.in_organization("acme")
     with pytest.raises(NotFoundError):
         lineage(acme, "crm")
     with pytest.raises(NotFoundError):
