@@ -21,7 +21,7 @@ def _arg(name: str, default: str) -> str:
 
 
 REFRESH_MS = int(_arg("refresh-ms", "2000"))
-AUTH = _arg("auth", "none")
+AUTH = _arg("signin", "none")
 
 
 def _store():

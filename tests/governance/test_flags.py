@@ -94,7 +94,7 @@ def test_cli_flag_list_and_set(store, monkeypatch) -> None:
     from workbench.cli import main
 
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", store.settings.database_url.reveal())
-    monkeypatch.setenv("WORKBENCH_USER", "tester")
+    monkeypatch.setenv("WORKBENCH_USER", store.user)
 
     def run(*args: str):
         return CliRunner().invoke(main, list(args), catch_exceptions=False)

@@ -87,7 +87,7 @@ def test_monitor_command_per_auth_mode(store, monkeypatch):
     with pytest.raises(ConfigurationError, match="PANEL_OAUTH_PROVIDER"):
         monitor_command(5006, auth="oauth")
     monkeypatch.setenv("PANEL_OAUTH_PROVIDER", "github")
-    assert "--auth=oauth" in monitor_command(5006, auth="oauth")
+    assert "--signin=oauth" in monitor_command(5006, auth="oauth")
     env = dashboard_env(store.cipher)
     assert env["PANEL_COOKIE_SECRET"] == dashboard_env(store.cipher)["PANEL_COOKIE_SECRET"]
     assert len(env["PANEL_OAUTH_ENCRYPTION"]) == 44  # 32 bytes, url-safe base64

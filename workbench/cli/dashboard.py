@@ -50,7 +50,7 @@ def monitor_command(
         "--address", address, "--port", str(port),
         "--allow-websocket-origin", f"{address}:{port}",
         *login,
-        "--args", f"--refresh-ms={refresh_ms}", f"--auth={auth}",
+        "--args", f"--refresh-ms={refresh_ms}", f"--signin={auth}",
     ]  # fmt: skip
 
 

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import func, select
 
-from workbench.connectors.urls import mask_url
 from workbench.engine.masking import FAKE_PROVIDERS, MASKS
 from workbench.engine.masking import apply_mask as run_mask
 from workbench.errors import InvalidInputError, NotFoundError
@@ -212,7 +211,7 @@ def _suggestion(
 
 def stored_profiles(store: Store, source: connections.ConnectionRecord) -> list[TableProfile]:
     """The newest stored profile of each table of a connection, by table name."""
-    key = mask_url(connections.connection_url(store, source))
+    key = connections.masked_url(source)
     newest = (
         select(func.max(TableProfileRecord.id))
         .where(

@@ -132,7 +132,7 @@ def quality_scores(store: Store, project: str | int) -> pd.DataFrame | None:
     by_source: dict[str, tuple[str, str]] = {}
     for c in connections.list_connections(store, get_project(store, project).id):
         phase = "after" if c.role == "target" else "before"
-        for rendering in {c.url, mask_url(c.url), mask_url(connections.connection_url(store, c))}:
+        for rendering in {c.url, mask_url(c.url), connections.masked_url(c)}:
             by_source[rendering] = (c.name, phase)
     if not by_source:
         return None

@@ -135,9 +135,26 @@ def get_connection(
         return _record(row, project_obj)
 
 
+def masked_url(connection: ConnectionRecord) -> str:
+    """The URL as ``mask_url`` shows it with its password (``user:***@host``), without
+    decrypting anything: for display and as a key (stored profiles), at any role."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    shown = mask_text(connection.url)
+    if not connection.has_secret:
+        return shown
+    parts = urlsplit(shown)
+    if "@" not in parts.netloc or ":***@" in parts.netloc:
+        return shown
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def connection_url(store: Store, connection: ConnectionRecord) -> str:
-    """The URL with the decrypted password, for connecting only: never print or log it."""
-    require(store, "edit")
+    """The URL with the decrypted password, for connecting only: never print or log it.
+
+    Editors and owners only: viewers read the store's records, not the databases."""
+    require(store, "edit", f"use the credentials of connection {connection.name!r}")
     with store.session() as session:
         secret = session.scalar(select(Connection.secret).where(Connection.id == connection.id))
     if secret is None:
