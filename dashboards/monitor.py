@@ -123,8 +123,13 @@ class Monitor:
                 ("Log", self.logs),
             ),
         )
+        ident = self.store.identity
+        who = f"{html.escape(ident.user)} · organization {html.escape(ident.organization)}"
+        if AUTH != "none":
+            who += " · <a href='./logout' style='color:white'>log out</a>"
         return pn.template.BootstrapTemplate(
             title="Workbench · jobs",
+            header=[pn.pane.HTML(f"<div class='wb-who' style='color:white'>{who}</div>")],
             main=[
                 self.alerts,
                 pn.pane.Markdown("### Live jobs"),

@@ -91,12 +91,14 @@ def test_panel_login_checks_the_store_and_shows_only_the_users_organization(
 
     log_in(page, panel_monitor, "rita", PASSWORDS["rita"])
     page.get_by_text("rivals-secret-project").first.wait_for(timeout=30_000)
+    assert page.locator(".wb-who").inner_text().startswith("rita · organization rivals")
     page.screenshot(path=str(SCREENSHOTS / "monitor-login-rivals.png"), full_page=True)
     assert page.get_by_text("tester-only-project").count() == 0  # another organization's
     rivals = store.in_organization("rivals")
     logins = [e for e in audit.list_events(rivals) if e.action == "dashboard.login"]
     assert [(e.actor, e.details["via"]) for e in logins][:1] == [("rita", "password")]
     assert all(e.action != "dashboard.login" or e.actor != "rita" for e in audit.list_events(store))
+    assert not page.console_errors, page.console_errors  # the login page needs no CDN
 
 
 @pytest.fixture

@@ -44,7 +44,11 @@ def monitor_command(
             "okta, generic, ...), PANEL_OAUTH_KEY and PANEL_OAUTH_SECRET (and "
             "PANEL_OAUTH_REDIRECT_URI behind a proxy); see Panel's authentication guide"
         )
-    login = ["--oauth-provider", "workbench"] if auth == "store" else []
+    login = (
+        ["--oauth-provider", "workbench", "--basic-login-template", str(DASHBOARDS / "login.html")]
+        if auth == "store"
+        else []
+    )
     return [
         sys.executable, "-m", "panel", "serve", str(DASHBOARDS / "monitor.py"),
         "--address", address, "--port", str(port),
