@@ -120,12 +120,17 @@ def reported_job(dash_store, pg_server, tmp_path):
     pg_server.drop_database(target)
 
 
-def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_job):
+def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_job, dash_store):
+    store, _env = dash_store
     page.goto(voila)
     page.get_by_text("Migration report").wait_for(timeout=60_000)
     page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "reported" in body and "Validation (newest jobs)" in body
+    # the kernel's user and their organization only; the view is in its audit trail
+    assert "tester · organization default" in body and "rivals-secret-project" not in body
+    views = [e for e in audit.list_events(store) if e.action == "dashboard.login"]
+    assert ("tester", {"via": "voila"}) in [(e.actor, e.details) for e in views]
     for code in ("import ", "open_store", "display(", "report.projects_overview"):
         assert code not in body and code not in page.content()
     assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password

@@ -55,14 +55,6 @@ def login(user: str, password: str, dashboard: str = "monitor") -> bool:
 
 
 def record_login(store: Store, dashboard: str, via: str) -> None:
-    from workbench.store.audit import record_event
+    from workbench.store.audit import record_dashboard_login
 
-    with store.session() as session:
-        record_event(
-            session,
-            store,
-            "dashboard.login",
-            object_type="dashboard",
-            object_name=dashboard,
-            via=via,
-        )
+    record_dashboard_login(store, dashboard, via)

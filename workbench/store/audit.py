@@ -67,6 +67,19 @@ def record_event(
     )
 
 
+def record_dashboard_login(store: Store, dashboard: str, via: str) -> None:
+    """A user opened a dashboard (Panel monitor login, Voilà report view): who, which, how."""
+    with store.session() as session:
+        record_event(
+            session,
+            store,
+            "dashboard.login",
+            object_type="dashboard",
+            object_name=dashboard,
+            via=via,
+        )
+
+
 def list_events(
     store: Store, project: str | int | None = None, limit: int = 100
 ) -> list[AuditRecord]:
