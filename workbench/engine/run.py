@@ -412,8 +412,7 @@ def _audit_finish(
 def mask_salt(store: Store, job_id: int) -> str:
     """The masking salt of the job's project: equal values mask alike across its jobs and
     tables (joins line up), differently in other projects."""
-    project_id = jobs.get_job(store, job_id).project_id
-    return store.cipher.derive(f"workbench/mask-salt/project/{project_id}")
+    return store.cipher.project_salt(jobs.get_job(store, job_id).project_id)
 
 
 def _task(

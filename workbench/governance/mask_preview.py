@@ -44,9 +44,9 @@ class PreviewRow:
 
 
 def project_salt(store: Store, project_id: int) -> str:
-    """The project's masking salt, derived exactly as a job derives it
-    (:func:`workbench.engine.run.mask_salt`); never stored, never shown."""
-    return store.cipher.derive(f"workbench/mask-salt/project/{project_id}")
+    """The project's masking salt, the one every job of the project uses
+    (:meth:`SecretCipher.project_salt`); never stored, never shown."""
+    return store.cipher.project_salt(project_id)
 
 
 def preview_values(

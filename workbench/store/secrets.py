@@ -58,6 +58,11 @@ class SecretCipher:
         for the same key and purpose, never stored anywhere. Masking salts come from here."""
         return hmac.new(self._load_key(create=True), purpose.encode(), hashlib.sha256).hexdigest()
 
+    def project_salt(self, project_id: int) -> str:
+        """The masking salt of a project: equal values mask alike across its jobs and tables
+        (joins line up), differently in other projects; never stored, never shown."""
+        return self.derive(f"workbench/mask-salt/project/{project_id}")
+
     def ensure_key(self) -> None:
         """Create the key file now if there is no key yet (``workbench init``)."""
         self._key(create=True)
