@@ -126,6 +126,20 @@ def test_raw_sql_as_the_application_role_sees_and_changes_only_its_organization(
                 (b.identity.organization_id,),
             )
     with psycopg.connect(_app_url(a)) as conn:
+        # nor can an own row point at B's project (foreign keys skip row-level security;
+        # the same-tenant keys of revision 0008 do not)
+        _as_org(conn, a.identity.organization_id)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="same_tenant"):
+            conn.execute(
+                "INSERT INTO connections (project_id, name, kind, role, url, created_by)"
+                " VALUES (%s, 'spy', 'postgresql', 'source', 'postgresql://x/y', 'm')",
+                (b_project,),
+            )
+    with psycopg.connect(_app_url(a)) as conn:
+        _as_org(conn, a.identity.organization_id)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="same_tenant"):
+            conn.execute("UPDATE migration_jobs SET project_id = %s", (b_project,))
+    with psycopg.connect(_app_url(a)) as conn:
         # moving an own row into B is refused too
         _as_org(conn, a.identity.organization_id)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):

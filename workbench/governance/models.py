@@ -15,7 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workbench.store.models import Base, _created, _id, _updated
+from workbench.store.models import Base, _created, _id, _same_tenant, _updated
 
 
 class FeatureFlag(Base):
@@ -38,6 +38,7 @@ class ColumnLineage(Base):
     __table_args__ = (
         Index("ix_column_lineage_project_target", "project_id", "target_schema", "target_table"),
         Index("ix_column_lineage_job_id", "job_id"),
+        _same_tenant("column_lineage", "job_id", "migration_jobs"),
     )
 
     id: Mapped[int] = _id()
@@ -58,6 +59,7 @@ class ColumnLineage(Base):
 
 class MaskingPolicy(Base):
     __tablename__ = "masking_policies"
+    __table_args__ = (_same_tenant("masking_policies", "project_id", "projects"),)
 
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(

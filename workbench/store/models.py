@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -99,6 +100,21 @@ def _id() -> Mapped[int]:
 CURRENT_ORGANIZATION = "nullif(current_setting('workbench.organization_id', true), '')::bigint"
 
 
+def _tenant_key() -> UniqueConstraint:
+    """(id, organization_id) on a parent, for its children's same-tenant foreign keys."""
+    return UniqueConstraint("id", "organization_id")
+
+
+def _same_tenant(table: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """A child row's parent is in the child's organization (revision 0008): a row can never
+    point across tenants, even written by raw SQL."""
+    return ForeignKeyConstraint(
+        [column, "organization_id"],
+        [f"{parent}.id", f"{parent}.organization_id"],
+        name=f"fk_{table}_same_tenant_{parent}",
+    )
+
+
 def _tenant() -> Mapped[int]:
     return mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"),
@@ -151,6 +167,7 @@ class Membership(Base):
 class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
+        _tenant_key(),
         UniqueConstraint("organization_id", "name"),
         _name_check(),
         CheckConstraint(
@@ -176,6 +193,7 @@ class Project(Base):
 class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
+        _same_tenant("connections", "project_id", "projects"),
         UniqueConstraint("project_id", "name"),
         _name_check(),
         CheckConstraint(_in("role", CONNECTION_ROLES), name="role"),
@@ -201,6 +219,8 @@ class Connection(Base):
 class SchemaMapping(Base):
     __tablename__ = "schema_mappings"
     __table_args__ = (
+        _tenant_key(),
+        _same_tenant("schema_mappings", "project_id", "projects"),
         CheckConstraint("version >= 1", name="version"),
         # one mapping per source table -> target table pair in a project (versions evolve in place)
         Index(
@@ -238,6 +258,7 @@ class SchemaMapping(Base):
 class ColumnMapping(Base):
     __tablename__ = "column_mappings"
     __table_args__ = (
+        _same_tenant("column_mappings", "schema_mapping_id", "schema_mappings"),
         CheckConstraint(_in("origin", COLUMN_MAPPING_ORIGINS), name="origin"),
         CheckConstraint(_in("state", COLUMN_MAPPING_STATES), name="state"),
         CheckConstraint(
@@ -274,6 +295,8 @@ class ColumnMapping(Base):
 class MigrationJob(Base):
     __tablename__ = "migration_jobs"
     __table_args__ = (
+        _tenant_key(),
+        _same_tenant("migration_jobs", "project_id", "projects"),
         CheckConstraint(_in("kind", JOB_KINDS), name="kind"),
         CheckConstraint(_in("status", JOB_STATUSES), name="status"),
         Index("ix_migration_jobs_project_created", "project_id", text("created_at DESC")),
@@ -303,7 +326,10 @@ class MigrationJob(Base):
 
 class MigrationLog(Base):
     __tablename__ = "migration_logs"
-    __table_args__ = (Index("ix_migration_logs_job_at", "job_id", "at"),)
+    __table_args__ = (
+        _same_tenant("migration_logs", "job_id", "migration_jobs"),
+        Index("ix_migration_logs_job_at", "job_id", "at"),
+    )
 
     id: Mapped[int] = _id()
     organization_id: Mapped[int] = _tenant()
@@ -316,7 +342,10 @@ class MigrationLog(Base):
 
 class PartitionCheckpoint(Base):
     __tablename__ = "partition_checkpoints"
-    __table_args__ = (CheckConstraint(_in("status", CHECKPOINT_STATUSES), name="status"),)
+    __table_args__ = (
+        _same_tenant("partition_checkpoints", "job_id", "migration_jobs"),
+        CheckConstraint(_in("status", CHECKPOINT_STATUSES), name="status"),
+    )
 
     organization_id: Mapped[int] = _tenant()
     job_id: Mapped[int] = mapped_column(
