@@ -149,3 +149,22 @@ def test_masked_keys_still_join_across_tables(people, target_url, store, kind: s
     else:
         assert set(before) <= set(after)  # every pair still joins (a pool may add pairs)
     assert leaked == 0
+
+
+def test_fake_pools_built_by_the_driver_are_used_by_workers() -> None:
+    """The driver ships its pools with the tasks; a worker uses them instead of Faker."""
+    import pyarrow as pa
+
+    from workbench.engine import masking
+
+    spec = {"kind": "fake", "provider": "city", "pool": 16}
+    shipped = masking.pools_for([spec, {"kind": "hash"}])
+    assert list(shipped) == [("city", "en_US", 16)]
+    assert shipped[("city", "en_US", 16)].equals(masking._build_pool("city", "en_US", 16))
+    marker = {("city", "en_US", 16): pa.array(["Shipped"] * 16)}
+    try:
+        masking.seed_pools(marker)
+        out = masking.apply_mask(pa.array(["Berlin", "Paris"]), {**spec, "max_length": None}, "s")
+        assert out.to_pylist() == ["Shipped", "Shipped"]
+    finally:
+        masking._SEEDED.clear()

@@ -31,7 +31,7 @@ from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
 from workbench.connectors.urls import mask_text, mask_url
-from workbench.engine import bookkeeping
+from workbench.engine import bookkeeping, masking
 from workbench.engine.transforms import ColumnTransform, apply_transforms
 from workbench.errors import ErrorBudgetExceededError, TransientError
 from workbench.schema.model import Table
@@ -65,6 +65,7 @@ class PartitionTask:
     source_options: dict[str, Any] = field(default_factory=dict)
     retries: int = 6  # transient failures (target restarting, network) retried with backoff
     read_ahead: int = 2  # batches read ahead of the COPY (CopyOptions.read_ahead)
+    fake_pools: dict[Any, Any] = field(default_factory=dict)  # built by the driver (masking)
 
     def __repr__(self) -> str:
         return (
@@ -339,6 +340,8 @@ def is_transient(exc: BaseException) -> bool:
 
 def copy_partition(task: PartitionTask) -> PartitionResult:
     """Copy a partition exactly once, retrying transient failures with exponential backoff."""
+    if task.fake_pools:
+        masking.seed_pools(task.fake_pools)
     errors: list[str] = []
     for attempt in range(1, task.retries + 2):
         try:

@@ -41,10 +41,13 @@ def _per_distinct(arr: pa.Array, fn: Callable[[str], str]) -> pa.Array:
 
 
 def mask_hash(arr: pa.Array, salt: str = "", length: int = 16, **_: Any) -> pa.Array:
-    key = salt.encode()
+    # the keyed state is set up once and copied per value (a third cheaper than keying anew)
+    keyed = hashlib.blake2b(key=salt.encode()[:64], digest_size=32)
 
     def digest(value: str) -> str:
-        return hashlib.blake2b(value.encode(), key=key[:64], digest_size=32).hexdigest()[:length]
+        h = keyed.copy()
+        h.update(value.encode())
+        return h.hexdigest()[:length]
 
     return _per_distinct(arr, digest)
 
@@ -72,9 +75,39 @@ FAKE_PROVIDERS: dict[str, str] = {
 FAKE_POOL = 4096
 
 
-@functools.lru_cache(maxsize=64)
+PoolKey = tuple[str, str, int]
+# pools built elsewhere (the driver, while it plans) and shipped with the tasks: a worker
+# then skips importing Faker and generating them (about 0.4 s per process and pool)
+_SEEDED: dict[PoolKey, pa.Array] = {}
+
+
+def pools_for(masks: list[dict[str, Any]]) -> dict[PoolKey, pa.Array]:
+    """The fake pools these mask specs use, built here (cached per process)."""
+    pools: dict[PoolKey, pa.Array] = {}
+    for spec in masks:
+        if spec.get("kind") == "fake":
+            key = (
+                spec.get("provider", "name"),
+                spec.get("locale", "en_US"),
+                int(spec.get("pool", FAKE_POOL)),
+            )
+            pools[key] = fake_pool(*key)
+    return pools
+
+
+def seed_pools(pools: dict[PoolKey, pa.Array]) -> None:
+    """Use pools built by another process (identical to what this one would build)."""
+    _SEEDED.update(pools)
+
+
 def fake_pool(provider: str, locale: str = "en_US", size: int = FAKE_POOL) -> pa.Array:
     """``size`` values of a Faker provider, the same in every process (fixed seed)."""
+    seeded = _SEEDED.get((provider, locale, size))
+    return seeded if seeded is not None else _build_pool(provider, locale, size)
+
+
+@functools.lru_cache(maxsize=64)
+def _build_pool(provider: str, locale: str, size: int) -> pa.Array:
     if provider not in FAKE_PROVIDERS:
         raise InvalidInputError(
             f"Unknown fake provider {provider!r}; known providers: {sorted(FAKE_PROVIDERS)}"

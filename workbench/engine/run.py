@@ -21,7 +21,7 @@ from workbench.config import Settings
 from workbench.connectors import connect
 from workbench.connectors.base import Partition
 from workbench.connectors.urls import kind_of, mask_text, mask_url
-from workbench.engine import bookkeeping, records, targets
+from workbench.engine import bookkeeping, masking, records, targets
 from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
@@ -444,6 +444,7 @@ def _task(
         connect_timeout=timeout,
         salt=plan.salt,
         read_ahead=options.read_ahead,
+        fake_pools=masking.pools_for([t.mask for t in tp.transforms if t.mask]),
     )
 
 
