@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(PY) -m ruff check workbench tests
+	$(PY) -m ruff check workbench tests notebooks dashboards benchmarks scripts
 
 demo: $(STAMP)
 	$(VENV)/bin/workbench init

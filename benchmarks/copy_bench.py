@@ -13,6 +13,7 @@ Also PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL workbench figures (--extr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tpch  # noqa: E402
+import tpch
 
 BIN = Path(sys.executable).parent
 
@@ -65,10 +66,8 @@ class PeakMemory:
                 procs = [root, *root.children(recursive=True)]
                 total = 0
                 for p in procs:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
@@ -188,9 +187,6 @@ def sqlite_from_tbl(folder: Path, path: Path) -> None:
     conn = sqlite3.connect(path)
     for name, columns in tpch.TABLES.items():
         conn.execute(f"CREATE TABLE {name} ({columns})")
-        width = (
-            columns.count(" NOT NULL") + columns.count("VARCHAR(152),") + columns.count("(152), ")
-        )
         with open(folder / f"{name}.tbl") as fh:
             first = fh.readline().rstrip("\n").rstrip("|").split("|")
             fh.seek(0)
@@ -246,7 +242,7 @@ def main() -> None:
         contenders: list[tuple[str, Callable[[], Run]]] = [
             (
                 "workbench",
-                lambda: run_workbench(
+                lambda source=source, tag=tag, scale=scale: run_workbench(
                     "workbench copy --no-validate",
                     source,
                     fresh_pg(args.postgres, f"wb_{tag}"),
@@ -257,7 +253,7 @@ def main() -> None:
             ),
             (
                 "validated",
-                lambda: run_workbench(
+                lambda source=source, tag=tag, scale=scale: run_workbench(
                     "workbench copy (validated)",
                     source,
                     fresh_pg(args.postgres, f"wbv_{tag}"),
@@ -268,16 +264,25 @@ def main() -> None:
             ),
             (
                 "pgloader",
-                lambda: run_pgloader(source, fresh_pg(args.postgres, f"pgl_{tag}"), scale),
+                lambda source=source, tag=tag, scale=scale: run_pgloader(
+                    source, fresh_pg(args.postgres, f"pgl_{tag}"), scale
+                ),
             ),
             (
                 "pipe",
-                lambda: run_pipe(f"tpch_{tag}", fresh_pg(args.postgres, f"pipe_{tag}"), scale),
+                lambda source=source, tag=tag, scale=scale: run_pipe(
+                    f"tpch_{tag}", fresh_pg(args.postgres, f"pipe_{tag}"), scale
+                ),
             ),
         ]
         if scale < 1:
             contenders.append(
-                ("naive", lambda: run_naive(source, fresh_pg(args.postgres, f"naive_{tag}"), scale))
+                (
+                    "naive",
+                    lambda source=source, tag=tag, scale=scale: run_naive(
+                        source, fresh_pg(args.postgres, f"naive_{tag}"), scale
+                    ),
+                )
             )
         for key, fn in contenders:
             if key in args.skip:
@@ -285,8 +290,8 @@ def main() -> None:
             run = fn()
             runs.append(run)
             print(
-                f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, {run.rows_per_second:,.0f} rows/s, "
-                f"peak {run.peak_mb:.0f} MB",
+                f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
+                f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
                 flush=True,
             )
         if "extra" not in args.skip:
