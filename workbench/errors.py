@@ -123,6 +123,10 @@ class ValidationFailedError(MigrationError):
     """Row counts or checksums differ between source and target."""
 
 
+class PolicyViolationError(MigrationError):
+    """The project's masking policy forbids copying these columns as they are mapped."""
+
+
 class JobCancelledError(MigrationError):
     """The job was cancelled by a user."""
 

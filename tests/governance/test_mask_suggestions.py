@@ -13,7 +13,12 @@ from tests.governance.masking_data import pii_project
 from tests.governance.test_policy import set_role
 from workbench.engine.migrate import run_migration
 from workbench.engine.run import CopyOptions, mask_salt
-from workbench.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from workbench.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyViolationError,
+)
 from workbench.governance import policy
 from workbench.governance.mask_preview import (
     preview_mask,
@@ -30,6 +35,7 @@ from workbench.governance.masking_suggestions import (
 )
 from workbench.matching import decisions, mappings
 from workbench.profiling.model import ColumnProfile
+from workbench.store import jobs
 from workbench.store.audit import list_events
 
 EXPECTED = {
@@ -51,9 +57,10 @@ def transform_of(store, column: str) -> dict | None:
     return next(c.transform for c in m.columns if c.source_column == column)
 
 
-def migrate(store, target_url: str) -> tuple[int, dict[int, tuple]]:
+def migrate(store, target_url: str, **kwargs) -> tuple[int, dict[int, tuple]]:
     """Run the project's mappings; the job id and the written rows by id."""
-    result = run_migration("crm", store=store, options=CopyOptions(if_exists="append", workers=1))
+    options = CopyOptions(if_exists="append", workers=1)
+    result = run_migration("crm", store=store, options=options, **kwargs)
     assert result.status == "succeeded" and result.rows_quarantined == 0
     with psycopg.connect(target_url) as conn:
         rows = conn.execute("SELECT id, first_name, email, phone, card, ssn FROM persons")
@@ -130,7 +137,15 @@ def test_apply_marks_masked_keeps_other_keys_and_migration_writes_masks(
     assert events[-1].details["after"] == EXPECTED["email"]
     assert events[-1].object_name == "persons.email"
 
-    _, written = migrate(store, target_url)
+    # the policy requires masking and ssn is neither masked nor exempt: the run is refused
+    # before anything is copied, naming the column and the ways out
+    jobs_before = len(jobs.list_jobs(store, "crm"))
+    with pytest.raises(PolicyViolationError, match=r"persons\.ssn \(") as refused:
+        migrate(store, target_url)
+    assert "workbench masking apply" in str(refused.value)
+    assert "--allow-unmasked-pii" in str(refused.value)
+    assert len(jobs.list_jobs(store, "crm")) == jobs_before
+    _, written = migrate(store, target_url, allow_unmasked_pii=True)
     originals = source.set_index("id")
     assert len(written) == len(source)
     for key, (_first, email, phone, card, ssn) in written.items():

@@ -178,7 +178,12 @@ def copy_(
 @click.option("--dask", "dask_address", help="Address of an existing Dask scheduler.")
 @click.option("--no-validate", is_flag=True, help="Skip the row count and checksum validation.")
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
-def migrate_(project, workers, dask_address, no_validate, resume) -> None:
+@click.option(
+    "--allow-unmasked-pii",
+    is_flag=True,
+    help="Run even if PII would be copied unmasked against the project's masking policy.",
+)
+def migrate_(project, workers, dask_address, no_validate, resume, allow_unmasked_pii) -> None:
     """Run PROJECT's accepted schema and column mappings from its source to its target.
 
     Target tables that exist are loaded as they are; missing ones are created with the mapped
@@ -202,6 +207,7 @@ def migrate_(project, workers, dask_address, no_validate, resume) -> None:
             options=options,
             progress=progress,
             on_job=lambda job_id: click.echo(f"Job {job_id} started", err=True),
+            allow_unmasked_pii=allow_unmasked_pii,
         )
     )
 

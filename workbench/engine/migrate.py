@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from workbench.engine.progress import ProgressSink
 from workbench.engine.run import CopyOptions, JobResult, copy_database
-from workbench.errors import InvalidInputError, NotFoundError
+from workbench.errors import InvalidInputError, NotFoundError, PolicyViolationError
 from workbench.store import Store, connections, open_store
 from workbench.store.models import ColumnMapping, SchemaMapping
 from workbench.store.projects import get_project
@@ -91,12 +91,20 @@ def run_migration(
     progress: ProgressSink | None = None,
     cancel: threading.Event | None = None,
     on_job: Callable[[int], None] | None = None,
+    allow_unmasked_pii: bool = False,
 ) -> JobResult:
-    """Run the project's accepted mappings from its source to its target connection."""
+    """Run the project's accepted mappings from its source to its target connection.
+
+    When the project's policy requires masking, a run that would copy a profiled PII column
+    unmasked and not exempt is refused before anything is copied (``allow_unmasked_pii``
+    runs it anyway; the compliance report then lists the violation).
+    """
     own = store is None
     store = store or open_store()
     try:
         source_id, target_id, mapping, transforms = load_mappings(store, project)
+        if not allow_unmasked_pii:
+            check_masking_policy(store, project, mapping, transforms)
         source = connections.get_connection(store, project, source_id)
         target = connections.get_connection(store, project, target_id)
         base = options or CopyOptions(if_exists="append")
@@ -121,3 +129,33 @@ def run_migration(
     finally:
         if own:
             store.close()
+
+
+def check_masking_policy(
+    store: Store,
+    project: str | int,
+    mapping: dict[str, Any],
+    transforms: dict[str, dict[str, Any]],
+) -> None:
+    """Refuse a run that copies PII unmasked against the project's policy (see run_migration)."""
+    from workbench.governance.masking_suggestions import policy_violations
+
+    tables = {name.rsplit(".", 1)[-1] for name in mapping}
+    found = []
+    for v in policy_violations(store, project):
+        table = v.table.rsplit(".", 1)[-1]
+        rules = transforms.get(v.table) or transforms.get(table) or {}
+        masked = rules.get(v.target_column or "", {})
+        if table in tables and v.target_column is not None and not (masked or {}).get("mask"):
+            found.append(v)
+    if found:
+        listed = "; ".join(f"{v.table}.{v.column} ({', '.join(v.pii)})" for v in found)
+        first = found[0]
+        raise PolicyViolationError(
+            f"Project {get_project(store, project).name!r} requires masking, and this run would "
+            f"copy PII unmasked: {listed}. Mask them (`workbench masking apply PROJECT "
+            f"{first.table}.{first.column} {(first.mask or {}).get('kind', 'hash')}`, or "
+            "`workbench masking suggest PROJECT`), exempt them with a reason (`workbench masking "
+            "exempt`), or run with --allow-unmasked-pii",
+            columns=[f"{v.table}.{v.column}" for v in found],
+        )
