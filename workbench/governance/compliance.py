@@ -34,7 +34,7 @@ from workbench.governance.lineage import LineageRecord, lineage
 from workbench.governance.policy import MaskingPolicy, get_policy
 from workbench.store import jobs
 from workbench.store.access import require
-from workbench.store.audit import AuditRecord
+from workbench.store.audit import AuditRecord, audit_record
 from workbench.store.models import AuditEvent
 from workbench.store.profiles import TableProfileRecord
 from workbench.store.projects import ProjectRef, get_project
@@ -364,20 +364,7 @@ def _audit(
         query = query.where(or_(AuditEvent.at >= start, of_policy))
     with store.session() as session:
         rows = session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)).all()
-        return [
-            AuditRecord(
-                id=r.id,
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                object_type=r.object_type,
-                object_id=r.object_id,
-                object_name=r.object_name,
-                project_id=r.project_id,
-                details=r.details,
-            )
-            for r in rows
-        ]
+        return [audit_record(r) for r in rows]
 
 
 # --- HTML ----------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def list_events(
     if project is not None:
         query = query.where(AuditEvent.project_id.in_(_project_ids(store, project)))
     with store.session() as session:
-        return [_record(row) for row in session.scalars(query)]
+        return [audit_record(row) for row in session.scalars(query)]
 
 
 def _project_ids(store: Store, project: str | int) -> list[int]:
@@ -128,7 +128,8 @@ def _project_ids(store: Store, project: str | int) -> list[int]:
     return ids
 
 
-def _record(row: AuditEvent) -> AuditRecord:
+def audit_record(row: AuditEvent) -> AuditRecord:
+    """The plain record of a stored event (for modules that query events themselves)."""
     return AuditRecord(
         id=row.id,
         at=row.at,

@@ -98,15 +98,7 @@ class Store:
     def connection(self) -> Iterator[Connection]:
         """A Core connection in one tenant transaction (like :meth:`session`), for raw SQL."""
         with self.engine.begin() as conn:
-            conn.execute(
-                text("SELECT set_config(:o_key, :o, true), set_config(:u_key, :u, true)"),
-                {
-                    "o_key": tenancy.ORG_SETTING,
-                    "o": str(self.identity.organization_id),
-                    "u_key": tenancy.USER_SETTING,
-                    "u": str(self.identity.user_id),
-                },
-            )
+            set_tenant(conn, self.identity.organization_id, self.identity.user_id)
             yield conn
 
     def in_organization(self, organization: str) -> Store:
@@ -315,7 +307,9 @@ def resolve_identity(
     )
 
 
-def set_tenant(session: Session, organization_id: int | None, user_id: int | None) -> None:
+def set_tenant(
+    session: Session | Connection, organization_id: int | None, user_id: int | None
+) -> None:
     """Name the organization and user for row-level security, for this transaction only."""
     session.execute(
         text("SELECT set_config(:org_key, :org, true), set_config(:user_key, :user, true)"),
