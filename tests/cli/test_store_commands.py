@@ -22,6 +22,8 @@ INIT_KEYS = {
     "key",
     "user",
     "organization",
+    "role",
+    "works_as",
 }
 
 
@@ -37,6 +39,9 @@ def test_init_creates_then_reports_current(run, cli_env):
     )
     assert data["embedded"] is False and data["pgdata"] is None and data["user"] == "tester"
     assert data["key"].startswith("key file ") and data["key"].endswith("secret.key")
+    # the first user owns the default organization; the work runs as the application role
+    assert (data["organization"], data["role"]) == ("default", "owner")
+    assert data["works_as"].endswith("_workbench_app")
     second = run("init")
     assert second.exit_code == 0
     assert second.stdout.startswith(

@@ -16,6 +16,8 @@ from workbench.errors import WorkbenchError
 @click.command()
 def init() -> None:
     """Create the metadata store, or upgrade it to this version's schema (safe to repeat)."""
+    from workbench.store.access import current_role
+
     store = state().store(migrate=True)
     store.cipher.ensure_key()
     before, after = store.schema_before, store.schema_revision
@@ -30,6 +32,8 @@ def init() -> None:
         "key": store.cipher.key_source,
         "user": store.user,
         "organization": store.identity.organization,
+        "role": current_role(store),
+        "works_as": store.engine.url.username,  # the non-superuser role row-level security binds
     }
     verb = {"created": "Created", "upgraded": "Upgraded", "current": "Checked"}[action]
     emit(
