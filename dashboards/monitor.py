@@ -13,6 +13,7 @@ from bokeh.plotting import figure
 
 from workbench.monitoring import anomalies, panel_auth, views
 from workbench.store import jobs, open_store
+from workbench.store.audit import record_dashboard_login
 
 pn.extension("tabulator", sizing_mode="stretch_width")
 
@@ -34,7 +35,7 @@ def _store():
     store = panel_auth.user_store(user)
     if AUTH == "oauth" and user not in pn.state.cache.setdefault("oauth_logins", set()):
         pn.state.cache["oauth_logins"].add(user)
-        panel_auth.record_login(store, "monitor", via="oauth")
+        record_dashboard_login(store, "monitor", via="oauth")
     return store
 
 

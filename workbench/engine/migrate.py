@@ -104,7 +104,7 @@ def run_migration(
     try:
         source_id, target_id, mapping, transforms = load_mappings(store, project)
         if not allow_unmasked_pii:
-            check_masking_policy(store, project, mapping, transforms)
+            check_masking_policy(store, project, mapping)
         source = connections.get_connection(store, project, source_id)
         target = connections.get_connection(store, project, target_id)
         base = options or CopyOptions(if_exists="append")
@@ -131,23 +131,20 @@ def run_migration(
             store.close()
 
 
-def check_masking_policy(
-    store: Store,
-    project: str | int,
-    mapping: dict[str, Any],
-    transforms: dict[str, dict[str, Any]],
-) -> None:
-    """Refuse a run that copies PII unmasked against the project's policy (see run_migration)."""
+def check_masking_policy(store: Store, project: str | int, mapping: dict[str, Any]) -> None:
+    """Refuse a run that copies PII unmasked against the project's policy (see run_migration).
+
+    A violation is already a mapped column whose accepted mapping has no mask; only the
+    tables this run copies count.
+    """
     from workbench.governance.masking_suggestions import policy_violations
 
     tables = {name.rsplit(".", 1)[-1] for name in mapping}
-    found = []
-    for v in policy_violations(store, project):
-        table = v.table.rsplit(".", 1)[-1]
-        rules = transforms.get(v.table) or transforms.get(table) or {}
-        masked = rules.get(v.target_column or "", {})
-        if table in tables and v.target_column is not None and not (masked or {}).get("mask"):
-            found.append(v)
+    found = [
+        v
+        for v in policy_violations(store, project)
+        if v.target_column is not None and v.table.rsplit(".", 1)[-1] in tables
+    ]
     if found:
         listed = "; ".join(f"{v.table}.{v.column} ({', '.join(v.pii)})" for v in found)
         first = found[0]

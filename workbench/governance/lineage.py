@@ -96,8 +96,7 @@ def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
     from workbench.engine.repair import replan
 
     require(store, "edit", f"record the lineage of job {job_id}")
-    jobs.get_job(store, job_id)  # refuses another organization's job
-    plan, _, _, options = replan(store, job_id)
+    plan, _, _, options = replan(store, job_id)  # refuses another organization's job
     return save_lineage(store, job_id, plan_lineage(job_id, plan, options))
 
 

@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
+from workbench.store.audit import record_dashboard_login
 
 if TYPE_CHECKING:
     from workbench.store import Store
@@ -44,17 +45,11 @@ def login(user: str, password: str, dashboard: str = "monitor") -> bool:
     try:
         store = user_store(user)
     except WorkbenchError as exc:
-        credentials.password_matches(credentials._DUMMY, password)  # same time as a wrong password
+        credentials.spend_a_check(password)  # as long as a wrong password takes
         log.warning("dashboard login refused for %r: %s", user, exc)
         return False
     if not credentials.check_password(store, user, password):
         log.warning("dashboard login refused for %r: wrong or no password", user)
         return False
-    record_login(store, dashboard, via="password")
+    record_dashboard_login(store, dashboard, via="password")
     return True
-
-
-def record_login(store: Store, dashboard: str, via: str) -> None:
-    from workbench.store.audit import record_dashboard_login
-
-    record_dashboard_login(store, dashboard, via)

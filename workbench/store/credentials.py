@@ -57,6 +57,11 @@ def password_matches(stored: str, password: str) -> bool:
 _DUMMY = hash_password(os.urandom(12).hex())
 
 
+def spend_a_check(password: str) -> None:
+    """Take as long as checking a password, for a login refused before any check."""
+    password_matches(_DUMMY, password)
+
+
 def set_password(store: Store, password: str, user: str | None = None) -> None:
     """Set the dashboard password of ``user`` (default: yourself; others: owners only, and
     only for members of the current organization)."""
@@ -94,6 +99,6 @@ def check_password(store: Store, user: str, password: str) -> bool:
     with store.session() as session:
         stored = session.scalar(select(User.password_hash).where(User.name == user))
     if stored is None:
-        password_matches(_DUMMY, password)
+        spend_a_check(password)
         return False
     return password_matches(stored, password)

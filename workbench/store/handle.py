@@ -147,16 +147,16 @@ def open_store(
     try:
         with engine.connect() as conn:
             privileged = tenancy.is_privileged(conn)
-        if privileged:
+        password: str | None = None
+        if privileged:  # administer with it; work as the store's own application role
             admin, admin_url = engine, url
-        elif settings.database_admin_url is not None:
-            admin_url = store_url(settings.database_admin_url.reveal())
-            admin = _connect(admin_url, settings)
-        if privileged:  # work as the store's own application role
             role = tenancy.app_role_name(url.database or "")
-            password: str | None = cipher.derive(APP_ROLE_PURPOSE)
-        else:  # the configured login is the application's
-            role, password = url.username or "", None
+            password = cipher.derive(APP_ROLE_PURPOSE)
+        else:  # the configured login is the application's; the owner's only if given
+            role = url.username or ""
+            if settings.database_admin_url is not None:
+                admin_url = store_url(settings.database_admin_url.reveal())
+                admin = _connect(admin_url, settings)
         if admin is not None:
             before, after = _prepare(
                 admin, settings, role, password, migrate=migrate, bootstrap=create_user

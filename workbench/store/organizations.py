@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.errors import AlreadyExistsError, InUseError, InvalidInputError, NotFoundError
@@ -60,7 +61,7 @@ def create_organization(store: Store, name: str) -> OrganizationRecord:
         session.add(Organization(id=org_id, name=name))
         try:
             session.flush()
-        except Exception as exc:  # another org with this name, invisible to us (not a member)
+        except IntegrityError as exc:  # another org with this name, invisible to us
             if "uq_organizations_name" in str(exc):
                 raise _exists(name) from exc
             raise
@@ -69,7 +70,6 @@ def create_organization(store: Store, name: str) -> OrganizationRecord:
         )
         _audit(session, store, org_id, "organization.create", name)
         created = session.scalar(select(Organization.created_at).where(Organization.id == org_id))
-        set_tenant(session, store.identity.organization_id, store.identity.user_id)
     assert created is not None
     return OrganizationRecord(id=org_id, name=name, role="owner", created_at=created)
 
