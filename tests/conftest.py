@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.self_contained import OutsideCheckoutGuard
 from tests.servers import (
     MySQLServer,
     PostgresServer,
@@ -23,16 +25,28 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def datasets_dir() -> Path:
-    """The shared sample databases (../shared/datasets beside the checkout)."""
+    """The sample databases: ``tests/data`` of this checkout (``WORKBENCH_DATASETS`` overrides)."""
     explicit = os.environ.get("WORKBENCH_DATASETS")
-    candidates = [Path(explicit)] if explicit else []
-    candidates += [REPO.parent / "shared" / "datasets", REPO / ".." / ".." / "shared" / "datasets"]
-    for path in candidates:
-        if (path / "chinook.sqlite").exists():
-            return path.resolve()
-    raise RuntimeError(
-        "Sample datasets not found: set WORKBENCH_DATASETS to the folder holding chinook.sqlite"
-    )
+    path = Path(explicit) if explicit else REPO / "tests" / "data"
+    if not (path / "chinook.sqlite").exists():
+        raise RuntimeError(
+            f"Sample datasets not found in {path}: WORKBENCH_DATASETS must name a folder holding "
+            "chinook.sqlite and the sakila-*.sql scripts (as tests/data does)"
+        )
+    return path.resolve()
+
+
+# Recorded for the whole session; pytest_sessionfinish fails the run if anything was reached.
+OUTSIDE_GUARD = OutsideCheckoutGuard(REPO).install()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if OUTSIDE_GUARD.reached and not os.environ.get("WORKBENCH_DATASETS"):
+        reached = sorted(set(OUTSIDE_GUARD.reached))
+        print("\nThe suite reached outside its checkout (a fresh clone fails):", file=sys.stderr)
+        for line in reached[:20]:
+            print(f"  {line}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

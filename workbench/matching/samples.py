@@ -124,17 +124,21 @@ def load_sakila(schema_path: str | Path, data_path: str | Path) -> dict[str, Sam
 
 
 def default_datasets() -> Path:
-    """The shared datasets folder beside the checkout (or WORKBENCH_DATASETS)."""
+    """The sample databases of a checkout (``tests/data``; ``WORKBENCH_DATASETS`` overrides).
+
+    Training and the matching benchmark run from a checkout; an installed package has no
+    Sakila, so they ask for ``--datasets``.
+    """
     import os
 
     explicit = os.environ.get("WORKBENCH_DATASETS")
-    repo = Path(__file__).resolve().parents[2]
-    for path in ([Path(explicit)] if explicit else []) + [repo.parent / "shared" / "datasets"]:
-        if (path / "chinook.sqlite").exists():
-            return path
-    raise FileNotFoundError(
-        "Sample datasets not found: set WORKBENCH_DATASETS to the folder holding chinook.sqlite"
-    )
+    path = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "tests" / "data"
+    if not (path / "chinook.sqlite").exists():
+        raise FileNotFoundError(
+            f"Sample datasets not found in {path}: pass --datasets (or set WORKBENCH_DATASETS) "
+            "to a folder holding chinook.sqlite and the sakila-mysql-*.sql scripts"
+        )
+    return path
 
 
 def load_all(datasets: str | Path | None = None) -> dict[str, SampleTable]:
