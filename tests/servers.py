@@ -228,3 +228,52 @@ def start_private_mariadb(base: Path, port: int | None = None) -> MySQLServer:
             raise RuntimeError(f"private MariaDB did not start; see {base}/err.log")
         time.sleep(0.1)
     return MySQLServer("127.0.0.1", port, datadir=datadir, process=proc)
+
+
+def debian_postgres_bin() -> Path:
+    """The newest Debian PostgreSQL's bin folder (ICU collations; pgserver's build has none)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    if not found:
+        raise RuntimeError(
+            "Debian's PostgreSQL server is not installed (needed for ICU collations): "
+            "apt-get install postgresql"
+        )
+    return found[-1].parent
+
+
+def start_private_icu_postgres(base: Path) -> PostgresServer:
+    """A private Debian PostgreSQL on a free port whose default collation is ICU (English).
+
+    Runs as the ``postgres`` OS user when started as root (initdb refuses root); trust auth
+    on 127.0.0.1 only; stopped with :func:`stop_private_icu_postgres`.
+    """
+    bindir = debian_postgres_bin()
+    base.mkdir(parents=True, exist_ok=True)
+    datadir = base / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
+         "--encoding=UTF8", "--locale-provider=icu", "--icu-locale=en", "--locale=C.UTF-8"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l", str(base / "log"),
+         "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return PostgresServer(base_url=f"postgresql://postgres@127.0.0.1:{port}/postgres", pgdata=datadir)
+
+
+def stop_private_icu_postgres(server: PostgresServer) -> None:
+    assert server.pgdata is not None
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [*as_user, str(debian_postgres_bin() / "pg_ctl"), "-D", str(server.pgdata), "-m", "fast",
+         "stop"],
+        capture_output=True,
+    )  # fmt: skip
+    shutil.rmtree(server.pgdata.parent, ignore_errors=True)

@@ -9,9 +9,11 @@ skewed keys still give similar slices. Tables without a key are one partition.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from workbench.connectors.base import Connector, Partition
+from workbench.errors import MigrationError
 from workbench.schema.model import Table
 
 INTEGER_TYPES = {
@@ -72,8 +74,13 @@ def partition_count(
 def bounds_to_partitions(
     table: Table, columns: tuple[str, ...], points: list[tuple], row_estimate: int | None
 ) -> list[Partition]:
-    """[None, p1), [p1, p2), ..., [pn, None): every row falls in exactly one partition."""
-    points = sorted(set(points))
+    """[None, p1), [p1, p2), ..., [pn, None): every row falls in exactly one partition.
+
+    ``points`` come in the source's own order (its collation for text): they are never
+    re-sorted here, because Python's code-point order differs from a case- or
+    accent-insensitive collation and re-sorted bounds make ranges overlap (rows copied twice).
+    """
+    points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
     if not columns or not points:
         return [Partition(table.name, table.schema, 0, columns, None, None, row_estimate)]
     edges: list[tuple | None] = [None, *points, None]
@@ -93,4 +100,32 @@ def plan_partitions(
         return [Partition(table.name, table.schema, 0, (), None, None, row_estimate)]
     columns = split_columns(table, key)
     points = [tuple(p) for p in connector.split_points(table, columns, parts)]
+    if order_safe(table, columns) and not _ascending(points):
+        raise MigrationError(
+            f"The split points of {table.qualified_name} came back out of order from the "
+            "source; this is a bug in the connector's split_points, please report it",
+            table=table.qualified_name,
+        )
     return bounds_to_partitions(table, columns, points, row_estimate)
+
+
+# Key types that order alike in every database and in Python; text does not (collations).
+ORDER_SAFE = INTEGER_TYPES | {
+    "numeric", "decimal", "date", "datetime", "timestamp", "timestamptz",
+}  # fmt: skip
+
+
+def _ascending(points: list[tuple]) -> bool:
+    try:
+        return all(a < b for a, b in itertools.pairwise(points))
+    except TypeError:  # SQLite may mix storage classes in one column: nothing to compare
+        return True
+
+
+def order_safe(table: Table, columns: tuple[str, ...]) -> bool:
+    """Whether ranges on ``columns`` select the same rows in the source and in PostgreSQL."""
+    for name in columns:
+        native = table.column(name).native
+        if (native.base or native).name.lower() not in ORDER_SAFE:
+            return False
+    return True

@@ -35,7 +35,7 @@ from workbench.engine.plan import (
 )
 from workbench.engine.progress import NullProgress, ProgressSink
 from workbench.engine.tails import TableTails
-from workbench.engine.validate import ValidationReport
+from workbench.engine.validate import ValidationReport, validation_failed
 from workbench.errors import (
     InvalidInputError,
     JobCancelledError,
@@ -296,14 +296,7 @@ def _run(
         if validation is not None:
             recorder.flush(force=True, validation=validation.as_dict())
             if not validation.ok:
-                bad = "; ".join(
-                    f"{t.table}: {', '.join(t.reasons[:3])}" for t in validation.mismatched
-                )
-                raise MigrationError(
-                    f"Validation failed for job {job_id}: {bad}. Run `workbench validate {job_id} "
-                    "--repair` to re-copy the mismatching partitions.",
-                    job_id=job_id,
-                )
+                raise validation_failed(job_id, validation)
         phase("done")
         result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
         result.phases = phases

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql as psql
 
 from workbench.connectors import connect
 from workbench.connectors.base import Partition, PartitionChecksum
@@ -25,12 +26,12 @@ from workbench.connectors.checksums import APPROXIMATE, PRESENCE, ChecksumColumn
 from workbench.connectors.checksums import checksum_partition as run_checksum
 from workbench.connectors.sqltext import quote_ident
 from workbench.engine import bookkeeping
-from workbench.engine.partitions import INTEGER_TYPES
+from workbench.engine.partitions import order_safe
 from workbench.engine.plan import MigrationPlan, TablePlan
+from workbench.errors import ValidationFailedError
 
 log = logging.getLogger(__name__)
 
-ORDER_SAFE = INTEGER_TYPES | {"numeric", "decimal", "date", "datetime", "timestamp", "timestamptz"}
 MAX_EXCLUDED_KEYS = 5000
 
 
@@ -114,14 +115,6 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
     return src, tgt, types, unchecked
 
 
-def _order_safe(plan: TablePlan, partition: Partition) -> bool:
-    for key in partition.key_columns:
-        native = plan.source.column(key).native
-        if (native.base or native).name.lower() not in ORDER_SAFE:
-            return False
-    return True
-
-
 def _target_partition(plan: TablePlan, partition: Partition) -> Partition:
     rename = {c.source: c.name for c in plan.columns if c.source}
     keys = tuple(rename.get(k, k) for k in partition.key_columns)
@@ -201,6 +194,26 @@ class _Sides:
         finally:
             conn.close()
 
+    def source_count(self, tp: TablePlan) -> int:
+        conn = connect(self.source_url, connect_timeout=self.timeout)
+        try:
+            return conn.count(tp.source)
+        finally:
+            conn.close()
+
+    def target_duplicate_keys(self, tp: TablePlan) -> int:
+        """How many key values the target holds more than once (0 when every key is unique)."""
+        rename = {c.source: c.name for c in tp.columns if c.source}
+        keys = [rename.get(k, k) for k in tp.key_columns]
+        query = psql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM {} GROUP BY {} HAVING count(*) > 1) d"
+        ).format(
+            psql.Identifier(tp.target_schema, tp.target_name),
+            psql.SQL(", ").join(psql.Identifier(k) for k in keys),
+        )
+        with psycopg.connect(self.target_url, connect_timeout=int(self.timeout)) as conn:
+            return int(conn.execute(query).fetchone()[0])
+
     def target(self, tp: TablePlan, p: Partition, cols: list, types: dict) -> PartitionChecksum:
         conn = connect(self.target_url, connect_timeout=self.timeout)
         try:
@@ -227,7 +240,17 @@ def _check_table(
         f"{tp.target_schema}.{tp.target_name}",
         unchecked_columns=unchecked,
         approximate_columns=[c.name for c in src_cols if c.category in (APPROXIMATE, PRESENCE)],
-        per_partition=all(_order_safe(tp, p) for p in tp.partitions),
+        per_partition=all(order_safe(tp.source, p.key_columns) for p in tp.partitions),
+    )
+    ranged = len(tp.partitions) > 1
+    # what partitioning cannot hide: the whole table's count on the source (overlapping
+    # ranges would count rows twice) and, where ranges cannot be compared in the target,
+    # that no key landed twice
+    whole_count = pool.submit(sides.source_count, tp) if ranged else None
+    duplicates = (
+        pool.submit(sides.target_duplicate_keys, tp)
+        if ranged and not tc.per_partition and tp.key_columns
+        else None
     )
     sources = []
     for p in tp.partitions:
@@ -274,6 +297,21 @@ def _check_table(
         if reason:
             tc.mismatched_partitions = [p.index for p in tp.partitions]
             tc.reasons.append(reason)
+    if whole_count is not None:
+        table_rows = whole_count.result()
+        if table_rows != tc.source_rows:
+            tc.reasons.insert(
+                0,
+                f"the partitions overlap or leave gaps: they hold {tc.source_rows} rows, the "
+                f"source table {table_rows} (rows may have been copied twice; re-run the copy "
+                "with --if-exists replace, and report the table's key type)",
+            )
+            tc.mismatched_partitions = [p.index for p in tp.partitions]
+    if duplicates is not None:
+        repeated = duplicates.result()
+        if repeated:
+            tc.reasons.insert(0, f"{repeated} key value(s) appear more than once in the target")
+            tc.mismatched_partitions = [p.index for p in tp.partitions]
     tc.ok = not tc.reasons
     return tc, checks
 
@@ -339,3 +377,25 @@ def validate_job_plan(
                 row["source_key"]
             )
     return validate_plan(plan, source_url, target_url, keys, connect_timeout=timeout)
+
+
+def validation_failed(job_id: int, report: ValidationReport) -> ValidationFailedError:
+    """The typed error of a failed validation: which tables, partitions and columns differ."""
+    bad = "; ".join(f"{t.table}: {', '.join(t.reasons[:3])}" for t in report.mismatched)
+    columns = sorted(
+        {
+            col.strip()
+            for t in report.mismatched
+            for r in t.reasons
+            if " in column(s) " in r
+            for col in r.split(" in column(s) ", 1)[1].split(",")
+        }
+    )
+    return ValidationFailedError(
+        f"Validation failed for job {job_id}: {bad}. Run `workbench validate {job_id} "
+        "--repair` to re-copy the mismatching partitions.",
+        job_id=job_id,
+        tables=[t.table for t in report.mismatched],
+        partitions={t.table: t.mismatched_partitions for t in report.mismatched},
+        columns=columns,
+    )
