@@ -265,7 +265,8 @@ def start_private_icu_postgres(base: Path) -> PostgresServer:
          "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
         check=True, capture_output=True,
     )  # fmt: skip
-    return PostgresServer(base_url=f"postgresql://postgres@127.0.0.1:{port}/postgres", pgdata=datadir)
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    return PostgresServer(base_url=url, pgdata=datadir)
 
 
 def stop_private_icu_postgres(server: PostgresServer) -> None:
