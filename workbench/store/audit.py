@@ -62,7 +62,7 @@ def record_event(
             object_name=object_name,
             organization_id=organization_id or store.identity.organization_id,
             project_id=project_id,
-            details=redact(details),
+            details=redact(details, key_depth=1),
         )
     )
 

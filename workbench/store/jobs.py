@@ -2,8 +2,9 @@
 
 Plain functions taking the open store first. Each runs as one short transaction on its own
 pooled connection, so Dask callbacks and threads may call them at the same time. Values
-stored as JSON are redacted (secret-looking keys and URL passwords masked); checkpoint
-bounds are stored as given, converted to JSON (tuples become lists, dates ISO text).
+stored as JSON are redacted (URL passwords masked; secret-looking keys only where the keys
+are ours, never in options or statistics keyed by user-chosen table and column names);
+checkpoint bounds are stored as given, converted to JSON (tuples become lists, dates ISO text).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def create_job(
     require(store, "edit")
     if kind not in JOB_KINDS:
         raise InvalidInputError(f"A job's kind is one of {', '.join(JOB_KINDS)}, got {kind!r}")
-    params = redact(parameters or {})
+    # top-level keys are ours; below them options hold user names (a column called "password")
+    params = redact(parameters or {}, key_depth=1)
     with store.session() as session:
         project = project_row(session, store, project_id)
         require_active(project)
@@ -170,7 +172,7 @@ def set_job_status(store: Store, job_id: int, status: str, error: str | None = N
 def update_job_statistics(store: Store, job_id: int, statistics: dict[str, Any]) -> None:
     """Merge ``statistics`` into the job's (top-level keys replace) and bump heartbeat_at."""
     require(store, "edit")
-    patch = literal(redact(statistics), JSONB)
+    patch = literal(redact(statistics, key_depth=1), JSONB)
     with store.session() as session:
         found = session.scalar(
             update(MigrationJob)
@@ -198,7 +200,7 @@ def log_event(store: Store, job_id: int, level: str | int, message: str, **conte
                     job_id=job_id,
                     level=level_name,
                     message=mask_text(message),
-                    context=redact(context),
+                    context=redact(context, key_depth=1),
                 )
                 .returning(MigrationLog.id)
             ).scalar_one()

@@ -17,19 +17,31 @@ MASK = "***"
 _SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api[_-]?key|private[_-]?key|credential", re.I)
 
 
-def redact(value: Any) -> Any:
-    """A JSON-ready copy of ``value`` with secret-looking keys and URL passwords masked."""
+def redact(value: Any, key_depth: int | None = None) -> Any:
+    """A JSON-ready copy of ``value`` with URL passwords masked everywhere, and the values of
+    secret-looking keys masked in the first ``key_depth`` levels of mappings (all levels when
+    None).
+
+    Where a structure's keys are names a user chose (tables and columns inside job options,
+    mappings, statistics), a column called ``password`` is a name, not a secret: callers
+    storing such structures pass ``key_depth=0`` (or 1 for keyword details whose own names
+    are ours but whose values may hold user names).
+    """
     from workbench.connectors.urls import mask_text
 
     if isinstance(value, Secret):
         return MASK
     if isinstance(value, Mapping):
+        deeper = None if key_depth is None else max(0, key_depth - 1)
+        by_key = key_depth is None or key_depth > 0
         return {
-            str(k): MASK if _SECRET_KEY.search(str(k)) and _may_hide(v) else redact(v)
+            str(k): MASK
+            if by_key and _SECRET_KEY.search(str(k)) and _may_hide(v)
+            else redact(v, deeper)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
-        return [redact(v) for v in value]
+        return [redact(v, key_depth) for v in value]
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, float):
