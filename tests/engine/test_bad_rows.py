@@ -121,3 +121,70 @@ def test_invalid_utf8_from_sqlite(tmp_path, target_url, store):
     assert result.rows_copied + result.rows_quarantined == 101
     assert result.rows_quarantined == 1
     assert set(quarantine(target_url)) == {101}
+
+
+@pytest.fixture
+def enum_mysql(mysql_server, mysql_database):
+    """MySQL's ENUM error value: an invalid value stored as '' (index 0) in non-strict mode,
+    beside an enum whose real member is '' (index >= 1), which must stay ''."""
+    db = make_url(mysql_database).database
+    with mysql_server.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute(
+            "CREATE TABLE shirts (id INT PRIMARY KEY, size ENUM('small','large'),"
+            " fit ENUM('', 'slim') NOT NULL)"
+        )
+        cur.executemany(
+            "INSERT INTO shirts VALUES (%s, %s, %s)",
+            [(i, "small" if i % 2 else "large", "slim" if i % 3 else "") for i in range(1, 101)],
+        )
+        cur.execute("INSERT INTO shirts VALUES (101, 'huge', 'slim')")  # stored as ''
+        cur.execute("INSERT INTO shirts VALUES (102, 'tiny', '')")
+        cur.execute("SELECT COUNT(*) FROM shirts WHERE size + 0 = 0")
+        assert cur.fetchone()[0] == 2  # the server really stored the error value
+    return mysql_database
+
+
+def _shirts(url: str, db: str) -> dict[int, tuple]:
+    with psycopg.connect(url) as conn:
+        return {
+            r[0]: r[1:]
+            for r in conn.execute(f'SELECT id, size, fit FROM "{db}".shirts').fetchall()
+        }
+
+
+def test_enum_error_value_becomes_null_and_is_counted(enum_mysql, target_url, store):
+    db = make_url(enum_mysql).database
+    result = copy_database(enum_mysql, target_url, CopyOptions(workers=1), store=store)
+    assert result.status == "succeeded" and result.validated and result.rows_quarantined == 0
+    rows = _shirts(target_url, db)
+    assert rows[101] == (None, "slim") and rows[102] == (None, "")  # the member '' stays
+    assert rows[1] == ("small", "slim") and rows[3] == ("small", "")
+    assert result.tables[f"{db}.shirts"]["nulled"] == {"size": 2}
+    said = [w for w in result.warnings if "invalid ENUM values" in w]
+    assert said == [
+        f"{db}.shirts.size: 2 invalid ENUM values ('') became NULL (type option to keep or "
+        "refuse them instead: see docs/type-mapping.md)"
+    ]
+    from workbench.store import jobs
+
+    logged = [e.message for e in jobs.job_logs(store, result.job_id)]
+    assert any("2 invalid ENUM values" in m for m in logged)
+
+
+def test_enum_error_value_kept_or_quarantined_on_request(enum_mysql, target_url, store):
+    db = make_url(enum_mysql).database
+    kept = copy_database(
+        enum_mysql, target_url, CopyOptions(workers=1, type_options={"enum_invalid": "keep"}),
+        store=store,
+    )  # fmt: skip
+    assert kept.validated and kept.rows_quarantined == 0
+    assert _shirts(target_url, db)[101] == ("", "slim")
+    refused = copy_database(
+        enum_mysql,
+        target_url,
+        CopyOptions(workers=1, if_exists="replace", type_options={"enum_invalid": "quarantine"}),
+        store=store,
+    )
+    assert refused.rows_quarantined == 2 and refused.validated
+    assert {101, 102} == set(quarantine(target_url)) - {1}

@@ -32,6 +32,7 @@ from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
 from workbench.connectors.urls import mask_text, mask_url
 from workbench.engine import bookkeeping, masking
+from workbench.engine.plan import NULLED_PREFIX
 from workbench.engine.transforms import ColumnTransform, apply_transforms
 from workbench.errors import ErrorBudgetExceededError, TransientError
 from workbench.schema.model import Table
@@ -86,6 +87,7 @@ class PartitionResult:
     skipped: bool = False
     attempts: int = 1
     errors: list[str] = field(default_factory=list)
+    nulled: dict[str, int] = field(default_factory=dict)  # target column -> values made NULL
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -186,6 +188,19 @@ class _Writer:
             self.write(out, source, rows[mid:])
 
 
+def _count_nulled(batch: pa.RecordBatch, counts: dict[str, int]) -> pa.RecordBatch:
+    """Add up and drop the plan's counter columns (values the read expressions made NULL)."""
+    counters = [n for n in batch.schema.names if n.startswith(NULLED_PREFIX)]
+    if not counters:
+        return batch
+    for name in counters:
+        hits = batch.num_rows - batch.column(name).null_count
+        if hits:
+            column = name[len(NULLED_PREFIX) :]
+            counts[column] = counts.get(column, 0) + hits
+    return batch.drop_columns(counters)
+
+
 def _reader_rejects(batch: pa.RecordBatch) -> dict[int, str]:
     """Rows the source reader could not deliver exactly, with its reason (see REJECT_COLUMN)."""
     index = batch.schema.get_field_index(REJECT_COLUMN)
@@ -236,6 +251,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                 )
                 for batch in prefetch(batches, task.read_ahead):
                     result.rows_read += batch.num_rows
+                    batch = _count_nulled(batch, result.nulled)
                     unreadable = _reader_rejects(batch)
                     if unreadable:
                         batch = batch.drop_columns([REJECT_COLUMN])

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workbench.connectors.base import Connector, Partition
+from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
 from workbench.engine.partitions import choose_key, plan_partitions
 from workbench.engine.transforms import ColumnTransform
 from workbench.errors import InvalidInputError, NotFoundError
@@ -35,6 +35,15 @@ class TargetColumn:
     source: str | None = None  # source column name
     read_expression: str | None = None  # SQL in the source dialect replacing the plain column
     transform: ColumnTransform | None = None
+    nulled_when: str | None = None  # the read turns stored values into NULL when this holds
+    nulled_what: str = ""  # what those values are ("zero dates"), for the job's log
+    rejected_when: str | None = None  # the row is quarantined, with rejected_why, when this holds
+    rejected_why: str = ""
+
+
+# A read column counting, per row, a value the read expression turned into NULL: summed by
+# the copy task per target column and dropped before the COPY (see engine.copy).
+NULLED_PREFIX = "__wb_nulled__"
 
 
 @dataclass
@@ -68,11 +77,34 @@ class TablePlan:
             name = c.name if c.read_expression else c.source
             if name is not None and name not in names:
                 names.append(name)
-        return tuple(names)
+        return tuple(names) + tuple(self.nulled_counters) + tuple(self.rejections)
 
     @property
     def expressions(self) -> dict[str, str]:
-        return {c.name: c.read_expression for c in self.columns if c.read_expression}
+        plain = {c.name: c.read_expression for c in self.columns if c.read_expression}
+        return {**plain, **self.nulled_counters, **self.rejections}
+
+    @property
+    def rejections(self) -> dict[str, str]:
+        """The reader's reject column (see connectors.base.REJECT_COLUMN): the first reason a
+        row must be refused, NULL for rows that load."""
+        refused = [c for c in self.columns if c.rejected_when]
+        if not refused:
+            return {}
+        whens = " ".join(
+            f"WHEN {c.rejected_when} THEN '{c.rejected_why.replace(chr(39), chr(39) * 2)}'"
+            for c in refused
+        )
+        return {REJECT_COLUMN: f"CASE {whens} END"}
+
+    @property
+    def nulled_counters(self) -> dict[str, str]:
+        """Extra read columns: 1 where the read turned a stored value into NULL."""
+        return {
+            NULLED_PREFIX + c.name: f"CASE WHEN {c.nulled_when} THEN 1 END"
+            for c in self.columns
+            if c.nulled_when
+        }
 
 
 @dataclass

@@ -86,6 +86,9 @@ class JobRecorder:
             t["partitions_done"] += 1
             t["seconds"] += float(result.get("seconds", 0.0))
             t["retries"] += max(0, int(result.get("attempts", 1)) - 1)
+            for column, n in (result.get("nulled") or {}).items():
+                nulled = t.setdefault("nulled", {})
+                nulled[column] = nulled.get(column, 0) + int(n)
             if skipped:
                 t["partitions_skipped"] = t.get("partitions_skipped", 0) + 1
         jobs.upsert_checkpoints(

@@ -291,6 +291,7 @@ def _run(
         recorder.flush(force=True)
         phase("finish")  # the tables' tails started as each table finished; wait for the rest
         validation, warnings = tails.wait()
+        warnings = [*_nulled_values(plan, recorder), *warnings]
         for w in warnings:
             jobs.log_event(store, job_id, "WARNING", w)
         if validation is not None:
@@ -335,6 +336,21 @@ def _run(
             tails.close()
         background.close()
         progress.close()
+
+
+def _nulled_values(plan: MigrationPlan, recorder: records.JobRecorder) -> list[str]:
+    """One line per column whose read turned stored values into NULL (zero dates, ENUM '')."""
+    lines = []
+    for tp in plan.tables:
+        counts = recorder.tables.get(tp.name, {}).get("nulled", {})
+        for col in tp.columns:
+            if counts.get(col.name):
+                lines.append(
+                    f"{tp.name}.{col.source or col.name}: {counts[col.name]} {col.nulled_what} "
+                    "became NULL (type option to keep or refuse them instead: see "
+                    "docs/type-mapping.md)"
+                )
+    return lines
 
 
 def check_experimental(store: Store, options: CopyOptions) -> None:

@@ -77,6 +77,10 @@ def build_table_plans(
                     read_expression=(transform.expression if transform else None)
                     or c.read_expression,
                     transform=transform,
+                    nulled_when=None if transform and transform.expression else c.nulled_when,
+                    nulled_what=c.nulled_what,
+                    rejected_when=c.rejected_when,
+                    rejected_why=c.rejected_why,
                 )
             )
         plans.append(

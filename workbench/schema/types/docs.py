@@ -50,6 +50,7 @@ def type_mapping_markdown() -> str:
                 "enum",
                 "set_as",
                 "zero_dates",
+                "enum_invalid",
                 "time_as",
                 "geometry",
                 "naming",

@@ -21,6 +21,9 @@ class TypeOptions:
     enum: str = "check"  # "check": text + CHECK; "pg_enum": CREATE TYPE ... AS ENUM; "text"
     set_as: str = "array"  # MySQL set -> "array" (text[]) or "text" ("a,b")
     zero_dates: str = "null"  # MySQL zero dates: "null" (NULL, counted) or "strict" (fail)
+    # MySQL's ENUM error value '' (stored for an invalid value in non-strict mode): "null"
+    # (NULL, counted), "keep" (kept as '', allowed by the CHECK) or "quarantine" (refused)
+    enum_invalid: str = "null"
     time_as: str = "interval"  # MySQL time (-838:59:59 .. 838:59:59) -> "interval" or "time"
     geometry: str = "wkb"  # spatial -> "wkb" (bytea) or "postgis" (geometry)
     naming: str = "keep"  # target names: "keep" or "snake"
@@ -80,6 +83,13 @@ class ColumnPlan:
     nullable: bool = True
     default: str | None = None  # PostgreSQL SQL text (literals quoted), or None
     read_expression: str | None = None  # source dialect; None = plain column
+    # source-dialect condition under which the read expression turns a stored value into
+    # NULL (a zero date, an ENUM error value), and what such values are, for the job's log
+    nulled_when: str | None = None
+    nulled_what: str = ""
+    # source-dialect condition under which the row is refused (quarantined) with this reason
+    rejected_when: str | None = None
+    rejected_why: str = ""
     is_identity: bool = False
     generated: str | None = None  # PostgreSQL expression of a generated column (not loaded)
     enum_values: tuple[str, ...] = ()  # for "check" and "pg_enum"

@@ -3,7 +3,10 @@
 Where we differ from pgloader, on purpose: zero dates become NULL *and are counted* (or fail
 with ``zero_dates="strict"``) while real early dates such as 0009-03-04 stay; time maps to
 interval because MySQL time spans -838:59:59..838:59:59; tinyint(1) keeps its values (a 2 is
-rejected by PostgreSQL instead of silently becoming true); set becomes text[].
+rejected by PostgreSQL instead of silently becoming true); set becomes text[]. MySQL's ENUM
+error value (an invalid value stored as '' in non-strict mode, index 0) becomes NULL and is
+counted in the job's log with ``enum_invalid="null"``; ``"keep"`` keeps '' (and allows it in
+the CHECK), ``"quarantine"`` refuses its rows. An enum's real member '' always stays ''.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from workbench.schema.types.model import TypeOptions, TypeRule
 # zero dates: no year 0 in PostgreSQL, and MySQL allows month or day 0 ('2024-00-10')
 ZERO_DATE = "(YEAR({col}) = 0 OR MONTH({col}) = 0 OR DAYOFMONTH({col}) = 0)"
 ZERO_DATE_READ = f"CASE WHEN {ZERO_DATE} THEN NULL ELSE {{col}} END"
+# MySQL's ENUM error value: index 0, stored as '' for an invalid value in non-strict mode
+# (an enum may also have '' as a real member, at index >= 1)
+ENUM_INVALID = "({col} + 0 = 0)"
+ENUM_READ = f"CASE WHEN {ENUM_INVALID} THEN NULL ELSE {{col}} END"
 # 'a,b' -> {"a","b"}; CHAR(92) is a backslash: no escapes in the literal whatever sql_mode says
 SET_READ = (
     "CASE WHEN {col} = '' THEN '{{}}' ELSE CONCAT('{{\"', REPLACE(REPLACE(REPLACE({col}, "

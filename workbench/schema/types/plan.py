@@ -131,6 +131,25 @@ def plan_column(
             "is not translated"
         )
     enum_values = native.values if native.name == "enum" and options.enum != "text" else ()
+    nulled_when, nulled_what = None, ""
+    rejected_when, rejected_why = None, ""
+    if dialect == "mysql" and read == mysql.ZERO_DATE_READ.format(col=col_q):
+        nulled_when, nulled_what = mysql.ZERO_DATE.format(col=col_q), "zero dates"
+    if dialect == "mysql" and native.name == "enum":
+        if options.enum_invalid == "null":
+            read = mysql.ENUM_READ.format(col=col_q)
+            nulled_when = mysql.ENUM_INVALID.format(col=col_q)
+            nulled_what = "invalid ENUM values ('')"
+            notes.append("the ENUM error value '' (an invalid value stored) -> NULL, counted")
+        elif options.enum_invalid == "keep" and enum_values and "" not in enum_values:
+            enum_values = (*enum_values, "")
+            notes.append("the ENUM error value '' is kept and allowed")
+        elif options.enum_invalid == "quarantine":
+            rejected_when = mysql.ENUM_INVALID.format(col=col_q)
+            # becomes a SQL string literal: no quote or backslash from the column's name
+            shown = re.sub(r"['\\]", "", column.name)
+            rejected_why = f"column {shown}: the ENUM error value (an invalid value stored)"
+            notes.append("the ENUM error value '' is refused: its rows go to quarantine")
     return ColumnPlan(
         source=column.name,
         target=target,
@@ -138,6 +157,10 @@ def plan_column(
         nullable=column.nullable,
         default=None if is_identity else default,
         read_expression=read,
+        nulled_when=nulled_when if read else None,
+        nulled_what=nulled_what,
+        rejected_when=rejected_when,
+        rejected_why=rejected_why,
         is_identity=is_identity,
         generated=generated,
         enum_values=enum_values if rule_label != "override" else (),
