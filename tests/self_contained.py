@@ -20,10 +20,17 @@ class OutsideCheckoutGuard:
         self.repo = str(repo.resolve())
         self.parent = str(repo.resolve().parent)
         temps = {Path(tempfile.gettempdir()).resolve(), *(p.resolve() for p in allowed)}
-        self.allowed = tuple(str(p) for p in temps)
+        # a temporary folder that holds the checkout's parent (a CI clone under /tmp) does not
+        # excuse the checkout's siblings; one that IS the parent leaves nothing to watch
+        self.allowed = tuple(
+            str(p) for p in temps if not _within(self.parent, str(p)) or str(p) == self.parent
+        )
+        self.active = self.parent not in (os.sep, *self.allowed)
         self.reached: list[str] = []
 
     def _outside(self, value: object) -> bool:
+        if not self.active:
+            return False
         if isinstance(value, bytes):
             value = os.fsdecode(value)
         if not isinstance(value, str | os.PathLike):
@@ -31,8 +38,7 @@ class OutsideCheckoutGuard:
         path = os.path.abspath(os.fspath(value))
         if not path.startswith(self.parent + os.sep):
             return False
-        inside = (self.repo, *self.allowed)
-        return not any(path == root or path.startswith(root + os.sep) for root in inside)
+        return not any(_within(path, root) for root in (self.repo, *self.allowed))
 
     def __call__(self, event: str, args: tuple) -> None:
         if event == "open":
@@ -48,3 +54,7 @@ class OutsideCheckoutGuard:
     def install(self) -> OutsideCheckoutGuard:
         sys.addaudithook(self)
         return self
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tests.conftest import OUTSIDE_GUARD, REPO, datasets_dir
@@ -54,8 +55,6 @@ def test_guard_records_a_sibling_folder_and_nothing_inside(tmp_path):
     checkout = tmp_path / "work" / "main"
     sibling = tmp_path / "work" / "shared" / "datasets" / "chinook.sqlite"
     guard = OutsideCheckoutGuard(checkout, allowed=())
-    # the guard counts the system temp dir as allowed; judge only paths under our fake parent
-    guard.allowed = ()
     guard("open", (str(checkout / "tests" / "data" / "x.sql"), "r", 0))
     guard("open", (str(checkout.parent / "main-other" / "x"), "r", 0))
     guard("subprocess.Popen", ("psql", ["psql", "-f", str(sibling)], None, None))
@@ -67,9 +66,26 @@ def test_guard_records_a_sibling_folder_and_nothing_inside(tmp_path):
     ]
 
 
+def test_guard_watches_the_siblings_of_a_clone_under_the_temp_dir(tmp_path):
+    # CI clones into a fresh folder under /tmp: that folder's other entries are still
+    # outside the checkout, while pytest's own temporary files elsewhere are fine
+    clone = tmp_path / "ci-scratch" / "workbench"
+    guard = OutsideCheckoutGuard(clone)
+    assert guard.active
+    guard("open", (str(tmp_path / "ci-scratch" / "shared" / "x.sql"), "r", 0))
+    guard("open", (str(tmp_path / "elsewhere.txt"), "r", 0))
+    guard("open", (str(clone / "tests" / "data" / "x.sql"), "r", 0))
+    assert guard.reached == [f"open: {tmp_path / 'ci-scratch' / 'shared' / 'x.sql'}"]
+    # a checkout directly in the temp dir (or /) has no siblings of its own to watch
+    assert not OutsideCheckoutGuard(Path(tempfile.gettempdir()) / "main").active
+
+
 def test_guard_is_installed_for_this_session():
     # the conftest's guard is live: an open of a sibling of the checkout is recorded (the
     # audit event fires before the file is looked up, so the file need not exist)
+    if not OUTSIDE_GUARD.active:  # a checkout right in /tmp or /: its parent is everyone's
+        assert OUTSIDE_GUARD.parent in (os.sep, tempfile.gettempdir())
+        return
     sibling = REPO.parent / "no-such-sibling-of-the-checkout" / "chinook.sqlite"
     before = list(OUTSIDE_GUARD.reached)
     (REPO / "README.md").read_text()

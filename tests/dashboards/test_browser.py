@@ -38,7 +38,8 @@ def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, p
     target = pg_server.create_database("wbdashtgt")
     source = tmp_path / "chinook.sqlite"
     source.write_bytes(CHINOOK.read_bytes())
-    options = CopyOptions(workers=1, partition_rows=400, max_rows_per_second=2_500)
+    # slow enough (~15 s) that the page shows it running even on a loaded machine
+    options = CopyOptions(workers=1, partition_rows=400, max_rows_per_second=1_000)
     job: dict = {}
     thread = threading.Thread(
         target=lambda: job.setdefault(
