@@ -89,3 +89,26 @@ def scram_pg() -> Iterator[str]:
     yield url.render_as_string(hide_password=False)
     stop_private_postgres(server)
     shutil.rmtree(base, ignore_errors=True)
+
+
+# --- the contract tests: a metadata store and a target database per test -------------------
+
+
+@pytest.fixture
+def store(pg_server, tmp_path) -> Iterator:
+    """A metadata store of its own (as the engine tests have), for end-to-end copies."""
+    from workbench.config import load_settings
+    from workbench.store import open_store
+
+    name = pg_server.create_database("wbstore")
+    s = open_store(load_settings(database_url=pg_server.url(name), data_dir=str(tmp_path / "d")))
+    yield s
+    s.close()
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def target_url(pg_server) -> Iterator[str]:
+    name = pg_server.create_database("wbtarget")
+    yield pg_server.url(name)
+    pg_server.drop_database(name)

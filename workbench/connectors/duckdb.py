@@ -4,6 +4,9 @@ Value contract of :meth:`DuckDBConnector.read_partition`: DuckDB's own Arrow exp
 in ``batch_rows`` batches (ints incl. unsigned, decimal128, dates, timestamps, strings,
 binary, lists); hugeint, interval, uuid, json, bit and struct/map columns come through the
 type map's read expressions as text.
+
+Content checksums run inside DuckDB through :meth:`DuckDBConnector.run` (renderings of the
+``duckdb`` dialect in ``connectors.checksums``), so copies validate by default.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def native_type(text: str) -> NativeType:
 
 class DuckDBConnector(Connector):
     kind = "duckdb"
-    capabilities = Capabilities(dialect="duckdb", supports_checksum=False)
+    capabilities = Capabilities(dialect="duckdb")
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
         super().__init__(url, connect_timeout=connect_timeout, options=options)

@@ -4,7 +4,7 @@
 both kinds): each file becomes a table named after its stem (``orders.csv`` -> ``orders``);
 Parquet folders of several files per table (``orders/part-0.parquet``) become one table per
 sub-folder. Types are what DuckDB's CSV sniffer or the Parquet schema say; the type map is
-DuckDB's.
+DuckDB's, and so are the content checksums (the views are checksummed inside DuckDB).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _sql_string(text: str) -> str:
 
 class FilesConnector(DuckDBConnector):
     kind = "files"
-    capabilities = Capabilities(dialect="files", has_catalog_stats=False, supports_checksum=False)
+    capabilities = Capabilities(dialect="files", has_catalog_stats=False)
 
     def _tables(self) -> dict[str, tuple[str, list[Path]]]:
         scheme, folder = folder_of(self.url)

@@ -128,12 +128,19 @@ def _target_partition(plan: TablePlan, partition: Partition) -> Partition:
     )
 
 
-def _approx_equal(a: tuple[int, float | None], b: tuple[int, float | None]) -> bool:
+def _approx_equal(a: tuple, b: tuple) -> bool:
+    """(count, sum, largest magnitude) of a float column on each side, sums in double."""
     if a[0] != b[0]:
         return False
     if a[1] is None or b[1] is None:
         return (a[1] is None and b[1] is None) or a[0] == 0
-    return math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-9)
+    if not (math.isfinite(a[1]) and math.isfinite(b[1])):  # infinities, NaN: the same or not
+        return a[1] == b[1] or (math.isnan(a[1]) and math.isnan(b[1]))
+    # the same n values summed in another order: each addition rounds by at most 2^-53 of a
+    # partial sum, itself at most n * max|x| (cancelling values such as 3.4e38 and -3.4e38)
+    magnitude = max((s[2] for s in (a, b) if len(s) > 2 and s[2] is not None), default=0.0)
+    slack = 2.0 * a[0] * a[0] * 2.0**-53 * magnitude
+    return math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=max(1e-9, slack))
 
 
 CONTENT_DIFFERS = "content checksums differ"
@@ -344,11 +351,12 @@ def validate_plan(
 
 
 def _sum_checksums(parts: list[PartitionChecksum]) -> PartitionChecksum:
-    approx: dict[str, tuple[int, float | None]] = {}
+    approx: dict[str, tuple[int, float | None, float | None]] = {}
     for p in parts:
-        for col, (count, total) in p.approximate.items():
-            c0, t0 = approx.get(col, (0, None))
-            approx[col] = (c0 + count, t0 if total is None else (t0 or 0.0) + total)
+        for col, (count, total, *magnitude) in p.approximate.items():
+            c0, t0, m0 = approx.get(col, (0, None, None))
+            m = max((v for v in (m0, *magnitude) if v is not None), default=None)
+            approx[col] = (c0 + count, t0 if total is None else (t0 or 0.0) + total, m)
     return PartitionChecksum(
         sum(p.rows for p in parts), sum(p.checksum for p in parts), approximate=approx
     )
