@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +182,12 @@ def mysql_client() -> str:
     raise RuntimeError("The MariaDB client is not installed: apt-get install mariadb-client")
 
 
-def start_private_mariadb(base: Path, port: int | None = None) -> MySQLServer:
+def start_private_mariadb(
+    base: Path, port: int | None = None, extra_args: Sequence[str] = ()
+) -> MySQLServer:
+    """A private ``mariadbd`` under ``base`` on ``port`` (a free one by default);
+    ``extra_args`` are more server options (``--ssl-cert=...``, ``--require-secure-transport``).
+    """
     install = shutil.which("mariadb-install-db")
     server_bin = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
     if not install or not Path(server_bin).exists():
@@ -218,6 +224,7 @@ def start_private_mariadb(base: Path, port: int | None = None) -> MySQLServer:
             f"--log-error={base}/err.log",
             "--max-connections=500",
             "--innodb-buffer-pool-size=256M",
+            *extra_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

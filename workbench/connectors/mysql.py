@@ -7,6 +7,13 @@ stream, about 4x faster than mysqlclient and 10x faster than PyMySQL on 1M rows,
 bounded by one batch. connectorx cannot bind parameters, so partition bounds are rendered as
 literals by :func:`literal` (hex strings: no quoting or escaping of values at all).
 
+TLS, one setting for both drivers (:class:`TlsSettings`, from the URL's query): ``ssl_mode``
+DISABLED, PREFERRED (the default), REQUIRED, VERIFY_CA or VERIFY_IDENTITY, and ``ssl_ca`` (a
+PEM file; alone it means VERIFY_CA). PyMySQL gets them as its ``ssl_*`` arguments, connectorx
+(0.4.6 or newer) as ``ssl-mode``/``ssl-ca`` over TCP (``prefer_socket=false``: the reads go to
+the host and port of the URL, encrypted, never over the server's Unix socket instead). Under
+PREFERRED the bulk reads are encrypted exactly when the catalog connection is.
+
 Value contract of :meth:`MySQLConnector.read_partition` (no caller expression): integers as
 Arrow ints (unsigned as uint8..uint64, exact to 18446744073709551615), float/double as
 float32/float64, decimal and time as text (exact: decimal(65,30); time up to 838:59:59, valid
@@ -22,12 +29,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
 import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyarrow as pa
 
@@ -86,6 +97,10 @@ def _pymysql():
 
 
 def _connectorx():
+    # connectorx's connection pool logs each failed attempt to stderr (dozens of lines for a
+    # server that went away); the workbench reports the failure itself, once
+    os.environ.setdefault("RUST_LOG", "off")
+    os.environ["RUST_BACKTRACE"] = "0"  # a reader panic is reported as one typed error
     try:
         import connectorx
     except ImportError as exc:
@@ -93,6 +108,61 @@ def _connectorx():
             "The fast MySQL reader connectorx is not installed: pip install connectorx"
         ) from exc
     return connectorx
+
+
+CONNECTORX_TLS = (0, 4, 6)  # the first connectorx whose MySQL URLs take ssl-mode and ssl-ca
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
+# ssl_mode values (MySQL's names, and libpq's spellings people carry over) -> MySQL's mode
+TLS_MODES = {
+    "DISABLED": "DISABLED",
+    "DISABLE": "DISABLED",
+    "PREFERRED": "PREFERRED",
+    "PREFER": "PREFERRED",
+    "REQUIRED": "REQUIRED",
+    "REQUIRE": "REQUIRED",
+    "VERIFY_CA": "VERIFY_CA",
+    "VERIFY_IDENTITY": "VERIFY_IDENTITY",
+    "VERIFY_FULL": "VERIFY_IDENTITY",
+}
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The URL's TLS settings: ``mode`` is DISABLED, PREFERRED (TLS when the server offers
+    it), REQUIRED (encrypted, certificate not checked), VERIFY_CA (signed by ``ca``) or
+    VERIFY_IDENTITY (and issued to the URL's host); ``ca`` is a PEM file (None: the system's
+    certificate authorities)."""
+
+    mode: str = "PREFERRED"
+    ca: str | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> TlsSettings:
+        q = {k.lower().replace("-", "_"): str(v) for k, v in query.items()}
+        raw = (q.get("ssl_mode") or q.get("sslmode") or "").strip()
+        ca = q.get("ssl_ca") or None
+        if not raw and q.get("ssl", "").lower() in ("true", "1", "required"):
+            raw = "REQUIRED"
+        if not raw:
+            # as MySQL's own client: a CA given without a mode means "verify against it"
+            return cls("VERIFY_CA" if ca else "PREFERRED", ca)
+        mode = TLS_MODES.get(raw.upper().replace("-", "_"))
+        if mode is None:
+            raise InvalidInputError(
+                f"Unknown ssl_mode {raw!r} in the MySQL URL; use one of DISABLED, PREFERRED, "
+                "REQUIRED, VERIFY_CA or VERIFY_IDENTITY (with ssl_ca=/path/to/ca.pem to verify "
+                "against your own certificate authority)"
+            )
+        return cls(mode, ca)
+
+    @property
+    def verifies(self) -> bool:
+        return self.mode in ("VERIFY_CA", "VERIFY_IDENTITY")
 
 
 def driver_safe_expressions(table: Table, names: Sequence[str]) -> dict[str, str]:
@@ -131,6 +201,9 @@ def literal(value: Any) -> str:
 def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if code is None:  # connectorx: "... MySqlError { ERROR 1045 (28000): Access denied ... }"
+        found = re.search(r"\bERROR (\d{4})\b", text)
+        code = int(found.group(1)) if found else None
     where_ = mask_url(url)
     if code == 1045:
         return AuthenticationError(
@@ -172,48 +245,89 @@ class MySQLConnector(Connector):
         super().__init__(url, connect_timeout=connect_timeout, options=options)
         self.parsed = parse_url(url)
         self.database = self.parsed.database or None
+        self.tls = TlsSettings.from_query(self.parsed.query)  # an unknown ssl_mode fails here
         self._conn: Any = None
+        self._negotiated: bool | None = None  # PREFERRED: did the catalog connection get TLS?
 
     # --- connections ---------------------------------------------------------------
+    def _ca_file(self) -> str | None:
+        ca = self.tls.ca
+        if ca is not None and not Path(ca).is_file():
+            raise TlsError(
+                f"Cannot connect to {mask_url(self.url)}: the certificate authority file "
+                f"ssl_ca={ca} does not exist on this machine; give a readable PEM file (every "
+                "machine that reads from the server needs it at this path)",
+                url=mask_url(self.url),
+            )
+        return ca
+
     def _ssl_kwargs(self) -> dict[str, Any]:
-        q = {k.lower(): str(v) for k, v in self.parsed.query.items()}
-        mode = (q.get("ssl_mode") or q.get("sslmode") or "").upper()
-        if q.get("ssl") in ("true", "1", "required"):
-            mode = mode or "REQUIRED"
-        if mode in ("DISABLED", "DISABLE"):
+        """PyMySQL's TLS arguments for the URL's :class:`TlsSettings`."""
+        tls = self.tls
+        if tls.mode == "DISABLED":
             return {"ssl_disabled": True}
-        if mode in ("VERIFY_CA", "VERIFY_IDENTITY", "VERIFY-FULL", "VERIFY-CA"):
+        if tls.verifies:
             return {
-                "ssl_ca": q.get("ssl_ca"),
+                "ssl_ca": self._ca_file(),
                 "ssl_verify_cert": True,
-                "ssl_verify_identity": mode in ("VERIFY_IDENTITY", "VERIFY-FULL"),
+                "ssl_verify_identity": tls.mode == "VERIFY_IDENTITY",
             }
-        if mode in ("REQUIRED", "REQUIRE"):
+        if tls.mode == "REQUIRED":
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             return {"ssl": ctx}
-        return {}  # PyMySQL's default: TLS when the server offers it
+        return {}  # PREFERRED: PyMySQL's default, TLS when the server offers it
 
     def _connect(self, **kw: Any) -> Any:
         pymysql = _pymysql()
         try:
-            conn = pymysql.connect(
-                host=self.parsed.host or "127.0.0.1",
-                port=self.parsed.port or 3306,
-                user=self.parsed.username or "root",
-                password=self.parsed.password or "",
-                database=self.database,
-                charset="utf8mb4",
-                connect_timeout=self.connect_timeout,
-                autocommit=True,
-                init_command=INIT_COMMAND,
-                **self._ssl_kwargs(),
-                **kw,
-            )
+            conn = self._pymysql_connect(self._ssl_kwargs(), **kw)
         except pymysql.err.MySQLError as exc:
-            raise map_error(exc, self.url, self.database) from exc
+            raise self._connect_error(exc) from exc
         return conn
+
+    def _pymysql_connect(self, ssl_kwargs: dict[str, Any], **kw: Any) -> Any:
+        return _pymysql().connect(
+            host=self.parsed.host or "127.0.0.1",
+            port=self.parsed.port or 3306,
+            user=self.parsed.username or "root",
+            password=self.parsed.password or "",
+            database=self.database,
+            charset="utf8mb4",
+            connect_timeout=self.connect_timeout,
+            autocommit=True,
+            init_command=INIT_COMMAND,
+            **ssl_kwargs,
+            **kw,
+        )
+
+    def _connect_error(self, exc: Exception) -> Exception:
+        """The typed error for a failed connection (see :meth:`_diagnose`)."""
+        return self._diagnose(map_error(exc, self.url, self.database))
+
+    def _diagnose(self, error: Exception) -> Exception:
+        """MariaDB refuses an unencrypted login (require_secure_transport=ON, or a user created
+        REQUIRE SSL) with "Access denied" (1045), as it does a wrong password. Under
+        ssl_mode=DISABLED the same login is tried once more over TLS to tell the two apart (no
+        weaker than the unencrypted attempt): a TlsError when only the TLS login succeeds."""
+        if not isinstance(error, AuthenticationError) or self.tls.mode != "DISABLED":
+            return error
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            self._pymysql_connect({"ssl": ctx}).close()
+        except Exception:
+            return error  # refused over TLS too: the password (or user) is wrong
+        where_ = mask_url(self.url)
+        return TlsError(
+            f"Cannot connect to {where_}: the server refuses unencrypted connections for this "
+            "user (require_secure_transport=ON, or the user was created REQUIRE SSL) and the "
+            "URL says ssl_mode=DISABLED; use ssl_mode=REQUIRED, or ssl_mode=VERIFY_CA with "
+            "ssl_ca=/path/to/ca.pem to check the server's certificate",
+            url=where_,
+        )
 
     @property
     def conn(self) -> Any:
@@ -236,13 +350,50 @@ class MySQLConnector(Connector):
             raise map_error(exc, self.url, self.database) from exc
 
     def _connectorx_url(self) -> str:
+        """connectorx's URL, with the URL's TLS settings in connectorx's spelling."""
         p = self.parsed
         auth = quote(p.username or "root", safe="")
         if p.password:
             auth += ":" + quote(str(p.password), safe="")
-        return (
-            f"mysql://{auth}@{p.host or '127.0.0.1'}:{p.port or 3306}/{quote(self.database or '')}"
-        )
+        host = f"{p.host or '127.0.0.1'}:{p.port or 3306}"
+        base = f"mysql://{auth}@{host}/{quote(self.database or '')}"
+        params = self._connectorx_tls()
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def _connectorx_tls(self) -> dict[str, str]:
+        tls = self.tls
+        if tls.mode == "DISABLED":
+            return {}
+        if tls.mode == "PREFERRED" and not self._encrypted():
+            return {}  # the server offers no TLS (or the driver would not use it): as before
+        mode = "REQUIRED" if tls.mode == "PREFERRED" else tls.mode
+        found = _version(getattr(_connectorx(), "__version__", "0"))
+        if found < CONNECTORX_TLS:
+            raise DriverMissingError(
+                f"Reading from {mask_url(self.url)} over TLS (ssl_mode={tls.mode}) needs "
+                f"connectorx {'.'.join(map(str, CONNECTORX_TLS))} or newer, found "
+                f"{'.'.join(map(str, found))}: pip install -U 'connectorx>=0.4.6'"
+            )
+        params = {"ssl-mode": mode}
+        if tls.verifies and tls.ca:
+            params["ssl-ca"] = self._ca_file() or ""
+        # TCP to the URL's host and port: the mysql crate otherwise moves a local connection
+        # to the server's Unix socket, where the URL's TLS settings do not apply
+        params["prefer_socket"] = "false"
+        return params
+
+    def _encrypted(self) -> bool:
+        """Whether the catalog connection (PyMySQL) is encrypted: what PREFERRED negotiated.
+        Asked once per connector; a connection opened just to ask is closed again."""
+        if self._negotiated is None:
+            was_open = self._conn is not None and self._conn.open
+            try:
+                rows = self.run("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            finally:
+                if not was_open:
+                    self.close()
+            self._negotiated = bool(rows and rows[0][1])
+        return self._negotiated
 
     # --- the interface -------------------------------------------------------------
     def test(self) -> ConnectionTest:
@@ -328,6 +479,9 @@ class MySQLConnector(Connector):
     ) -> Iterator[pa.RecordBatch]:
         cx = _connectorx()
         names, sql = self.partition_sql(table, partition, columns, expressions)
+        # connectorx's pool waits 30 s on a server that refuses connections; PyMySQL knows
+        # in milliseconds (and raises the typed error with the fix)
+        self._connect().close()
         utc = {
             n
             for n in names
@@ -346,7 +500,7 @@ class MySQLConnector(Connector):
         except BaseException as exc:  # connectorx panics are BaseException
             if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
                 raise
-            raise _read_error(exc, self.url, table, partition) from exc
+            raise self._diagnose(_read_error(exc, self.url, table, partition)) from exc
 
 
 def _normalize(batch: pa.RecordBatch, utc: set[str]) -> pa.RecordBatch:
