@@ -68,8 +68,24 @@ def _finish(run) -> None:
         )
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
+        for item in result.not_migrated:
+            click.echo(f"not migrated: {item['object']}: {item['reason']}", err=True)
 
     emit(summary, human)
+
+
+def _stored(store, project: str | None, ref: str):
+    """The stored connection of ``--project`` that ``ref`` names, or None for a URL."""
+    if "://" in ref:
+        return None
+    if not project:
+        raise click.UsageError(
+            f"{ref!r} is not a URL (kind://user@host/database); to copy from or to a stored "
+            "connection, name its project with --project"
+        )
+    from workbench.store import connections
+
+    return connections.get_connection(store, project, ref)
 
 
 @click.command("copy")
@@ -133,8 +149,12 @@ def copy_(
     Creates the target tables, copies on Dask with exactly-once partitions, then builds keys,
     indexes and foreign keys and validates counts and checksums. The job id is printed as
     soon as the job starts; `workbench copy --resume JOB` continues a job that stopped.
+    SOURCE_URL and TARGET_URL may name connections of --project instead: the source's stored
+    type options then shape the tables, as `workbench schema ddl` shows them.
     """
+    from workbench.engine.migrate import with_connection_options
     from workbench.engine.run import CopyOptions, copy_database, resume_job
+    from workbench.store import connections
 
     cli = state()
     store = cli.store()
@@ -159,6 +179,13 @@ def copy_(
         max_rows_per_second=max_rows_per_second,
         finish=not no_finish,
     )
+    source = _stored(store, project, source_url)
+    target = _stored(store, project, target_url)
+    if source is not None:
+        options = with_connection_options(options, source)
+        source_url = connections.connection_url(store, source)
+    if target is not None:
+        target_url = connections.connection_url(store, target)
     _finish(
         lambda: copy_database(
             source_url,
@@ -168,6 +195,7 @@ def copy_(
             project=project,
             progress=progress,
             on_job=lambda job_id: click.echo(f"Job {job_id} started", err=True),
+            connection_ids=(source and source.id, target and target.id),
         )
     )
 

@@ -30,9 +30,12 @@ def _introspect(project: str, name: str) -> tuple[DatabaseSchema, dict[str, Any]
 
 
 def _type_options(options: dict[str, Any], naming: str | None) -> Any:
+    """The connection's stored type options, read as the jobs read them (see
+    ``store.connections.type_options``): the preview is the DDL a job runs."""
     from workbench.schema.types import TypeOptions
+    from workbench.store.connections import type_options
 
-    values = dict(options.get("types") or {})
+    values = type_options(options)
     if naming:
         values["naming"] = naming
     return TypeOptions.from_dict(values)

@@ -5,6 +5,12 @@ accepted column_mappings name the target column for each source column and its t
 rule. This turns them into the same job :func:`~workbench.engine.run.copy_database` runs,
 with ``mapping`` in its options: target tables that exist already are loaded as they are
 (append), missing ones are created from the type map with the mapped names.
+
+The type map is the one ``workbench schema ddl PROJECT SOURCE`` previews: the source
+connection's stored ``types`` option (``workbench connection add ... --option
+types='{"type_overrides": {"varchar(n)": "text"}}'``) goes into the job's
+``CopyOptions.type_options`` (:func:`with_connection_options`), for ``workbench migrate`` and
+for ``workbench copy`` given stored connection names alike.
 """
 
 from __future__ import annotations
@@ -20,8 +26,30 @@ from workbench.engine.progress import ProgressSink
 from workbench.engine.run import CopyOptions, JobResult, copy_database
 from workbench.errors import InvalidInputError, NotFoundError, PolicyViolationError
 from workbench.store import Store, connections, open_store
+from workbench.store.connections import ConnectionRecord
 from workbench.store.models import ColumnMapping, SchemaMapping
 from workbench.store.projects import get_project
+
+# type options whose values are maps: a job's own entries are added to the connection's
+MERGED_TYPE_OPTIONS = ("type_overrides", "column_overrides")
+
+
+def with_connection_options(options: CopyOptions, source: ConnectionRecord) -> CopyOptions:
+    """``options`` with the source connection's type options
+    (:func:`workbench.store.connections.type_options`) under them: the job's own
+    ``type_options`` win key by key, its type and column overrides add to the connection's.
+    The connection's other options are the connector's (e.g. ``sample_threshold``): every
+    connection the job opens to the source gets them."""
+    connector = {k: v for k, v in (source.options or {}).items() if k != "types"}
+    options = replace(options, source_options={**connector, **options.source_options})
+    stored = connections.type_options(source)
+    if not stored:
+        return options
+    merged = {**stored, **options.type_options}
+    for key in MERGED_TYPE_OPTIONS:
+        if key in stored and key in options.type_options:
+            merged[key] = {**stored[key], **options.type_options[key]}
+    return replace(options, type_options=merged)
 
 
 def load_mappings(
@@ -107,7 +135,7 @@ def run_migration(
             check_masking_policy(store, project, mapping)
         source = connections.get_connection(store, project, source_id)
         target = connections.get_connection(store, project, target_id)
-        base = options or CopyOptions(if_exists="append")
+        base = with_connection_options(options or CopyOptions(if_exists="append"), source)
         options = replace(
             base,
             mapping=mapping,

@@ -7,6 +7,7 @@ ever sees the password. Each change records an audit event (without the secret).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -161,6 +162,30 @@ def connection_url(store: Store, connection: ConnectionRecord) -> str:
         return connection.url
     what = f"the password of connection {connection.name!r} (project {connection.project!r})"
     return with_password(connection.url, store.cipher.decrypt(secret, what))
+
+
+TYPES_EXAMPLE = """--option types='{"type_overrides": {"varchar(n)": "text"}}'"""
+
+
+def type_options(connection: ConnectionRecord | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The type-map switches a connection carries in its ``types`` option (a connection
+    record, or its options): what ``workbench schema ddl`` previews and what a job started
+    from the connection creates (``engine.migrate.with_connection_options``).
+
+    Checked here, so a preview and a job refuse the same options with the same message: an
+    unknown switch is an error, never silently dropped."""
+    from workbench.schema.types import TypeOptions
+
+    options = connection.options if isinstance(connection, ConnectionRecord) else connection
+    values = (options or {}).get("types") or {}
+    if not isinstance(values, Mapping):
+        raise InvalidInputError(
+            f"The connection option types must be a JSON object of type options, got "
+            f"{values!r}; e.g. {TYPES_EXAMPLE} (see docs/type-mapping.md)"
+        )
+    values = dict(values)
+    TypeOptions.from_dict(values)
+    return values
 
 
 def test_connection(
