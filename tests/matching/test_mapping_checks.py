@@ -142,3 +142,21 @@ def test_transform_failing_on_sample_values(store, project):
     assert "1 of 4 sample rows" in failing["score"] and "'n/a'" in failing["score"]
     assert "'03/01/2024'" in failing["signup"]
     assert all(p.severity == "error" for p in problems if p.code == "transform_fails")
+
+
+def test_an_editor_cannot_store_sql_that_is_not_a_value_of_the_row(store, project):
+    """Refused when stored (`workbench mapping transform`), before an owner runs anything."""
+    (m,) = mappings.suggest_mappings(store, project, "src", "tgt")
+    decisions.accept_all(store, project, m.id)
+    for hostile in (
+        "(SELECT password FROM users)",
+        "email; DROP TABLE customers",
+        "load_extension('/tmp/x.so')",
+        "email /* c */",
+    ):
+        with pytest.raises(InvalidInputError, match="is refused"):
+            decisions.set_transform(store, project, m.id, "email", {"expression": hostile})
+    stored = mappings.get_mapping(store, project, m.id)
+    assert all(not (c.transform or {}).get("expression") for c in stored.columns)
+    # a value of the row is fine, and the check before a run reads it safely
+    decisions.set_transform(store, project, m.id, "email", {"expression": "lower(email)"})

@@ -257,6 +257,8 @@ def set_transform(
         ColumnTransform.from_rule(target_column, None, transform)
     with store.session() as session:
         row = _open(session, store, project, mapping)
+        if transform and transform.get("expression"):
+            _check_expression(session, row, target_column, transform["expression"])
         rows = _rows(session, row)
         if computed:
             _check_target_free(rows, None, target_column)
@@ -281,6 +283,17 @@ def set_transform(
         return _finish(
             session, store, row, "transform", [], target=target_column, transform=transform
         )
+
+
+def _check_expression(session: Any, row: Any, target: str, expression: str) -> None:
+    """Refuse, before it is stored, an expression that is not one value of the row in the
+    source's dialect (its columns are checked again where the job meets the table)."""
+    from workbench.schema.sqlexpr import column_expression
+    from workbench.store.models import Connection
+
+    source = session.get(Connection, row.source_connection_id)
+    what = f"Transform expression of {target!r}"
+    column_expression(expression, source.kind, None, what=what)
 
 
 def accept_all(

@@ -17,6 +17,7 @@ import pyarrow as pa
 from workbench.connectors import Connector, Partition, connect
 from workbench.connectors.base import REJECT_COLUMN
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.sqlexpr import column_expression
 
 SAMPLE_ROWS = 500
 
@@ -48,7 +49,15 @@ def read_batch(
     expressions: dict[str, str] | None = None,
 ) -> pa.RecordBatch:
     """Up to ``rows`` rows of ``table`` as one Arrow batch (empty when the table is)."""
-    partition = Partition(table=table.name, schema=table.schema, index=0)
+    partition = Partition(table.name, table.schema, 0)
+    if expressions:  # a mapping's expressions: values of the row only, rendered from the parse
+        expressions = {
+            name: column_expression(
+                text, connector.capabilities.dialect, table.column_names,
+                what=f"Transform expression of {name!r}",
+            )
+            for name, text in expressions.items()
+        }  # fmt: skip
     stream = connector.read_partition(
         table, partition, columns=columns, batch_rows=rows, expressions=expressions
     )

@@ -30,6 +30,16 @@ class TypeOptions:
     type_overrides: Mapping[str, str] = field(default_factory=dict)
     column_overrides: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Every type name that will be pasted into DDL is a type name and nothing more."""
+        from workbench.schema.sqlexpr import pg_type
+
+        for label, target in self.type_overrides.items():
+            pg_type(target, what=f"Type override for {label!r}")
+        for column, value in self.column_overrides.items():
+            target = value if isinstance(value, str) else (value or {}).get("type")
+            pg_type(target, what=f"Column override for {column!r}")
+
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> TypeOptions:
         from dataclasses import fields
