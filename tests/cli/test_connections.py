@@ -119,11 +119,11 @@ def test_connection_test_and_remove(run, shop, pg_database):
     assert run("connection", "list", "-p", "shop").stdout == "(none)\n"
 
 
-def test_failing_test_is_exit_1_and_masked(run, shop):
+def test_failing_test_is_exit_3_and_masked(run, shop):
     port = free_port()
     run("connection", "add", "-p", "shop", "gone", f"postgresql://u:Gone-Pw-4@127.0.0.1:{port}/x")
     result = run("connection", "test", "-p", "shop", "gone")
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 3 and result.stdout == ""  # 3: cannot connect
     assert result.stderr.startswith("Error: Connection 'gone' (project 'shop'): Cannot connect")
     assert result.stderr.count("\n") == 1 and "Gone-Pw-4" not in result.stderr
     debug = run("connection", "test", "-p", "shop", "gone", "--debug")

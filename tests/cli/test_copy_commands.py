@@ -75,7 +75,7 @@ def test_copy_json_then_jobs_show_and_validate(small_source, target, cli_env):
 def test_copy_failure_json_and_exit_code(target, cli_env):
     dead = f"postgresql://app:s3cret-pw@127.0.0.1:{free_port()}/nowhere"
     done = run_process("copy", dead, target, "--json", env=cli_env)
-    assert done.returncode == 1
+    assert done.returncode == 3  # cannot connect
     summary = last_json(done.stdout)
     assert summary["status"] == "failed" and summary["validated"] is False
     assert "s3cret-pw" not in done.stdout + done.stderr

@@ -105,3 +105,39 @@ def test_real_process_exit_codes_and_verbose_logs(cli_env):
     assert missing.returncode == 1 and missing.stderr.startswith("Error: No project 'ghost'")
     usage = run_process("project", "frobnicate", env=cli_env)
     assert usage.returncode == 2
+
+
+def test_a_reader_that_leaves_early_is_no_error(cli_env):
+    """`workbench jobs | head`: the pipe closes before the output is written."""
+    import os
+    import subprocess
+
+    from tests.cli.conftest import WORKBENCH
+
+    assert run_process("init", env=cli_env).returncode == 0
+    env = {**os.environ, **cli_env}
+    proc = subprocess.Popen(
+        [str(WORKBENCH), "jobs"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0, err
+    assert "BrokenPipe" not in err and "Error" not in err and "Exception" not in err
+
+
+def test_exit_codes_are_documented():
+    from pathlib import Path
+
+    from workbench.errors import EXIT_CODES, WorkbenchError
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text()
+    for code in EXIT_CODES:
+        assert f"| {code} |" in doc, code
+    kinds = {cls.exit_code for cls in _subclasses(WorkbenchError)} | {WorkbenchError.exit_code}
+    assert kinds <= set(EXIT_CODES)
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

@@ -114,8 +114,10 @@ def test_missing_connections_and_projects(store, shop):
         ("not a url", "Cannot parse connection URL"),
         ("mysqll://app:Pw-9@db/shop", "Did you mean mysql"),
         ("oracle://app:Pw-9@db/shop", "Unknown connection kind 'oracle'"),
+        ("mysql://app:Pw-9@[::1:3306/shop", r"IPv6 host in brackets \(\[::1\]:5432\)"),
+        ("mysql://app:Pw-9@db:99999/shop", "a port is 1 to 65535"),
     ],
-    ids=["empty", "garbage", "typo", "unknown-kind"],
+    ids=["empty", "garbage", "typo", "unknown-kind", "open-bracket", "port-range"],
 )
 def test_bad_urls_are_refused_without_showing_the_password(store, shop, url, expected):
     with pytest.raises(InvalidInputError, match=expected) as caught:

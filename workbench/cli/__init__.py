@@ -7,7 +7,9 @@ command call :func:`state` for the settings, the open store (:meth:`CliState.sto
 :func:`workbench.cli.output.emit` for output that honours ``--json``.
 
 Errors: a :class:`~workbench.errors.WorkbenchError` (or any other exception) becomes one
-line on stderr and exit code 1 (2 for usage errors); the traceback only with ``--debug``.
+line on stderr and the error kind's exit code (:data:`workbench.errors.EXIT_CODES`: 1 in
+general, 2 for usage errors, 3 cannot connect, 4 validation failed, 5 job incomplete, ...);
+the traceback only with ``--debug``.
 Every message passes through :func:`~workbench.connectors.urls.mask_text`.
 """
 
@@ -122,9 +124,23 @@ class WorkbenchGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `workbench jobs | head`: the reader left; nothing to say
+            _quiet_stdout()
+            ctx.exit(0)
         except Exception as exc:
             _report(exc, state())
-            ctx.exit(1)
+            ctx.exit(getattr(exc, "exit_code", 1) if isinstance(exc, WorkbenchError) else 1)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit raises no second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. under a test runner)
+        pass
 
 
 def _report(exc: BaseException, cli: CliState) -> None:

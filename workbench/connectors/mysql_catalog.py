@@ -14,6 +14,7 @@ from workbench.schema.model import (
     ForeignKey,
     Index,
     NativeType,
+    SchemaObject,
     Table,
     UniqueConstraint,
 )
@@ -138,7 +139,7 @@ def introspect(
 
     rels = q(
         "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
-        "TABLE_COMMENT FROM information_schema.TABLES WHERE {filt} "
+        "TABLE_COMMENT, AUTO_INCREMENT FROM information_schema.TABLES WHERE {filt} "
         "ORDER BY TABLE_SCHEMA, TABLE_NAME"
     )
     cols = q("SELECT * FROM information_schema.COLUMNS WHERE {filt} ORDER BY ORDINAL_POSITION")
@@ -259,10 +260,54 @@ def introspect(
                 size_bytes=size,
                 comment=(_s(r["TABLE_COMMENT"]) or None) if not is_view else None,
                 view_definition=views.get(key),
+                identity_next=int(r["AUTO_INCREMENT"]) if r.get("AUTO_INCREMENT") else None,
             )
         )
     flavour = "MariaDB" if is_mariadb else "MySQL"
-    return DatabaseSchema("mysql", f"{flavour} {version}", tuple(out))
+    others = _others(connector, schemas, tables)
+    return DatabaseSchema("mysql", f"{flavour} {version}", tuple(out), others=others)
+
+
+def _others(
+    connector: MySQLConnector, schemas: Sequence[str] | None, tables: Sequence[str] | None
+) -> tuple[SchemaObject, ...]:
+    """Triggers, procedures, functions and events: listed (a job names them as not
+    migrated), never translated."""
+    trig_sql, trig_params = _in("TRIGGER_SCHEMA", schemas)
+    if tables:
+        more, extra = _in("EVENT_OBJECT_TABLE", tables)
+        trig_sql, trig_params = f"{trig_sql} AND {more}", trig_params + extra
+    out = [
+        SchemaObject("trigger", _s(r["S"]), _s(r["N"]), _s(r["T"]))
+        for r in _dicts(
+            connector,
+            "SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n, EVENT_OBJECT_TABLE AS t FROM "
+            f"information_schema.TRIGGERS WHERE {trig_sql} ORDER BY 1, 2",
+            trig_params,
+        )
+    ]
+    if not tables:  # routines and events belong to the database, not to chosen tables
+        rout_sql, rout_params = _in("ROUTINE_SCHEMA", schemas)
+        out += [
+            SchemaObject(_s(r["K"]).lower(), _s(r["S"]), _s(r["N"]))
+            for r in _dicts(
+                connector,
+                "SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS k FROM "
+                f"information_schema.ROUTINES WHERE {rout_sql} ORDER BY 1, 2",
+                rout_params,
+            )
+        ]
+        ev_sql, ev_params = _in("EVENT_SCHEMA", schemas)
+        out += [
+            SchemaObject("event", _s(r["S"]), _s(r["N"]))
+            for r in _dicts(
+                connector,
+                "SELECT EVENT_SCHEMA AS s, EVENT_NAME AS n FROM information_schema.EVENTS "
+                f"WHERE {ev_sql} ORDER BY 1, 2",
+                ev_params,
+            )
+        ]
+    return tuple(out)
 
 
 def _checks(

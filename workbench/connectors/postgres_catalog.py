@@ -13,6 +13,7 @@ from workbench.schema.model import (
     ForeignKey,
     Index,
     NativeType,
+    SchemaObject,
     Table,
     UniqueConstraint,
 )
@@ -107,6 +108,31 @@ SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnu
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'd' AND n.nspname <> ALL(%s) ORDER BY 1, 2
 """
+
+
+# the next value of each table's identity or serial sequence (NULL: never used)
+SEQUENCES = """
+SELECT d.refobjid, max(CASE WHEN has_sequence_privilege(d.objid, 'SELECT')
+                           THEN pg_sequence_last_value(d.objid::regclass) END)
+FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+WHERE d.classid = 'pg_class'::regclass AND d.refobjid = ANY(%s) AND d.deptype IN ('a', 'i')
+GROUP BY d.refobjid
+"""
+
+TRIGGERS = """
+SELECT n.nspname, t.tgname, c.relname FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND t.tgrelid = ANY(%s) ORDER BY 1, 3, 2
+"""
+
+ROUTINES = """
+SELECT n.nspname, p.proname, p.prokind FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY(%s)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+ORDER BY 1, 2
+"""
+_ROUTINE_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
 
 
 def native_type(
@@ -216,6 +242,7 @@ def introspect(
     for s, t, base, notnull, default, checks in run(DOMAINS, (list(SYSTEM_SCHEMAS),)):
         domains[f"{s}.{t}"] = {"base": base, "not_null": notnull, "default": default,
                                "checks": list(checks)}  # fmt: skip
+    nexts = {relid: int(last) + 1 for relid, last in run(SEQUENCES, (oids,)) if last is not None}
     out: list[Table] = []
     for oid, schema, name, relkind, reltuples, size, comment, viewdef in rels:
         c = cons.get(oid, {})
@@ -236,8 +263,18 @@ def introspect(
                 size_bytes=size,
                 comment=comment,
                 view_definition=viewdef,
+                identity_next=nexts.get(oid),
             )
         )
     version = run("SHOW server_version")[0][0]
     extras: dict[str, Any] = {"domains": domains}
-    return DatabaseSchema("postgresql", f"PostgreSQL {version}", tuple(out), enums, extras)
+    others = [SchemaObject("trigger", s, t, rel) for s, t, rel in run(TRIGGERS, (oids,))]
+    if not tables:  # routines belong to the schemas, not to chosen tables
+        chosen = sorted({t.schema for t in out if t.schema})
+        others += [
+            SchemaObject(_ROUTINE_KINDS.get(kind, "function"), s, name)
+            for s, name, kind in run(ROUTINES, (chosen,))
+        ]
+    return DatabaseSchema(
+        "postgresql", f"PostgreSQL {version}", tuple(out), enums, extras, tuple(others)
+    )

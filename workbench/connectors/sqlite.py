@@ -39,6 +39,7 @@ from workbench.schema.model import (
     ForeignKey,
     Index,
     NativeType,
+    SchemaObject,
     Table,
     UniqueConstraint,
 )
@@ -175,6 +176,11 @@ class SQLiteConnector(Connector):
         for name, kind, _ in rels:
             if kind == "table":
                 counts[name] = self.run(f"SELECT COUNT(*) FROM {quote_ident(name, 'sqlite')}")[0][0]
+        sequences: dict[str, int] = {}
+        if self.run("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'"):
+            # AUTOINCREMENT tables: the next rowid is past the largest ever given out
+            rows = self.run("SELECT name, seq FROM sqlite_sequence")
+            sequences = {n: int(v) + 1 for n, v in rows}
         out = []
         for name, kind, ddl in rels:
             columns, pk = [], []
@@ -238,10 +244,20 @@ class SQLiteConnector(Connector):
                     indexes=tuple(indexes),
                     row_estimate=counts.get(name),
                     view_definition=ddl if kind == "view" else None,
+                    identity_next=sequences.get(name),
                 )
             )
         out = [_resolve_fk_targets(t, {x.name: x for x in out}) for t in out]
-        return DatabaseSchema("sqlite", f"SQLite {sqlite3.sqlite_version}", tuple(out))
+        triggers = tuple(
+            SchemaObject("trigger", None, trigger, table)
+            for trigger, table in self.run(
+                "SELECT name, tbl_name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name"
+            )
+            if not tables or table in tables
+        )
+        return DatabaseSchema(
+            "sqlite", f"SQLite {sqlite3.sqlite_version}", tuple(out), others=triggers
+        )
 
     def count(self, table: Table, partition: Partition | None = None) -> int:
         pred, params = partition_predicate(partition, "sqlite", placeholder="?")

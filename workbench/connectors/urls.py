@@ -35,13 +35,20 @@ def parse_url(url: str) -> URL:
     if not isinstance(url, str) or not url.strip():
         raise InvalidInputError("A connection URL is required, e.g. postgresql://user@host:5432/db")
     try:
-        return make_url(url.strip())
-    except ArgumentError as exc:
+        parsed = make_url(url.strip())
+        port = parsed.port  # a bad port ('[::1:3306') fails here, as ValueError
+    except (ArgumentError, ValueError):
         raise InvalidInputError(
             f"Cannot parse connection URL {mask_text(url)!r}: expected "
-            "kind://user:password@host:port/database (kinds: "
+            "kind://user:password@host:port/database, an IPv6 host in brackets "
+            "([::1]:5432) (kinds: "
             f"{', '.join(sorted(set(SCHEME_KINDS)))})"
-        ) from exc
+        ) from None
+    if port is not None and not 0 < port < 65536:
+        raise InvalidInputError(
+            f"Connection URL {mask_text(url)!r} has port {port}: a port is 1 to 65535"
+        )
+    return parsed
 
 
 def kind_of(url: str) -> str:

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS _workbench.quarantine (
     at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS quarantine_job_table ON _workbench.quarantine (job_key, table_name);
+CREATE TABLE IF NOT EXISTS _workbench.running (
+    target_table text PRIMARY KEY,
+    job_id bigint NOT NULL,
+    job_key text NOT NULL,
+    started_at timestamptz NOT NULL
+);
 """
 
 

@@ -65,6 +65,7 @@ class PartitionTask:
     connect_timeout: float = 10.0
     source_options: dict[str, Any] = field(default_factory=dict)
     retries: int = 6  # transient failures (target restarting, network) retried with backoff
+    retry_window: float = 20.0  # ... for at most this long: a server that is gone fails the job
     read_ahead: int = 2  # batches read ahead of the COPY (CopyOptions.read_ahead)
     fake_pools: dict[Any, Any] = field(default_factory=dict)  # built by the driver (masking)
 
@@ -359,6 +360,7 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
     if task.fake_pools:
         masking.seed_pools(task.fake_pools)
     errors: list[str] = []
+    first_failure: float | None = None
     for attempt in range(1, task.retries + 2):
         try:
             result = _copy_once(task)
@@ -366,12 +368,14 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
             result.errors = errors
             return result
         except Exception as exc:
-            if not is_transient(exc) or attempt > task.retries:
+            first_failure = first_failure or time.monotonic()
+            waited = time.monotonic() - first_failure
+            if not is_transient(exc) or attempt > task.retries or waited > task.retry_window:
                 raise
             delay = min(2 ** (attempt - 1), 30)
             message = mask_text(f"{type(exc).__name__}: {str(exc).strip()[:300]}")
             errors.append(message)
-            log.warning(
+            log.info(  # the driver logs the retries in the job's log; workers stay quiet
                 "%s: attempt %d failed (%s); retrying in %ss",
                 task.partition.label,
                 attempt,

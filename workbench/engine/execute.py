@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from workbench.engine.copy import PartitionResult, PartitionTask, copy_partition
-from workbench.errors import ErrorBudgetExceededError, JobCancelledError, MigrationError
+from workbench.errors import (
+    ErrorBudgetExceededError,
+    JobCancelledError,
+    MigrationError,
+    WorkbenchError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,13 @@ def run_partitions(
     poll_seconds: float = 1.0,
 ) -> list[PartitionResult]:
     """Submit every task, call ``on_result`` as each finishes, return all results."""
-    from distributed import wait
+    from distributed.client import FIRST_COMPLETED, _wait
+
+    def wait(fs, timeout, return_when):
+        # distributed.wait() waits through the process's *default* client, the newest one
+        # made: a notebook's own Client (or a second job) would be asked about this job's
+        # futures on its event loop and fail; ask the job's own client
+        return client.sync(_wait, fs, timeout=timeout, return_when=return_when)
 
     if not tasks:
         return []
@@ -84,7 +95,7 @@ def run_partitions(
                 raise JobCancelledError("The job was cancelled; finished partitions are kept.")
             try:
                 done, not_done = wait(
-                    list(not_done), timeout=poll_seconds, return_when="FIRST_COMPLETED"
+                    list(not_done), timeout=poll_seconds, return_when=FIRST_COMPLETED
                 )
             except TimeoutError:
                 if on_tick is not None:
@@ -97,6 +108,12 @@ def run_partitions(
                     result = fut.result()
                 except MigrationError:
                     raise
+                except WorkbenchError as exc:  # keep its kind (and exit code): name the place
+                    raise type(exc)(
+                        f"Partition {task.partition.label} failed: {exc.message}",
+                        **{**exc.fields, "table": task.table.qualified_name,
+                           "partition": task.partition.index},
+                    ) from exc  # fmt: skip
                 except Exception as exc:
                     raise MigrationError(
                         f"Partition {task.partition.label} failed: {type(exc).__name__}: "

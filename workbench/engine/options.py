@@ -38,6 +38,9 @@ class CopyOptions:
     transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # a project's saved mappings (see engine.migrate): source table -> target table and columns
     mapping: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the source connection's connector options (e.g. sample_threshold): a stored
+    # connection's options reach every connection the job opens to it
+    source_options: dict[str, Any] = field(default_factory=dict)
     # batches each task reads ahead of its COPY; deeper overlaps slow sources more but holds
     # more batches in memory per worker (experimental: see EXPERIMENTAL_OPTIONS)
     read_ahead: int = 2
@@ -88,6 +91,8 @@ class JobResult:
     warnings: list[str] = field(default_factory=list)
     dashboard_link: str | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    # objects the target does not have, with the reason: {"object": ..., "reason": ...}
+    not_migrated: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The JSON object the CLI prints last with --json."""
@@ -103,5 +108,6 @@ class JobResult:
             "validated": self.validated,
             "validation": self.validation.as_dict() if self.validation else None,
             "warnings": self.warnings,
+            "not_migrated": self.not_migrated,
             "phases": self.phases,
         }

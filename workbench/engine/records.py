@@ -6,6 +6,7 @@ running statistics, log events users must see, and the sealed URLs a resume need
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -148,3 +149,23 @@ class JobRecorder:
                 **extra,
             },
         )
+
+
+class Heartbeat:
+    """Touches the job's heartbeat every few seconds while its driver lives, whatever phase it
+    is in (a long index build writes no statistics); a job silent for a minute is shown as
+    interrupted (see ``store.jobs.STALE_SECONDS``)."""
+
+    def __init__(self, store: Store, job_id: int) -> None:
+        self.store, self.job_id = store, job_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="wb-heartbeat", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(jobs.HEARTBEAT_SECONDS):
+            with contextlib.suppress(Exception):  # the store blinked: the next beat tries again
+                jobs.touch(self.store, self.job_id)
+
+    def close(self) -> None:
+        self.stop.set()

@@ -23,6 +23,7 @@ from workbench.engine.options import CopyOptions
 from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
 from workbench.engine.progress import NullProgress, ProgressSink
 from workbench.engine.run import _task, mask_salt
+from workbench.engine.target_lock import TargetLock
 from workbench.engine.validate import (
     TableCheck,
     ValidationReport,
@@ -115,43 +116,63 @@ def validate_job(
         if report.ok or not repair:
             _record(store, job_id, report)
             return report
-        tasks: list[PartitionTask] = []
-        with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
-            for check in report.mismatched:
-                tp = plan.table(check.table)
-                redo = _clear(conn, plan, tp, check)
-                tasks += [
-                    _task(plan, tp, p, source_url, target_url, options, timeout)
-                    for p in tp.partitions
-                    if p.index in redo
-                ]
-        jobs.log_event(
-            store,
-            job_id,
-            "WARNING",
-            f"Repair: re-copying {len(tasks)} partitions",
-            partitions=[t.partition.label for t in tasks],
-        )
-        recorder = records.JobRecorder(store, job_id, {tp.name: 0 for tp in plan.tables})
-
-        def on_result(task: PartitionTask, result: PartitionResult) -> None:
-            recorder.add(task.table.qualified_name, result.as_dict())
-            progress.advance(task.table.qualified_name, result.rows_read)
-
-        progress.start(job_id, {t.table.qualified_name: 0 for t in tasks})
-        with dask_client(
-            options.dask_address or store.settings.dask_address, options.workers
-        ) as client:
-            run_partitions(
-                client, tasks, on_result, ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
-            )
-        report = validate_job_plan(plan, source_url, target_url, timeout)
-        _record(store, job_id, report)
-        return report
+        lock = TargetLock(target_url, timeout, job_id, plan.job_key)
+        lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
+        try:
+            return _repair(store, job_id, plan, report, source_url, target_url, options, progress)
+        finally:
+            lock.release()
     finally:
         progress.close()
         if own:
             store.close()
+
+
+def _repair(
+    store: Store,
+    job_id: int,
+    plan: MigrationPlan,
+    report: ValidationReport,
+    source_url: str,
+    target_url: str,
+    options: CopyOptions,
+    progress: ProgressSink,
+) -> ValidationReport:
+    """Re-copy the partitions ``report`` found different, then validate again."""
+    timeout = store.settings.connect_timeout
+    tasks: list[PartitionTask] = []
+    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
+        for check in report.mismatched:
+            tp = plan.table(check.table)
+            redo = _clear(conn, plan, tp, check)
+            tasks += [
+                _task(plan, tp, p, source_url, target_url, options, timeout)
+                for p in tp.partitions
+                if p.index in redo
+            ]
+    jobs.log_event(
+        store,
+        job_id,
+        "WARNING",
+        f"Repair: re-copying {len(tasks)} partitions",
+        partitions=[t.partition.label for t in tasks],
+    )
+    recorder = records.JobRecorder(store, job_id, {tp.name: 0 for tp in plan.tables})
+
+    def on_result(task: PartitionTask, result: PartitionResult) -> None:
+        recorder.add(task.table.qualified_name, result.as_dict())
+        progress.advance(task.table.qualified_name, result.rows_read)
+
+    progress.start(job_id, {t.table.qualified_name: 0 for t in tasks})
+    with dask_client(
+        options.dask_address or store.settings.dask_address, options.workers
+    ) as client:
+        run_partitions(
+            client, tasks, on_result, ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+        )
+    report = validate_job_plan(plan, source_url, target_url, timeout)
+    _record(store, job_id, report)
+    return report
 
 
 def _record(store: Store, job_id: int, report: ValidationReport) -> None:

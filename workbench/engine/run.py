@@ -35,8 +35,11 @@ from workbench.engine.plan import (
 )
 from workbench.engine.progress import NullProgress, ProgressSink
 from workbench.engine.tails import TableTails
+from workbench.engine.target_lock import TargetLock
+from workbench.engine.targets import Unfinished, _phase, _run_all
 from workbench.engine.validate import ValidationReport, validation_failed
 from workbench.errors import (
+    IncompleteJobError,
     InvalidInputError,
     JobCancelledError,
     MigrationError,
@@ -44,7 +47,6 @@ from workbench.errors import (
     ResumeRefusedError,
     WorkbenchError,
 )
-from workbench.schema.ddl import target_ddl
 from workbench.store import Store, jobs, open_store
 from workbench.store.audit import record_event
 
@@ -124,6 +126,8 @@ def resume_job(
                 f"Job {job_id} was not started by this version; start a new job."
             )
         source_url, target_url = records.unseal(store, params["sealed"])
+        if job.status == "incomplete":  # every row is in: build only what failed
+            return finish_incomplete(store, job_id, target_url, progress)
         options = CopyOptions.from_dict(params.get("options", {}))
         check_experimental(store, options)
         return _run(
@@ -160,7 +164,11 @@ def _run(
     settings = store.settings
     timeout = settings.connect_timeout
     started = time.monotonic()
+    # every target session of this job carries its name: a cancel can stop them all, wherever
+    # they run (local or remote workers)
+    target_url = tag_sessions(target_url, job_key)
     jobs.set_job_status(store, job_id, "running")
+    heartbeat = records.Heartbeat(store, job_id)
     jobs.log_event(
         store,
         job_id,
@@ -172,7 +180,12 @@ def _run(
     phases: dict[str, float] = {}
     clock = {"name": "plan", "at": time.monotonic()}
 
+    def check_cancel() -> None:
+        if cancel is not None and cancel.is_set():
+            raise JobCancelledError(f"cancelled during {clock['name']}", job_id=job_id)
+
     def phase(name: str) -> None:
+        check_cancel()
         now = time.monotonic()
         phases[clock["name"]] = round(now - clock["at"], 3)
         clock.update(name=name, at=now)
@@ -180,7 +193,8 @@ def _run(
         if recorder is not None:
             recorder.flush(force=True, phases=phases)
 
-    background = BackgroundClient(options.dask_address or settings.dask_address, options.workers)
+    background: BackgroundClient | None = None
+    target_lock = TargetLock(target_url, timeout, job_id, job_key)
     tails: TableTails | None = None
     try:
         _audit(
@@ -193,13 +207,18 @@ def _run(
             experimental=options.experimental(),
         )
         progress.phase("plan")
-        source = connect(source_url, connect_timeout=timeout)
+        source = connect(source_url, connect_timeout=timeout, options=options.source_options)
         try:
-            source.test()
+            source.test()  # both ends answer before a cluster starts: a wrong port fails in
+            connect(target_url, connect_timeout=timeout).test()  # a second, not after 25
+            background = BackgroundClient(  # starts while the job plans
+                options.dask_address or settings.dask_address, options.workers
+            )
             resume_rows = jobs.job_checkpoints(store, job_id) if resume else None
             plan = plan_job(source, options, job_key, resume_rows)
         finally:
             source.close()
+        check_cancel()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
         plan.salt = mask_salt(store, job_id)
         if resume and expected_fingerprint and plan.fingerprint != expected_fingerprint:
@@ -215,12 +234,19 @@ def _run(
         recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
         with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
             bookkeeping.ensure_bookkeeping(conn)
-            post_load = (
-                []
-                if resume
-                else targets.create_target_tables(conn, plan.tables, plan.source_schema, options)
-            )
+            # one job per target table: refused here, before anything is dropped or created
+            target_lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
+            if resume:  # tables a stopped job had not created yet (cancelled while planning)
+                missing = targets.missing_tables(conn, plan.tables)
+                if missing:
+                    targets.create_target_tables(conn, missing, plan.source_schema, options)
+                script = targets.job_ddl(plan.tables, plan.source_schema, options)
+            else:
+                script = targets.create_target_tables(
+                    conn, plan.tables, plan.source_schema, options
+                )
             done = bookkeeping.done_checkpoints(conn, job_key)
+        check_cancel()
         if not resume:
             jobs.upsert_checkpoints(store, job_id, partition_plan_rows(plan.tables))
         jobs.log_event(
@@ -231,16 +257,13 @@ def _run(
             f"{plan.partition_count} partitions, ~{sum(estimates.values())} rows",
             tables=estimates,
         )
-        if resume:  # the post-load statements are derived again from the same plan
-            post_load = target_ddl(
-                [t.typed for t in plan.tables], plan.source_schema, targets.type_options(options)
-            ).post_load
         tails = TableTails(
             plan,
             source_url,
             target_url,
-            post_load,
+            script.post_load,
             timeout,
+            views=script.views,
             validate=options.validate,
             finish=options.finish,
         )
@@ -290,16 +313,27 @@ def _run(
             )
         recorder.flush(force=True)
         phase("finish")  # the tables' tails started as each table finished; wait for the rest
-        validation, warnings = tails.wait()
+        validation, unfinished, warnings, views_failed = tails.wait(cancel=cancel)
         warnings = [*_nulled_values(plan, recorder), *warnings]
         for w in warnings:
             jobs.log_event(store, job_id, "WARNING", w)
+        not_migrated = [*script.not_migrated, *views_failed]
+        for what, why in not_migrated:
+            jobs.log_event(store, job_id, "WARNING", f"Not migrated: {what}: {why}")
+        recorder.flush(
+            force=True, not_migrated=[{"object": w, "reason": y} for w, y in not_migrated]
+        )
         if validation is not None:
             recorder.flush(force=True, validation=validation.as_dict())
             if not validation.ok:
                 raise validation_failed(job_id, validation)
         phase("done")
         result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
+        result.not_migrated = [{"object": w, "reason": y} for w, y in not_migrated]
+        if unfinished:
+            result.status = "incomplete"
+            result.phases = phases
+            raise _incomplete(store, job_id, unfinished, result)
         result.phases = phases
         jobs.update_job_statistics(store, job_id, {**result.summary(), "status": "succeeded"})
         _audit_finish(store, job_id, "succeeded", recorder, started, validated=result.validated)
@@ -315,11 +349,18 @@ def _run(
         return result
     except BaseException as exc:
         status = "cancelled" if isinstance(exc, JobCancelledError | KeyboardInterrupt) else "failed"
+        if isinstance(exc, IncompleteJobError):
+            status = "incomplete"
+        if status == "cancelled":
+            cancel_sessions(target_url, job_key, timeout)
+            exc = _cancelled(job_id, clock["name"], recorder, exc)
         reason = mask_text(str(exc) or type(exc).__name__)
         if recorder is not None:
             recorder.flush(force=True)
+            if status == "cancelled":
+                progress.phase("cancelled")
         jobs.set_job_status(store, job_id, status, error=reason)  # a cancel is audited there
-        if status == "failed":
+        if status in ("failed", "incomplete"):
             try:
                 _audit_finish(store, job_id, status, recorder, started, error=reason)
             except Exception:  # the job's own error matters more than its audit event
@@ -327,15 +368,153 @@ def _run(
         jobs.log_event(store, job_id, "ERROR", f"Job {status}: {reason}")
         if isinstance(exc, WorkbenchError):
             exc.fields.setdefault("job_id", job_id)
-            raise
+            raise exc from exc.__cause__
         if isinstance(exc, Exception):
             raise MigrationError(f"Job {job_id} failed: {reason}", job_id=job_id) from exc
         raise
     finally:
+        heartbeat.close()
         if tails is not None:
             tails.close()
-        background.close()
+        target_lock.release()
+        if background is not None:
+            background.close()
         progress.close()
+
+
+def tag_sessions(target_url: str, job_key: str) -> str:
+    """The target URL with the job in its ``application_name`` (unless the user set one)."""
+    from workbench.connectors.urls import parse_url
+
+    parsed = parse_url(target_url)
+    if "application_name" in parsed.query:
+        return target_url
+    tagged = parsed.update_query_dict({"application_name": f"workbench-{job_key}"})
+    return tagged.render_as_string(hide_password=False)
+
+
+def cancel_sessions(target_url: str, job_key: str, timeout: float) -> None:
+    """Stop every statement the job still runs in the target (COPYs of partitions, checksums,
+    index builds): their transactions roll back, committed partitions stay."""
+    from workbench.connectors.postgres import conninfo
+
+    try:
+        with psycopg.connect(
+            conninfo(target_url), connect_timeout=int(timeout), autocommit=True,
+            application_name="workbench-cancel",
+        ) as conn:  # fmt: skip
+            conn.execute(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (f"workbench-{job_key}",),
+            )
+    except psycopg.Error:
+        log.warning("could not cancel the job's statements in the target", exc_info=True)
+
+
+def _cancelled(
+    job_id: int, phase: str, recorder: records.JobRecorder | None, exc: BaseException
+) -> JobCancelledError:
+    """What a cancel kept, and how to go on."""
+    done = total = 0
+    if recorder is not None:
+        done = sum(t.get("partitions_done", 0) for t in recorder.tables.values())
+        total = sum(recorder.partitions.values())
+    kept = (
+        f"{done} of {total} partitions are in the target and kept (each committed whole)"
+        if total
+        else "nothing was copied yet"
+    )
+    how = (
+        "every partition is in: `workbench copy --resume {j}` validates and builds the keys"
+        if total and done == total
+        else "`workbench copy --resume {j}` continues from there, or start over with "
+        "--if-exists replace"
+    )
+    why = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else "cancelled"
+    return JobCancelledError(
+        f"Job {job_id} {why} during the {phase} phase: {kept}; " + how.format(j=job_id),
+        job_id=job_id,
+        phase=phase,
+        partitions_done=done,
+        partitions=total,
+    )
+
+
+def _incomplete(
+    store: Store, job_id: int, unfinished: Sequence[Unfinished], result: JobResult
+) -> IncompleteJobError:
+    """Record what could not be built and return the error that ends the job incomplete."""
+    for u in unfinished:
+        jobs.log_event(store, job_id, "ERROR", f"Not built: {u.object}: {u.error}")
+    jobs.update_job_statistics(
+        store,
+        job_id,
+        {**result.summary(), "unfinished": [u.as_dict() for u in unfinished]},
+    )
+    return incomplete_error(
+        job_id, unfinished, validated=result.validated, quarantined=result.rows_quarantined
+    )
+
+
+def incomplete_error(
+    job_id: int, unfinished: Sequence[Unfinished], *, validated: bool, quarantined: int = 0
+) -> IncompleteJobError:
+    shown = "; ".join(f"{u.object}: {u.error}" for u in unfinished[:5])
+    more = f" (and {len(unfinished) - 5} more)" if len(unfinished) > 5 else ""
+    rows = "copied and validated every row" if validated else "copied every row"
+    if quarantined:
+        rows = f"copied every row but {quarantined} quarantined ones"
+        more += " A quarantined row may be the missing parent: see _workbench.quarantine."
+    return IncompleteJobError(
+        f"Job {job_id} {rows}, but {len(unfinished)} object(s) could not be built: "
+        f"{shown}{more}. Fix the data (or drop the object from the source), then run "
+        f"`workbench copy --resume {job_id}` to build only these.",
+        job_id=job_id,
+        objects=[u.as_dict() for u in unfinished],
+    )
+
+
+def finish_incomplete(
+    store: Store, job_id: int, target_url: str, progress: ProgressSink | None = None
+) -> JobResult:
+    """Build again only what an incomplete job could not build; succeed when all are built."""
+    job = jobs.get_job(store, job_id)
+    stats = dict(job.statistics or {})
+    pending = [Unfinished(**u) for u in stats.get("unfinished") or []]
+    progress = progress or NullProgress()
+    jobs.set_job_status(store, job_id, "running")
+    jobs.log_event(store, job_id, "INFO", f"Building {len(pending)} object(s) left unfinished")
+    progress.phase("finish")
+    started = time.monotonic()
+    order = sorted(pending, key=lambda u: (_phase(u.statement) != 0, _phase(u.statement) != 1))
+    failed = _run_all(target_url, [u.statement for u in order], store.settings.connect_timeout, 1)
+    built = len(pending) - len(failed)
+    jobs.log_event(store, job_id, "INFO", f"Built {built} of {len(pending)} object(s)")
+    validated = bool(stats.get("validated"))
+    jobs.update_job_statistics(store, job_id, {"unfinished": [u.as_dict() for u in failed]})
+    if failed:
+        error = incomplete_error(job_id, failed, validated=validated)
+        for u in failed:
+            jobs.log_event(store, job_id, "ERROR", f"Not built: {u.object}: {u.error}")
+        jobs.set_job_status(store, job_id, "incomplete", error=str(error))
+        raise error
+    jobs.update_job_statistics(store, job_id, {"status": "succeeded"})
+    jobs.set_job_status(store, job_id, "succeeded")
+    _audit(store, job_id, "job.finish", status="succeeded", built=built)
+    progress.close()
+    return JobResult(
+        job_id=job_id,
+        status="succeeded",
+        tables=stats.get("tables", {}),
+        rows_copied=stats.get("rows_copied", 0),
+        rows_quarantined=stats.get("rows_quarantined", 0),
+        rows_read=stats.get("rows_read", 0),
+        seconds=round(time.monotonic() - started, 3),
+        rows_per_second=stats.get("rows_per_second", 0.0),
+        validated=validated,
+        warnings=[],
+    )
 
 
 def _nulled_values(plan: MigrationPlan, recorder: records.JobRecorder) -> list[str]:
@@ -454,6 +633,7 @@ def _task(
         salt=plan.salt,
         read_ahead=options.read_ahead,
         fake_pools=masking.pools_for([t.mask for t in tp.transforms if t.mask]),
+        source_options=dict(options.source_options),
     )
 
 

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from workbench.engine import bookkeeping
 from workbench.engine.plan import MigrationPlan, TablePlan
-from workbench.engine.targets import _phase, _run_all, _subject
+from workbench.engine.targets import Unfinished, _phase, _run_all, _subject
 from workbench.engine.validate import (
     PartitionCheck,
     TableCheck,
@@ -27,6 +27,7 @@ from workbench.engine.validate import (
     _check_table,
     _Sides,
 )
+from workbench.errors import JobCancelledError
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,14 @@ class TableTails:
         *,
         validate: bool,
         finish: bool,
+        views: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.plan = plan
         self.target_url = target_url
         self.timeout = timeout
         self.validate = validate
         self.finish = finish
+        self.views = list(views) if finish else []
         self.remaining = {tp.name: {p.index for p in tp.partitions} for tp in plan.tables}
         idents = {
             sql.Identifier(tp.target_schema, tp.target_name).as_string(None): tp.name
@@ -81,14 +84,16 @@ class TableTails:
     def _start(self, table: str) -> None:
         self.futures[table] = self.tail_pool.submit(self._tail, self.plan.table(table))
 
-    def _tail(self, tp: TablePlan) -> tuple[TableCheck | None, list[PartitionCheck], list[str]]:
+    def _tail(
+        self, tp: TablePlan
+    ) -> tuple[TableCheck | None, list[PartitionCheck], list[Unfinished]]:
         check, partitions = None, []
         if self.validate:
             assert self.sides is not None
             keys = self._quarantine_keys(tp)
             check, partitions = _check_table(self.checks_pool, self.sides, tp, keys)
-        warnings = _run_all(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
-        return check, partitions, warnings
+        failed = _run_all(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
+        return check, partitions, failed
 
     def _quarantine_keys(self, tp: TablePlan) -> dict[tuple[str, int], list[Any]]:
         keys: dict[tuple[str, int], list[Any]] = {}
@@ -98,38 +103,70 @@ class TableTails:
                     keys.setdefault((tp.name, row["partition_index"]), []).append(row["source_key"])
         return keys
 
-    def wait(self, parallel: int = 2) -> tuple[ValidationReport | None, list[str]]:
-        """Finish every table's tail, then the statements that span tables, then ANALYZE."""
+    def wait(
+        self, parallel: int = 2, cancel: threading.Event | None = None
+    ) -> tuple[ValidationReport | None, list[Unfinished], list[str], list[tuple[str, str]]]:
+        """Finish every table's tail, then the statements that span tables, then ANALYZE,
+        then the views.
+
+        Returns the validation, the objects that could not be built (keys, indexes,
+        constraints, sequences, comments: the job is incomplete), warnings (ANALYZE) and the
+        views that could not be created, with why."""
         missing = [name for name in self.remaining if name not in self.futures]
         for name in missing:  # e.g. a repair that re-copied only some tables
             self._start(name)
-        tables, partitions, warnings = [], [], []
+        tables, partitions, failed = [], [], []
+        warnings: list[str] = []
         try:
             for tp in self.plan.tables:
-                check, parts, warns = self.futures[tp.name].result()
+                future = self.futures[tp.name]
+                while not future.done():  # a cancel is heard between checks and key builds
+                    if cancel is not None and cancel.is_set():
+                        raise JobCancelledError("cancelled while validating and building keys")
+                    threading.Event().wait(0.2)
+                check, parts, fails = future.result()
                 if check is not None:
                     tables.append(check)
                 partitions += parts
-                warnings += warns
+                failed += fails
         finally:
             self.tail_pool.shutdown(wait=True)
             self.checks_pool.shutdown(wait=True)
+        if cancel is not None and cancel.is_set():
+            raise JobCancelledError("cancelled before the foreign keys were built")
         if self.finish:
             ordered = sorted(self.late, key=lambda s: _phase(s) != 1)  # foreign keys first
-            warnings += _run_all(self.target_url, ordered, self.timeout, 1)
+            failed += _run_all(self.target_url, ordered, self.timeout, 1)
             analyze = [
                 sql.SQL("ANALYZE {}")
                 .format(sql.Identifier(tp.target_schema, tp.target_name))
                 .as_string(None)
                 for tp in self.plan.tables
             ]
-            warnings += _run_all(self.target_url, analyze, self.timeout, parallel)
+            warnings += [
+                f"{u.statement} failed: {u.error}"
+                for u in _run_all(self.target_url, analyze, self.timeout, parallel)
+            ]
         report = (
             ValidationReport(all(t.ok for t in tables), tables, partitions)
             if self.validate
             else None
         )
-        return report, warnings
+        return report, failed, warnings, self._create_views()
+
+    def _create_views(self) -> list[tuple[str, str]]:
+        """Create the translated views; a view over another view may need a second round."""
+        pending = list(self.views)
+        while pending:
+            failed = _run_all(self.target_url, [s for _, s in pending], self.timeout, 1)
+            still = {u.statement: u.error for u in failed}
+            if len(still) == len(pending):  # no progress: these cannot be created
+                return [
+                    (label, f"translated, but PostgreSQL refused it: {still[s]}")
+                    for label, s in pending
+                ]
+            pending = [(label, s) for label, s in pending if s in still]
+        return []
 
     def close(self) -> None:
         self.tail_pool.shutdown(wait=False, cancel_futures=True)

@@ -10,9 +10,10 @@ checks, identities past the loaded maximum and comments, then ANALYZE in paralle
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -21,8 +22,9 @@ from psycopg import sql
 from workbench.engine.plan import TablePlan, TargetColumn
 from workbench.engine.transforms import ColumnTransform
 from workbench.errors import AlreadyExistsError, InvalidInputError
-from workbench.schema.ddl import target_ddl
+from workbench.schema.ddl import DdlScript, target_ddl
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.sqlexpr import column_expression
 from workbench.schema.types import ColumnPlan, TypeOptions, plan_schema
 from workbench.schema.types import TablePlan as TypedPlan
 
@@ -67,6 +69,15 @@ def build_table_plans(
                 continue  # the target computes it again
             rule = rules.get(c.source) or rules.get(c.target)
             transform = ColumnTransform.from_rule(c.target, c.source, rule) if rule else None
+            if transform is not None and transform.expression:
+                # an editor's SQL: only a value of the row, rendered from its parse tree
+                transform = replace(
+                    transform,
+                    expression=column_expression(
+                        transform.expression, schema.dialect, table.column_names,
+                        what=f"Transform expression of {table.qualified_name}.{c.target}",
+                    ),
+                )  # fmt: skip
             columns.append(
                 TargetColumn(
                     name=c.target,
@@ -147,11 +158,30 @@ def _pg_type_of_cast(cast: str | None) -> str:
     return "text"
 
 
+def job_ddl(
+    plans: list[TablePlan], schema: DatabaseSchema | None, options: CopyOptions
+) -> DdlScript:
+    """The DDL a job runs: the same as ``workbench schema ddl`` shows for its tables."""
+    return target_ddl([p.typed for p in plans], schema, type_options(options))
+
+
+def missing_tables(conn: psycopg.Connection, plans: list[TablePlan]) -> list[TablePlan]:
+    """The planned tables the target does not have."""
+    out = []
+    for p in plans:
+        ref = sql.Identifier(p.target_schema, p.target_name).as_string(conn)
+        if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()[0]:
+            out.append(p)
+    return out
+
+
 def create_target_tables(
     conn: psycopg.Connection, plans: list[TablePlan], schema: DatabaseSchema, options: CopyOptions
-) -> list[str]:
-    """Run the create phase; returns the post-load statements for :func:`finish_tables`."""
-    script = target_ddl([p.typed for p in plans], schema, type_options(options))
+) -> DdlScript:
+    """Run the create phase; return the script with the post-load statements still to run
+    (those of tables appended to are dropped: they keep their own keys and indexes, but their
+    identity sequences are still moved past the loaded rows)."""
+    script = job_ddl(plans, schema, options)
     with conn.transaction():
         existing = []
         for p in plans:
@@ -189,13 +219,18 @@ def create_target_tables(
             except psycopg.errors.DuplicateObject:  # an enum type or domain from an earlier run
                 log.info("already there: %s", statement[:80])
     if not keep:
-        return script.post_load
+        return script
     # tables loaded as they were (append) keep their own keys and indexes
     idents = {
         sql.Identifier(s, n).as_string(conn): (s, n)
         for s, n in {(p.target_schema, p.target_name) for p in plans}
     }
-    return [st for st in script.post_load if _subject(st, idents) not in keep]
+    script.post_load = [
+        st
+        for st in script.post_load
+        if _subject(st, idents) not in keep or st.startswith("SELECT setval(")
+    ]
+    return script
 
 
 def _subject(statement: str, idents: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
@@ -204,22 +239,64 @@ def _subject(statement: str, idents: dict[str, tuple[str, str]]) -> tuple[str, s
     return min(found)[1] if found else None
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """A post-load statement that failed: what it would have built, and why not."""
+
+    statement: str
+    object: str
+    error: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"object": self.object, "error": self.error, "statement": self.statement}
+
+
+_OBJECTS = (
+    (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) PRIMARY KEY'), "primary key {1} on {0}"),
+    (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) UNIQUE'), "unique constraint {1} on {0}"),
+    (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) FOREIGN KEY'), "foreign key {1} on {0}"),
+    (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) CHECK'), "check constraint {1} on {0}"),
+    (re.compile(r'^CREATE (?:UNIQUE )?INDEX (\S+) ON (\S+)'), "index {0} on {1}"),
+    (re.compile(r"^SELECT setval\(pg_get_serial_sequence\('([^']+)', '([^']+)'"),
+     "identity sequence of {0}.{1}"),
+    (re.compile(r"^COMMENT ON (TABLE|COLUMN) (\S+)"), "comment on {1}"),
+)  # fmt: skip
+
+
+def describe_statement(statement: str) -> str:
+    """What a post-load statement builds, for people: "foreign key fk_x on shop.orders"."""
+    for pattern, template in _OBJECTS:
+        m = pattern.match(statement)
+        if m:
+            return template.format(*m.groups())
+    return statement.split("(", 1)[0][:120]
+
+
 def _run_all(
     target_url: str, statements: Sequence[str], timeout: float, parallel: int
-) -> list[str]:
-    warnings: list[str] = []
+) -> list[Unfinished]:
+    """Run each statement in its own connection; return those that failed (none raise)."""
+    failed: list[Unfinished] = []
 
     def run(statement: str) -> None:
         try:
             with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
                 conn.execute(statement)
+        except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
+            return  # built by an earlier run of this job (a resume)
+        except psycopg.errors.InvalidTableDefinition as exc:
+            if "multiple primary keys" not in str(exc):
+                failed.append(Unfinished(statement, describe_statement(statement), str(exc)))
         except psycopg.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            warnings.append(f"{statement[:160]} failed: {first}")
+            text = str(exc).strip()
+            first = text.splitlines()[0] if text else type(exc).__name__
+            detail = getattr(getattr(exc, "diag", None), "message_detail", None)
+            why = first + (f" ({detail})" if detail else "")
+            failed.append(Unfinished(statement, describe_statement(statement), why))
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(run, statements))
-    return warnings
+    return failed
 
 
 def _phase(statement: str) -> int:

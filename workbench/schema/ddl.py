@@ -33,6 +33,10 @@ class DdlScript:
     create: list[str] = field(default_factory=list)
     post_load: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # views translated to PostgreSQL: (view, CREATE VIEW statement), created last
+    views: list[tuple[str, str]] = field(default_factory=list)
+    # what the target will not have, and why: (object, reason)
+    not_migrated: list[tuple[str, str]] = field(default_factory=list)
 
     def text(self) -> str:
         """Both phases as one script (for review and snapshots)."""
@@ -40,6 +44,12 @@ class DdlScript:
         out += [s + ";" for s in self.create]
         out.append("-- phase 2: after the load")
         out += [s + ";" for s in self.post_load]
+        if self.views:
+            out.append("-- phase 3: views")
+            out += [s + ";" for _, s in self.views]
+        if self.not_migrated:
+            out.append("-- not migrated")
+            out += [f"-- {what}: {why}" for what, why in self.not_migrated]
         if self.notes:
             out.append("-- notes")
             out += [f"-- {n}" for n in self.notes]
@@ -177,15 +187,17 @@ def target_ddl(
                 )
             )
         for ix in table.indexes:
-            stmt = _index(plan, ix, index_name, names, source, script.notes)
+            stmt = _index(plan, ix, index_name, names, source, script.not_migrated)
             if stmt is not None:
                 indexes.append(stmt)
         for fk in table.foreign_keys:
             ref = by_source.get((fk.ref_schema or table.schema, fk.ref_table))
             if ref is None:
-                script.notes.append(
-                    f"{plan.target_name}: foreign key {fk.name} skipped: {fk.ref_table} is not "
-                    "part of this migration"
+                script.not_migrated.append(
+                    (
+                        f"foreign key {fk.name} of {plan.table.qualified_name}",
+                        f"it references {fk.ref_table}, which is not part of this migration",
+                    )
                 )
                 continue
             ref_names = {c.source: c.target for c in ref.columns}
@@ -225,21 +237,28 @@ def target_ddl(
                     )
                 )
             else:
-                script.notes.append(
-                    f"{plan.target_name}: check {ck.name} ({ck.expression}) is in the source "
-                    "dialect and was not translated"
+                script.not_migrated.append(
+                    (
+                        f"check constraint {ck.name} of {plan.table.qualified_name}",
+                        f"({ck.expression}) is in the source's SQL dialect and is not translated",
+                    )
                 )
         for col in plan.columns:
             if col.is_identity:
+                # past the loaded maximum, at least where the source would go next
+                # (AUTO_INCREMENT=777 on an empty table), never behind the target's own
+                # sequence (rows appended to a table that had some)
                 identities.append(
                     sql.SQL(
-                        "SELECT setval(pg_get_serial_sequence({}, {}), "
-                        "GREATEST(COALESCE(MAX({}), 0) + 1, 1), false) FROM {}"
+                        "SELECT setval(pg_get_serial_sequence({t}, {c}), GREATEST(COALESCE(MAX("
+                        "{col}), 0) + 1, {next}, COALESCE(pg_sequence_last_value("
+                        "pg_get_serial_sequence({t}, {c})::regclass) + 1, 1)), false) FROM {tab}"
                     ).format(
-                        sql.Literal(_s(target)),
-                        sql.Literal(col.target),
-                        sql.Identifier(col.target),
-                        target,
+                        t=sql.Literal(_s(target)),
+                        c=sql.Literal(col.target),
+                        col=sql.Identifier(col.target),
+                        next=sql.Literal(int(table.identity_next or 1)),
+                        tab=target,
                     )
                 )
         if table.comment:
@@ -256,7 +275,82 @@ def target_ddl(
                 )
     for group in (keys, uniques, indexes, fks, checks, identities, comments):
         script.post_load += [_s(s) for s in group]
+    for plan in plans:
+        for col in plan.columns:
+            source_col = next((c for c in plan.table.columns if c.name == col.source), None)
+            if col.generated is None and source_col is not None and source_col.generated:
+                why = next(
+                    (n.split(": ", 1)[1] for n in col.notes if n.startswith("generated column ")
+                     and ": " in n), "the source does not tell its expression",
+                )  # fmt: skip
+                script.not_migrated.append(
+                    (
+                        f"generated column {plan.table.qualified_name}.{col.source}",
+                        f"its expression is not translated ({why}): the values are loaded as "
+                        "they are, and rows added later will not compute it",
+                    )
+                )
+    if source is not None:
+        _views(plans, source, script)
+        _other_objects(plans, source, script)
     return script
+
+
+def _views(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript) -> None:
+    """Views over the copied tables, translated to PostgreSQL and created in the target schema
+    of their tables (a view over a table not copied is listed as not migrated)."""
+    from workbench.errors import UnsupportedError
+    from workbench.schema.sqlexpr import translate_view
+
+    by_source = {(p.table.schema or "").lower(): p.target_schema for p in plans}
+    tables = {
+        ((p.table.schema or "").lower(), p.table.name.lower()): (p.target_schema, p.target_name)
+        for p in plans
+    }
+    views = [t for t in source.tables if t.kind == "view" and t.view_definition]
+    for view in views:
+        target_schema = by_source.get((view.schema or "").lower())
+        if target_schema is None:
+            continue  # a view of a schema this job does not touch
+        tables[((view.schema or "").lower(), view.name.lower())] = (target_schema, view.name)
+    for view in views:
+        target_schema = by_source.get((view.schema or "").lower())
+        if target_schema is None:
+            continue
+        reads: list[str] = []
+
+        def rename(schema: str | None, name: str, view=view, reads=reads) -> tuple[str, str] | None:
+            reads.append(name)
+            key = ((schema or view.schema or "").lower(), name.lower())
+            return tables.get(key)
+
+        label = f"view {view.qualified_name}"
+        try:
+            query = translate_view(view.view_definition or "", source.dialect, rename)
+        except UnsupportedError as exc:
+            if any(((view.schema or "").lower(), r.lower()) in tables for r in reads) or not reads:
+                script.not_migrated.append((label, str(exc)))
+            continue
+        statement = sql.SQL("CREATE OR REPLACE VIEW {} AS {}").format(
+            _ident(target_schema, view.name), sql.SQL(query)
+        )
+        script.views.append((label, _s(statement)))
+
+
+def _other_objects(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript) -> None:
+    """Triggers of the copied tables, and the procedures, functions and events of their
+    schemas: procedural code is not translated."""
+    copied = {((p.table.schema or "").lower(), p.table.name.lower()) for p in plans}
+    schemas = {s for s, _ in copied}
+    for obj in source.others:
+        schema = (obj.schema or "").lower()
+        if obj.kind == "trigger" and (schema, (obj.table or "").lower()) not in copied:
+            continue
+        if schema not in schemas:
+            continue
+        script.not_migrated.append(
+            (obj.label, f"{obj.kind}s hold procedural code, which is not translated")
+        )
 
 
 def _index(plan, ix, index_name, names, source, notes) -> sql.Composable | None:
@@ -264,12 +358,19 @@ def _index(plan, ix, index_name, names, source, notes) -> sql.Composable | None:
     is_pg = source is not None and source.dialect == "postgresql"
     if method not in PG_INDEX_METHODS:
         notes.append(
-            f"{plan.target_name}: {method} index {ix.name} skipped (no PostgreSQL equivalent "
-            "created automatically)"
+            (
+                f"index {ix.name} of {plan.table.qualified_name}",
+                f"{method} indexes have no PostgreSQL equivalent created automatically",
+            )
         )
         return None
     if ix.expressions and not is_pg:
-        notes.append(f"{plan.target_name}: expression index {ix.name} skipped (not translated)")
+        notes.append(
+            (
+                f"index {ix.name} of {plan.table.qualified_name}",
+                "it indexes expressions in the source's SQL dialect, not translated",
+            )
+        )
         return None
     parts: list[sql.Composable] = []
     exprs = iter(ix.expressions)

@@ -91,6 +91,10 @@ class Table:
     size_bytes: int | None = None
     comment: str | None = None
     view_definition: str | None = None
+    # the value the source would give its identity column next (AUTO_INCREMENT=777, a
+    # sequence's last value + 1, sqlite_sequence + 1): the target's sequence starts there at
+    # least, even when rows were deleted or the table is empty
+    identity_next: int | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -115,6 +119,23 @@ class Table:
 
 
 @dataclass(frozen=True)
+class SchemaObject:
+    """A trigger, procedure, function or event of the source: named so a job can say it was
+    not migrated (procedural code is not translated)."""
+
+    kind: str  # "trigger", "procedure", "function", "event"
+    schema: str | None
+    name: str
+    table: str | None = None  # a trigger's table
+
+    @property
+    def label(self) -> str:
+        where = f" on {self.table}" if self.table else ""
+        qualified = f"{self.schema}.{self.name}" if self.schema else self.name
+        return f"{self.kind} {qualified}{where}"
+
+
+@dataclass(frozen=True)
 class DatabaseSchema:
     """What one connection holds: its tables and views, in catalog order."""
 
@@ -123,6 +144,8 @@ class DatabaseSchema:
     tables: tuple[Table, ...] = ()
     enum_types: dict[str, tuple[str, ...]] = field(default_factory=dict)  # PostgreSQL enums
     extras: dict[str, Any] = field(default_factory=dict)
+    # objects a copy does not carry over (triggers, procedures, functions, events)
+    others: tuple[SchemaObject, ...] = ()
 
     def table(self, name: str, schema: str | None = None) -> Table:
         for t in self.tables:

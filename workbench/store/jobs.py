@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, insert, literal, select, update
@@ -248,6 +248,39 @@ def upsert_checkpoints(store: Store, job_id: int, rows: list[dict[str, Any]]) ->
     return len(rows)
 
 
+# A running job's driver touches heartbeat_at every HEARTBEAT_SECONDS (engine.records); one
+# silent for STALE_SECONDS has gone without a word (killed, machine lost): it is interrupted.
+HEARTBEAT_SECONDS = 10
+STALE_SECONDS = 60
+
+
+def touch(store: Store, job_id: int) -> None:
+    """The driver is alive: bump the job's heartbeat."""
+    with store.session() as session:
+        session.execute(
+            update(MigrationJob)
+            .where(MigrationJob.id == job_id, MigrationJob.status == "running")
+            .values(heartbeat_at=func.now())
+        )
+
+
+def _interrupt_stale(session: Any, rows: list[MigrationJob]) -> None:
+    """Running jobs whose driver stopped beating are recorded as interrupted (resumable)."""
+    now = datetime.now(UTC)
+    for row in rows:
+        beat = row.heartbeat_at or row.started_at
+        if row.status != "running" or beat is None:
+            continue
+        if (now - beat).total_seconds() > STALE_SECONDS:
+            row.status = "interrupted"
+            row.finished_at = now
+            row.error = (
+                f"its driver stopped without a word (no heartbeat for over {STALE_SECONDS} s); "
+                f"finished partitions are kept: `workbench copy --resume {row.id}` continues it"
+            )
+    session.flush()
+
+
 def get_job(store: Store, job_id: int) -> JobRecord:
     require(store, "read")
     with store.session() as session:
@@ -258,6 +291,7 @@ def get_job(store: Store, job_id: int) -> JobRecord:
         ).one_or_none()
         if row is None:
             raise _missing(job_id)
+        _interrupt_stale(session, [row])
         return _job_record(row)
 
 
@@ -270,7 +304,9 @@ def list_jobs(store: Store, project: ProjectRef | None = None, limit: int = 50) 
             query = query.where(MigrationJob.project_id == project_row(session, store, project).id)
         else:
             query = query.where(MigrationJob.project_id.in_(_org_projects(store)))
-        return [_job_record(row) for row in session.scalars(query.limit(limit))]
+        rows = list(session.scalars(query.limit(limit)))
+        _interrupt_stale(session, rows)
+        return [_job_record(row) for row in rows]
 
 
 def job_logs(

@@ -49,8 +49,12 @@ CONNECTION_ROLES = ("source", "target")
 COLUMN_MAPPING_ORIGINS = ("manual", "fuzzy", "learned")
 COLUMN_MAPPING_STATES = ("suggested", "accepted", "rejected")
 JOB_KINDS = ("copy", "migrate", "validate")
-JOB_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
-JOB_TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+JOB_STATUSES = (
+    "pending", "running", "succeeded", "failed", "cancelled", "incomplete", "interrupted",
+)  # fmt: skip
+# incomplete: rows copied and validated, some keys/indexes/constraints not built (resumable);
+# interrupted: its driver stopped without a word while it ran (resumable)
+JOB_TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "incomplete", "interrupted")
 CHECKPOINT_STATUSES = ("pending", "running", "done", "failed")
 
 # Stable constraint names, so later revisions can refer to them.

@@ -47,7 +47,7 @@ CREATE TABLE "edge"."select" (
   "j" jsonb,
   "g" bytea,
   "p" bytea,
-  "gen" integer,
+  "gen" integer GENERATED ALWAYS AS ("mixed_case" * 2) STORED,
   "dz" timestamp
 );
 -- phase 2: after the load
@@ -57,9 +57,9 @@ ALTER TABLE "edge"."select" ADD CONSTRAINT "uq_größe" UNIQUE ("größe");
 CREATE INDEX "fk_child_select" ON "edge"."child_table" USING btree ("select_id");
 CREATE INDEX "idx_note" ON "edge"."child_table" USING btree ("note");
 ALTER TABLE "edge"."child_table" ADD CONSTRAINT "fk_child_select" FOREIGN KEY ("select_id") REFERENCES "edge"."select" ("id") ON DELETE CASCADE ON UPDATE SET NULL;
-SELECT setval(pg_get_serial_sequence('"edge"."child_table"', 'child_id'), GREATEST(COALESCE(MAX("child_id"), 0) + 1, 1), false) FROM "edge"."child_table";
-SELECT setval(pg_get_serial_sequence('"edge"."select"', 'id'), GREATEST(COALESCE(MAX("id"), 0) + 1, 1), false) FROM "edge"."select";
+SELECT setval(pg_get_serial_sequence('"edge"."child_table"', 'child_id'), GREATEST(COALESCE(MAX("child_id"), 0) + 1, 4, COALESCE(pg_sequence_last_value(pg_get_serial_sequence('"edge"."child_table"', 'child_id')::regclass) + 1, 1)), false) FROM "edge"."child_table";
+SELECT setval(pg_get_serial_sequence('"edge"."select"', 'id'), GREATEST(COALESCE(MAX("id"), 0) + 1, 4, COALESCE(pg_sequence_last_value(pg_get_serial_sequence('"edge"."select"', 'id')::regclass) + 1, 1)), false) FROM "edge"."select";
 COMMENT ON TABLE "edge"."select" IS 'edge cases';
 COMMENT ON COLUMN "edge"."select"."größe" IS 'größe ✓';
--- notes
--- select: check positive (`MixedCase` >= 0) is in the source dialect and was not translated
+-- not migrated
+-- check constraint positive of edge_source.select: (`MixedCase` >= 0) is in the source's SQL dialect and is not translated

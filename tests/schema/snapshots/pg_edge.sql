@@ -32,7 +32,7 @@ ALTER TABLE "Sales Ünits"."Order" ADD CONSTRAINT "Order_select_key" UNIQUE ("se
 CREATE INDEX "line_lower_note" ON "Sales Ünits"."line" USING btree (lower(note::text)) WHERE note IS NOT NULL;
 ALTER TABLE "Sales Ünits"."line" ADD CONSTRAINT "line_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "Sales Ünits"."Order" ("ID") ON DELETE CASCADE ON UPDATE NO ACTION;
 ALTER TABLE "Sales Ünits"."Order" ADD CONSTRAINT "qty_small" CHECK (qty::integer < 1000000);
-SELECT setval(pg_get_serial_sequence('"Sales Ünits"."Order"', 'ID'), GREATEST(COALESCE(MAX("ID"), 0) + 1, 1), false) FROM "Sales Ünits"."Order";
-SELECT setval(pg_get_serial_sequence('"Sales Ünits"."line"', 'id'), GREATEST(COALESCE(MAX("id"), 0) + 1, 1), false) FROM "Sales Ünits"."line";
+SELECT setval(pg_get_serial_sequence('"Sales Ünits"."Order"', 'ID'), GREATEST(COALESCE(MAX("ID"), 0) + 1, 3, COALESCE(pg_sequence_last_value(pg_get_serial_sequence('"Sales Ünits"."Order"', 'ID')::regclass) + 1, 1)), false) FROM "Sales Ünits"."Order";
+SELECT setval(pg_get_serial_sequence('"Sales Ünits"."line"', 'id'), GREATEST(COALESCE(MAX("id"), 0) + 1, 4, COALESCE(pg_sequence_last_value(pg_get_serial_sequence('"Sales Ünits"."line"', 'id')::regclass) + 1, 1)), false) FROM "Sales Ünits"."line";
 COMMENT ON TABLE "Sales Ünits"."Order" IS 'orders ✓';
 COMMENT ON COLUMN "Sales Ünits"."Order"."Größe" IS 'size';

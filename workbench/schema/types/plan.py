@@ -56,7 +56,9 @@ def _render(template: str, native: NativeType) -> str:
     ).replace("()", "")
 
 
-def _override(table: Table, column: Column, options: TypeOptions) -> tuple[str, str | None] | None:
+def _override(
+    table: Table, column: Column, options: TypeOptions, dialect: str
+) -> tuple[str, str | None] | None:
     keys = [f"{table.name}.{column.name}"]
     if table.schema:
         keys.insert(0, f"{table.schema}.{table.name}.{column.name}")
@@ -65,7 +67,14 @@ def _override(table: Table, column: Column, options: TypeOptions) -> tuple[str, 
             value = options.column_overrides[key]
             if isinstance(value, str):
                 return value, None
-            return value["type"], value.get("read")
+            read = value.get("read")
+            if read is not None:
+                from workbench.schema.sqlexpr import column_expression
+
+                read = column_expression(
+                    read, dialect, table.column_names, what=f"Read expression of {key!r}"
+                )
+            return value["type"], read
     return None
 
 
@@ -115,7 +124,7 @@ def plan_column(
     if is_identity and pg_type not in _INTEGER_PG:
         is_identity = False
     overridden = options.type_overrides.get(rule.source) or options.type_overrides.get(native.raw)
-    over = _override(table, column, options)
+    over = _override(table, column, options, dialect)
     rule_label = rule.source
     if overridden or over:
         pg_type = over[0] if over else overridden
@@ -246,8 +255,36 @@ def plan_table(
     cols = tuple(
         plan_column(table, c, dialect, options, names.take(c.name), schema) for c in table.columns
     )
+    if dialect != "postgresql" and any(c.generated for c in table.columns):
+        cols = _translate_generated(table, dialect, cols)
     name = target_name or truncate(apply_policy(table.name, options.naming))
     return TablePlan(table, schema, name, cols)
+
+
+def _translate_generated(
+    table: Table, dialect: str, cols: tuple[ColumnPlan, ...]
+) -> tuple[ColumnPlan, ...]:
+    """Generated columns PostgreSQL can compute itself become GENERATED ALWAYS AS ... STORED
+    (not loaded); the others stay plain columns loaded with the source's values."""
+    from workbench.errors import UnsupportedError
+    from workbench.schema.sqlexpr import generated_expression
+
+    types = {c.source: c.pg_type for c in cols}
+    rename = {c.source: c.target for c in cols}
+    out = []
+    for plan, column in zip(cols, table.columns, strict=True):
+        kept = tuple(n for n in plan.notes if not n.startswith("generated column ("))
+        if column.generated and column.generated != "(see table definition)":
+            try:
+                expr = generated_expression(column.generated, dialect, types, rename)
+            except UnsupportedError as exc:
+                note = f"generated column loaded as plain values: {exc}"
+                plan = replace(plan, notes=(*kept, note))
+            else:
+                note = f"generated column translated: GENERATED ALWAYS AS ({expr}) STORED"
+                plan = replace(plan, generated=expr, default=None, notes=(*kept, note))
+        out.append(plan)
+    return tuple(out)
 
 
 def plan_schema(

@@ -1,0 +1,168 @@
+"""Failing well: a cancel stops a job in any phase within seconds and says what was kept; a
+silent driver is shown interrupted; unreachable and vanished servers fail fast, in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pymysql
+import pytest
+from sqlalchemy import update
+
+from tests.engine.helpers import count, make_numbers_table, rows
+from tests.servers import free_port, start_private_mariadb
+from workbench.engine.run import CopyOptions, copy_database, resume_job
+from workbench.errors import CannotConnectError, JobCancelledError
+from workbench.store import jobs
+from workbench.store.models import MigrationJob
+
+N = 40_000
+
+
+@pytest.fixture
+def source_url(pg_server):
+    name = pg_server.create_database("wbsrc")
+    url = pg_server.url(name)
+    make_numbers_table(url, N)
+    yield url
+    pg_server.drop_database(name)
+
+
+class CancelAt:
+    """A progress sink that presses Cancel when the job reaches ``phase`` (for "copy": once
+    some rows are in), and notes when it did."""
+
+    def __init__(self, phase: str, cancel: threading.Event) -> None:
+        self.phase_name, self.cancel, self.pressed_at = phase, cancel, None
+        self.rows = 0
+
+    def _press(self) -> None:
+        if not self.cancel.is_set():
+            self.pressed_at = time.monotonic()
+            self.cancel.set()
+
+    def start(self, job_id, tables) -> None:
+        pass
+
+    def advance(self, table, rows) -> None:
+        self.rows += rows
+        if self.phase_name == "copy" and self.rows >= 5_000:
+            self._press()
+
+    def phase(self, name) -> None:
+        if name == self.phase_name and name != "copy":
+            self._press()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("phase", ["plan", "copy", "finish"])
+def test_cancel_in_any_phase_stops_within_seconds_and_resume_completes(
+    phase, source_url, target_url, store
+):
+    cancel = threading.Event()
+    sink = CancelAt(phase, cancel)
+    options = CopyOptions(workers=1, partition_rows=4_000, max_rows_per_second=10_000)
+    with pytest.raises(JobCancelledError) as caught:
+        copy_database(source_url, target_url, options, store=store, progress=sink, cancel=cancel)
+    stopped = time.monotonic() - sink.pressed_at
+    assert stopped < 15, f"the cancel took {stopped:.1f} s"
+    message = str(caught.value)
+    assert f"cancelled during the {phase} phase" in message
+    assert "--resume" in message and ("kept" in message or "nothing was copied" in message)
+    assert caught.value.exit_code == 7
+    job = jobs.get_job(store, caught.value.fields["job_id"])
+    assert job.status == "cancelled" and "--resume" in job.error
+    if phase == "copy":  # part of the rows are in, the rest are not: both said
+        assert 0 < caught.value.fields["partitions_done"] < caught.value.fields["partitions"]
+    result = resume_job(job.id, store=store)
+    assert result.status == "succeeded" and result.validated
+    assert count(target_url, "numbers") == N
+    assert rows(source_url, "numbers", "id") == rows(target_url, "numbers", "id")
+
+
+def test_a_job_whose_driver_went_silent_is_shown_interrupted(store):
+    from workbench.engine.records import ensure_project
+
+    job_id = jobs.create_job(store, ensure_project(store, "p"), "copy", {})
+    jobs.set_job_status(store, job_id, "running")
+    assert jobs.get_job(store, job_id).status == "running"
+    with store.session() as session:  # the driver's last heartbeat, two minutes ago
+        session.execute(
+            update(MigrationJob)
+            .where(MigrationJob.id == job_id)
+            .values(heartbeat_at=datetime.now(UTC) - timedelta(minutes=2))
+        )
+    listed = next(j for j in jobs.list_jobs(store) if j.id == job_id)
+    assert listed.status == "interrupted"
+    assert f"workbench copy --resume {job_id}" in listed.error
+    assert jobs.get_job(store, job_id).status == "interrupted"  # and stored so
+
+
+def test_refused_ports_fail_in_seconds(source_url, target_url, store):
+    for source, target in (
+        (f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", target_url),
+        (source_url, f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"),
+    ):
+        started = time.monotonic()
+        with pytest.raises(CannotConnectError) as caught:
+            copy_database(source, target, CopyOptions(workers=1), store=store)
+        took = time.monotonic() - started
+        assert took < 10, f"a refused port took {took:.1f} s to report"
+        assert "127.0.0.1" in str(caught.value) and caught.value.exit_code == 3
+
+
+@pytest.fixture
+def doomed_mariadb(tmp_path_factory):
+    """A private MariaDB this test may kill mid-copy."""
+    server = start_private_mariadb(Path("/tmp") / f"wbmykill-{os.getpid()}")
+    conn = pymysql.connect(host=server.host, port=server.port, user="root", autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE doomed")
+        cur.execute("CREATE TABLE doomed.t (id INT PRIMARY KEY, v VARCHAR(40))")
+        cur.executemany(
+            "INSERT INTO doomed.t VALUES (%s, %s)", [(i, f"value {i}") for i in range(N)]
+        )
+    conn.close()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.stop()
+
+
+def test_a_source_killed_mid_copy_fails_fast_in_one_line(doomed_mariadb, target_url, store):
+    env = {
+        **os.environ,
+        "WORKBENCH_DATABASE_URL": store.settings.database_url.reveal(),
+        "WORKBENCH_DATA_DIR": str(store.settings.data_dir),
+    }
+    url = f"mysql://root@127.0.0.1:{doomed_mariadb.port}/doomed"
+    exe = Path(sys.executable).parent / "workbench"
+    proc = subprocess.Popen(
+        [str(exe), "copy", url, target_url, "--workers", "1", "--partition-rows", "2000",
+         "--max-rows-per-second", "4000", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while not any(c["status"] == "done" for j in jobs.list_jobs(store) for c in
+                  jobs.job_checkpoints(store, j.id)):  # fmt: skip
+        assert time.monotonic() < deadline and proc.poll() is None, "the copy never started"
+        time.sleep(0.2)
+    doomed_mariadb.process.kill()  # the source server dies mid-copy
+    killed = time.monotonic()
+    _out, err = proc.communicate(timeout=180)
+    took = time.monotonic() - killed
+    assert proc.returncode == 3, err
+    assert took < 60, f"a vanished source took {took:.0f} s to fail the job"
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("Job ")]
+    assert len(lines) <= 3, err  # the error, not the drivers' retries and backtraces
+    error = json.loads(lines[-1])["error"]
+    assert error["type"] == "CannotConnectError"
+    assert f"127.0.0.1:{doomed_mariadb.port}" in error["message"]
