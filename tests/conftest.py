@@ -59,8 +59,26 @@ def isolated_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("home")
 
 
+@pytest.fixture(scope="session")
+def shared_dask() -> Iterator[str]:
+    """One real Dask cluster (a scheduler and two worker processes) for the whole session.
+
+    In-process jobs reach it through WORKBENCH_DASK_ADDRESS, as a team's cluster is reached,
+    instead of starting and stopping a local cluster each (two seconds a job, a hundred jobs).
+    Commands run as processes (tests/cli run_process, the notebooks, `make demo`) still start
+    their own local cluster, so both ways are tested."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", silence_logs=50,
+    )  # fmt: skip
+    yield cluster.scheduler_address
+    cluster.close()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch, tmp_path_factory) -> None:
+def _isolated_settings(monkeypatch, tmp_path_factory, request) -> None:
     """No test reads the developer's config file or writes into their data directory."""
     home = tmp_path_factory.getbasetemp() / "wbhome"
     home.mkdir(exist_ok=True)
@@ -74,6 +92,8 @@ def _isolated_settings(monkeypatch, tmp_path_factory) -> None:
         "WORKBENCH_USER",
     ):
         monkeypatch.delenv(var, raising=False)
+    if "local_cluster" not in request.keywords:
+        monkeypatch.setenv("WORKBENCH_DASK_ADDRESS", request.getfixturevalue("shared_dask"))
 
 
 # --- PostgreSQL --------------------------------------------------------------------------

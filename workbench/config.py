@@ -171,6 +171,16 @@ def _convert(name: str, raw: Any) -> Any:
     return str(raw)
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (0700), created if missing, whatever the
+    umask and whoever created its parents: it holds keys, the store's lock and state."""
+    path = Path(path).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_uid == os.geteuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Resolve settings from arguments, environment, config file and defaults (in that order)."""
     file_values = _read_config_file(config_file_path())

@@ -107,6 +107,7 @@ def test_a_job_whose_driver_went_silent_is_shown_interrupted(store):
     assert jobs.get_job(store, job_id).status == "interrupted"  # and stored so
 
 
+@pytest.mark.local_cluster  # the job's own cluster starts only once both ends answer
 def test_refused_ports_fail_in_seconds(source_url, target_url, store):
     for source, target in (
         (f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere", target_url),
@@ -129,7 +130,7 @@ def doomed_mariadb(tmp_path_factory):
         cur.execute("CREATE DATABASE doomed")
         cur.execute("CREATE TABLE doomed.t (id INT PRIMARY KEY, v VARCHAR(40))")
         cur.executemany(
-            "INSERT INTO doomed.t VALUES (%s, %s)", [(i, f"value {i}") for i in range(N)]
+            "INSERT INTO doomed.t VALUES (%s, %s)", [(i, f"value {i}") for i in range(20_000)]
         )
     conn.close()
     yield server

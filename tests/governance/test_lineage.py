@@ -188,7 +188,8 @@ def test_run_migration_records_lineage_on_its_own(store, migrated) -> None:
     rows = lineage(store, "sales")
     assert [(r.source, r.expression, r.transform, r.mapping_version, r.target) for r in rows] == [
         ("public.people.id", None, None, 2, "sales.contacts.contact_id"),
-        ("public.people.full_name", "upper(full_name)", None, 2, "sales.contacts.name"),
+        # the expression as it ran: rendered from its parse tree
+        ("public.people.full_name", "UPPER(full_name)", None, 2, "sales.contacts.name"),
         ("public.people.email", None, {"mask": {"kind": "hash"}}, 2, "sales.contacts.email"),
         ("public.people.age", None, {"cast": "int64"}, 2, "sales.contacts.age"),
         ("public.people.(computed)", "'west'", None, 2, "sales.contacts.region"),

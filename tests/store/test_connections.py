@@ -116,8 +116,13 @@ def test_missing_connections_and_projects(store, shop):
         ("oracle://app:Pw-9@db/shop", "Unknown connection kind 'oracle'"),
         ("mysql://app:Pw-9@[::1:3306/shop", r"IPv6 host in brackets \(\[::1\]:5432\)"),
         ("mysql://app:Pw-9@db:99999/shop", "a port is 1 to 65535"),
+        ("mysql//app:Pw-9@db/shop", "Cannot parse connection URL 'mysql//app:\\*\\*\\*@db"),
+        ("app:Pw-9@db/shop", "Cannot parse connection URL 'app:\\*\\*\\*@db"),
     ],
-    ids=["empty", "garbage", "typo", "unknown-kind", "open-bracket", "port-range"],
+    ids=[
+        "empty", "garbage", "typo", "unknown-kind", "open-bracket", "port-range",
+        "no-scheme-colon", "no-scheme",
+    ],
 )
 def test_bad_urls_are_refused_without_showing_the_password(store, shop, url, expected):
     with pytest.raises(InvalidInputError, match=expected) as caught:

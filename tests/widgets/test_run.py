@@ -63,5 +63,7 @@ def test_run_widget_cancel_stops_the_job(chinook_sqlite, target_url, store):
     widget.cancel_button.click()
     with pytest.raises(JobCancelledError):
         widget.wait(120)
-    assert "JobCancelledError" in widget.status.value
+    # the widget says it was cancelled, what was kept and how to go on
+    assert f"Job {widget.job_id} cancelled" in widget.status.value
+    assert "kept" in widget.status.value and "--resume" in widget.status.value
     assert jobs.get_job(store, widget.job_id).status == "cancelled"

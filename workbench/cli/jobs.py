@@ -88,6 +88,27 @@ def _stored(store, project: str | None, ref: str):
     return connections.get_connection(store, project, ref)
 
 
+def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
+    """``url`` with its password from ``env`` or a hidden prompt (never from argv)."""
+    import os
+
+    from workbench.connectors.urls import mask_url, parse_url, with_password
+    from workbench.errors import InvalidInputError
+
+    if env:
+        password = os.environ.get(env)
+        if not password:
+            raise InvalidInputError(
+                f"The environment variable {env} (the {side}'s password) is not set or empty"
+            )
+        return with_password(url, password)
+    parsed = parse_url(url)
+    if prompt and parsed.username and parsed.password is None:
+        password = click.prompt(f"Password for {mask_url(url)}", hide_input=True, err=True)
+        return with_password(url, password)
+    return url
+
+
 @click.command("copy")
 @click.argument("source_url", required=False)
 @click.argument("target_url", required=False)
@@ -126,6 +147,17 @@ def _stored(store, project: str | None, ref: str):
 @click.option("--max-bad-ratio", type=float, help="Error budget as a ratio of rows read (0-1).")
 @click.option("--max-rows-per-second", type=float, help="Throttle reads from the source.")
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
+@click.option(
+    "--source-password-env", metavar="VAR", help="The source's password, from this variable."
+)
+@click.option(
+    "--target-password-env", metavar="VAR", help="The target's password, from this variable."
+)
+@click.option(
+    "--prompt-password",
+    is_flag=True,
+    help="Ask (hidden) for the password of each URL that has a user but no password.",
+)
 def copy_(
     source_url,
     target_url,
@@ -143,6 +175,9 @@ def copy_(
     max_bad_ratio,
     max_rows_per_second,
     resume,
+    source_password_env,
+    target_password_env,
+    prompt_password,
 ) -> None:
     """Copy a whole database (or --tables) from SOURCE_URL into the PostgreSQL TARGET_URL.
 
@@ -150,7 +185,9 @@ def copy_(
     indexes and foreign keys and validates counts and checksums. The job id is printed as
     soon as the job starts; `workbench copy --resume JOB` continues a job that stopped.
     SOURCE_URL and TARGET_URL may name connections of --project instead: the source's stored
-    type options then shape the tables, as `workbench schema ddl` shows them.
+    type options then shape the tables, as `workbench schema ddl` shows them. Keep passwords
+    off the command line (where `ps` shows them): stored connections, --source-password-env,
+    --target-password-env or --prompt-password.
     """
     from workbench.engine.migrate import with_connection_options
     from workbench.engine.run import CopyOptions, copy_database, resume_job
@@ -181,6 +218,10 @@ def copy_(
     )
     source = _stored(store, project, source_url)
     target = _stored(store, project, target_url)
+    if source is None:
+        source_url = _with_password(source_url, source_password_env, prompt_password, "source")
+    if target is None:
+        target_url = _with_password(target_url, target_password_env, prompt_password, "target")
     if source is not None:
         options = with_connection_options(options, source)
         source_url = connections.connection_url(store, source)

@@ -29,6 +29,10 @@ SCHEME_KINDS: dict[str, str] = {
 _PASSWORD_IN_TEXT = re.compile(
     r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<post>@)"
 )
+# user:password@host where the scheme is missing or mangled (mysql//u:pw@h, u:pw@h/db)
+_BARE_PASSWORD = re.compile(
+    r"(?P<pre>(?:^|(?<=[\s'\"(/=,]))[^:/@\s'\"(=,]+:)(?P<pw>[^@\s/'\"]+)(?P<post>@)"
+)
 
 
 def parse_url(url: str) -> URL:
@@ -79,7 +83,10 @@ def mask_url(url: str | URL) -> str:
 
 def mask_text(text: str) -> str:
     """Mask passwords of any URLs embedded in free text (error messages, logs)."""
-    return _PASSWORD_IN_TEXT.sub(lambda m: f"{m['pre']}***{m['post']}", str(text))
+    masked = _PASSWORD_IN_TEXT.sub(lambda m: f"{m['pre']}***{m['post']}", str(text))
+    return _BARE_PASSWORD.sub(
+        lambda m: m[0] if m["pw"] == "***" else f"{m['pre']}***{m['post']}", masked
+    )
 
 
 def split_secret(url: str) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from workbench.config import Settings, load_settings
+from workbench.config import Settings, load_settings, private_dir
 from workbench.errors import ConfigurationError
 from workbench.store import Store
 
@@ -26,6 +26,7 @@ def chinook_url(settings: Settings | None = None) -> str:
     settings = settings or load_settings()
     target = settings.data_dir.expanduser() / "samples" / "chinook.sqlite"
     if not target.exists():
+        private_dir(settings.data_dir)  # created here first, it is still owner-only
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(CHINOOK, target)
     return f"sqlite:///{target}"

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbench.config import Settings
+from workbench.config import Settings, private_dir
 from workbench.errors import CannotConnectError
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,7 @@ def start_embedded(settings: Settings) -> str:
         import pgserver
 
     pgdata = embedded_pgdata(settings)
-    data_dir = settings.data_dir.expanduser()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # it holds the key file too
+    data_dir = private_dir(settings.data_dir)  # it holds the key file and the lock too
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(data_dir / "store.lock"):
         try:
@@ -93,7 +92,9 @@ def stop_embedded(settings: Settings, timeout: float = 30.0) -> bool:
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """An exclusive lock between processes on this host, held for the ``with`` block."""
-    with open(path, "a+") as fh:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)  # owner-only whatever the umask (000 would leave it 0666)
+    with os.fdopen(fd, "r+") as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:

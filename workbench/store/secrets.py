@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from workbench.config import Settings
+from workbench.config import Settings, private_dir
 from workbench.errors import SecretError
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class SecretCipher:
 def create_key_file(path: Path) -> bytes:
     """Write a new Fernet key to ``path`` (0600; a new parent folder gets 0700)."""
     if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
+        private_dir(path.parent)
     key = Fernet.generate_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -202,7 +202,9 @@ class RunWidget:
         if self.is_running:
             self.cancel_event.set()
             self.cancel_button.disabled = True
-            self.status.value = "Cancelling: running partitions finish, no new ones start"
+            self.status.value = (
+                "Cancelling: running partitions roll back, committed ones are kept"
+            )
 
     def wait(self, timeout: float | None = None) -> JobResult:
         """Block until the job ends; return its result or raise its error."""
@@ -227,8 +229,10 @@ class RunWidget:
             self.error = exc
             kind = type(exc).__name__
             text = exc.message if isinstance(exc, WorkbenchError) else str(exc)
+            # a cancel is not an error: it says what was kept and how to go on
+            color, kind = ("#a60", "cancelled") if kind == "JobCancelledError" else ("#b00", kind)
             self.status.value = (
-                f"<b style='color:#b00'>Job {self.job_id} {kind}</b>: "
+                f"<b style='color:{color}'>Job {self.job_id} {kind}</b>: "
                 + html.escape(mask_text(text))
             )
         else:
