@@ -16,6 +16,7 @@ import datetime as dt
 import decimal
 import logging
 import queue
+import re
 import threading
 import time
 import uuid
@@ -146,7 +147,11 @@ class _Writer:
     def reject(
         self, source: pa.RecordBatch, rows: np.ndarray, reasons: dict[int, str] | str
     ) -> None:
-        for i in rows:
+        masked = self._masked_values(source, rows)
+        # a masked key column is PII: its clear value never reaches the quarantine (the
+        # validation then compares those partitions by count)
+        keep_key = not (set(self.task.key_columns) & set(masked))
+        for n, i in enumerate(rows):
             i = int(i)
             reason = reasons if isinstance(reasons, str) else reasons[i]
             key = (
@@ -155,10 +160,30 @@ class _Writer:
                     for k in self.task.key_columns
                     if source.schema.get_field_index(k) >= 0
                 }
-                if self.task.key_columns
+                if self.task.key_columns and keep_key
                 else None
             )
-            self.bad.append((key, _row(source, i), mask_text(reason)[:2000]))
+            row = _row(source, i)
+            for column, values in masked.items():
+                if column in row:
+                    row[column] = _jsonable(values[n])
+            self.bad.append((key, row, hide_values(mask_text(reason))[:2000]))
+
+    def _masked_values(self, source: pa.RecordBatch, rows: np.ndarray) -> dict[str, list]:
+        """Source column -> its masked values for ``rows``: a quarantined row is masked as the
+        copied rows are (the quarantine lives in the target, beside them)."""
+        out: dict[str, list] = {}
+        picked = pa.array(rows.astype("int64"))
+        for t in self.task.transforms:
+            column = t.target if t.expression else t.source
+            if not t.mask or column is None or column not in source.schema.names:
+                continue
+            values = source.column(source.schema.get_field_index(column)).take(picked)
+            try:
+                out[column] = masking.apply_mask(values, t.mask, salt=self.task.salt).to_pylist()
+            except (pa.ArrowException, ValueError, TypeError):  # cannot mask: keep nothing
+                out[column] = [None] * len(rows)
+        return out
         limit = self.task.max_bad_rows
         if limit is not None and len(self.bad) > limit:
             raise ErrorBudgetExceededError(
@@ -209,6 +234,24 @@ def _reader_rejects(batch: pa.RecordBatch) -> dict[int, str]:
         return {}
     reasons = batch.column(index).to_pylist()
     return {i: r for i, r in enumerate(reasons) if r is not None}
+
+
+# words after which a quoted name is a name (relation "t", column "c"), not a value
+_NAMES = ("relation", "column", "constraint", "table", "type", "index", "schema", "encoding",
+          "domain", "function", "sequence", "database", "role", "of relation")  # fmt: skip
+_QUOTED = re.compile(r"""(?P<before>\b[\w ]{0,20}?)?(?P<q>["'])(?P<text>(?:(?!(?P=q)).)*)(?P=q)""")
+
+
+def hide_values(text: str) -> str:
+    """An error text without the values it quotes (they may be personal data): names of
+    relations, columns and types stay, quoted values become "…"."""
+    def swap(m: re.Match) -> str:
+        before = (m["before"] or "").strip().lower()
+        if before.endswith(_NAMES):
+            return m[0]
+        return f"{m['before'] or ''}{m['q']}…{m['q']}"
+
+    return _QUOTED.sub(swap, text)
 
 
 def _describe(exc: BaseException) -> str:

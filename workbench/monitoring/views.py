@@ -9,6 +9,7 @@ job's sealed URL, decrypted in memory only.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,9 +159,18 @@ def recent_logs(store: Store, job_id: int, limit: int = 50) -> pd.DataFrame:
 
 
 def quarantined_rows(store: Store, job: JobRecord, limit: int = 200) -> pd.DataFrame:
-    """The job's quarantined rows with their errors, read from its target database."""
-    require(store, "read")
-    columns = ["table", "partition", "error", "source_key", "row", "at"]
+    """The job's quarantined rows with their errors, read from its target database.
+
+    Viewers see where and why (table, partition, key, column, kind of error), not the rows'
+    values; editors and owners see the rows as the job stored them (masked columns masked,
+    errors without values)."""
+    role = require(store, "read")
+    viewer = role == "viewer"
+    columns = (
+        ["table", "partition", "source_key", "column", "error_kind", "at"]
+        if viewer
+        else ["table", "partition", "error", "source_key", "row", "at"]
+    )
     params = job.parameters or {}
     stats = job.statistics or {}
     if not params.get("sealed") or not params.get("job_key") or not stats.get("rows_quarantined"):
@@ -175,18 +185,34 @@ def quarantined_rows(store: Store, job: JobRecord, limit: int = 200) -> pd.DataF
             " FROM _workbench.quarantine WHERE job_key = %s ORDER BY id LIMIT %s",
             (params["job_key"], limit),
         ).fetchall()
-    rows = [
-        {
+    rows = []
+    for t, p, err, key, data, at in found:
+        row = {
             "table": t,
             "partition": p,
-            "error": mask_text(err),
             "source_key": json.dumps(key, default=str) if key is not None else "",
-            "row": mask_text(json.dumps(data, default=str))[:300],
             "at": at,
         }
-        for t, p, err, key, data, at in found
-    ]
+        if viewer:
+            row["column"], row["error_kind"] = error_parts(err)
+        else:
+            row["error"] = mask_text(err)
+            row["row"] = mask_text(json.dumps(data, default=str))[:300]
+        rows.append(row)
     return pd.DataFrame(rows, columns=columns)
+
+
+_COLUMN_IN_ERROR = re.compile(r'column "?(?P<c>[^",:)]+)"?')
+
+
+def error_parts(error: str) -> tuple[str, str]:
+    """(column, kind of error) of a quarantine error, without any value it may quote."""
+    head = error.split(" (", 1)[0]
+    found = _COLUMN_IN_ERROR.search(error)
+    if ": " in head and not head.startswith(("invalid", "null value", "new row", "value")):
+        column, kind = head.split(": ", 1)  # a transform's "column: what went wrong"
+        return column, kind.split(":", 1)[0]
+    return (found["c"] if found else ""), head.split(":", 1)[0]
 
 
 def dashboard_link(job: JobRecord) -> str | None:
