@@ -34,30 +34,46 @@ def run(name: str, out_dir: Path, **parameters) -> str:
     return "\n".join(texts)
 
 
+def saved(nb_store, project: str, role: str, **urls: str) -> None:
+    """Save connections as a user would before running the notebooks (which take names)."""
+    from workbench.config import load_settings
+    from workbench.samples import ensure_connection
+
+    url, data_dir = nb_store
+    store = open_store(load_settings(database_url=url, data_dir=data_dir))
+    try:
+        for name, connection in urls.items():
+            ensure_connection(store, project, name, connection, role)
+    finally:
+        store.close()
+
+
 def test_connect_and_profile_against_mariadb_and_postgres(
-    nb_env, sakila_mysql, sakila_pg, tmp_path
+    nb_env, nb_store, sakila_mysql, sakila_pg, tmp_path
 ):
-    text = run("01-connect.ipynb", tmp_path, project="nb-sakila", connection_name="sakila",
-               source_url=sakila_mysql)  # fmt: skip
+    saved(nb_store, "nb-sakila", "source", sakila=sakila_mysql, sakila_pg=sakila_pg)
+    text = run("01-connect.ipynb", tmp_path, project="nb-sakila", connection_name="sakila")
     assert "connected to mysql://" in text and "True" in text
     assert "ConnectWidget" not in text  # the widget renders as a widget, not a repr string
-    text = run("02-profile.ipynb", tmp_path, source_url=sakila_pg)
+    text = run("02-profile.ipynb", tmp_path, project="nb-sakila", source="sakila_pg")
     assert "film_actor" in text and "profiled public.actor" in text  # the first table's profile
 
 
 def test_match_migrate_validate_chinook_into_postgres(
-    nb_env, chinook_sqlite, pg_database, tmp_path
+    nb_env, nb_store, chinook_sqlite, pg_database, tmp_path
 ):
-    text = run("03-match-and-map.ipynb", tmp_path, source_url=chinook_sqlite)
+    saved(nb_store, "nb-chinook", "source", music=chinook_sqlite)
+    saved(nb_store, "nb-chinook", "target", warehouse=pg_database)
+    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook", source="music")
     assert "source: sqlite://" in text
-    text = run("04-migrate.ipynb", tmp_path, project="nb-chinook", source_url=chinook_sqlite,
-               target_url=pg_database, workers=1)  # fmt: skip
+    text = run("04-migrate.ipynb", tmp_path, project="nb-chinook", source="music",
+               target="warehouse", workers=1)  # fmt: skip
     assert "succeeded True" in text and "15,607 rows" in text
     text = run("05-validate-and-monitor.ipynb", tmp_path, project="nb-chinook")
     assert "PlaylistTrack" in text and "True" in text
     # with a target holding tables, 03 suggests mappings and shows the matching widget
-    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook",
-               source_url=chinook_sqlite, target_url=pg_database)  # fmt: skip
+    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook", source="music",
+               target="warehouse")  # fmt: skip
     assert "Invoice -> Invoice" in text and "columns suggested" in text
     store = open_store()
     try:

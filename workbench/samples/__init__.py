@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -80,6 +81,35 @@ def ensure_connection(store: Store, project: str, name: str, url: str, role: str
         return connections.get_connection(store, project, name).url
     except NotFoundError:
         return connections.add_connection(store, project, name, url, role=role).url
+
+
+def connection_url(
+    store: Store,
+    project: str,
+    name: str,
+    role: str,
+    default: Callable[[], str] | None = None,
+) -> str:
+    """The URL (with its password, for connecting only: never print it) of connection
+    ``name`` of ``project``; when it does not exist, ``default()`` makes one and it is saved
+    under that name. Notebooks take project and connection names, never URLs: a parameter
+    cell, its output and IPython's history then hold no password."""
+    from workbench.errors import NotFoundError
+    from workbench.store import connections
+
+    ensure_project(store, project)
+    try:
+        record = connections.get_connection(store, project, name)
+    except NotFoundError:
+        if default is None:
+            raise NotFoundError(
+                f"Project {project!r} has no connection {name!r}; add it with `workbench "
+                f"connection add -p {project} {name} URL --prompt-password` (or the connect "
+                "widget), then run again",
+                connection=name,
+            ) from None
+        record = connections.add_connection(store, project, name, default(), role=role)
+    return connections.connection_url(store, record)
 
 
 def quickstart(
