@@ -14,7 +14,7 @@ import papermill
 import psycopg
 import pytest
 
-from tests.cli.conftest import WORKBENCH, cli_env  # noqa: F401 (a fixture)
+from tests.cli.conftest import WORKBENCH
 from tests.conftest import REPO
 
 PLANTED = f"Plant-{uuid.uuid4().hex[:10]}-Pw"
@@ -41,6 +41,16 @@ def secret_source(mysql_server):
     mysql_server.drop_database(db)
 
 
+@pytest.fixture
+def cli_env(store_url, tmp_path) -> dict[str, str]:
+    """The command's store: a fresh database, a private data dir."""
+    return {
+        "WORKBENCH_DATABASE_URL": store_url,
+        "WORKBENCH_DATA_DIR": str(tmp_path / "data"),
+        "WORKBENCH_USER": "tester",
+    }
+
+
 def _env(cli_env: dict, tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
     return {**env, **cli_env, "SRC_PW": PLANTED, "IPYTHONDIR": str(tmp_path / "ipython")}
@@ -64,7 +74,9 @@ def _ps_while(proc: subprocess.Popen) -> list[str]:
     return seen
 
 
-def test_a_planted_password_appears_nowhere(secret_source, pg_database, cli_env, tmp_path):
+def test_a_planted_password_appears_nowhere(
+    secret_source, pg_database, cli_env, tmp_path, monkeypatch
+):
     env = _env(cli_env, tmp_path)
     assert _run(env, "init").returncode == 0
     assert _run(env, "project", "create", "leak").returncode == 0
@@ -111,15 +123,13 @@ def test_a_planted_password_appears_nowhere(secret_source, pg_database, cli_env,
 
     # a guided notebook, run headless by papermill with names (never URLs)
     out_nb = tmp_path / "04-migrate.ipynb"
-    os.environ.update({"IPYTHONDIR": env["IPYTHONDIR"], **cli_env})
-    try:
-        papermill.execute_notebook(
-            str(REPO / "notebooks" / "04-migrate.ipynb"), str(out_nb),
-            parameters={"project": "leak", "source": "src", "target": "tgt", "workers": 1},
-            kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),
-        )  # fmt: skip
-    finally:
-        os.environ.pop("IPYTHONDIR", None)
+    for key, value in {"IPYTHONDIR": env["IPYTHONDIR"], **cli_env}.items():
+        monkeypatch.setenv(key, value)
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "04-migrate.ipynb"), str(out_nb),
+        parameters={"project": "leak", "source": "src", "target": "tgt", "workers": 1},
+        kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),
+    )  # fmt: skip
     assert PLANTED not in out_nb.read_text()
 
     # every file the workbench and the kernels wrote, and every row of the store and target
