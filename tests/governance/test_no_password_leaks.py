@@ -125,12 +125,15 @@ def test_a_planted_password_appears_nowhere(
     out_nb = tmp_path / "04-migrate.ipynb"
     for key, value in {"IPYTHONDIR": env["IPYTHONDIR"], **cli_env}.items():
         monkeypatch.setenv(key, value)
+    history = tmp_path / "ipython" / "history.sqlite"  # as a Lab kernel keeps it
     papermill.execute_notebook(
         str(REPO / "notebooks" / "04-migrate.ipynb"), str(out_nb),
         parameters={"project": "leak", "source": "src", "target": "tgt", "workers": 1},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),
+        ipython_hist_file=str(history),
     )  # fmt: skip
     assert PLANTED not in out_nb.read_text()
+    assert history.exists()  # the kernel kept its history: searched below with the rest
 
     # every file the workbench and the kernels wrote, and every row of the store and target
     for folder in (Path(cli_env["WORKBENCH_DATA_DIR"]), Path(env["IPYTHONDIR"]), tmp_path):
