@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from workbench.config import load_settings
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.store import open_store
-from workbench.store.tenancy import app_role_name
+from workbench.store.tenancy import drop_store_roles
 
 MASKS = {
     "customer": {
@@ -44,9 +44,7 @@ def _database(server: str, name: str, create: bool) -> str:
             conn.execute(f'CREATE DATABASE "{name}"')
         else:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            # a store database leaves its application role behind (roles are cluster-wide)
-            role = sql.Identifier(app_role_name(name))
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+            drop_store_roles(conn, name)  # roles are cluster-wide: the database leaves them
     return f"{server}/{name}"
 
 

@@ -58,12 +58,11 @@ class PostgresServer:
         return name
 
     def drop_database(self, name: str) -> None:
-        from workbench.store.tenancy import app_role_name
+        from workbench.store.tenancy import drop_store_roles
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            # a store database leaves its application role behind (roles are cluster-wide)
-            conn.execute(f'DROP ROLE IF EXISTS "{app_role_name(name)}"')
+            drop_store_roles(conn, name)
 
     # --- private servers only ---------------------------------------------------------
     def stop(self) -> None:

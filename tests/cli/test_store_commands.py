@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.cli.conftest import run_process
 from tests.servers import free_port
 from tests.store.conftest import embedded_data_dir
@@ -50,6 +52,7 @@ def test_init_creates_then_reports_current(run, cli_env):
     assert json.loads(run("init", "--json").stdout)["action"] == "current"
 
 
+@pytest.mark.local_cluster  # doctor starts a local cluster when no scheduler is set
 def test_doctor_checks_store_dask_and_each_connection(run):
     run("project", "create", "shop")
     run("connection", "add", "-p", "shop", "self", load_settings().database_url.reveal())

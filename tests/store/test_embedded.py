@@ -108,13 +108,14 @@ def test_two_processes_initialise_the_same_embedded_store_at_once(embedded_setti
     store.close()
 
 
-@pytest.mark.parametrize(
-    ("data_dir", "moved"),
-    [("/root/.local/share/workbench", True), ("/srv/workbench", False), ("/rootless/x", False)],
-)
-def test_pgdata_is_kept_out_of_root_home_when_root(data_dir, moved):
+@pytest.mark.parametrize("data_dir", ["/root/.local/share/workbench", "/srv/workbench"])
+def test_pgdata_is_kept_out_of_the_private_data_dir_when_root(data_dir):
+    """As root, postgres runs as another user: its data cannot live in the owner-only data
+    dir (which holds the key file), so it lives beside it; otherwise inside it."""
     pgdata = embedded_pgdata(Settings(data_dir=Path(data_dir)))
-    if os.geteuid() == 0 and moved:
+    if os.geteuid() == 0:
         assert pgdata.is_relative_to(ROOT_PGDATA_BASE) and pgdata.name == "pgdata"
+        other = embedded_pgdata(Settings(data_dir=Path(data_dir + "2")))
+        assert other != pgdata  # one server per data dir
     else:
         assert pgdata == Path(data_dir) / "pgdata"

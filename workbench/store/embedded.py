@@ -7,7 +7,8 @@ on this host reuse it. Two processes starting it at once are serialised by an ex
 folder is not safe against that race.
 
 As root, pgserver runs postgres as a system user and opens every parent folder of pgdata to
-it (``chmod go+rx``); so a pgdata under ``/root`` is moved to ``/var/lib/workbench/`` instead.
+it (``chmod go+rx``); so as root the pgdata lives in ``/var/lib/workbench/<hash>/`` instead of
+the data dir, which holds the key file and stays owner-only.
 
 Stop the server by hand with ``kill -INT $(head -1 <pgdata>/postmaster.pid)``.
 """
@@ -38,7 +39,8 @@ ROOT_PGDATA_BASE = Path("/var/lib/workbench")
 def embedded_pgdata(settings: Settings) -> Path:
     """Where the embedded server keeps its data for these settings."""
     pgdata = settings.pgdata_dir.expanduser().resolve()
-    if os.geteuid() == 0 and pgdata.is_relative_to("/root"):
+    if os.geteuid() == 0:  # postgres runs as another user: it must not enter the data dir,
+        # which holds the key file and stays owner-only (0700); its data goes beside it
         digest = hashlib.sha256(str(pgdata).encode()).hexdigest()[:12]
         return ROOT_PGDATA_BASE / digest / "pgdata"
     return pgdata

@@ -20,9 +20,9 @@ from workbench.errors import ConfigurationError, PermissionDeniedError
 from workbench.store import revisions, tenancy
 from workbench.store.database import connection_error, create_store_engine, store_url
 from workbench.store.embedded import embedded_pgdata, start_embedded
-from workbench.store.models import Membership, Organization, User
+from workbench.store.models import Membership, Organization, OrganizationKey, User
 from workbench.store.names import clean_name
-from workbench.store.secrets import SecretCipher
+from workbench.store.secrets import OrganizationCipher, SecretCipher
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class Identity:
     user_id: int
     organization: str
     organization_id: int
+    # the role the gateway switches to in every transaction; None: the login is the user's
+    switch_to: str | None = None
 
 
 class Store:
@@ -59,7 +61,8 @@ class Store:
         self.engine = engine
         self._url = url
         self.identity = identity
-        self.cipher = SecretCipher(settings)
+        self.master_cipher = SecretCipher(settings)
+        self._ciphers: dict[int, OrganizationCipher] = {}
         self.is_embedded = is_embedded
         self.schema_before = schema_before  # revision found when opening (None = was empty)
         self.schema_revision = schema_revision
@@ -68,6 +71,36 @@ class Store:
     @property
     def user(self) -> str:
         return self.identity.user
+
+    @property
+    def cipher(self) -> OrganizationCipher:
+        """Encrypts with the current organization's own key (``store/secrets.py``)."""
+        org_id = self.identity.organization_id
+        if org_id not in self._ciphers:
+            self._ciphers[org_id] = OrganizationCipher(
+                self.master_cipher, self._load_org_key, self._save_org_key
+            )
+        return self._ciphers[org_id]
+
+    def _load_org_key(self) -> str | None:
+        with self.session() as session:
+            return session.scalar(
+                select(OrganizationKey.wrapped_key).where(
+                    OrganizationKey.organization_id == self.identity.organization_id
+                )
+            )
+
+    def _save_org_key(self, wrapped: str) -> str:
+        """Store a new wrapped key; a key another process stored first wins (returned)."""
+        with self.session() as session:
+            session.execute(
+                insert(OrganizationKey)
+                .values(organization_id=self.identity.organization_id, wrapped_key=wrapped)
+                .on_conflict_do_nothing(index_elements=["organization_id"])
+            )
+        stored = self._load_org_key()
+        assert stored is not None
+        return stored
 
     @property
     def url(self) -> str:
@@ -91,6 +124,7 @@ class Store:
         then shows and accepts only that organization's rows.
         """
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            become(session, self.identity.switch_to)
             set_tenant(session, self.identity.organization_id, self.identity.user_id)
             yield session
 
@@ -98,13 +132,17 @@ class Store:
     def connection(self) -> Iterator[Connection]:
         """A Core connection in one tenant transaction (like :meth:`session`), for raw SQL."""
         with self.engine.begin() as conn:
+            become(conn, self.identity.switch_to)
             set_tenant(conn, self.identity.organization_id, self.identity.user_id)
             yield conn
 
     def in_organization(self, organization: str) -> Store:
         """The same store, working in ``organization`` (the user must be a member of it)."""
         other = copy.copy(self)
-        other.identity = resolve_identity(self.engine, self.user, organization)
+        ident = self.identity
+        other.identity = resolve_identity(
+            self.engine, ident.user, ident.user_id, ident.switch_to, organization
+        )
         return other
 
     def close(self) -> None:
@@ -131,10 +169,17 @@ def open_store(
     A store made by a newer workbench is always refused. ``create_user=False`` refuses a
     user the store does not know instead of recording them (dashboard logins).
 
-    The configured login is used for administration only when it would bypass row-level
-    security (superuser, owner: the embedded store, a developer's server); the work itself
-    then runs as the store's application role (``store/tenancy.py``). A login that is
-    already unprivileged is used as it is, with ``database_admin_url`` for upgrades.
+    Who the user is, and what PostgreSQL lets them see, depends on the login
+    (``store/tenancy.py``):
+
+    - a login that would bypass row-level security (superuser, owner: the embedded store, a
+      developer's server, a dashboard server) administers the store and makes the work run
+      through the gateway role, switching to the user's own role in every transaction; the
+      user is ``settings.user`` (WORKBENCH_USER, JUPYTERHUB_USER or the OS user), which such
+      a trusted process may name;
+    - any other login is a user's own: the store knows the user from it, and
+      ``settings.user`` must be that user (it cannot claim another identity). The first time,
+      ``database_admin_url`` (a login with CREATEROLE) binds the login to ``settings.user``.
     """
     settings = settings or load_settings()
     is_embedded = settings.database_url is None
@@ -147,29 +192,30 @@ def open_store(
     try:
         with engine.connect() as conn:
             privileged = tenancy.is_privileged(conn)
-        password: str | None = None
-        if privileged:  # administer with it; work as the store's own application role
+        database = url.database or ""
+        gateway = tenancy.app_role_name(database)
+        if privileged:  # administer with it; work through the gateway, as the user's role
             admin, admin_url = engine, url
-            role = tenancy.app_role_name(url.database or "")
-            password = cipher.derive(APP_ROLE_PURPOSE)
-        else:  # the configured login is the application's; the owner's only if given
-            role = url.username or ""
+            password: str | None = cipher.derive(APP_ROLE_PURPOSE)
+        else:  # the configured login is a user's own; the owner's only if given
+            password = None
             if settings.database_admin_url is not None:
                 admin_url = store_url(settings.database_admin_url.reveal())
                 admin = _connect(admin_url, settings)
         if admin is not None:
-            before, after = _prepare(
-                admin, settings, role, password, migrate=migrate, bootstrap=create_user
-            )
+            before, after = _prepare(admin, settings, gateway, password, migrate=migrate)
         else:
+            _login_user(engine, None, settings.user, url.username or "")  # bound? (clear error)
             after = revisions.require_current(engine, admin_hint=True)
             before = after
         if privileged:
-            url = url.set(username=role, password=password)
+            user_id, switch_to = _user_role(admin, settings.user, create=create_user)
+            url = url.set(username=gateway, password=password)
             engine = _connect(url, settings)
-        identity = resolve_identity(
-            engine, settings.user, settings.organization, create_user=create_user
-        )
+        else:
+            user_id, switch_to = _login_user(engine, admin, settings.user, url.username or "")
+        name = _user_name(engine, user_id, switch_to)
+        identity = resolve_identity(engine, name, user_id, switch_to, settings.organization)
     except BaseException:
         engine.dispose()
         if admin is not None:
@@ -208,14 +254,13 @@ def _connect(url: URL, settings: Settings) -> Engine:
 def _prepare(
     admin: Engine,
     settings: Settings,
-    role: str,
+    gateway: str,
     password: str | None,
     *,
     migrate: bool,
-    bootstrap: bool = True,
 ) -> tuple[revisions.SchemaState, revisions.SchemaState]:
-    """With the owner's rights: upgrade, secure the application role, bootstrap the default
-    organization (its first user owns it)."""
+    """With the owner's rights: upgrade, secure the roles and policies, make sure the default
+    organization exists."""
     if migrate:
         before, after = revisions.upgrade(admin)
     else:
@@ -223,55 +268,145 @@ def _prepare(
         before = after
     with admin.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TENANCY_LOCK})
-        tenancy.secure(conn, role, password)
-    if bootstrap:
-        bootstrap_identity(admin, settings.user)
+        tenancy.secure(conn, gateway, password)
+        conn.execute(
+            insert(Organization)
+            .values(name=DEFAULT_ORGANIZATION)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        _reencrypt_legacy_secrets(conn, SecretCipher(settings))
     return before, after
+
+
+def _reencrypt_legacy_secrets(conn: Connection, master: SecretCipher) -> None:
+    """Connection secrets written before organization keys: decrypt with the store's key,
+    encrypt with their organization's own (made here if it has none yet)."""
+    from workbench.store.models import Connection as StoredConnection
+    from workbench.store.secrets import ORG_PREFIX
+
+    rows = conn.execute(
+        select(
+            StoredConnection.id, StoredConnection.organization_id, StoredConnection.secret
+        ).where(StoredConnection.secret.is_not(None))
+    ).all()
+    legacy = [r for r in rows if not bytes(r.secret).startswith(ORG_PREFIX)]
+    ciphers: dict[int, OrganizationCipher] = {}
+    for row in legacy:
+        org = row.organization_id
+        if org not in ciphers:
+            ciphers[org] = OrganizationCipher(
+                master,
+                lambda org=org: conn.scalar(
+                    select(OrganizationKey.wrapped_key).where(
+                        OrganizationKey.organization_id == org
+                    )
+                ),
+                lambda wrapped, org=org: conn.execute(
+                    insert(OrganizationKey)
+                    .values(organization_id=org, wrapped_key=wrapped)
+                    .returning(OrganizationKey.wrapped_key)
+                ).scalar_one(),
+            )
+        try:
+            clear = master.decrypt(row.secret, "a stored password")
+        except Exception:  # a key mix-up: leave the row as it is; reading it says what to do
+            log.warning("cannot re-encrypt the secret of connection %s", row.id)
+            continue
+        conn.execute(
+            text("UPDATE connections SET secret = :s WHERE id = :i"),
+            {"s": ciphers[org].encrypt(clear), "i": row.id},
+        )
 
 
 TENANCY_LOCK = 0x776B_7465_6E61  # "wktena": serializes role setup between openers
 
 
-def bootstrap_identity(admin: Engine, user: str) -> None:
-    """The default organization and, while it has no members, the current user as its owner."""
+def ensure_user(admin: Engine, user: str, *, create: bool = True, login: str | None = None
+                ) -> tuple[int, str]:  # fmt: skip
+    """(id, role) of ``user``, recorded (``create``) and given a role if needed, with the
+    owner's rights; while the default organization has no members, they become its owner."""
     user = clean_name(user, "user name (WORKBENCH_USER)")
-    with Session(admin) as session, session.begin():
-        for model, name in ((Organization, DEFAULT_ORGANIZATION), (User, user)):
-            session.execute(
-                insert(model).values(name=name).on_conflict_do_nothing(index_elements=["name"])
+    with admin.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TENANCY_LOCK})
+        if create:
+            conn.execute(
+                insert(User).values(name=user).on_conflict_do_nothing(index_elements=["name"])
             )
-        org_id = session.scalar(
+        user_id = conn.scalar(select(User.id).where(User.name == user))
+        if user_id is None:
+            raise PermissionDeniedError(f"Unknown user {user!r}", user=user)
+        role = tenancy.ensure_user_role(conn, user_id, login)
+        org_id = conn.scalar(
             select(Organization.id).where(Organization.name == DEFAULT_ORGANIZATION)
         )
-        user_id = session.scalar(select(User.id).where(User.name == user))
-        has_members = session.scalar(
+        has_members = conn.scalar(
             select(Membership.user_id).where(Membership.organization_id == org_id).limit(1)
         )
-        if has_members is None:
-            session.execute(
+        if create and has_members is None:
+            conn.execute(
                 insert(Membership)
                 .values(organization_id=org_id, user_id=user_id, role="owner")
                 .on_conflict_do_nothing()
             )
+    return user_id, role
+
+
+def _user_role(admin: Engine | None, user: str, *, create: bool) -> tuple[int, str]:
+    assert admin is not None
+    return ensure_user(admin, user, create=create)
+
+
+def _login_user(engine: Engine, admin: Engine | None, user: str, login: str) -> tuple[int, None]:
+    """The user a per-user login belongs to (bound once by an admin); never another one."""
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT id, name FROM users WHERE db_role = current_user")
+            row = conn.execute(query).first()
+    except DBAPIError as exc:  # not even in the store's group yet: nobody bound it
+        if "permission denied" not in str(exc):
+            raise
+        row = None
+    if row is None:
+        if admin is None:
+            raise ConfigurationError(
+                f"The store's login {login!r} is not bound to a workbench user yet. Run "
+                "`workbench init` once with WORKBENCH_DATABASE_ADMIN_URL set to a login with "
+                f"CREATEROLE: it binds {login!r} to the user {user!r}"
+            )
+        user_id, _ = ensure_user(admin, user, login=login)
+        return user_id, None
+    if row.name != clean_name(user, "user name (WORKBENCH_USER)"):
+        raise PermissionDeniedError(
+            f"The store's login {login!r} belongs to the workbench user {row.name!r}, not "
+            f"{user!r}: who you are comes from the login, and WORKBENCH_USER (or "
+            "JUPYTERHUB_USER, the OS user) cannot change it. Use your own login.",
+            user=user,
+        )
+    return int(row.id), None
+
+
+def _user_name(engine: Engine, user_id: int, switch_to: str | None) -> str:
+    with engine.begin() as conn:
+        become(conn, switch_to)
+        return str(conn.execute(select(User.name).where(User.id == user_id)).scalar_one())
+
+
+def bootstrap_identity(admin: Engine, user: str) -> None:
+    """The default organization and, while it has no members, the current user as its owner."""
+    ensure_user(admin, user)
 
 
 def resolve_identity(
-    engine: Engine, user: str, organization: str | None = None, *, create_user: bool = True
+    engine: Engine,
+    user: str,
+    user_id: int,
+    switch_to: str | None,
+    organization: str | None = None,
 ) -> Identity:
-    """The current user (created on first use) and the organization they work in.
-
-    ``organization`` (WORKBENCH_ORGANIZATION) must be one the user belongs to; without it,
-    the user's only organization, or ``default`` among several.
-    """
-    user = clean_name(user, "user name (WORKBENCH_USER)")
+    """The organization the user works in: ``organization`` (WORKBENCH_ORGANIZATION) must be
+    one they belong to; without it, their only organization, or ``default`` among several."""
     with Session(engine) as session, session.begin():
-        if create_user:
-            session.execute(
-                insert(User).values(name=user).on_conflict_do_nothing(index_elements=["name"])
-            )
-        user_id = session.scalar(select(User.id).where(User.name == user))
-        if user_id is None:
-            raise PermissionDeniedError(f"Unknown user {user!r}", user=user)
+        become(session, switch_to)
         set_tenant(session, None, user_id)
         rows = session.execute(
             select(Organization.name, Organization.id)
@@ -303,8 +438,19 @@ def resolve_identity(
             organization=organization,
         )
     return Identity(
-        user=user, user_id=user_id, organization=organization, organization_id=orgs[organization]
+        user=user,
+        user_id=user_id,
+        organization=organization,
+        organization_id=orgs[organization],
+        switch_to=switch_to,
     )
+
+
+def become(session: Session | Connection, role: str | None) -> None:
+    """Work as ``role`` for this transaction only (the gateway switching to a user)."""
+    if role is not None:
+        quoted = '"' + role.replace('"', '""') + '"'
+        session.execute(text(f"SET LOCAL ROLE {quoted}"))
 
 
 def set_tenant(

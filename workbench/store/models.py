@@ -140,7 +140,7 @@ class Organization(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("name"), _name_check())
+    __table_args__ = (UniqueConstraint("name"), UniqueConstraint("db_role"), _name_check())
 
     id: Mapped[int] = _id()
     name: Mapped[str]
@@ -148,6 +148,21 @@ class User(Base):
     # scrypt hash of the dashboard password (store/credentials.py); None: no password login
     password_hash: Mapped[str | None]
     password_set_at: Mapped[datetime | None]
+    # the PostgreSQL role this user works as (store/tenancy.py): row-level security reads
+    # the user's organizations from it
+    db_role: Mapped[str | None]
+    created_at: Mapped[datetime] = _created()
+
+
+class OrganizationKey(Base):
+    """An organization's data key, wrapped with the store's key (store/secrets.py)."""
+
+    __tablename__ = "organization_keys"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrapped_key: Mapped[str]
     created_at: Mapped[datetime] = _created()
 
 

@@ -131,8 +131,8 @@ def add_member(store: Store, user: str, role: str = "viewer") -> MemberRecord:
     """Add ``user`` (created if new) to the current organization with ``role``; owners only."""
     user, role = clean_name(user, "user name"), _role(role)
     require(store, "manage", f"add members to organization {store.identity.organization!r}")
+    user_id = _user_id(store, user)
     with store.session() as session:
-        user_id = _ensure_user(session, user)
         if _membership(session, store, user_id) is not None:
             raise AlreadyExistsError(
                 f"{user!r} is already a member of {store.identity.organization!r}; change the "
@@ -188,13 +188,28 @@ def _role(role: str) -> str:
     return role
 
 
-def _ensure_user(session: Session, name: str) -> int:
-    from sqlalchemy.dialects.postgresql import insert
+def _user_id(store: Store, name: str) -> int:
+    """The id of user ``name``, recorded (with a role of their own) when new: only with the
+    owner's login, since a user's role is part of what keeps organizations apart."""
+    with store.session() as session:
+        user_id = session.scalar(select(User.id).where(User.name == name))
+    if user_id is not None:
+        return user_id
+    if store.admin_url is None:
+        raise NotFoundError(
+            f"No user {name!r} in this store yet. Users are recorded by the store's admin "
+            f"(their login is bound the first time they open the store with "
+            f"WORKBENCH_DATABASE_ADMIN_URL set), then an owner adds them",
+            user=name,
+        )
+    from workbench.store.database import create_store_engine
+    from workbench.store.handle import ensure_user
 
-    session.execute(insert(User).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
-    user_id = session.scalar(select(User.id).where(User.name == name))
-    assert user_id is not None
-    return user_id
+    admin = create_store_engine(store.admin_url, store.settings.connect_timeout)
+    try:
+        return ensure_user(admin, name)[0]
+    finally:
+        admin.dispose()
 
 
 def _membership(session: Session, store: Store, user_id: int) -> Membership | None:

@@ -1,8 +1,18 @@
 """Encryption of connection secrets with Fernet (AES-128-CBC + HMAC-SHA256).
 
-The key comes from ``settings.secret_key`` (``WORKBENCH_SECRET_KEY``) or else from the key
-file (``settings.resolved_key_file``), which is created on first use with mode 0600 in a
-folder created with mode 0700. Losing the key loses the stored passwords, nothing else.
+Two levels of keys:
+
+- the store's key, from ``settings.secret_key`` (``WORKBENCH_SECRET_KEY``) or else the key
+  file (``settings.resolved_key_file``), created on first use with mode 0600 in a folder
+  with mode 0700 (:class:`SecretCipher`);
+- a data key per organization, made on first use and kept in ``organization_keys`` wrapped
+  with the store's key (:class:`OrganizationCipher`). Row-level security lets only members
+  read it, so a process can decrypt only the secrets of its user's organizations, even
+  holding the store's key.
+
+Losing the store's key loses the stored passwords, nothing else. Secrets written before
+organization keys (no ``org1:`` prefix) are still read with the store's key, and re-encrypted
+with their organization's key the next time the store is upgraded or opened by its owner.
 """
 
 from __future__ import annotations
@@ -119,3 +129,64 @@ def _check_key(key: bytes, source: str) -> None:
             "bytes); generate one with: python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'"
         ) from None
+
+
+ORG_PREFIX = b"org1:"
+
+
+class OrganizationCipher:
+    """Encrypts with one organization's own data key; derives (salts, passwords of the
+    store's roles) with the store's key. ``load``/``save`` read and write the wrapped key
+    (through row-level security, as the current user)."""
+
+    def __init__(self, master: SecretCipher, load, save) -> None:
+        self.master = master
+        self._load, self._save = load, save
+        self._fernet: Fernet | None = None
+
+    @property
+    def key_source(self) -> str:
+        return self.master.key_source
+
+    def __repr__(self) -> str:
+        return f"OrganizationCipher({self.key_source})"
+
+    def _org(self, what: str = "a secret") -> Fernet:
+        if self._fernet is None:
+            wrapped = self._load()
+            if wrapped is None:
+                fresh = Fernet.generate_key()
+                wrapped = self._save(self.master.encrypt(fresh.decode()).decode("ascii"))
+            try:
+                self._fernet = Fernet(self.master._key(create=False).decrypt(wrapped.encode()))
+            except InvalidToken:
+                raise SecretError(
+                    f"Cannot decrypt {what}: the organization's key was encrypted with another "
+                    f"key than the one from {self.key_source}. Restore the original key, or "
+                    "enter the password again (remove and add the connection)"
+                ) from None
+        return self._fernet
+
+    def encrypt(self, value: str) -> bytes:
+        return ORG_PREFIX + self._org("the organization's key").encrypt(value.encode("utf-8"))
+
+    def decrypt(self, token: bytes, what: str = "a secret") -> str:
+        token = bytes(token)
+        if not token.startswith(ORG_PREFIX):
+            return self.master.decrypt(token, what)  # written before organization keys
+        try:
+            return self._org(what).decrypt(token[len(ORG_PREFIX) :]).decode("utf-8")
+        except InvalidToken:
+            raise SecretError(
+                f"Cannot decrypt {what}: it belongs to another organization, or its key was "
+                "replaced. Enter the password again (remove and add the connection)"
+            ) from None
+
+    def derive(self, purpose: str) -> str:
+        return self.master.derive(purpose)
+
+    def project_salt(self, project_id: int) -> str:
+        return self.master.project_salt(project_id)
+
+    def ensure_key(self) -> None:
+        self.master.ensure_key()
