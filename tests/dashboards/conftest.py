@@ -44,7 +44,7 @@ def dash_store(pg_server):
     projects.create_project(rivals, "rivals-secret-project")
     jobs.create_job(rivals, "rivals-secret-project", "copy", {})
     env = {
-        **dashboard_env(store.cipher),
+        **dashboard_env(store.master_cipher),
         "WORKBENCH_DATABASE_URL": pg_server.url(name),
         "WORKBENCH_DATA_DIR": str(data_dir),
         "WORKBENCH_CONFIG": str(data_dir / "none.toml"),
@@ -120,7 +120,9 @@ def lab(dash_store, logs_dir, tmp_path_factory):
 def voila(dash_store, logs_dir):
     _store, env = dash_store
     port = free_port()
-    server = Server(report_command(port), env, f"http://127.0.0.1:{port}/", logs_dir / "voila")
+    # the login page answers without a login (the report itself redirects to it)
+    server = Server(report_command(port, auth="store"), env, f"http://127.0.0.1:{port}/login",
+                    logs_dir / "voila")  # fmt: skip
     yield f"http://127.0.0.1:{port}/"
     server.stop()
 

@@ -12,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from tests.dashboards.conftest import PASSWORDS, SCREENSHOTS, TOKEN
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.samples import CHINOOK
-from workbench.store import audit, jobs
+from workbench.store import audit, jobs, projects
 
 pytestmark = pytest.mark.browser
 
@@ -77,8 +77,6 @@ def test_panel_login_checks_the_store_and_shows_only_the_users_organization(
     dash_store, panel_monitor, page
 ):
     store, _env = dash_store
-    from workbench.store import projects
-
     if "tester-only-project" not in {p.name for p in projects.list_projects(store)}:
         projects.create_project(store, "tester-only-project")
         jobs.create_job(store, "tester-only-project", "copy", {})
@@ -121,18 +119,57 @@ def reported_job(dash_store, pg_server, tmp_path):
     pg_server.drop_database(target)
 
 
+def report_log_in(page, voila: str, user: str, password: str) -> None:
+    """The report's login page: fill the form (Voilà then renders the report)."""
+    page.goto(voila)
+    page.wait_for_url(re.compile(r"/login"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_voila_report_asks_for_a_login_and_shows_only_the_users_organization(
+    voila, page, dash_store
+):
+    store, _env = dash_store
+    if "tester-only-project" not in {p.name for p in projects.list_projects(store)}:
+        projects.create_project(store, "tester-only-project")
+    page.goto(voila)  # no cookie: the login page, not the report
+    page.wait_for_url(re.compile(r"/login"))
+    assert "Migration report" in page.inner_text("h1") and "Projects" not in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "report-login.png"))
+    for user, password in (("rita", "not-her-password"), ("mallory", PASSWORDS["rita"]),
+                           ("tester", PASSWORDS["rita"]), ("rita", "")):  # fmt: skip
+        report_log_in(page, voila, user, password)
+        page.get_by_text("Invalid credentials").wait_for()
+    assert all("401" in e for e in page.console_errors)  # the refused posts, nothing else
+    page.console_errors.clear()
+    report_log_in(page, voila, "rita", PASSWORDS["rita"])
+    page.get_by_text("rivals-secret-project").first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    assert "rita · organization rivals" in body
+    assert "tester-only-project" not in body and "reported" not in body  # another org's
+    rivals = store.in_organization("rivals")
+    events = [(e.actor, e.action, e.object_name, e.details) for e in audit.list_events(rivals)]
+    assert ("rita", "dashboard.login", "report", {"via": "password"}) in events
+    assert ("rita", "dashboard.view", "report", {}) in events
+    assert not [e for e in audit.list_events(store) if e.actor == "rita"]  # only in hers
+    assert not page.console_errors, page.console_errors
+
+
 def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_job, dash_store):
     store, _env = dash_store
-    page.goto(voila)
+    report_log_in(page, voila, "tester", PASSWORDS["tester"])
     page.get_by_text("Migration report").wait_for(timeout=60_000)
     page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "reported" in body and "Validation (newest jobs)" in body
-    # the kernel's user and their organization only; the view is in its audit trail
+    # the logged-in user and their organization only; the view is in its audit trail
     assert "tester · organization default" in body and "rivals-secret-project" not in body
-    views = [e for e in audit.list_events(store) if e.action == "dashboard.login"]
-    assert ("tester", {"via": "voila"}) in [(e.actor, e.details) for e in views]
-    for code in ("import ", "open_store", "display(", "report.projects_overview"):
+    views = [e for e in audit.list_events(store) if e.action == "dashboard.view"]
+    assert "tester" in [e.actor for e in views]
+    for code in ("import ", "open_store", "report_store", "display(", "_wb.bind",
+                 "report.projects_overview"):  # fmt: skip
         assert code not in body and code not in page.content()
     assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password
     # the lineage of the reported project's copy, drawn: source -> mask -> target

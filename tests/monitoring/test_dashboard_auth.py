@@ -88,7 +88,7 @@ def test_monitor_command_per_auth_mode(store, monkeypatch):
         monitor_command(5006, auth="oauth")
     monkeypatch.setenv("PANEL_OAUTH_PROVIDER", "github")
     assert "--signin=oauth" in monitor_command(5006, auth="oauth")
-    env = dashboard_env(store.cipher)
-    assert env["PANEL_COOKIE_SECRET"] == dashboard_env(store.cipher)["PANEL_COOKIE_SECRET"]
+    env = dashboard_env(store.master_cipher)
+    assert env["PANEL_COOKIE_SECRET"] == dashboard_env(store.master_cipher)["PANEL_COOKIE_SECRET"]
     assert len(env["PANEL_OAUTH_ENCRYPTION"]) == 44  # 32 bytes, url-safe base64
     assert not any(env["PANEL_COOKIE_SECRET"] in a for a in monitor_command(5006))

@@ -19,6 +19,7 @@ import click
 from workbench.cli import state
 from workbench.cli.output import emit
 from workbench.errors import ConfigurationError
+from workbench.monitoring.report_access import AUTH_ENV as REPORT_AUTH_ENV
 from workbench.store.secrets import SecretCipher
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -58,35 +59,49 @@ def monitor_command(
     ]  # fmt: skip
 
 
-def report_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """The ``voila`` command line of the stakeholder report (sources stripped, no browser)."""
+def report_command(port: int, address: str = "127.0.0.1", auth: str = "store") -> list[str]:
+    """The ``voila`` command line of the stakeholder report (sources stripped, no browser).
+
+    ``auth``: ``store`` = a login page checked against the store's dashboard passwords, each
+    page's kernel bound to the logged-in user (``monitoring/voila_login.py``); ``none`` = no
+    login (the server's own user; for a local, single-user report).
+    """
+    from workbench.monitoring.report_access import CONFIG_DIR
+
+    if auth not in ("store", "none"):
+        raise ConfigurationError(f"the report's --auth is store or none, got {auth!r}")
+    login = [f"--Voila.config_file_paths=['{CONFIG_DIR}']"] if auth == "store" else []
     return [
         sys.executable, "-m", "voila", str(DASHBOARDS / "report.ipynb"), "--no-browser",
         f"--port={port}", f"--Voila.ip={address}", "--Voila.port_retries=0",
         "--strip_sources=True", "--template=offline",
         # Panel's lab extension fails to load inside Voilà (a console error) and is unused here
         "--VoilaConfiguration.extension_denylist=@pyviz/jupyterlab_pyviz",
+        *login,
     ]  # fmt: skip
 
 
-def dashboard_env(cipher: SecretCipher | None = None) -> dict[str, str]:
+def dashboard_env(cipher: SecretCipher | None = None, report_auth: str = "store") -> dict[str, str]:
     """The environment for the servers: dashboards/ on JUPYTER_PATH (the offline template);
-    with the store's ``cipher``, Panel's cookie secret and cookie encryption key derived
-    from the store's key (stable across restarts, never on a command line) unless set."""
+    with the store's ``cipher``, Panel's and Voilà's cookie secrets and Panel's cookie
+    encryption key derived from the store's key (stable across restarts, never on a command
+    line) unless set; ``report_auth`` tells the report's kernels whether a login is required."""
     paths = [str(DASHBOARDS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
-    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths), REPORT_AUTH_ENV: report_auth}
     if cipher is not None:
         env.setdefault("PANEL_COOKIE_SECRET", cipher.derive("dashboard-cookie-secret"))
+        env.setdefault("WORKBENCH_REPORT_COOKIE_SECRET", cipher.derive("report-cookie-secret"))
         key = bytes.fromhex(cipher.derive("dashboard-cookie-encryption"))
         env.setdefault("PANEL_OAUTH_ENCRYPTION", base64.urlsafe_b64encode(key).decode())
     return env
 
 
-def _serve(command: list[str], url: str) -> None:
+def _serve(command: list[str], url: str, report_auth: str = "store") -> None:
     store = state().store()  # fail here, with the usual one-line error, if it is unreachable
     click.echo(f"Serving {url} (Ctrl-C stops)", err=True)
     try:
-        raise SystemExit(subprocess.call(command, env=dashboard_env(store.cipher)))
+        env = dashboard_env(store.master_cipher, report_auth)
+        raise SystemExit(subprocess.call(command, env=env))
     except KeyboardInterrupt:
         raise SystemExit(0) from None
 
@@ -134,9 +149,25 @@ def password(user: str | None, password: str) -> None:
 @dashboard.command("report")
 @click.option("--port", default=8866, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True)
-def report(port: int, address: str) -> None:
-    """Read-only project report: overview, mapping coverage, jobs, validation."""
-    _serve(report_command(port, address), f"http://{address}:{port}/")
+@click.option(
+    "--auth",
+    type=click.Choice(["store", "none"]),
+    default="store",
+    show_default=True,
+    help="Login with dashboard passwords from the store, or none (local, single-user only).",
+)
+def report(port: int, address: str, auth: str) -> None:
+    """Read-only project report: overview, mapping coverage, jobs, validation.
+
+    Each user logs in with their dashboard password (`workbench dashboard password`) and
+    sees their organization's projects only; each view is in the audit trail.
+    """
+    if auth == "none" and address not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigurationError(
+            f"--auth none serves every project of the organization to whoever reaches the "
+            f"port: it is for local use (--address 127.0.0.1), not {address}"
+        )
+    _serve(report_command(port, address, auth), f"http://{address}:{port}/", auth)
 
 
 @click.group("metrics")

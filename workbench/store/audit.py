@@ -80,6 +80,14 @@ def record_dashboard_login(store: Store, dashboard: str, via: str) -> None:
         )
 
 
+def record_dashboard_view(store: Store, dashboard: str) -> None:
+    """A user viewed a dashboard page (each Voilà report page is one view)."""
+    with store.session() as session:
+        record_event(
+            session, store, "dashboard.view", object_type="dashboard", object_name=dashboard
+        )
+
+
 def list_events(
     store: Store, project: str | int | None = None, limit: int = 100
 ) -> list[AuditRecord]:
