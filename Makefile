@@ -3,7 +3,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup
+.PHONY: demo test test-fast lint setup
+
+# pytest-xdist: test files spread over processes (a file's tests stay together, so its
+# module fixtures are made once); each process starts its own private servers and cluster
+XDIST := -n auto --maxprocesses 4 --dist loadfile
 
 setup: $(STAMP)
 
@@ -15,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 lint: $(STAMP)
 	$(PY) -m ruff check workbench tests notebooks dashboards benchmarks scripts
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 demo: $(STAMP)
 	$(VENV)/bin/workbench init
@@ -22,4 +28,8 @@ demo: $(STAMP)
 
 test: lint
 	scripts/ensure-chromium
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
+
+# the inner loop: no browser, no slow tests
+test-fast: lint
+	$(PY) -m pytest $(XDIST) -m "not browser and not slow"

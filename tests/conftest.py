@@ -36,8 +36,20 @@ def datasets_dir() -> Path:
     return path.resolve()
 
 
-# Recorded for the whole session; pytest_sessionfinish fails the run if anything was reached.
+# Recorded for the whole session: the test that reached outside fails (under pytest-xdist
+# too, where a worker's session status does not reach the controller), and
+# pytest_sessionfinish fails the run for what was reached outside any test.
 OUTSIDE_GUARD = OutsideCheckoutGuard(REPO).install()
+
+
+@pytest.fixture(autouse=True)
+def _stays_inside_the_checkout() -> Iterator[None]:
+    before = len(OUTSIDE_GUARD.reached)
+    yield
+    if len(OUTSIDE_GUARD.reached) > before and not os.environ.get("WORKBENCH_DATASETS"):
+        reached = sorted(set(OUTSIDE_GUARD.reached[before:]))
+        pytest.fail("this test reached outside its checkout (a fresh clone fails): "
+                    + "; ".join(reached[:5]), pytrace=False)  # fmt: skip
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

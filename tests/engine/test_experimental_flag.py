@@ -11,8 +11,7 @@ from tests.governance.helpers import mapped_project
 from workbench.engine.migrate import run_migration
 from workbench.engine.run import CopyOptions, copy_database, resume_job
 from workbench.errors import InvalidInputError, PermissionDeniedError
-from workbench.governance import flags
-from workbench.store import jobs
+from workbench.store import flags, jobs
 
 
 @pytest.fixture

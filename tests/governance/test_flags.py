@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from tests.matching.stored import other_organization
 from workbench.errors import InvalidInputError
-from workbench.governance import flags
-from workbench.governance.flags import FlagState, bucket, evaluate
 from workbench.matching import learning
 from workbench.store import feedback as stored_feedback
+from workbench.store import flags
 from workbench.store.audit import list_events
+from workbench.store.flags import FlagState, bucket, evaluate
 
 USERS = [f"user{i}" for i in range(1000)]
 

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from tests.governance.helpers import mapped_project
 from workbench.engine.migrate import run_migration
+from workbench.engine.repair import record_lineage
 from workbench.engine.run import CopyOptions, copy_database, resume_job
 from workbench.errors import InvalidInputError, NotFoundError
-from workbench.governance.lineage import lineage, record_lineage
+from workbench.governance.lineage import lineage
 from workbench.store import jobs, organizations
 from workbench.store.audit import list_events
 

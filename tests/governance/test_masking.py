@@ -7,9 +7,9 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from workbench.engine.masking import FAKE_PROVIDERS, MASKS, apply_mask
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import InvalidInputError
+from workbench.transforms.masking import FAKE_PROVIDERS, MASKS, apply_mask
 
 VALUES = pa.array(["alice@example.com", "bob", None, "alice@example.com", "0123456789"])
 
@@ -155,7 +155,7 @@ def test_fake_pools_built_by_the_driver_are_used_by_workers() -> None:
     """The driver ships its pools with the tasks; a worker uses them instead of Faker."""
     import pyarrow as pa
 
-    from workbench.engine import masking
+    from workbench.transforms import masking
 
     spec = {"kind": "fake", "provider": "city", "pool": 16}
     shipped = masking.pools_for([spec, {"kind": "hash"}])

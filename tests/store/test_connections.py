@@ -9,6 +9,7 @@ import pytest
 
 from tests.servers import free_port
 from tests.store.conftest import SCRAM_PASSWORD, scram_url
+from workbench.cli.connections import check_stored
 from workbench.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -104,7 +105,7 @@ def test_missing_connections_and_projects(store, shop):
     with pytest.raises(NotFoundError):
         connections.remove_connection(store, "shop", "nope")
     with pytest.raises(NotFoundError):
-        connections.test_connection(store, "shop", "nope")
+        check_stored(store, "shop", "nope")
 
 
 @pytest.mark.parametrize(
@@ -155,7 +156,7 @@ def test_archived_project_refuses_new_connections(store, shop):
 
 def test_connection_test_succeeds_on_a_live_postgres(store, shop, pg_database):
     connections.add_connection(store, "shop", "tgt", pg_database, role="target")
-    result = connections.test_connection(store, "shop", "tgt")
+    result = check_stored(store, "shop", "tgt")
     assert result.ok and result.server_version.startswith("PostgreSQL")
 
 
@@ -166,7 +167,7 @@ def test_unreachable_host_fails_fast_with_a_clear_message(store, shop):
     )
     started = time.monotonic()
     with pytest.raises(CannotConnectError) as caught:
-        connections.test_connection(store, "shop", "gone")
+        check_stored(store, "shop", "gone")
     assert time.monotonic() - started < 5
     message = str(caught.value)
     assert message.startswith("Connection 'gone' (project 'shop'): Cannot connect")
@@ -189,7 +190,7 @@ def test_silent_server_times_out_instead_of_hanging(store_settings, shop, store)
             )
             started = time.monotonic()
             with pytest.raises(CannotConnectError) as caught:
-                connections.test_connection(quick, "shop", "mute")
+                check_stored(quick, "shop", "mute")
             assert time.monotonic() - started < 10
         finally:
             quick.close()
@@ -199,9 +200,9 @@ def test_silent_server_times_out_instead_of_hanging(store_settings, shop, store)
 def test_wrong_password_is_an_authentication_error(store, shop, scram_pg):
     connections.add_connection(store, "shop", "good", scram_url(scram_pg, SCRAM_PASSWORD))
     connections.add_connection(store, "shop", "bad", scram_url(scram_pg, "Wrong-Pw-123"))
-    assert connections.test_connection(store, "shop", "good").ok
+    assert check_stored(store, "shop", "good").ok
     with pytest.raises(AuthenticationError) as caught:
-        connections.test_connection(store, "shop", "bad")
+        check_stored(store, "shop", "bad")
     message = str(caught.value)
     assert "Connection 'bad' (project 'shop')" in message and "password" in message
     assert "Wrong-Pw-123" not in message and SCRAM_PASSWORD not in message

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from workbench.cli import main
 from workbench.config import load_settings
 from workbench.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from workbench.governance import flags, policy
-from workbench.store import audit, connections, jobs, open_store, organizations, projects
+from workbench.governance import policy
+from workbench.store import audit, connections, flags, jobs, open_store, organizations, projects
 
 Action = Callable[[object], object]
 

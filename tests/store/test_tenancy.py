@@ -12,8 +12,8 @@ from psycopg import sql
 from tests.store.conftest import owner_engine
 from workbench.config import load_settings
 from workbench.errors import ConfigurationError, PermissionDeniedError
-from workbench.governance import flags, policy
-from workbench.store import connections, jobs, open_store, organizations, projects
+from workbench.governance import policy
+from workbench.store import connections, flags, jobs, open_store, organizations, projects
 
 
 def _fill(store) -> int:

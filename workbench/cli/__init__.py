@@ -10,7 +10,7 @@ Errors: a :class:`~workbench.errors.WorkbenchError` (or any other exception) bec
 line on stderr and the error kind's exit code (:data:`workbench.errors.EXIT_CODES`: 1 in
 general, 2 for usage errors, 3 cannot connect, 4 validation failed, 5 job incomplete, ...);
 the traceback only with ``--debug``.
-Every message passes through :func:`~workbench.connectors.urls.mask_text`.
+Every message passes through :func:`~workbench.urls.mask_text`.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _quiet_stdout() -> None:
 
 
 def _report(exc: BaseException, cli: CliState) -> None:
-    from workbench.connectors.urls import mask_text
+    from workbench.urls import mask_text
 
     if cli.debug:
         click.echo(mask_text("".join(traceback.format_exception(exc))), err=True, nl=False)

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from workbench.cli import state
 from workbench.cli.output import emit, fields, table
 from workbench.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from workbench.connectors.base import ConnectionTest
+    from workbench.store import Store
 
 _project_option = click.option("--project", "-p", required=True, help="The project's name.")
 
@@ -109,9 +114,7 @@ def show(project: str, name: str) -> None:
 @click.argument("name")
 def test(project: str, name: str) -> None:
     """Connect once and report the server version and latency."""
-    from workbench.store import connections
-
-    result = connections.test_connection(state().store(), project, name)
+    result = check_stored(state().store(), project, name)
     data = {
         "connection": name,
         "project": project,
@@ -151,3 +154,12 @@ def _parse_options(options: tuple[str, ...]) -> dict:
 
 
 commands = [connection]
+
+
+def check_stored(store: Store, project: str | int | None, name: str | int) -> ConnectionTest:
+    """Connect once to a stored connection (the store hands over its URL; connectors open it)."""
+    from workbench.connectors import check_url
+    from workbench.store import connections
+
+    url, label, options = connections.connection_to_test(store, project, name)
+    return check_url(url, label, connect_timeout=store.settings.connect_timeout, options=options)

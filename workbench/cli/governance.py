@@ -18,7 +18,7 @@ def flag() -> None:
 @flag.command("list")
 def list_() -> None:
     """List known and stored flags of the current organization."""
-    from workbench.governance import flags
+    from workbench.store import flags
 
     rows = [f.as_dict() for f in flags.list_flags(state().store())]
     shown = [{**r, "users": ", ".join(r["users"]) or None} for r in rows]
@@ -37,7 +37,7 @@ def list_() -> None:
 )
 def set_(name: str, value: str, users: tuple[str, ...], rollout: int | None) -> None:
     """Turn flag NAME on or off; with --user/--rollout, on for some users only."""
-    from workbench.governance import flags
+    from workbench.store import flags
 
     if rollout is None:
         rollout = 0 if users else 100
@@ -59,11 +59,12 @@ def set_(name: str, value: str, users: tuple[str, ...], rollout: int | None) -> 
 )
 def lineage_(project: str, column: str | None, record_job: int | None) -> None:
     """Column lineage of PROJECT's jobs: source -> transform -> target, newest job first."""
+    from workbench.engine.repair import record_lineage
     from workbench.governance import lineage
 
     store = state().store()
     if record_job is not None:
-        lineage.record_lineage(store, record_job)
+        record_lineage(store, record_job)
     rows = [r.to_dict() for r in lineage.lineage(store, project, column)]
     shown = [{**r, "transform": _rule_text(r["transform"], r["expression"])} for r in rows]
     emit(

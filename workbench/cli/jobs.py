@@ -92,8 +92,8 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     """``url`` with its password from ``env`` or a hidden prompt (never from argv)."""
     import os
 
-    from workbench.connectors.urls import mask_url, parse_url, with_password
     from workbench.errors import InvalidInputError
+    from workbench.urls import mask_url, parse_url, with_password
 
     if env:
         password = os.environ.get(env)

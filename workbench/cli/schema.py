@@ -57,7 +57,7 @@ def show(project: str, connection: str) -> None:
     plans = {
         (p.table.schema, p.table.name): p for p in plan_schema(source, _type_options(options, None))
     }
-    tables = []
+    tables: list[dict[str, Any]] = []
     for t in source.tables:
         plan = plans.get((t.schema, t.name))
         tables.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,13 +37,12 @@ def init() -> None:
         "works_as": store.engine.url.username,  # the non-superuser role row-level security binds
     }
     verb = {"created": "Created", "upgraded": "Upgraded", "current": "Checked"}[action]
-    emit(
-        data,
-        lambda: (
-            click.echo(f"{verb} the metadata store (schema revision {after})."),
-            fields([(k, v) for k, v in data.items() if k != "action"]),
-        ),
-    )
+
+    def human() -> None:
+        click.echo(f"{verb} the metadata store (schema revision {after}).")
+        fields([(k, v) for k, v in data.items() if k != "action"])
+
+    emit(data, human)
 
 
 @click.command()
@@ -61,16 +61,15 @@ def doctor(project: str | None) -> None:
             _check(
                 checks,
                 f"connection {conn.name}",
-                lambda conn=conn: _connection_check(store, conn),
+                functools.partial(_connection_check, store, conn),
             )
     ok = all(c["ok"] for c in checks)
-    emit(
-        {"ok": ok, "checks": checks},
-        lambda: [
+
+    def human() -> None:
+        for c in checks:
             click.echo(f"{'ok  ' if c['ok'] else 'FAIL'}  {c['check']}: {c['detail']}")
-            for c in checks
-        ],
-    )
+
+    emit({"ok": ok, "checks": checks}, human)
     if not ok:
         raise click.exceptions.Exit(1)
 
@@ -98,7 +97,7 @@ def audit(project: str | None, limit: int) -> None:
 
 def _check(checks: list[dict[str, Any]], name: str, run: Callable[[], tuple[Any, str]]) -> Any:
     """Run one check (it returns a value and a detail); record the outcome, return the value."""
-    from workbench.connectors.urls import mask_text
+    from workbench.urls import mask_text
 
     started = time.monotonic()
     try:
@@ -177,9 +176,9 @@ def _dask_check(settings: Any) -> tuple[None, str]:
 
 
 def _connection_check(store: Any, conn: Any) -> tuple[None, str]:
-    from workbench.store import connections
+    from workbench.cli.connections import check_stored
 
-    result = connections.test_connection(store, conn.project_id, conn.id)
+    result = check_stored(store, conn.project_id, conn.id)
     return None, f"{result.url} answered in {result.latency_ms:.0f} ms ({result.server_version})"
 
 

@@ -7,9 +7,11 @@ lazily, so a missing optional driver fails only when that kind is used, naming t
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
-from workbench.connectors.urls import kind_of, mask_url
+from workbench.errors import CannotConnectError, WorkbenchError
+from workbench.urls import MASK, kind_of, mask_text, mask_url, split_secret
 
 # kind -> "module:Class"; a new kind is one line here plus its module.
 REGISTRY: dict[str, str] = {
@@ -24,13 +26,38 @@ REGISTRY: dict[str, str] = {
 def connector_class(kind: str) -> type[Connector]:
     module_name, class_name = REGISTRY[kind].split(":")
     module = importlib.import_module(module_name)
-    return getattr(module, class_name)
+    cls: type[Connector] = getattr(module, class_name)
+    return cls
 
 
-def connect(url: str, *, connect_timeout: float = 10.0, options: dict | None = None) -> Connector:
+def connect(
+    url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+) -> Connector:
     """Build the connector for ``url`` (nothing is opened until it is used)."""
     cls = connector_class(kind_of(url))
     return cls(url, connect_timeout=connect_timeout, options=options)
+
+
+def check_url(
+    url: str, label: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+) -> ConnectionTest:
+    """Connect once; any error is typed and names ``label``, with the password masked."""
+    secret = split_secret(url)[1] or None
+
+    def scrub(message: str) -> str:
+        message = mask_text(message)
+        return message.replace(secret, MASK) if secret else message
+
+    try:
+        connector = connect(url, connect_timeout=connect_timeout, options=options)
+        try:
+            return connector.test()
+        finally:
+            connector.close()
+    except WorkbenchError as exc:
+        raise type(exc)(scrub(f"{label}: {exc.message}"), **exc.fields) from None
+    except Exception as exc:  # a driver error that escaped the connector: keep it typed
+        raise CannotConnectError(scrub(f"{label}: {type(exc).__name__}: {exc}")) from None
 
 
 __all__ = [
@@ -39,6 +66,7 @@ __all__ = [
     "ConnectionTest",
     "Connector",
     "Partition",
+    "check_url",
     "connect",
     "connector_class",
     "kind_of",

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from workbench.connectors.base import REJECT_COLUMN
 
 
+class _Cursor(Protocol):
+    """The part of a DB-API cursor read here."""
+
+    def fetchmany(self, size: int = ..., /) -> Sequence[tuple[Any, ...]]: ...
+
+
 def batches_from_cursor(
-    cursor, schema: pa.Schema, batch_rows: int, where: str
+    cursor: _Cursor, schema: pa.Schema, batch_rows: int, where: str
 ) -> Iterator[pa.RecordBatch]:
     """Fetch ``batch_rows`` at a time (bounded memory); see :func:`to_batch` for values that
     do not fit their column's Arrow type."""
@@ -18,7 +25,7 @@ def batches_from_cursor(
         yield to_batch(rows, schema, where)
 
 
-def to_batch(rows: Sequence[tuple], schema: pa.Schema, where: str) -> pa.RecordBatch:
+def to_batch(rows: Sequence[tuple[Any, ...]], schema: pa.Schema, where: str) -> pa.RecordBatch:
     """Rows to a batch; values that do not fit their column become NULL and their rows carry
     the reason in :data:`~workbench.connectors.base.REJECT_COLUMN` (the engine quarantines
     them)."""

@@ -77,8 +77,9 @@ class PartitionChecksum:
     rows: int
     checksum: int  # sum of per-row 60-bit hashes, exact (no overflow): compare as Python ints
     column_checksums: dict[str, int] = field(default_factory=dict)
-    # float / JSON columns: name -> (non-NULL count, sum or None), compared with a tolerance
-    approximate: dict[str, tuple[int, float | None]] = field(default_factory=dict)
+    # float / JSON columns: name -> (non-NULL count, sum or None, largest magnitude or None),
+    # compared with a tolerance
+    approximate: dict[str, tuple[int, float | None, float | None]] = field(default_factory=dict)
 
 
 class Connector:
@@ -87,13 +88,15 @@ class Connector:
     kind: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities]
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+    def __init__(
+        self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+    ):
         self.url = url
         self.connect_timeout = connect_timeout
         self.options = dict(options or {})
 
     def __repr__(self) -> str:
-        from workbench.connectors.urls import mask_url
+        from workbench.urls import mask_url
 
         return f"{type(self).__name__}({mask_url(self.url)!r})"
 
@@ -110,10 +113,17 @@ class Connector:
         raise NotImplementedError
 
     # --- reading -------------------------------------------------------------------------
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one statement in the source's dialect (with its driver's placeholders) and
+        return its rows (profiling and checksums push their queries down through it)."""
+        raise NotImplementedError
+
     def count(self, table: Table, partition: Partition | None = None) -> int:
         raise NotImplementedError
 
-    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+    def split_points(
+        self, table: Table, key_columns: Sequence[str], parts: int
+    ) -> list[tuple[Any, ...]]:
         """Up to ``parts - 1`` key tuples that cut the table into slices of similar row counts."""
         raise NotImplementedError
 

@@ -420,7 +420,7 @@ def checksum_partition(
     pg_types: dict[str, str],
     schema: str | None = None,
     name: str | None = None,
-    exclude: tuple[Sequence[str], Sequence[tuple]] | None = None,
+    exclude: tuple[Sequence[str], Sequence[tuple[Any, ...]]] | None = None,
 ) -> PartitionChecksum:
     """Run the checksum query through ``connector.run``; ``schema``/``name`` override the table
     reference (the target side checks the target table with the source partition's key range,

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +23,6 @@ import pyarrow as pa
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.sqltext import partition_predicate, select_list, table_ref, where
-from workbench.connectors.urls import mask_url, parse_url
 from workbench.errors import DatabaseMissingError, DriverMissingError
 from workbench.schema.model import (
     CheckConstraint,
@@ -33,6 +33,7 @@ from workbench.schema.model import (
     Table,
     UniqueConstraint,
 )
+from workbench.urls import mask_url, parse_url
 
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 INTEGER_TYPES = {
@@ -48,7 +49,7 @@ INTEGER_TYPES = {
 }
 
 
-def _duckdb():
+def _duckdb() -> ModuleType:
     try:
         import duckdb
     except ImportError as exc:
@@ -78,7 +79,9 @@ class DuckDBConnector(Connector):
     kind = "duckdb"
     capabilities = Capabilities(dialect="duckdb")
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+    def __init__(
+        self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+    ):
         super().__init__(url, connect_timeout=connect_timeout, options=options)
         self._conn: Any = None
 
@@ -109,8 +112,9 @@ class DuckDBConnector(Connector):
             self._conn.close()
             self._conn = None
 
-    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        return self.conn.execute(sql, params or []).fetchall()
+    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.conn.execute(sql, params or []).fetchall()
+        return rows
 
     def test(self) -> ConnectionTest:
         start = time.perf_counter()
@@ -118,7 +122,7 @@ class DuckDBConnector(Connector):
         latency = (time.perf_counter() - start) * 1000
         return ConnectionTest(True, f"DuckDB {version}", round(latency, 2), mask_url(self.url))
 
-    def _relations(self) -> list[tuple]:
+    def _relations(self) -> list[tuple[Any, ...]]:
         """(schema, name, kind, row estimate, size, comment, view sql) of user relations."""
         rows = self.run(
             "SELECT schema_name, table_name, 'table', estimated_size, NULL, comment, NULL "
@@ -205,7 +209,9 @@ class DuckDBConnector(Connector):
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'duckdb')}{where(pred)}"
         return int(self.run(sql, params)[0][0])
 
-    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+    def split_points(
+        self, table: Table, key_columns: Sequence[str], parts: int
+    ) -> list[tuple[Any, ...]]:
         first = table.column(key_columns[0]).native.name if key_columns else ""
         return splitting.split_points(
             lambda sql: self.run(sql),

@@ -10,6 +10,7 @@ DuckDB's, and so are the content checksums (the views are checksummed inside Duc
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,9 @@ class FilesConnector(DuckDBConnector):
             True, f"{len(tables)} files via DuckDB {version}", round(latency, 2), self.url
         )
 
-    def introspect(self, schemas=None, tables=None) -> DatabaseSchema:
+    def introspect(
+        self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
+    ) -> DatabaseSchema:
         from dataclasses import replace
 
         schema = super().introspect(None, tables)
@@ -110,4 +113,5 @@ class FilesConnector(DuckDBConnector):
 def _parquet_rows(path: Path) -> int:
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path).metadata.num_rows
+    rows: int = pq.ParquetFile(path).metadata.num_rows
+    return rows

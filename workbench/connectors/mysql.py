@@ -37,6 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -52,7 +53,6 @@ from workbench.connectors.sqltext import (
     table_ref,
     where,
 )
-from workbench.connectors.urls import mask_text, mask_url, parse_url
 from workbench.errors import (
     AuthenticationError,
     CannotConnectError,
@@ -66,6 +66,7 @@ from workbench.errors import (
 )
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.types.mysql import zero_date_count_sql
+from workbench.urls import mask_text, mask_url, parse_url
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ SESSION = ["SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
 INIT_COMMAND = "SET time_zone = '+00:00'"  # PyMySQL sets the charset itself
 
 
-def _pymysql():
+def _pymysql() -> ModuleType:
     try:
         import pymysql
     except ImportError as exc:
@@ -96,7 +97,7 @@ def _pymysql():
     return pymysql
 
 
-def _connectorx():
+def _connectorx() -> ModuleType:
     # connectorx's connection pool logs each failed attempt to stderr (dozens of lines for a
     # server that went away); the workbench reports the failure itself, once
     os.environ.setdefault("RUST_LOG", "off")
@@ -241,7 +242,9 @@ class MySQLConnector(Connector):
     kind = "mysql"
     capabilities = Capabilities(dialect="mysql", max_identifier_length=64)
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+    def __init__(
+        self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+    ):
         super().__init__(url, connect_timeout=connect_timeout, options=options)
         self.parsed = parse_url(url)
         self.database = self.parsed.database or None
@@ -340,7 +343,7 @@ class MySQLConnector(Connector):
             self._conn.close()
             self._conn = None
 
-    def run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list:
+    def run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Any]:
         pymysql = _pymysql()
         try:
             with self.conn.cursor() as cur:
@@ -423,7 +426,9 @@ class MySQLConnector(Connector):
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'mysql')}{where(pred)}"
         return int(self.run(percent_safe(sql), params)[0][0])
 
-    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+    def split_points(
+        self, table: Table, key_columns: Sequence[str], parts: int
+    ) -> list[tuple[Any, ...]]:
         first = table.column(key_columns[0]).native.name if key_columns else ""
 
         def sample_from(rows: int, wanted: int) -> str:

@@ -93,7 +93,7 @@ def native_type(row: dict[str, Any]) -> NativeType:
 
 def column_default(row: dict[str, Any], is_mariadb: bool) -> str | None:
     """The default as SQL text: MariaDB already quotes literals; MySQL 8 does not."""
-    default = _s(row["COLUMN_DEFAULT"])
+    default: str | None = _s(row["COLUMN_DEFAULT"])
     if default is None or (is_mariadb and default == "NULL"):
         return None
     extra = (_s(row["EXTRA"]) or "").lower()
@@ -195,7 +195,9 @@ def introspect(
             )
         )
     pks: dict[tuple[str, str], list[str]] = defaultdict(list)
-    idx_parts: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    idx_parts: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for row in stats:
         key = (_s(row["TABLE_SCHEMA"]), _s(row["TABLE_NAME"]))
         name = _s(row["INDEX_NAME"])
@@ -216,7 +218,9 @@ def introspect(
                 uniques[key].append(UniqueConstraint(name, columns))
             else:
                 indexes[key].append(Index(name, columns, unique, expressions, method))
-    fk_parts: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    fk_parts: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for row in fks:
         key = (_s(row["TABLE_SCHEMA"]), _s(row["TABLE_NAME"]))
         fk_parts[key][_s(row["CONSTRAINT_NAME"])].append(row)

@@ -14,6 +14,7 @@ import io
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -29,7 +30,6 @@ from workbench.connectors.sqltext import (
     table_ref,
     where,
 )
-from workbench.connectors.urls import mask_url, parse_url
 from workbench.errors import (
     AuthenticationError,
     CannotConnectError,
@@ -40,6 +40,7 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.urls import mask_url, parse_url
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ SESSION = (
 )
 
 
-def _psycopg():
+def _psycopg() -> ModuleType:
     try:
         import psycopg
     except ImportError as exc:
@@ -133,7 +134,9 @@ class PostgresConnector(Connector):
     kind = "postgresql"
     capabilities = Capabilities(dialect="postgresql", can_write=True, supports_tablesample=True)
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+    def __init__(
+        self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+    ):
         super().__init__(url, connect_timeout=connect_timeout, options=options)
         self._conn: Any = None
 
@@ -163,10 +166,13 @@ class PostgresConnector(Connector):
             self._conn.close()
             self._conn = None
 
-    def run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+    def run(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
             cur.execute(sql, params)
-            return cur.fetchall()
+            rows: list[tuple[Any, ...]] = cur.fetchall()
+            return rows
 
     # --- the interface -------------------------------------------------------------
     def test(self) -> ConnectionTest:
@@ -196,7 +202,9 @@ class PostgresConnector(Connector):
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'postgresql')}{where(pred)}"
         return int(self.run(percent_safe(sql), params)[0][0])
 
-    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+    def split_points(
+        self, table: Table, key_columns: Sequence[str], parts: int
+    ) -> list[tuple[Any, ...]]:
         first = table.column(key_columns[0]).native.name if key_columns else ""
 
         def sample_from(rows: int, wanted: int) -> str:

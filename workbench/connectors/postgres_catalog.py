@@ -209,7 +209,7 @@ def introspect(
                 ordinal=num,
             )
         )
-    cons: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    cons: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     con_rows = run(CONSTRAINTS, (oids,))
     ref_oids = sorted({r[7] for r in con_rows if r[2] == "f"} - set(oids))
     for relid, num, name in run(REF_COLUMNS, (ref_oids,)) if ref_oids else []:
@@ -229,15 +229,15 @@ def introspect(
             cons[relid]["c"].append(CheckConstraint(name, check))
     indexes: dict[int, list[Index]] = defaultdict(list)
     for relid, name, unique, key, method, pred, defs, _ in run(INDEXES, (oids,)):
-        cols: list[str | None] = []
+        index_cols: list[str | None] = []
         exprs: list[str] = []
         for attnum, text in zip(key, defs, strict=False):
             if attnum == 0:
-                cols.append(None)
+                index_cols.append(None)
                 exprs.append(text)
             else:
-                cols.append(attnames[(relid, attnum)])
-        indexes[relid].append(Index(name, tuple(cols), unique, tuple(exprs), method, pred))
+                index_cols.append(attnames[(relid, attnum)])
+        indexes[relid].append(Index(name, tuple(index_cols), unique, tuple(exprs), method, pred))
     enums = {f"{s}.{t}": tuple(v) for s, t, v in run(ENUMS)}
     for s, t, base, notnull, default, checks in run(DOMAINS, (list(SYSTEM_SCHEMAS),)):
         domains[f"{s}.{t}"] = {"base": base, "not_null": notnull, "default": default,

@@ -40,10 +40,10 @@ def dense_integer_points(lo: int, hi: int, parts: int) -> list[tuple[int]]:
     return [(p,) for p in points if lo < p <= hi]
 
 
-def quantile_points(sorted_keys: Sequence[tuple], parts: int) -> list[tuple]:
+def quantile_points(sorted_keys: Sequence[tuple[Any, ...]], parts: int) -> list[tuple[Any, ...]]:
     """Boundaries at equal ranks of an ordered list of keys (a sample or all keys)."""
     n = len(sorted_keys)
-    points: list[tuple] = []
+    points: list[tuple[Any, ...]] = []
     for i in range(1, parts):
         key = tuple(sorted_keys[(n * i) // parts])
         if (not points or key != points[-1]) and key != tuple(sorted_keys[0]):
@@ -61,7 +61,7 @@ def split_points(
     is_integer: bool,
     sample_from: Callable[[int, int], str] | None = None,
     sample_threshold: int = 2_000_000,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Up to ``parts - 1`` ascending key tuples; ``sample_from(rows, wanted)`` gives a FROM
     clause that samples about ``wanted`` of ``rows`` rows (None: never sample)."""
     check_keys(table, key_columns)
@@ -89,7 +89,7 @@ def split_points(
         f"SELECT {keys} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {keys}) AS wb_rn "
         f"FROM {src}) wb_s WHERE wb_rn > 1 AND {mod} = 0 ORDER BY {keys}"
     )
-    points: list[tuple] = []
+    points: list[tuple[Any, ...]] = []
     for row in run(sql):
         key = tuple(row)
         if not points or key != points[-1]:

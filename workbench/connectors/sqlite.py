@@ -31,7 +31,6 @@ from workbench.connectors.sqltext import (
     table_ref,
     where,
 )
-from workbench.connectors.urls import mask_url, parse_url
 from workbench.errors import DatabaseMissingError
 from workbench.schema.model import (
     Column,
@@ -44,6 +43,7 @@ from workbench.schema.model import (
     UniqueConstraint,
 )
 from workbench.schema.types.sqlite import affinity, mismatch_count_sql
+from workbench.urls import mask_url, parse_url
 
 _PARAMS = re.compile(r"^\s*([^(]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 TEXT_TYPES = ("date", "datetime", "timestamp", "time", "decimal", "numeric")
@@ -83,7 +83,9 @@ class SQLiteConnector(Connector):
     kind = "sqlite"
     capabilities = Capabilities(dialect="sqlite", has_catalog_stats=False)
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0, options: dict | None = None):
+    def __init__(
+        self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
+    ):
         super().__init__(url, connect_timeout=connect_timeout, options=options)
         self.path = parse_url(url).database or ""
         self._conn: sqlite3.Connection | None = None
@@ -101,7 +103,11 @@ class SQLiteConnector(Connector):
             else ":memory:"
         )
         conn = sqlite3.connect(uri, uri=True, timeout=self.connect_timeout, check_same_thread=False)
-        conn.create_aggregate("wb_hash60_sum", 1, Hash60Sum)  # content checksums
+        conn.create_aggregate(  # content checksums
+            "wb_hash60_sum",
+            1,
+            Hash60Sum,  # type: ignore[arg-type]  # typeshed allows only int -> int aggregates
+        )
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -123,7 +129,7 @@ class SQLiteConnector(Connector):
             self._conn.close()
             self._conn = None
 
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, params).fetchall()
 
     def test(self) -> ConnectionTest:
@@ -147,7 +153,7 @@ class SQLiteConnector(Connector):
         names = [r[0] for r in rels]
         marks = ", ".join("?" * len(names)) or "NULL"
         in_rels = f"m.name IN ({marks})"
-        cols: dict[str, list[tuple]] = {n: [] for n in names}
+        cols: dict[str, list[tuple[Any, ...]]] = {n: [] for n in names}
         for row in self.run(
             'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
             f"FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE {in_rels} "
@@ -155,7 +161,7 @@ class SQLiteConnector(Connector):
             names,
         ):
             cols[row[0]].append(row[1:])
-        fks: dict[str, dict[int, list[tuple]]] = {n: {} for n in names}
+        fks: dict[str, dict[int, list[tuple[Any, ...]]]] = {n: {} for n in names}
         for row in self.run(
             'SELECT m.name, f.id, f.seq, f."table", f."from", f."to", f.on_update, '
             f"f.on_delete FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
@@ -163,7 +169,7 @@ class SQLiteConnector(Connector):
             names,
         ):
             fks[row[0]].setdefault(row[1], []).append(row[2:])
-        idx: dict[str, dict[str, list[tuple]]] = {n: {} for n in names}
+        idx: dict[str, dict[str, list[tuple[Any, ...]]]] = {n: {} for n in names}
         for row in self.run(
             'SELECT m.name, il.name, il."unique", il.origin, il.partial, ii.seqno, ii.name '
             "FROM sqlite_schema m JOIN pragma_index_list(m.name) il "
@@ -276,7 +282,9 @@ class SQLiteConnector(Connector):
         row = cur.fetchone()
         return {d[0]: int(v) for d, v in zip(cur.description, row, strict=True)}
 
-    def split_points(self, table: Table, key_columns: Sequence[str], parts: int) -> list[tuple]:
+    def split_points(
+        self, table: Table, key_columns: Sequence[str], parts: int
+    ) -> list[tuple[Any, ...]]:
         first = table.column(key_columns[0]).native if key_columns else NativeType("")
         return splitting.split_points(
             lambda sql: self.run(sql),

@@ -95,7 +95,9 @@ def record_checkpoint(
     )
 
 
-def done_checkpoints(conn: psycopg.Connection, job_key: str) -> dict[tuple[str, int], dict]:
+def done_checkpoints(
+    conn: psycopg.Connection, job_key: str
+) -> dict[tuple[str, int], dict[str, Any]]:
     """Every committed partition of a job: (table, index) -> counts."""
     with conn.cursor() as cur:
         cur.execute(
@@ -131,7 +133,7 @@ def quarantine_rows(
     job_key: str,
     table: str,
     index: int,
-    rows: list[tuple[dict | None, dict, str]],
+    rows: list[tuple[dict[str, Any] | None, dict[str, Any], str]],
 ) -> None:
     """Store rejected rows: (source key, row as JSON-able dict, error text)."""
     if not rows:

@@ -10,8 +10,12 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from workbench.errors import CannotConnectError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ def default_workers() -> int:
 
 
 @contextlib.contextmanager
-def dask_client(address: str | None = None, workers: int | None = None) -> Iterator:
+def dask_client(address: str | None = None, workers: int | None = None) -> Iterator[Client]:
     """A connected ``distributed.Client``; a local cluster is started and stopped around it."""
     from distributed import Client, LocalCluster
 
@@ -65,7 +69,7 @@ class BackgroundClient:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wb-cluster")
         self._future = self._pool.submit(self._context.__enter__)
 
-    def client(self):
+    def client(self) -> Client:
         """The connected client (waits for the start; raises what the start raised)."""
         return self._future.result()
 

@@ -31,12 +31,13 @@ import pyarrow as pa
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
-from workbench.connectors.urls import mask_text, mask_url
-from workbench.engine import bookkeeping, masking
+from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
-from workbench.engine.transforms import ColumnTransform, apply_transforms
 from workbench.errors import ErrorBudgetExceededError, TransientError
 from workbench.schema.model import Table
+from workbench.transforms import masking
+from workbench.transforms.rules import ColumnTransform, apply_transforms
+from workbench.urls import mask_text, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class _Writer:
         self.task = task
         self.written = 0
         self.bytes = 0
-        self.bad: list[tuple[dict | None, dict, str]] = []
+        self.bad: list[tuple[dict[str, Any] | None, dict[str, Any], str]] = []
 
     def reject(
         self, source: pa.RecordBatch, rows: np.ndarray, reasons: dict[int, str] | str
@@ -169,10 +170,10 @@ class _Writer:
                     row[column] = _jsonable(values[n])
             self.bad.append((key, row, hide_values(mask_text(reason))[:2000]))
 
-    def _masked_values(self, source: pa.RecordBatch, rows: np.ndarray) -> dict[str, list]:
+    def _masked_values(self, source: pa.RecordBatch, rows: np.ndarray) -> dict[str, list[Any]]:
         """Source column -> its masked values for ``rows``: a quarantined row is masked as the
         copied rows are (the quarantine lives in the target, beside them)."""
-        out: dict[str, list] = {}
+        out: dict[str, list[Any]] = {}
         picked = pa.array(rows.astype("int64"))
         for t in self.task.transforms:
             column = t.target if t.expression else t.source
@@ -245,7 +246,7 @@ _QUOTED = re.compile(r"""(?P<before>\b[\w ]{0,20}?)?(?P<q>["'])(?P<text>(?:(?!(?
 def hide_values(text: str) -> str:
     """An error text without the values it quotes (they may be personal data): names of
     relations, columns and types stay, quoted values become "…"."""
-    def swap(m: re.Match) -> str:
+    def swap(m: re.Match[str]) -> str:
         before = (m["before"] or "").strip().lower()
         if before.endswith(_NAMES):
             return m[0]
@@ -337,7 +338,7 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
     time, so one task keeps both databases busy. Errors surface in the caller, in order.
     """
     done = object()
-    q: queue.Queue = queue.Queue(maxsize=depth)
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)  # batches, an error, `done`
     stop = threading.Event()
 
     def produce() -> None:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workbench.engine.copy import PartitionResult, PartitionTask, copy_partition
 from workbench.errors import (
@@ -21,6 +22,9 @@ from workbench.errors import (
     MigrationError,
     WorkbenchError,
 )
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ class ErrorBudget:
 
 
 def run_partitions(
-    client,
+    client: Client,
     tasks: Sequence[PartitionTask],
     on_result: Callable[[PartitionTask, PartitionResult], None],
     budget: ErrorBudget = ErrorBudget(),
@@ -60,11 +64,15 @@ def run_partitions(
     """Submit every task, call ``on_result`` as each finishes, return all results."""
     from distributed.client import FIRST_COMPLETED, _wait
 
-    def wait(fs, timeout, return_when):
+    def wait(
+        fs: list[Future[PartitionResult]], timeout: float, return_when: str
+    ) -> tuple[set[Future[PartitionResult]], set[Future[PartitionResult]]]:
         # distributed.wait() waits through the process's *default* client, the newest one
         # made: a notebook's own Client (or a second job) would be asked about this job's
         # futures on its event loop and fail; ask the job's own client
-        return client.sync(_wait, fs, timeout=timeout, return_when=return_when)
+        done_and_not: tuple[set[Future[PartitionResult]], set[Future[PartitionResult]]]
+        done_and_not = client.sync(_wait, fs, timeout=timeout, return_when=return_when)
+        return done_and_not
 
     if not tasks:
         return []
@@ -73,7 +81,7 @@ def run_partitions(
         name = task.table.qualified_name
         sizes[name] = sizes.get(name, 0) + int(task.partition.row_estimate or 0)
     rank = {name: i for i, name in enumerate(sorted(sizes, key=lambda n: sizes[n]))}
-    futures = {}
+    futures: dict[Future[PartitionResult], PartitionTask] = {}
     for task in tasks:
         fut = client.submit(
             copy_partition,

@@ -54,7 +54,7 @@ def with_connection_options(options: CopyOptions, source: ConnectionRecord) -> C
 
 def load_mappings(
     store: Store, project: str | int
-) -> tuple[int, int, dict[str, dict[str, Any]], dict[str, dict[str, dict]]]:
+) -> tuple[int, int, dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """(source connection id, target connection id, mapping, transforms) of a project.
 
     ``mapping`` is ``{source table: {target_schema, target_table, columns: {source: target},
@@ -81,7 +81,7 @@ def load_mappings(
                 project=record.name,
             )
         mapping: dict[str, dict[str, Any]] = {}
-        transforms: dict[str, dict[str, dict]] = {}
+        transforms: dict[str, dict[str, dict[str, Any]]] = {}
         for m in schema_mappings:
             accepted = session.scalars(
                 select(ColumnMapping)

@@ -9,7 +9,7 @@ from workbench.engine.validate import ValidationReport
 from workbench.errors import InvalidInputError
 
 # option -> (its proven default, what changes): any other value needs the feature flag
-# `experimental_engine` (see workbench.governance.flags and engine.run.check_experimental)
+# `experimental_engine` (see workbench.store.flags and engine.run.check_experimental)
 EXPERIMENTAL_FLAG = "experimental_engine"
 EXPERIMENTAL_OPTIONS: dict[str, tuple[Any, str]] = {
     "read_ahead": (2, "batches read ahead of the COPY per task"),
@@ -34,7 +34,7 @@ class CopyOptions:
     max_rows_per_second: float | None = None
     finish: bool = True  # keys, indexes, foreign keys, sequences after the load
     type_options: dict[str, Any] = field(default_factory=dict)
-    # table -> column -> transform rule (see engine.transforms)
+    # table -> column -> transform rule (see transforms.rules)
     transforms: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # a project's saved mappings (see engine.migrate): source table -> target table and columns
     mapping: dict[str, dict[str, Any]] = field(default_factory=dict)

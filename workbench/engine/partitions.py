@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 from workbench.connectors.base import Connector, Partition
 from workbench.errors import MigrationError
@@ -72,7 +73,7 @@ def partition_count(
 
 
 def bounds_to_partitions(
-    table: Table, columns: tuple[str, ...], points: list[tuple], row_estimate: int | None
+    table: Table, columns: tuple[str, ...], points: list[tuple[Any, ...]], row_estimate: int | None
 ) -> list[Partition]:
     """[None, p1), [p1, p2), ..., [pn, None): every row falls in exactly one partition.
 
@@ -83,7 +84,7 @@ def bounds_to_partitions(
     points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
     if not columns or not points:
         return [Partition(table.name, table.schema, 0, columns, None, None, row_estimate)]
-    edges: list[tuple | None] = [None, *points, None]
+    edges: list[tuple[Any, ...] | None] = [None, *points, None]
     share = (row_estimate or 0) // (len(edges) - 1) or None
     return [
         Partition(table.name, table.schema, i, columns, edges[i], edges[i + 1], share)
@@ -115,7 +116,7 @@ ORDER_SAFE = INTEGER_TYPES | {
 }  # fmt: skip
 
 
-def _ascending(points: list[tuple]) -> bool:
+def _ascending(points: list[tuple[Any, ...]]) -> bool:
     try:
         return all(a < b for a, b in itertools.pairwise(points))
     except TypeError:  # SQLite may mix storage classes in one column: nothing to compare

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
 from workbench.engine.partitions import choose_key, plan_partitions
-from workbench.engine.transforms import ColumnTransform
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
     from workbench.engine.options import CopyOptions
@@ -213,7 +213,7 @@ def estimate_rows(connector: Connector, table: Table) -> int:
 
 
 def plan_job(
-    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict] | None
+    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict[str, Any]] | None
 ) -> MigrationPlan:
     from workbench.connectors import connect
     from workbench.engine import targets  # targets builds on this module's dataclasses
@@ -221,7 +221,7 @@ def plan_job(
     schema = source.introspect()
     chosen = select_tables(schema, options.tables, options.exclude)
     plans = targets.build_table_plans(schema, chosen, options)
-    stored: dict[str, list[dict]] = {}
+    stored: dict[str, list[dict[str, Any]]] = {}
     for row in resume_rows or []:
         stored.setdefault(row["table_name"], []).append(row)
 
@@ -245,7 +245,7 @@ def plan_job(
     return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
 
 
-def stored_partitions(tp: TablePlan, rows: list[dict]) -> list[Partition]:
+def stored_partitions(tp: TablePlan, rows: list[dict[str, Any]]) -> list[Partition]:
     from workbench.engine.partitions import split_columns
 
     columns = split_columns(tp.source, tp.key_columns) if len(rows) > 1 else ()

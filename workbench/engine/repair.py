@@ -19,6 +19,7 @@ from workbench.engine import bookkeeping, records
 from workbench.engine.cluster import dask_client
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
+from workbench.engine.lineage import plan_lineage
 from workbench.engine.options import CopyOptions
 from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
 from workbench.engine.progress import NullProgress, ProgressSink
@@ -31,6 +32,7 @@ from workbench.engine.validate import (
     validate_job_plan,
 )
 from workbench.errors import ResumeRefusedError
+from workbench.governance.lineage import LineageRecord, save_lineage
 from workbench.store import Store, jobs, open_store
 from workbench.store.access import require
 
@@ -187,3 +189,14 @@ def _record(store: Store, job_id: int, report: ValidationReport) -> None:
         + "; ".join(f"{t.table}: {', '.join(t.reasons[:2])}" for t in report.mismatched)
     )
     jobs.log_event(store, job_id, level, text)
+
+
+def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
+    """Derive the job's lineage from its plan and store it (replacing earlier rows).
+
+    Jobs record their lineage on their own when their plan is known (engine ``run``); this
+    derives it again for a job recorded before that, or after its mapping was repaired.
+    """
+    require(store, "edit", f"record the lineage of job {job_id}")
+    plan, _, _, options = replan(store, job_id)  # refuses another organization's job
+    return save_lineage(store, job_id, plan_lineage(job_id, plan, options))

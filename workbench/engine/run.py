@@ -13,19 +13,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import psycopg
 
 from workbench.config import Settings
 from workbench.connectors import connect
 from workbench.connectors.base import Partition
-from workbench.connectors.urls import kind_of, mask_text, mask_url
-from workbench.engine import bookkeeping, masking, records, targets
+from workbench.engine import bookkeeping, records, targets
 from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import ErrorBudget, run_partitions
-from workbench.engine.options import EXPERIMENTAL_FLAG, CopyOptions, JobResult
+from workbench.engine.lineage import plan_lineage
+from workbench.engine.options import EXPERIMENTAL_FLAG
+from workbench.engine.options import CopyOptions as CopyOptions  # re-exported: the public API
+from workbench.engine.options import JobResult as JobResult  # re-exported: the public API
 from workbench.engine.plan import (
     MigrationPlan,
     TablePlan,
@@ -47,10 +49,20 @@ from workbench.errors import (
     ResumeRefusedError,
     WorkbenchError,
 )
-from workbench.store import Store, jobs, open_store
+from workbench.governance.lineage import save_lineage
+from workbench.store import Store, flags, jobs, open_store
 from workbench.store.audit import record_event
+from workbench.transforms import masking
+from workbench.urls import kind_of, mask_text, mask_url
 
 log = logging.getLogger(__name__)
+
+
+class _PhaseClock(TypedDict):
+    """The phase a job is in and when it began (``time.monotonic()``)."""
+
+    name: str
+    at: float
 
 
 def copy_database(
@@ -178,7 +190,7 @@ def _run(
     )
     recorder: records.JobRecorder | None = None
     phases: dict[str, float] = {}
-    clock = {"name": "plan", "at": time.monotonic()}
+    clock: _PhaseClock = {"name": "plan", "at": time.monotonic()}
 
     def check_cancel() -> None:
         if cancel is not None and cancel.is_set():
@@ -188,7 +200,7 @@ def _run(
         check_cancel()
         now = time.monotonic()
         phases[clock["name"]] = round(now - clock["at"], 3)
-        clock.update(name=name, at=now)
+        clock.update({"name": name, "at": now})
         progress.phase(name)
         if recorder is not None:
             recorder.flush(force=True, phases=phases)
@@ -384,7 +396,7 @@ def _run(
 
 def tag_sessions(target_url: str, job_key: str) -> str:
     """The target URL with the job in its ``application_name`` (unless the user set one)."""
-    from workbench.connectors.urls import parse_url
+    from workbench.urls import parse_url
 
     parsed = parse_url(target_url)
     if "application_name" in parsed.query:
@@ -537,8 +549,6 @@ def check_experimental(store: Store, options: CopyOptions) -> None:
     chosen = options.experimental()
     if not chosen:
         return
-    from workbench.governance import flags
-
     if flags.is_enabled(store, EXPERIMENTAL_FLAG):
         return
     names = ", ".join(f"{name}={getattr(options, name)!r}" for name in chosen)
@@ -554,8 +564,6 @@ def check_experimental(store: Store, options: CopyOptions) -> None:
 
 def _record_lineage(store: Store, job_id: int, plan: MigrationPlan, options: CopyOptions) -> None:
     """Every job stores its column lineage once its plan is known (a resume replaces it)."""
-    from workbench.governance.lineage import plan_lineage, save_lineage
-
     save_lineage(store, job_id, plan_lineage(job_id, plan, options), automatic=True)
 
 

@@ -31,6 +31,9 @@ from workbench.errors import JobCancelledError
 
 log = logging.getLogger(__name__)
 
+# a table's tail: its validation, its partitions' checks, the statements that failed
+_TailResult = tuple[TableCheck | None, list[PartitionCheck], list[Unfinished]]
+
 
 class TableTails:
     def __init__(
@@ -67,7 +70,7 @@ class TableTails:
         self.sides = _Sides(source_url, target_url, timeout) if validate else None
         self.checks_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-checksum")
         self.tail_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-tail")
-        self.futures: dict[str, Future] = {}
+        self.futures: dict[str, Future[_TailResult]] = {}
         self.lock = threading.Lock()
         for name, left in self.remaining.items():
             if not left:
@@ -84,10 +87,9 @@ class TableTails:
     def _start(self, table: str) -> None:
         self.futures[table] = self.tail_pool.submit(self._tail, self.plan.table(table))
 
-    def _tail(
-        self, tp: TablePlan
-    ) -> tuple[TableCheck | None, list[PartitionCheck], list[Unfinished]]:
-        check, partitions = None, []
+    def _tail(self, tp: TablePlan) -> _TailResult:
+        check: TableCheck | None = None
+        partitions: list[PartitionCheck] = []
         if self.validate:
             assert self.sides is not None
             keys = self._quarantine_keys(tp)

@@ -35,9 +35,11 @@ class TargetLock:
             self.target_url, connect_timeout=int(self.timeout), autocommit=True
         )
         for name in names:
-            got = self.conn.execute(
+            row = self.conn.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, name)
-            ).fetchone()[0]
+            ).fetchone()
+            assert row is not None  # a SELECT without FROM returns one row
+            got = row[0]
             if not got:
                 holder = self._holder(name)
                 self.release()

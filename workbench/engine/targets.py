@@ -20,13 +20,13 @@ import psycopg
 from psycopg import sql
 
 from workbench.engine.plan import TablePlan, TargetColumn
-from workbench.engine.transforms import ColumnTransform
 from workbench.errors import AlreadyExistsError, InvalidInputError
 from workbench.schema.ddl import DdlScript, target_ddl
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.sqlexpr import column_expression
 from workbench.schema.types import ColumnPlan, TypeOptions, plan_schema
 from workbench.schema.types import TablePlan as TypedPlan
+from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
     from workbench.engine.run import CopyOptions
@@ -107,7 +107,9 @@ def build_table_plans(
     return plans
 
 
-def apply_mapping(tp: TypedPlan, mapped: dict[str, Any], rules: dict[str, dict]) -> TypedPlan:
+def apply_mapping(
+    tp: TypedPlan, mapped: dict[str, Any], rules: dict[str, dict[str, Any]]
+) -> TypedPlan:
     """Narrow a type-map plan to a saved mapping: only mapped columns, under mapped names;
     computed target columns (no source column) typed by their transform's cast, else text."""
     columns = mapped.get("columns", {})
@@ -170,13 +172,18 @@ def missing_tables(conn: psycopg.Connection, plans: list[TablePlan]) -> list[Tab
     out = []
     for p in plans:
         ref = sql.Identifier(p.target_schema, p.target_name).as_string(conn)
-        if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()[0]:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()
+        assert row is not None  # a SELECT without FROM returns one row
+        if not row[0]:
             out.append(p)
     return out
 
 
 def create_target_tables(
-    conn: psycopg.Connection, plans: list[TablePlan], schema: DatabaseSchema, options: CopyOptions
+    conn: psycopg.Connection,
+    plans: list[TablePlan],
+    schema: DatabaseSchema | None,
+    options: CopyOptions,
 ) -> DdlScript:
     """Run the create phase; return the script with the post-load statements still to run
     (those of tables appended to are dropped: they keep their own keys and indexes, but their
@@ -186,7 +193,9 @@ def create_target_tables(
         existing = []
         for p in plans:
             ref = sql.Identifier(p.target_schema, p.target_name).as_string(conn)
-            if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()[0]:
+            row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (ref,)).fetchone()
+            assert row is not None  # a SELECT without FROM returns one row
+            if row[0]:
                 existing.append(p)
         if existing and options.if_exists == "fail":
             names = ", ".join(f"{p.target_schema}.{p.target_name}" for p in existing[:10])

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 MAX_EXCLUDED_KEYS = 5000
 
+# (non-NULL count, sum[, largest magnitude]) of a float or JSON column
+_Approximate = tuple[int, float | None] | tuple[int, float | None, float | None]
+
 
 @dataclass
 class PartitionCheck:
@@ -81,7 +84,9 @@ class ValidationReport:
         }
 
 
-def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, dict, dict]:
+def checksum_columns(
+    plan: TablePlan, source_dialect: str
+) -> tuple[list[ChecksumColumn], list[ChecksumColumn], dict[str, str], dict[str, str]]:
     """Source and target checksum columns, target types, and the columns left unchecked."""
     src, tgt, types, unchecked = [], [], {}, {}
     for col in plan.columns:
@@ -103,7 +108,11 @@ def checksum_columns(plan: TablePlan, source_dialect: str) -> tuple[list, list, 
         nullable = col.read_expression is not None or source_col is None or source_col.nullable
         charset = (source_col.charset or "") if source_col else ""
         is_utf8 = not charset or charset.lower().startswith(("utf8", "ascii"))
-        expression = col.read_expression or quote_ident(col.source, source_dialect)
+        if col.read_expression:
+            expression = col.read_expression
+        else:
+            assert col.source is not None  # no source column and no read: skipped above
+            expression = quote_ident(col.source, source_dialect)
         if category in ("set", "bit") and col.source:
             # the read renders PostgreSQL input text (an array literal, a 0/1 string): the
             # canonical form is computed from the stored value instead
@@ -128,7 +137,7 @@ def _target_partition(plan: TablePlan, partition: Partition) -> Partition:
     )
 
 
-def _approx_equal(a: tuple, b: tuple) -> bool:
+def _approx_equal(a: _Approximate, b: _Approximate) -> bool:
     """(count, sum, largest magnitude) of a float column on each side, sums in double."""
     if a[0] != b[0]:
         return False
@@ -150,10 +159,10 @@ def _differing_columns(
     sides: _Sides,
     tp: TablePlan,
     p: Partition,
-    src_cols: list,
-    tgt_cols: list,
-    types: dict,
-    excluded: list | None,
+    src_cols: list[ChecksumColumn],
+    tgt_cols: list[ChecksumColumn],
+    types: dict[str, str],
+    excluded: list[tuple[Any, ...]] | None,
 ) -> list[str]:
     """Name the columns whose values differ: one single-column checksum per side and column."""
     out = []
@@ -190,7 +199,12 @@ class _Sides:
         probe.close()
 
     def source(
-        self, tp: TablePlan, p: Partition, cols: list, types: dict, excluded
+        self,
+        tp: TablePlan,
+        p: Partition,
+        cols: list[ChecksumColumn],
+        types: dict[str, str],
+        excluded: list[tuple[Any, ...]] | None,
     ) -> PartitionChecksum:
         conn = connect(self.source_url, connect_timeout=self.timeout)
         try:
@@ -219,9 +233,13 @@ class _Sides:
             psql.SQL(", ").join(psql.Identifier(k) for k in keys),
         )
         with psycopg.connect(self.target_url, connect_timeout=int(self.timeout)) as conn:
-            return int(conn.execute(query).fetchone()[0])
+            row = conn.execute(query).fetchone()
+            assert row is not None  # an aggregate without GROUP BY returns one row
+            return int(row[0])
 
-    def target(self, tp: TablePlan, p: Partition, cols: list, types: dict) -> PartitionChecksum:
+    def target(
+        self, tp: TablePlan, p: Partition, cols: list[ChecksumColumn], types: dict[str, str]
+    ) -> PartitionChecksum:
         conn = connect(self.target_url, connect_timeout=self.timeout)
         try:
             return run_checksum(
@@ -239,7 +257,10 @@ class _Sides:
 
 
 def _check_table(
-    pool: ThreadPoolExecutor, sides: _Sides, tp: TablePlan, quarantine_keys: dict
+    pool: ThreadPoolExecutor,
+    sides: _Sides,
+    tp: TablePlan,
+    quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]],
 ) -> tuple[TableCheck, list[PartitionCheck]]:
     src_cols, tgt_cols, types, unchecked = checksum_columns(tp, sides.source_dialect)
     tc = TableCheck(
@@ -334,7 +355,7 @@ def validate_plan(
     plan: MigrationPlan,
     source_url: str,
     target_url: str,
-    quarantine_keys: dict[tuple[str, int], list[dict | None]] | None = None,
+    quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]] | None = None,
     threads: int = 2,
     connect_timeout: float = 10.0,
 ) -> ValidationReport:
@@ -362,7 +383,7 @@ def _sum_checksums(parts: list[PartitionChecksum]) -> PartitionChecksum:
     )
 
 
-def _exclusion(tp: TablePlan, keys: list[dict | None]) -> list[tuple] | None:
+def _exclusion(tp: TablePlan, keys: list[dict[str, Any] | None]) -> list[tuple[Any, ...]] | None:
     """Source keys of quarantined rows to leave out of the source checksum, if usable."""
     if not keys:
         return None
@@ -378,7 +399,7 @@ def _exclusion(tp: TablePlan, keys: list[dict | None]) -> list[tuple] | None:
 def validate_job_plan(
     plan: MigrationPlan, source_url: str, target_url: str, timeout: float
 ) -> ValidationReport:
-    keys: dict[tuple[str, int], list] = {}
+    keys: dict[tuple[str, int], list[dict[str, Any] | None]] = {}
     with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
         for row in bookkeeping.quarantined(conn, plan.job_key, limit=1_000_000):
             keys.setdefault((row["table_name"], row["partition_index"]), []).append(

@@ -282,7 +282,7 @@ def _treatment(
     table: str,
 ) -> PiiColumn:
     exemption = policy.exemption(table, col["name"], schema)
-    base = {"job_id": job_id, "source": source, "pii": list(col["pii"]),
+    base: dict[str, Any] = {"job_id": job_id, "source": source, "pii": list(col["pii"]),
             "semantic": col.get("semantic"), "exemption": exemption}  # fmt: skip
     if not copied:
         return PiiColumn(**base, target=None, status=NOT_COPIED)

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, or_, select
 
 from workbench.errors import InvalidInputError
-from workbench.governance.models import ColumnLineage
 from workbench.store import jobs
 from workbench.store.access import require
 from workbench.store.audit import record_event
+from workbench.store.governance_models import ColumnLineage
 from workbench.store.projects import ProjectRef, get_project
 
 if TYPE_CHECKING:
-    from workbench.engine.options import CopyOptions
-    from workbench.engine.plan import MigrationPlan
     from workbench.store import Store
 
 
@@ -54,50 +52,6 @@ class LineageRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "source": self.source, "target": self.target}
-
-
-def plan_lineage(job_id: int, plan: MigrationPlan, options: CopyOptions) -> list[LineageRecord]:
-    """The lineage rows of a plan (pure: no store, no database)."""
-    out = []
-    for tp in plan.tables:
-        mapped = options.mapping.get(tp.source.qualified_name) or options.mapping.get(
-            tp.source.name
-        )
-        version = (mapped or {}).get("version")
-        # a computed target column has no source column (the plan names it after the target)
-        real = {col.name for col in tp.source.columns}
-        for c in tp.columns:
-            rule = c.transform.to_rule() if c.transform and not c.transform.is_identity else None
-            if rule is not None:
-                rule.pop("expression", None)  # recorded in its own field
-            out.append(
-                LineageRecord(
-                    job_id=job_id,
-                    source_schema=tp.source.schema,
-                    source_table=tp.source.name,
-                    source_column=c.source if c.source in real else None,
-                    expression=c.read_expression,
-                    transform=rule,
-                    mapping_version=version,
-                    target_schema=tp.target_schema,
-                    target_table=tp.target_name,
-                    target_column=c.name,
-                )
-            )
-    return out
-
-
-def record_lineage(store: Store, job_id: int) -> list[LineageRecord]:
-    """Derive the job's lineage from its plan and store it (replacing earlier rows).
-
-    Jobs record their lineage on their own when their plan is known (engine ``run``); this
-    derives it again for a job recorded before that, or after its mapping was repaired.
-    """
-    from workbench.engine.repair import replan
-
-    require(store, "edit", f"record the lineage of job {job_id}")
-    plan, _, _, options = replan(store, job_id)  # refuses another organization's job
-    return save_lineage(store, job_id, plan_lineage(job_id, plan, options))
 
 
 def save_lineage(

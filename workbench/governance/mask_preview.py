@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.engine.transforms import ColumnTransform, apply_transforms
 from workbench.errors import NotFoundError
 from workbench.governance.masking_suggestions import check_mask, find_mapped_column
 from workbench.store import connections
 from workbench.store.access import require
 from workbench.store.projects import ProjectRef, get_project
+from workbench.transforms.rules import ColumnTransform, apply_transforms
 
 if TYPE_CHECKING:
     from workbench.store import Store

@@ -2,7 +2,7 @@
 
 :func:`suggest_masks` reads the stored table profiles of the project's source connection
 (``workbench profile tables``) and proposes, per PII-flagged column, a mask rule in the
-engine's format (``{"kind": ..., ...}``, see :mod:`workbench.engine.masking`) with a
+engine's format (``{"kind": ..., ...}``, see :mod:`workbench.transforms.masking`) with a
 one-line reason. Columns their accepted mapping masks already are reported as ``masked``,
 columns the project's policy exempts as ``exempt``; neither is proposed again.
 
@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import func, select
 
-from workbench.engine.masking import FAKE_PROVIDERS, MASKS
-from workbench.engine.masking import apply_mask as run_mask
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.governance.policy import MaskingPolicy, get_policy
 from workbench.matching import decisions
@@ -41,6 +39,8 @@ from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.profiles import TableProfileRecord
 from workbench.store.projects import ProjectRef, get_project
+from workbench.transforms.masking import FAKE_PROVIDERS, MASKS
+from workbench.transforms.masking import apply_mask as run_mask
 
 if TYPE_CHECKING:
     from workbench.store import Store
@@ -281,10 +281,11 @@ def mask_spec(
         raise InvalidInputError(f"Unknown mask kind {kind!r}; choose one of {list(MASK_KINDS)}")
     if kind == "none":
         return None
-    defaults: dict[str, Any] = {
+    by_kind: dict[str, dict[str, Any]] = {
         "partial": {"keep_last": 4},
         "fake": {"provider": "name"},
-    }.get(kind, {})
+    }
+    defaults = by_kind.get(kind, {})
     if like and like.get("kind") == kind:
         defaults = {**defaults, **{k: v for k, v in like.items() if k != "kind"}}
     given = {k: v for k, v in options.items() if v is not None}

@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from workbench.errors import InvalidInputError, NotFoundError
-from workbench.governance.models import MaskingPolicy as PolicyRow
 from workbench.store.access import require
 from workbench.store.audit import record_event
+from workbench.store.governance_models import MaskingPolicy as PolicyRow
 from workbench.store.models import Project
 from workbench.store.projects import ProjectRef, project_row, require_active
 

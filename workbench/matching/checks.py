@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from workbench.connectors import Connector, connect
-from workbench.engine.transforms import ColumnTransform, apply_transforms, arrow_type
 from workbench.errors import NotFoundError, WorkbenchError
 from workbench.matching import types as families
 from workbench.matching.mappings import SchemaMappingRecord, list_mappings
@@ -29,6 +28,7 @@ from workbench.matching.reading import read_batch
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.types import plan_column
 from workbench.store import connections
+from workbench.transforms.rules import ColumnTransform, apply_transforms, arrow_type
 
 if TYPE_CHECKING:
     from workbench.store import Store

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.engine.transforms import ColumnTransform
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.matching.feedback import FeedbackRecord, record_feedback
 from workbench.matching.learning import organization_model, save_feedback
@@ -30,6 +29,7 @@ from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import ColumnMapping, SchemaMapping
 from workbench.store.projects import ProjectRef, require_active
+from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
     from workbench.store import Store
@@ -128,7 +128,9 @@ def _open(session: Session, store: Store, project: ProjectRef, mapping: MappingR
     row = mapping_row(session, store, project, mapping)
     from workbench.store.models import Project
 
-    require_active(session.get(Project, row.project_id))
+    project_obj = session.get(Project, row.project_id)
+    assert project_obj is not None  # mapping_row just found the mapping in this project
+    require_active(project_obj)
     return row
 
 

@@ -146,15 +146,15 @@ def _contacts(tables: dict[str, SampleTable], rows: int = 400) -> SampleTable:
             "contact_id": np.arange(1, rows + 1),
             "first_name": first,
             "last_name": last,
-            "company": np.where(
-                rng.random(rows) < 0.3, artists[rng.integers(0, len(artists), rows)], None
+            "company": np.where(  # np.array(None) is what numpy makes of None (stubs refuse None)
+                rng.random(rows) < 0.3, artists[rng.integers(0, len(artists), rows)], np.array(None)
             ),
             "street": street,
             "city": where["city"].to_numpy(),
             "country": where["country"].to_numpy(),
             "zip": [f"{rng.integers(10000, 99999)}" for _ in range(rows)],
             "phone": phone(),
-            "fax": np.where(rng.random(rows) < 0.4, phone(), None),
+            "fax": np.where(rng.random(rows) < 0.4, phone(), np.array(None)),
             "email": [f"{a}.{b}@example.org".lower() for a, b in zip(first, last, strict=True)],
             "birth_date": start + pd.to_timedelta(rng.integers(0, 18000, rows), unit="D"),
             "joined": start + pd.to_timedelta(rng.integers(18000, 27000, rows), unit="D"),

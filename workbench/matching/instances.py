@@ -154,6 +154,7 @@ def profile_column(
     n = len(sample)
     null_fraction = 1.0 - (series.notna().sum() / total) if total else 1.0
     numbers = np.empty(0)
+    semantic: str | None
     if n == 0:
         kind, semantic, normalized = "empty", "empty", pd.Series([], dtype=str)
         texts = normalized

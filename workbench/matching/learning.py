@@ -13,10 +13,10 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from workbench.governance.flags import is_enabled
 from workbench.matching.feedback import FeedbackRecord, retrain
 from workbench.matching.model import MatcherModel, default_model
 from workbench.store import feedback as stored
+from workbench.store.flags import is_enabled
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -104,6 +104,26 @@ def read_connection(
     )
 
 
+@overload
+def suggest_mappings(
+    store: Store,
+    project: ProjectRef,
+    source: str | int,
+    target: str | int,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+    save: Literal[True] = True,
+) -> list[SchemaMappingRecord]: ...
+@overload
+def suggest_mappings(
+    store: Store,
+    project: ProjectRef,
+    source: str | int,
+    target: str | int,
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+    save: bool,
+) -> list[SchemaMappingRecord] | list[TableMatch]: ...
 def suggest_mappings(
     store: Store,
     project: ProjectRef,

@@ -261,7 +261,8 @@ def segment(token: str) -> tuple[str, ...]:
             word = token[start:end]
             if prefix is not None and word in VOCABULARY:
                 candidate = (*prefix, word)
-                if best[end] is None or len(candidate) < len(best[end]):
+                current = best[end]
+                if current is None or len(candidate) < len(current):
                     best[end] = candidate
     return best[-1] if best[-1] else (token,)
 

@@ -126,8 +126,8 @@ def validation_results(store: Store, project: str | int, limit: int = 20) -> pd.
 def quality_scores(store: Store, project: str | int) -> pd.DataFrame | None:
     """Data-quality scores of the project's tables as last profiled: the source connections'
     tables ("before") and the target's ("after"); None while nothing was profiled."""
-    from workbench.connectors.urls import mask_url
     from workbench.store.profiles import TableProfileRecord
+    from workbench.urls import mask_url
 
     by_source: dict[str, tuple[str, str]] = {}
     for c in connections.list_connections(store, get_project(store, project).id):

@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from workbench.connectors.urls import mask_text
 from workbench.store import Store, jobs
 from workbench.store.access import require
 from workbench.store.jobs import JobRecord
 from workbench.store.projects import list_projects
+from workbench.urls import mask_text
 
 JOB_COLUMNS = [
     "job_id",
@@ -178,7 +178,9 @@ def quarantined_rows(store: Store, job: JobRecord, limit: int = 200) -> pd.DataF
     payload = store.cipher.decrypt(params["sealed"].encode("ascii"), what="the job's URLs")
     target = json.loads(payload)["target"]
     with psycopg.connect(target, connect_timeout=10) as conn:
-        if conn.execute("SELECT to_regclass('_workbench.quarantine')").fetchone()[0] is None:
+        exists = conn.execute("SELECT to_regclass('_workbench.quarantine')").fetchone()
+        assert exists is not None  # a SELECT without FROM returns one row
+        if exists[0] is None:
             return pd.DataFrame([], columns=columns)
         found = conn.execute(
             "SELECT table_name, partition_index, error, source_key, row_data, at"

@@ -96,18 +96,18 @@ def score_column(col: ColumnProfile, nullable: bool = True) -> QualityScore:
 
 
 def score_table(profile: TableProfile) -> QualityScore:
-    scored = [c for c in profile.columns if c.quality.score is not None]
+    scored = [(c, c.quality.score) for c in profile.columns if c.quality.score is not None]
     if not scored:
         return QualityScore(None, {}, ["no column could be scored"])
-    mean = sum(c.quality.score for c in scored) / len(scored)
-    worst = min(scored, key=lambda c: c.quality.score)
+    mean = sum(score for _, score in scored) / len(scored)
+    worst, lowest = min(scored, key=lambda pair: pair[1])
     dims = {}
     for dim in WEIGHTS:
-        vals = [c.quality.dimensions[dim] for c in scored if dim in c.quality.dimensions]
+        vals = [c.quality.dimensions[dim] for c, _ in scored if dim in c.quality.dimensions]
         if vals:
             dims[dim] = round(sum(vals) / len(vals), 4)
     rules = [
         f"mean of {len(scored)} column scores",
-        f"lowest: {worst.name} {worst.quality.score:.2f}",
+        f"lowest: {worst.name} {lowest:.2f}",
     ]
     return QualityScore(round(mean, 4), dims, rules)

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.connectors.base import Connector
-from workbench.connectors.urls import mask_url
 from workbench.profiling import fingerprint as fp
 from workbench.profiling.model import TableProfile
 from workbench.profiling.profile import ProfileOptions, find_table, profile_table
 from workbench.schema.model import Table
 from workbench.store import profiles as stored_profiles
 from workbench.store.handle import Store
+from workbench.urls import mask_url
 
 
 def current_fingerprint(connector: Connector, table: Table, options: ProfileOptions) -> str:

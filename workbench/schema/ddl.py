@@ -15,12 +15,12 @@ printed (expressions of indexes, checks, defaults and generated columns).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from workbench.schema.model import DatabaseSchema
+from workbench.schema.model import DatabaseSchema, Index, Table
 from workbench.schema.naming import NameAllocator, truncate
 from workbench.schema.types.model import ColumnPlan, TablePlan, TypeOptions
 
@@ -162,10 +162,12 @@ def target_ddl(
         target = _ident(plan.target_schema, plan.target_name)
         names = {c.source: c.target for c in plan.columns}
 
-        def cols(sources: Sequence[str | None], names=names) -> sql.Composable:
+        def cols(sources: Sequence[str | None], names: dict[str, str] = names) -> sql.Composable:
             return sql.SQL(", ").join(sql.Identifier(names[s]) for s in sources if s)
 
-        def index_name(source_name: str | None, suffix: str, plan=plan, rel=rel) -> str:
+        def index_name(
+            source_name: str | None, suffix: str, plan: TablePlan = plan, rel: NameAllocator = rel
+        ) -> str:
             wanted = source_name if source_name and source_name != "PRIMARY" else None
             if wanted is None or wanted in rel.used:
                 wanted = f"{plan.target_name}_{wanted or suffix}"
@@ -319,7 +321,9 @@ def _views(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript
             continue
         reads: list[str] = []
 
-        def rename(schema: str | None, name: str, view=view, reads=reads) -> tuple[str, str] | None:
+        def rename(
+            schema: str | None, name: str, view: Table = view, reads: list[str] = reads
+        ) -> tuple[str | None, str] | None:
             reads.append(name)
             key = ((schema or view.schema or "").lower(), name.lower())
             return tables.get(key)
@@ -353,7 +357,14 @@ def _other_objects(plans: Sequence[TablePlan], source: DatabaseSchema, script: D
         )
 
 
-def _index(plan, ix, index_name, names, source, notes) -> sql.Composable | None:
+def _index(
+    plan: TablePlan,
+    ix: Index,
+    index_name: Callable[[str | None, str], str],
+    names: Mapping[str, str],
+    source: DatabaseSchema | None,
+    notes: list[tuple[str, str]],
+) -> sql.Composable | None:
     method = (ix.method or "btree").lower()
     is_pg = source is not None and source.dialect == "postgresql"
     if method not in PG_INDEX_METHODS:

@@ -94,7 +94,7 @@ def _refuse(what: str, text: str, why: str) -> InvalidInputError:
     )
 
 
-def _function_name(node: exp.Expression) -> str | None:
+def _function_name(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.Func):
@@ -102,7 +102,7 @@ def _function_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _sql_function_names(node: exp.Expression) -> set[str]:
+def _sql_function_names(node: exp.Expr) -> set[str]:
     """Every name sqlglot knows the node's function by (class name and SQL names)."""
     names = {type(node).__name__.lower()}
     if isinstance(node, exp.Anonymous):
@@ -126,7 +126,7 @@ def column_expression(
 
 def parse_column_expression(
     text: str, dialect: str, columns: Collection[str] | None, *, what: str = "Expression"
-) -> exp.Expression:
+) -> exp.Expr:
     """The parsed expression, refused unless it is a value of the row (see the module's
     docstring); ``columns=None`` accepts any bare column name (checked again where the table
     is known)."""
@@ -136,11 +136,11 @@ def parse_column_expression(
     if read is None:
         raise UnsupportedError(f"No SQL expression support for dialect {dialect!r}")
     try:
-        statements = sqlglot.parse(text, read=read)
+        parsed = sqlglot.parse(text, read=read)
     except (ParseError, SqlglotError) as exc:
         first = str(exc).splitlines()[0]
         raise _refuse(what, text, f"it is not one SQL expression ({first})") from None
-    statements = [s for s in statements if s is not None]
+    statements = [s for s in parsed if s is not None]
     if len(statements) != 1:
         raise _refuse(what, text, "it holds more than one statement")
     tree = statements[0]
@@ -202,7 +202,7 @@ def generated_expression(
         raise UnsupportedError(str(exc).split(". Expressions may", 1)[0]) from None
     lower = {k.lower(): v.lower() for k, v in column_types.items()}
 
-    def is_text(node: exp.Expression) -> bool:
+    def is_text(node: exp.Expr) -> bool:
         if isinstance(node, exp.Paren):
             return is_text(node.this)
         if isinstance(node, exp.Literal):
@@ -250,7 +250,7 @@ _TYPE = re.compile(
 )
 
 
-def pg_type(text: str, *, what: str = "Type") -> str:
+def pg_type(text: object, *, what: str = "Type") -> str:
     """``text`` if it is a PostgreSQL type name and nothing else; else InvalidInputError."""
     if not isinstance(text, str) or not _TYPE.match(text) or "--" in text or ";" in text:
         shown = str(text) if len(str(text)) <= 120 else str(text)[:117] + "..."
@@ -268,7 +268,7 @@ def pg_type(text: str, *, what: str = "Type") -> str:
 def translate_view(
     query: str,
     dialect: str,
-    rename_table: Callable[[str | None, str], tuple[str, str] | None],
+    rename_table: Callable[[str | None, str], tuple[str | None, str] | None],
 ) -> str:
     """A view's SELECT in PostgreSQL; ``rename_table(schema, name)`` gives each source table's
     (schema, name) in the target, or None when the view reads a table that was not copied.

@@ -2,11 +2,18 @@
 
 Parts:
 - ``handle``: :class:`Store` and :func:`open_store` (embedded PostgreSQL when no URL is set);
-- ``models``: the stored model as SQLAlchemy ORM classes; ``migrations/``: its Alembic
-  revisions, run by ``revisions`` (``workbench init``);
+- ``models``, ``governance_models``: every stored record as SQLAlchemy ORM classes;
+  ``migrations/``: their Alembic revisions, run by ``revisions`` (``workbench init``);
 - ``embedded``: starting the embedded server; ``database``: the engine and connect errors;
-- ``secrets``: Fernet encryption of connection passwords; ``redact``: masking for JSON;
-- ``projects``, ``connections``, ``jobs``, ``audit``: the API, plain functions taking the store.
+- ``tenancy``: roles and row-level security bound to the login; ``access``: who may do what;
+- ``secrets``: Fernet encryption, one key per organization; ``redact``: masking for JSON;
+  ``credentials``: dashboard password hashes;
+- ``projects``, ``connections``, ``jobs``, ``audit``, ``organizations``, ``profiles``,
+  ``feedback``, ``flags``: the API, plain functions taking the store; ``names``: checks of
+  names people enter.
+
+The store holds records and runs nothing: it never opens a source or a target (an
+import-linter contract in pyproject.toml).
 
     from workbench.store import open_store, projects, connections
     store = open_store()

@@ -114,7 +114,7 @@ def _project_ids(store: Store, project: str | int) -> list[int]:
         if row is not None:
             return [row.id]
         # deleted projects: their events keep the id, and the delete event keeps the name
-        ids = session.scalars(
+        found = session.scalars(
             select(AuditEvent.project_id)
             .where(
                 AuditEvent.object_type == "project",
@@ -126,7 +126,7 @@ def _project_ids(store: Store, project: str | int) -> list[int]:
             )
             .distinct()
         ).all()
-    ids = [i for i in ids if i is not None]
+    ids = [i for i in found if i is not None]
     if not ids:
         raise NotFoundError(
             f"No project named {project!r} and no audit events of one; "

@@ -16,24 +16,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workbench.connectors.urls import kind_of, mask_text, split_secret, with_password
 from workbench.errors import (
     AlreadyExistsError,
-    CannotConnectError,
     InUseError,
     InvalidInputError,
     NotFoundError,
-    WorkbenchError,
 )
 from workbench.store.access import require
 from workbench.store.audit import record_event
 from workbench.store.models import CONNECTION_ROLES, Connection, Project, SchemaMapping
 from workbench.store.names import clean_name
 from workbench.store.projects import ProjectRef, project_row, require_active
-from workbench.store.redact import MASK, redact
+from workbench.store.redact import redact
+from workbench.urls import kind_of, mask_text, split_secret, with_password
 
 if TYPE_CHECKING:
-    from workbench.connectors.base import ConnectionTest
     from workbench.store.handle import Store
 
 ConnectionRef = str | int  # a connection's name (within its project) or id
@@ -188,31 +185,15 @@ def type_options(connection: ConnectionRecord | Mapping[str, Any] | None) -> dic
     return values
 
 
-def test_connection(
+def connection_to_test(
     store: Store, project: ProjectRef | None, connection: ConnectionRef
-) -> ConnectionTest:
-    """Connect once with the stored URL and secret; a typed error names the connection."""
+) -> tuple[str, str, dict[str, Any]]:
+    """(url with its password, label, options) of a stored connection, for
+    ``connectors.check_url``: the store hands over what to open and opens nothing itself."""
     require(store, "edit")
-    from workbench.connectors import connect
-
     record = get_connection(store, project, connection)
-    url = connection_url(store, record)
-    secret = _password_of(url)
     label = f"Connection {record.name!r} (project {record.project!r})"
-    try:
-        connector = connect(
-            url, connect_timeout=store.settings.connect_timeout, options=record.options
-        )
-        try:
-            return connector.test()
-        finally:
-            connector.close()
-    except WorkbenchError as exc:
-        message = _scrub(f"{label}: {exc.message}", secret)
-        raise type(exc)(message, **exc.fields) from None
-    except Exception as exc:  # a driver error that escaped the connector: keep it typed
-        message = _scrub(f"{label}: {type(exc).__name__}: {exc}", secret)
-        raise CannotConnectError(message, connection=record.name) from None
+    return connection_url(store, record), label, dict(record.options or {})
 
 
 def update_connection(
@@ -393,17 +374,6 @@ def _clean_options(options: dict[str, Any] | None) -> dict[str, Any]:
             "key); give the password in the URL or apart, where it is stored encrypted"
         )
     return dict(options)
-
-
-def _password_of(url: str) -> str | None:
-    return split_secret(url)[1] or None
-
-
-def _scrub(message: str, secret: str | None) -> str:
-    message = mask_text(message)
-    if secret:
-        message = message.replace(secret, MASK)
-    return message
 
 
 def _mapping_label(mapping: SchemaMapping) -> str:

@@ -85,7 +85,7 @@ def connection_error(exc: BaseException, url: str | URL, what: str = "the store"
 
 
 def _mask(url: str | URL) -> str:
-    from workbench.connectors.urls import mask_text
+    from workbench.urls import mask_text
 
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)

@@ -183,7 +183,11 @@ def open_store(
     """
     settings = settings or load_settings()
     is_embedded = settings.database_url is None
-    raw = start_embedded(settings) if is_embedded else settings.database_url.reveal()
+    raw = (
+        start_embedded(settings)
+        if settings.database_url is None
+        else settings.database_url.reveal()
+    )
     url = store_url(raw)
     cipher = SecretCipher(settings)
     engine = _connect(url, settings)
@@ -208,6 +212,7 @@ def open_store(
             _login_user(engine, None, settings.user, url.username or "")  # bound? (clear error)
             after = revisions.require_current(engine, admin_hint=True)
             before = after
+        switch_to: str | None
         if privileged:
             user_id, switch_to = _user_role(admin, settings.user, create=create_user)
             url = url.set(username=gateway, password=password)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, Table, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from workbench.connectors.urls import mask_text
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.store.access import require
 from workbench.store.audit import record_event
@@ -34,6 +33,7 @@ from workbench.store.models import (
 )
 from workbench.store.projects import ProjectRef, project_row, require_active
 from workbench.store.redact import jsonable, redact
+from workbench.urls import mask_text
 
 if TYPE_CHECKING:
     from workbench.store.handle import Store
@@ -226,7 +226,7 @@ def upsert_checkpoints(store: Store, job_id: int, rows: list[dict[str, Any]]) ->
             )
         clean = {k: _checkpoint_value(k, v) for k, v in row.items()}
         groups.setdefault(tuple(sorted(clean)), []).append({"job_id": job_id, **clean})
-    table = PartitionCheckpoint.__table__
+    table = cast(Table, PartitionCheckpoint.__table__)  # typed FromClause; a model's is a Table
     try:
         with store.session() as session:
             for keys, batch in groups.items():
@@ -349,7 +349,7 @@ def job_checkpoints(store: Store, job_id: int) -> list[dict[str, Any]]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _org_projects(store: Store) -> Select[tuple[int]]:
+def _org_projects(store: Store) -> Select[int]:
     return select(Project.id).where(Project.organization_id == store.identity.organization_id)
 
 

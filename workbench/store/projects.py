@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -175,6 +175,14 @@ def delete_project(store: Store, project: ProjectRef) -> dict[str, Any]:
         return {"id": row.id, "name": row.name, "deleted": counts}
 
 
+@overload
+def project_row(
+    session: Session, store: Store, project: ProjectRef, *, missing_ok: Literal[False] = False
+) -> Project: ...
+@overload
+def project_row(
+    session: Session, store: Store, project: ProjectRef, *, missing_ok: bool
+) -> Project | None: ...
 def project_row(
     session: Session, store: Store, project: ProjectRef, *, missing_ok: bool = False
 ) -> Project | None:

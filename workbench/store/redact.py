@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import Secret
+from workbench.urls import MASK, mask_text
 
-MASK = "***"
 # keys whose values are secrets whatever they hold
 _SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api[_-]?key|private[_-]?key|credential", re.I)
 
@@ -27,7 +27,6 @@ def redact(value: Any, key_depth: int | None = None) -> Any:
     storing such structures pass ``key_depth=0`` (or 1 for keyword details whose own names
     are ours but whose values may hold user names).
     """
-    from workbench.connectors.urls import mask_text
 
     if isinstance(value, Secret):
         return MASK

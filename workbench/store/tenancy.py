@@ -38,7 +38,7 @@ import hashlib
 import hmac
 import os
 import re
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg import sql
@@ -328,8 +328,10 @@ def secure(conn: Connection, gateway: str, password: str | None) -> bool:
     tables = tenant_tables(conn)
     raw = conn.connection.dbapi_connection
     assert raw is not None
+    # SQLAlchemy types the DBAPI connection generically; the store's driver is psycopg
+    pg = cast("psycopg.Connection[Any]", raw)
     body = statements(group, tables, database)
-    rendered = "\n".join(s.as_string(raw) for s in body)
+    rendered = "\n".join(s.as_string(pg) for s in body)
     key = hashlib.sha256(f"{password}\n{gateway}\n{rendered}".encode()).hexdigest()
     marker = MARKER_PREFIX + key
     roles = set(

@@ -165,7 +165,7 @@ class MatchWidget:
 
     def links(self) -> list[tuple[str, str, float | None, str]]:
         """The lines the diagram draws, from the current choices."""
-        out = []
+        out: list[tuple[str, str, float | None, str]] = []
         for r in self.rows:
             if r.target.value == UNMAPPED or r.decision.value == "reject":
                 continue

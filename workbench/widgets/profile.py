@@ -86,7 +86,7 @@ class ProfileWidget:
     def on_pick(self, name: str | None) -> TableProfile | None:
         if not name:
             return None
-        from workbench.connectors.urls import mask_text
+        from workbench.urls import mask_text
 
         try:
             prof = self._profile(name)

@@ -20,10 +20,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from workbench.connectors.urls import mask_text, mask_url
 from workbench.engine.run import CopyOptions, JobResult, copy_database
 from workbench.errors import WorkbenchError
 from workbench.store import Store
+from workbench.urls import mask_text, mask_url
 
 MAX_TABLE_BARS = 8
 REFRESH_SECONDS = 0.2  # at most five redraws a second: comm messages are not free

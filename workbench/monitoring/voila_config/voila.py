@@ -4,7 +4,7 @@ import os
 
 from workbench.monitoring.voila_login import StoreIdentityProvider, bind_user
 
-c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 - traitlets defines it on load
 c.Voila.identity_provider_class = StoreIdentityProvider
 c.VoilaConfiguration.prelaunch_hook = bind_user
 # derived from the store's key by `workbench dashboard report`: logins survive a restart

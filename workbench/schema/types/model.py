@@ -37,8 +37,8 @@ class TypeOptions:
         for label, target in self.type_overrides.items():
             pg_type(target, what=f"Type override for {label!r}")
         for column, value in self.column_overrides.items():
-            target = value if isinstance(value, str) else (value or {}).get("type")
-            pg_type(target, what=f"Column override for {column!r}")
+            column_type = value if isinstance(value, str) else (value or {}).get("type")
+            pg_type(column_type, what=f"Column override for {column!r}")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> TypeOptions:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from workbench.schema.model import Column, NativeType, Table
-from workbench.schema.types.model import TypeOptions, TypeRule
+from workbench.schema.types.model import Match, TypeOptions, TypeRule
 
 # zero dates: no year 0 in PostgreSQL, and MySQL allows month or day 0 ('2024-00-10')
 ZERO_DATE = "(YEAR({col}) = 0 OR MONTH({col}) = 0 OR DAYOFMONTH({col}) = 0)"
@@ -59,7 +59,7 @@ def _zero_null(n: NativeType, c: Column, o: TypeOptions) -> bool:
     return o.zero_dates == "null"
 
 
-def _opt(attr: str, value: str):
+def _opt(attr: str, value: str) -> Match:
     return lambda n, c, o: getattr(o, attr) == value
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg import sql
 
-from workbench.errors import UnsupportedError
+from workbench.errors import InvalidInputError, UnsupportedError
 from workbench.schema.model import Column, DatabaseSchema, NativeType, Table
 from workbench.schema.naming import NameAllocator, apply_policy, truncate
 from workbench.schema.quoting import quote_ident
@@ -127,7 +127,10 @@ def plan_column(
     over = _override(table, column, options, dialect)
     rule_label = rule.source
     if overridden or over:
-        pg_type = over[0] if over else overridden
+        if over:
+            pg_type = over[0]
+        elif overridden:  # always set when there is no column override
+            pg_type = overridden
         read = (over[1] if over and over[1] else None) or (read if rule.safe_read else None)
         rule_label = "override"
     default, note = _default(dialect, column, pg_type)
@@ -213,6 +216,11 @@ def _plan_postgres(
     notes: list[str] = []
     if native.type_schema:  # enum, domain or composite: same name, created before the tables
         schema = target_schema if native.type_schema == table.schema else native.type_schema
+        if schema is None:
+            raise InvalidInputError(
+                f"Column {column.name!r} has the type {native.raw or native.name!r} of the "
+                "table's own schema: its target schema must be given"
+            )
         pg_type = sql.Identifier(schema, native.name).as_string(None) + "[]" * native.array_dims
     else:
         pg_type = native.raw

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from workbench.schema.model import Column, NativeType, Table
 from workbench.schema.quoting import quote_ident, table_ref
-from workbench.schema.types.model import TypeOptions, TypeRule
+from workbench.schema.types.model import Match, TypeOptions, TypeRule
 
 
 def affinity(declared: str) -> str:
@@ -28,7 +28,7 @@ def affinity(declared: str) -> str:
     return "NUMERIC"
 
 
-def _aff(kind: str):
+def _aff(kind: str) -> Match:
     return lambda n, c, o: affinity(n.raw) == kind
 
 

@@ -3,7 +3,7 @@
 from alembic import context
 
 import workbench.store.feedback  # noqa: F401  (registers matching_feedback on Base)
-from workbench.governance import models as _governance  # noqa: F401  (flags, lineage)
+from workbench.store import governance_models as _governance  # noqa: F401  (flags, lineage)
 from workbench.store import profiles as _profiles  # noqa: F401  (registers table_profiles)
 from workbench.store.models import Base
 from workbench.store.revisions import VERSION_TABLE

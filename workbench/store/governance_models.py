@@ -1,4 +1,5 @@
-"""The governance tables, registered on the store's ``Base`` (revision ``0004`` creates them).
+"""Governance's tables (flags, lineage, masking policies), on the store's ``Base`` (revision
+``0004`` creates them): the store holds every stored record; governance holds the rules.
 
 - ``feature_flags``: one row per organization and flag; a flag with no row has its default.
 - ``column_lineage``: one row per target column of a job; rows go with their job (CASCADE).

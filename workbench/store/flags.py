@@ -6,7 +6,7 @@ others. Who falls in the percentage is stable: the bucket of a user is the first
 user's answer never flips between calls or processes. A flag with no stored row has its
 default from :data:`KNOWN_FLAGS` (unknown flags default to off).
 
-    from workbench.governance import flags
+    from workbench.store import flags
     flags.set_flag(store, "learned_matcher", enabled=False)
     flags.is_enabled(store, "learned_matcher")  # False
 """
@@ -17,15 +17,15 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from workbench.errors import InvalidInputError
-from workbench.governance.models import FeatureFlag
 from workbench.store.access import require
 from workbench.store.audit import record_event
+from workbench.store.governance_models import FeatureFlag
 from workbench.store.names import clean_name
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class FlagState:
     description: str = ""
     updated_by: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "enabled": self.enabled,

@@ -13,6 +13,8 @@ from sqlalchemy.exc import ArgumentError
 
 from workbench.errors import InvalidInputError
 
+MASK = "***"  # what a password is replaced by wherever it would be shown
+
 # URL scheme (before any "+driver") -> connector kind
 SCHEME_KINDS: dict[str, str] = {
     "postgresql": "postgresql",

@@ -167,7 +167,8 @@ def mask_fake(
 
 @functools.lru_cache(maxsize=64)
 def _pool_lengths(provider: str, locale: str, size: int) -> np.ndarray:
-    return pc.utf8_length(fake_pool(provider, locale, size)).to_numpy()
+    lengths: np.ndarray = pc.utf8_length(fake_pool(provider, locale, size)).to_numpy()
+    return lengths
 
 
 def _fit(

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.engine.masking import apply_mask
 from workbench.errors import InvalidInputError
+from workbench.transforms.masking import apply_mask
 
 STEPS = ("value_map", "trim", "case", "date_format", "cast", "default", "mask")
 
