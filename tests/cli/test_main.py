@@ -107,6 +107,31 @@ def test_real_process_exit_codes_and_verbose_logs(cli_env):
     assert usage.returncode == 2
 
 
+def test_verbose_copy_shows_phases_and_each_partition_from_the_workers(
+    cli_env, chinook_sqlite, pg_server
+):
+    """-v: the job's phases; -vv: each partition's start and commit, logged on a Dask worker
+    process and forwarded to the terminal, named by job, table and partition."""
+    import re
+
+    target = pg_server.create_database("wbverbose")
+    try:
+        done = run_process("-vv", "copy", chinook_sqlite, pg_server.url(target), "--workers",
+                           "1", "--partition-rows", "2000", env=cli_env, timeout=240)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        err = done.stderr
+        assert re.search(r"INFO workbench\.engine\.run: job \d+: plan done in [\d.]+ s; copy", err)
+        assert re.search(r"job \d+: copy done in [\d.]+ s; finish", err)
+        commits = re.findall(r"DEBUG workbench\.engine\.copy: (job-\w+) (.+?): committed (\d+) ",
+                             err)  # fmt: skip
+        assert sum(int(n) for _key, _part, n in commits) == 15607  # every Chinook row
+        tables = {part.split("#")[0].split(".")[-1] for _key, part, _n in commits}
+        assert {"Track", "InvoiceLine"} <= tables, commits
+        assert len({key for key, _part, _n in commits}) == 1  # one job
+    finally:
+        pg_server.drop_database(target)
+
+
 def test_a_reader_that_leaves_early_is_no_error(cli_env):
     """`workbench jobs | head`: the pipe closes before the output is written."""
     import os

@@ -49,7 +49,7 @@ INTEGER_TYPES = {
 }
 
 
-def _duckdb() -> ModuleType:
+def duckdb_module() -> ModuleType:
     try:
         import duckdb
     except ImportError as exc:
@@ -86,7 +86,7 @@ class DuckDBConnector(Connector):
         self._conn: Any = None
 
     def _connect(self) -> Any:
-        duckdb = _duckdb()
+        duckdb = duckdb_module()
         path = parse_url(self.url).database or ":memory:"
         if path != ":memory:" and not Path(path).is_file():
             raise DatabaseMissingError(

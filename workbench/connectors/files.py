@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.connectors.base import Capabilities, ConnectionTest
-from workbench.connectors.duckdb import DuckDBConnector, _duckdb
+from workbench.connectors.duckdb import DuckDBConnector, duckdb_module
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DatabaseMissingError, InvalidInputError
 from workbench.schema.model import DatabaseSchema
@@ -63,7 +63,7 @@ class FilesConnector(DuckDBConnector):
         return tables
 
     def _connect(self) -> Any:
-        duckdb = _duckdb()
+        duckdb = duckdb_module()
         conn = duckdb.connect(":memory:")
         for name, (kind, paths) in self._tables().items():
             files = "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
@@ -78,7 +78,7 @@ class FilesConnector(DuckDBConnector):
         start = time.perf_counter()
         tables = self._tables()
         latency = (time.perf_counter() - start) * 1000
-        version = _duckdb().__version__
+        version = duckdb_module().__version__
         return ConnectionTest(
             True, f"{len(tables)} files via DuckDB {version}", round(latency, 2), self.url
         )

@@ -37,6 +37,7 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
                 f"Cannot reach the Dask scheduler at {address}: {exc}. Check the address "
                 "(WORKBENCH_DASK_ADDRESS / --dask) or leave it empty for a local cluster."
             ) from exc
+        _forward_worker_logs(client)
         try:
             yield client
         finally:
@@ -52,11 +53,20 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
+    _forward_worker_logs(client)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+def _forward_worker_logs(client: Client) -> None:
+    """With -v/-vv the workers' workbench logs (partitions started, retried, committed,
+    quarantined) reach this process's log, as if the tasks ran here."""
+    level = logging.getLogger("workbench").getEffectiveLevel()
+    if level <= logging.INFO:
+        client.forward_logging("workbench", level=level)
 
 
 class BackgroundClient:

@@ -70,6 +70,7 @@ class PartitionTask:
     retry_window: float = 20.0  # ... for at most this long: a server that is gone fails the job
     read_ahead: int = 2  # batches read ahead of the COPY (CopyOptions.read_ahead)
     fake_pools: dict[Any, Any] = field(default_factory=dict)  # built by the driver (masking)
+    log_level: int = logging.WARNING  # the driver's: -v/-vv show the workers' partitions too
 
     def __repr__(self) -> str:
         return (
@@ -263,9 +264,16 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+def _where(task: PartitionTask) -> str:
+    """How the logs name a partition: job key (as in the target's bookkeeping), table,
+    partition (and its range)."""
+    return f"{task.job_key} {task.partition.label}"
+
+
 def _copy_once(task: PartitionTask) -> PartitionResult:
     started = time.monotonic()
     result = PartitionResult(task.table.qualified_name, task.partition.index)
+    log.debug("%s: start", _where(task))
     source = connect(
         task.source_url, connect_timeout=task.connect_timeout, options=task.source_options
     )
@@ -289,6 +297,7 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                     result.rows_written = done["rows_written"]
                     result.rows_quarantined = done["rows_quarantined"]
                     result.bytes = done["bytes"]
+                    log.debug("%s: already committed by an earlier attempt, skipped", _where(task))
                     return result
                 writer = _Writer(conn, task)
                 batches = source.read_partition(
@@ -312,6 +321,8 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                 bookkeeping.quarantine_rows(
                     cur, task.job_key, task.table.qualified_name, task.partition.index, writer.bad
                 )
+                if writer.bad:
+                    log.debug("%s: %d row(s) quarantined", _where(task), len(writer.bad))
                 result.rows_written = writer.written
                 result.rows_quarantined = len(writer.bad)
                 result.bytes = writer.bytes
@@ -328,6 +339,8 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
     finally:
         source.close()
     result.seconds = time.monotonic() - started
+    log.debug("%s: committed %d row(s) in %.2f s", _where(task), result.rows_written,
+              result.seconds)  # fmt: skip
     return result
 
 
@@ -403,6 +416,7 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
     """Copy a partition exactly once, retrying transient failures with exponential backoff."""
     if task.fake_pools:
         masking.seed_pools(task.fake_pools)
+    logging.getLogger("workbench").setLevel(task.log_level)  # forwarded to the driver
     errors: list[str] = []
     first_failure: float | None = None
     for attempt in range(1, task.retries + 2):
@@ -421,7 +435,7 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
             errors.append(message)
             log.info(  # the driver logs the retries in the job's log; workers stay quiet
                 "%s: attempt %d failed (%s); retrying in %ss",
-                task.partition.label,
+                _where(task),
                 attempt,
                 message,
                 delay,

@@ -10,12 +10,14 @@ import contextlib
 import json
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
 
-from workbench.errors import NotFoundError
+from workbench.engine.options import CopyOptions
+from workbench.errors import NotFoundError, ResumeRefusedError
 from workbench.store import Store, jobs
 from workbench.store.models import MigrationJob
 from workbench.store.projects import create_project, get_project
@@ -40,6 +42,41 @@ def seal(store: Store, source_url: str, target_url: str) -> str:
 def unseal(store: Store, token: str) -> tuple[str, str]:
     data = json.loads(store.cipher.decrypt(token.encode("ascii"), what="the job's connection URLs"))
     return data["source"], data["target"]
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """What a stored copy job needs to run again (resume, validate, repair, lineage)."""
+
+    job_id: int
+    status: str
+    job_key: str
+    source_url: str
+    target_url: str
+    options: CopyOptions
+    fingerprint: str | None
+
+
+def load_job(store: Store, job_id: int, cannot: str = "run again") -> StoredJob:
+    """The one way to load a stored copy job; refused (``ResumeRefusedError``) for a job
+    started by a version that kept no plan, naming what cannot be done."""
+    job = jobs.get_job(store, job_id)
+    params = job.parameters
+    if "sealed" not in params or "job_key" not in params:
+        raise ResumeRefusedError(
+            f"Job {job_id} was not started by this version (it has no stored plan): it cannot "
+            f"be {cannot}; start a new job."
+        )
+    source_url, target_url = unseal(store, params["sealed"])
+    return StoredJob(
+        job_id=job_id,
+        status=job.status,
+        job_key=params["job_key"],
+        source_url=source_url,
+        target_url=target_url,
+        options=CopyOptions.from_dict(params.get("options", {})),
+        fingerprint=job.fingerprint,
+    )
 
 
 def set_fingerprint(store: Store, job_id: int, fingerprint: str) -> None:

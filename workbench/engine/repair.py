@@ -23,15 +23,14 @@ from workbench.engine.lineage import plan_lineage
 from workbench.engine.options import CopyOptions
 from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
 from workbench.engine.progress import NullProgress, ProgressSink
-from workbench.engine.run import _task, mask_salt
+from workbench.engine.run import mask_salt, partition_task
 from workbench.engine.target_lock import TargetLock
 from workbench.engine.validate import (
     TableCheck,
     ValidationReport,
-    _target_partition,
+    target_partition,
     validate_job_plan,
 )
-from workbench.errors import ResumeRefusedError
 from workbench.governance.lineage import LineageRecord, save_lineage
 from workbench.store import Store, jobs, open_store
 from workbench.store.access import require
@@ -39,31 +38,15 @@ from workbench.store.access import require
 log = logging.getLogger(__name__)
 
 
-def load_job(store: Store, job_id: int) -> tuple[str, str, str, CopyOptions, str | None]:
-    """(job_key, source URL, target URL, options, fingerprint) of a stored copy job."""
-    job = jobs.get_job(store, job_id)
-    params = job.parameters
-    if "sealed" not in params or "job_key" not in params:
-        raise ResumeRefusedError(f"Job {job_id} has no stored plan; it cannot be validated again.")
-    source_url, target_url = records.unseal(store, params["sealed"])
-    return (
-        params["job_key"],
-        source_url,
-        target_url,
-        CopyOptions.from_dict(params.get("options", {})),
-        job.fingerprint,
-    )
-
-
 def replan(store: Store, job_id: int) -> tuple[MigrationPlan, str, str, CopyOptions]:
-    job_key, source_url, target_url, options, _ = load_job(store, job_id)
-    source = connect(source_url, connect_timeout=store.settings.connect_timeout)
+    job = records.load_job(store, job_id, "validated or repaired again")
+    source = connect(job.source_url, connect_timeout=store.settings.connect_timeout)
     try:
-        plan = plan_job(source, options, job_key, jobs.job_checkpoints(store, job_id))
+        plan = plan_job(source, job.options, job.job_key, jobs.job_checkpoints(store, job_id))
         plan.salt = mask_salt(store, job_id)
     finally:
         source.close()
-    return plan, source_url, target_url, options
+    return plan, job.source_url, job.target_url, job.options
 
 
 def _clear(
@@ -80,7 +63,7 @@ def _clear(
         if check.per_partition:
             for p in tp.partitions:
                 if p.index in indexes:
-                    predicate, params = partition_predicate(_target_partition(tp, p), "postgresql")
+                    predicate, params = partition_predicate(target_partition(tp, p), "postgresql")
                     conn.execute(
                         sql.SQL("DELETE FROM {}").format(target) + sql.SQL(where(predicate)), params
                     )
@@ -148,7 +131,7 @@ def _repair(
             tp = plan.table(check.table)
             redo = _clear(conn, plan, tp, check)
             tasks += [
-                _task(plan, tp, p, source_url, target_url, options, timeout)
+                partition_task(plan, tp, p, source_url, target_url, options, timeout)
                 for p in tp.partitions
                 if p.index in redo
             ]

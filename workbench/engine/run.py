@@ -38,7 +38,7 @@ from workbench.engine.plan import (
 from workbench.engine.progress import NullProgress, ProgressSink
 from workbench.engine.tails import TableTails
 from workbench.engine.target_lock import TargetLock
-from workbench.engine.targets import Unfinished, _phase, _run_all
+from workbench.engine.targets import Unfinished, run_statements, statement_phase
 from workbench.engine.validate import ValidationReport, validation_failed
 from workbench.errors import (
     IncompleteJobError,
@@ -129,26 +129,19 @@ def resume_job(
     own_store = store is None
     store = store or open_store(settings)
     try:
-        job = jobs.get_job(store, job_id)
+        job = records.load_job(store, job_id, "resumed")
         if job.status == "succeeded":
             raise ResumeRefusedError(f"Job {job_id} already succeeded; nothing to resume.")
-        params = job.parameters
-        if "sealed" not in params or "job_key" not in params:
-            raise ResumeRefusedError(
-                f"Job {job_id} was not started by this version; start a new job."
-            )
-        source_url, target_url = records.unseal(store, params["sealed"])
         if job.status == "incomplete":  # every row is in: build only what failed
-            return finish_incomplete(store, job_id, target_url, progress)
-        options = CopyOptions.from_dict(params.get("options", {}))
-        check_experimental(store, options)
+            return finish_incomplete(store, job_id, job.target_url, progress)
+        check_experimental(store, job.options)
         return _run(
             store,
             job_id,
-            params["job_key"],
-            source_url,
-            target_url,
-            options,
+            job.job_key,
+            job.source_url,
+            job.target_url,
+            job.options,
             progress,
             cancel,
             resume=True,
@@ -200,6 +193,8 @@ def _run(
         check_cancel()
         now = time.monotonic()
         phases[clock["name"]] = round(now - clock["at"], 3)
+        log.info("job %s: %s done in %.1f s; %s", job_id, clock["name"], phases[clock["name"]],
+                 name)  # fmt: skip
         clock.update({"name": name, "at": now})
         progress.phase(name)
         if recorder is not None:
@@ -289,7 +284,9 @@ def _run(
                     progress.advance(tp.name, counts["rows_read"])
                     tails.partition_done(tp.name, p.index)
                 else:
-                    tasks.append(_task(plan, tp, p, source_url, target_url, options, timeout))
+                    tasks.append(
+                        partition_task(plan, tp, p, source_url, target_url, options, timeout)
+                    )
         phase("copy")
 
         def on_result(task: PartitionTask, result: PartitionResult) -> None:
@@ -499,8 +496,9 @@ def finish_incomplete(
     jobs.log_event(store, job_id, "INFO", f"Building {len(pending)} object(s) left unfinished")
     progress.phase("finish")
     started = time.monotonic()
-    order = sorted(pending, key=lambda u: (_phase(u.statement) != 0, _phase(u.statement) != 1))
-    failed = _run_all(target_url, [u.statement for u in order], store.settings.connect_timeout, 1)
+    order = sorted(pending, key=lambda u: statement_phase(u.statement))
+    timeout = store.settings.connect_timeout
+    failed = run_statements(target_url, [u.statement for u in order], timeout, 1)
     built = len(pending) - len(failed)
     jobs.log_event(store, job_id, "INFO", f"Built {built} of {len(pending)} object(s)")
     validated = bool(stats.get("validated"))
@@ -611,7 +609,7 @@ def mask_salt(store: Store, job_id: int) -> str:
     return store.cipher.project_salt(jobs.get_job(store, job_id).project_id)
 
 
-def _task(
+def partition_task(
     plan: MigrationPlan,
     tp: TablePlan,
     p: Partition,
@@ -642,6 +640,7 @@ def _task(
         read_ahead=options.read_ahead,
         fake_pools=masking.pools_for([t.mask for t in tp.transforms if t.mask]),
         source_options=dict(options.source_options),
+        log_level=logging.getLogger("workbench").getEffectiveLevel(),
     )
 
 

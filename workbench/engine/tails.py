@@ -19,13 +19,13 @@ from psycopg import sql
 
 from workbench.engine import bookkeeping
 from workbench.engine.plan import MigrationPlan, TablePlan
-from workbench.engine.targets import Unfinished, _phase, _run_all, _subject
+from workbench.engine.targets import Unfinished, run_statements, statement_phase, statement_subject
 from workbench.engine.validate import (
     PartitionCheck,
     TableCheck,
     ValidationReport,
-    _check_table,
-    _Sides,
+    ValidationSides,
+    check_table,
 )
 from workbench.errors import JobCancelledError
 
@@ -62,12 +62,12 @@ class TableTails:
         self.early: dict[str, list[str]] = {}  # table -> its keys, uniques and indexes
         self.late: list[str] = []  # foreign keys, checks, identities, comments
         for statement in post_load if finish else ():
-            subject = _subject(statement, {i: (n, n) for i, n in idents.items()})
-            if _phase(statement) == 0 and subject is not None:
+            subject = statement_subject(statement, {i: (n, n) for i, n in idents.items()})
+            if statement_phase(statement) == 0 and subject is not None:
                 self.early.setdefault(subject[0], []).append(statement)
             else:
                 self.late.append(statement)
-        self.sides = _Sides(source_url, target_url, timeout) if validate else None
+        self.sides = ValidationSides(source_url, target_url, timeout) if validate else None
         self.checks_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-checksum")
         self.tail_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-tail")
         self.futures: dict[str, Future[_TailResult]] = {}
@@ -93,8 +93,8 @@ class TableTails:
         if self.validate:
             assert self.sides is not None
             keys = self._quarantine_keys(tp)
-            check, partitions = _check_table(self.checks_pool, self.sides, tp, keys)
-        failed = _run_all(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
+            check, partitions = check_table(self.checks_pool, self.sides, tp, keys)
+        failed = run_statements(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
         return check, partitions, failed
 
     def _quarantine_keys(self, tp: TablePlan) -> dict[tuple[str, int], list[Any]]:
@@ -137,8 +137,8 @@ class TableTails:
         if cancel is not None and cancel.is_set():
             raise JobCancelledError("cancelled before the foreign keys were built")
         if self.finish:
-            ordered = sorted(self.late, key=lambda s: _phase(s) != 1)  # foreign keys first
-            failed += _run_all(self.target_url, ordered, self.timeout, 1)
+            ordered = sorted(self.late, key=lambda s: statement_phase(s) != 1)  # foreign keys first
+            failed += run_statements(self.target_url, ordered, self.timeout, 1)
             analyze = [
                 sql.SQL("ANALYZE {}")
                 .format(sql.Identifier(tp.target_schema, tp.target_name))
@@ -147,7 +147,7 @@ class TableTails:
             ]
             warnings += [
                 f"{u.statement} failed: {u.error}"
-                for u in _run_all(self.target_url, analyze, self.timeout, parallel)
+                for u in run_statements(self.target_url, analyze, self.timeout, parallel)
             ]
         report = (
             ValidationReport(all(t.ok for t in tables), tables, partitions)
@@ -160,7 +160,7 @@ class TableTails:
         """Create the translated views; a view over another view may need a second round."""
         pending = list(self.views)
         while pending:
-            failed = _run_all(self.target_url, [s for _, s in pending], self.timeout, 1)
+            failed = run_statements(self.target_url, [s for _, s in pending], self.timeout, 1)
             still = {u.statement: u.error for u in failed}
             if len(still) == len(pending):  # no progress: these cannot be created
                 return [

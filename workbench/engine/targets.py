@@ -237,12 +237,12 @@ def create_target_tables(
     script.post_load = [
         st
         for st in script.post_load
-        if _subject(st, idents) not in keep or st.startswith("SELECT setval(")
+        if statement_subject(st, idents) not in keep or st.startswith("SELECT setval(")
     ]
     return script
 
 
-def _subject(statement: str, idents: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+def statement_subject(statement: str, idents: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     """The table a post-load statement is about: the first table it names."""
     found = [(statement.find(i), t) for i, t in idents.items() if i in statement]
     return min(found)[1] if found else None
@@ -281,7 +281,7 @@ def describe_statement(statement: str) -> str:
     return statement.split("(", 1)[0][:120]
 
 
-def _run_all(
+def run_statements(
     target_url: str, statements: Sequence[str], timeout: float, parallel: int
 ) -> list[Unfinished]:
     """Run each statement in its own connection; return those that failed (none raise)."""
@@ -308,7 +308,7 @@ def _run_all(
     return failed
 
 
-def _phase(statement: str) -> int:
+def statement_phase(statement: str) -> int:
     """0: keys, uniques, indexes (parallel); 1: foreign keys; 2: checks, identities, comments."""
     if "FOREIGN KEY" in statement:
         return 1

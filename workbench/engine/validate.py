@@ -124,7 +124,7 @@ def checksum_columns(
     return src, tgt, types, unchecked
 
 
-def _target_partition(plan: TablePlan, partition: Partition) -> Partition:
+def target_partition(plan: TablePlan, partition: Partition) -> Partition:
     rename = {c.source: c.name for c in plan.columns if c.source}
     keys = tuple(rename.get(k, k) for k in partition.key_columns)
     return Partition(
@@ -156,7 +156,7 @@ CONTENT_DIFFERS = "content checksums differ"
 
 
 def _differing_columns(
-    sides: _Sides,
+    sides: ValidationSides,
     tp: TablePlan,
     p: Partition,
     src_cols: list[ChecksumColumn],
@@ -166,7 +166,7 @@ def _differing_columns(
 ) -> list[str]:
     """Name the columns whose values differ: one single-column checksum per side and column."""
     out = []
-    target_p = _target_partition(tp, p)
+    target_p = target_partition(tp, p)
     for s_col, t_col in zip(src_cols, tgt_cols, strict=True):
         if s_col.category in (APPROXIMATE, PRESENCE):
             continue
@@ -189,7 +189,7 @@ def _compare(src: PartitionChecksum, tgt: PartitionChecksum) -> str:
     return ""
 
 
-class _Sides:
+class ValidationSides:
     """Runs checksum queries on either side, each in its own short-lived connection."""
 
     def __init__(self, source_url: str, target_url: str, connect_timeout: float) -> None:
@@ -256,9 +256,9 @@ class _Sides:
             conn.close()
 
 
-def _check_table(
+def check_table(
     pool: ThreadPoolExecutor,
-    sides: _Sides,
+    sides: ValidationSides,
     tp: TablePlan,
     quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]],
 ) -> tuple[TableCheck, list[PartitionCheck]]:
@@ -288,7 +288,7 @@ def _check_table(
             (p, len(keys), excluded, pool.submit(sides.source, tp, p, src_cols, types, excluded))
         )
     target_parts = (
-        [_target_partition(tp, p) for p in tp.partitions]
+        [target_partition(tp, p) for p in tp.partitions]
         if tc.per_partition
         else [Partition(tp.target_name, tp.target_schema, 0)]
     )
@@ -360,12 +360,12 @@ def validate_plan(
     connect_timeout: float = 10.0,
 ) -> ValidationReport:
     """Compare every partition of every table of ``plan``; both sides queried in parallel."""
-    sides = _Sides(source_url, target_url, connect_timeout)
+    sides = ValidationSides(source_url, target_url, connect_timeout)
     tables: list[TableCheck] = []
     checks: list[PartitionCheck] = []
     with ThreadPoolExecutor(max_workers=max(2, threads)) as pool:
         for tp in plan.tables:
-            tc, partition_checks = _check_table(pool, sides, tp, quarantine_keys or {})
+            tc, partition_checks = check_table(pool, sides, tp, quarantine_keys or {})
             tables.append(tc)
             checks += partition_checks
     return ValidationReport(all(t.ok for t in tables), tables, checks)

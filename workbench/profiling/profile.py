@@ -51,7 +51,7 @@ def find_table(connector: Connector, name: str) -> Table:
     return matches[0]
 
 
-def _categories(table: Table, dialect: str) -> tuple[dict[str, str], dict[str, str]]:
+def column_categories(table: Table, dialect: str) -> tuple[dict[str, str], dict[str, str]]:
     """(column -> category, column -> planned PostgreSQL type)."""
     plan = plan_table(table, dialect)
     pg_types = {c.source: c.pg_type for c in plan.columns}
@@ -93,7 +93,7 @@ def profile_table(
         table = find_table(connector, table)
     dialect = connector.capabilities.dialect
     run = connector.run
-    categories, pg_types = _categories(table, dialect)
+    categories, pg_types = column_categories(table, dialect)
     rows = connector.count(table)
     exact = rows <= options.exact_distinct_rows
     rows, aggs = pushdown.aggregates(run, table, dialect, categories, exact_distinct=exact)

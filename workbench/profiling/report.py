@@ -13,7 +13,7 @@ from workbench.connectors.base import Connector
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DriverMissingError
 from workbench.profiling import pushdown, sampling
-from workbench.profiling.profile import ProfileOptions, _categories, find_table
+from workbench.profiling.profile import ProfileOptions, column_categories, find_table
 from workbench.schema.model import Table
 
 
@@ -22,7 +22,7 @@ def sample_frame(connector: Connector, table: Table, options: ProfileOptions):
     import pandas as pd
 
     dialect = connector.capabilities.dialect
-    categories, _ = _categories(table, dialect)
+    categories, _ = column_categories(table, dialect)
     d = pushdown.DIALECTS[dialect]
     read = {
         n: d.as_text.format(quote_ident(n, dialect))

@@ -17,7 +17,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, func, s
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workbench.store.access import require
-from workbench.store.models import Base, _created, _id, _in
+from workbench.store.models import Base, check_in, created_at_column, id_column
 
 if TYPE_CHECKING:
     from workbench.store.handle import Store
@@ -28,12 +28,12 @@ FEEDBACK_ACTIONS = ("accept", "reject", "correct")
 class MatchingFeedback(Base):
     __tablename__ = "matching_feedback"
     __table_args__ = (
-        CheckConstraint(_in("action", FEEDBACK_ACTIONS), name="action"),
+        CheckConstraint(check_in("action", FEEDBACK_ACTIONS), name="action"),
         CheckConstraint("label IN (0, 1)", name="label"),
         Index("ix_matching_feedback_organization_id_id", "organization_id", "id"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int | None]  # no foreign key: the lesson outlives the project
     action: Mapped[str]
@@ -44,7 +44,7 @@ class MatchingFeedback(Base):
     label: Mapped[int] = mapped_column(SmallInteger)
     features: Mapped[dict[str, Any]]
     created_by: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 def add_feedback(

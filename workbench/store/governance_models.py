@@ -16,7 +16,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workbench.store.models import Base, _created, _id, _same_tenant, _updated
+from workbench.store.models import (
+    Base,
+    created_at_column,
+    id_column,
+    same_tenant,
+    updated_at_column,
+)
 
 
 class FeatureFlag(Base):
@@ -31,7 +37,7 @@ class FeatureFlag(Base):
     users: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     rollout: Mapped[int] = mapped_column(SmallInteger, server_default="100")
     updated_by: Mapped[str]
-    updated_at: Mapped[datetime] = _updated()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class ColumnLineage(Base):
@@ -39,10 +45,10 @@ class ColumnLineage(Base):
     __table_args__ = (
         Index("ix_column_lineage_project_target", "project_id", "target_schema", "target_table"),
         Index("ix_column_lineage_job_id", "job_id"),
-        _same_tenant("column_lineage", "job_id", "migration_jobs"),
+        same_tenant("column_lineage", "job_id", "migration_jobs"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     job_id: Mapped[int] = mapped_column(ForeignKey("migration_jobs.id", ondelete="CASCADE"))
@@ -55,12 +61,12 @@ class ColumnLineage(Base):
     target_schema: Mapped[str]
     target_table: Mapped[str]
     target_column: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class MaskingPolicy(Base):
     __tablename__ = "masking_policies"
-    __table_args__ = (_same_tenant("masking_policies", "project_id", "projects"),)
+    __table_args__ = (same_tenant("masking_policies", "project_id", "projects"),)
 
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(
@@ -70,4 +76,4 @@ class MaskingPolicy(Base):
     # source column ("schema.table.column" or "table.column") -> why it may be copied unmasked
     exemptions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     updated_by: Mapped[str]
-    updated_at: Mapped[datetime] = _updated()
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -67,7 +67,7 @@ NAMING = {
 }
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
+def check_in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
@@ -87,15 +87,15 @@ class Base(DeclarativeBase):
     }
 
 
-def _created() -> Mapped[datetime]:
+def created_at_column() -> Mapped[datetime]:
     return mapped_column(server_default=func.now())
 
 
-def _updated() -> Mapped[datetime]:
+def updated_at_column() -> Mapped[datetime]:
     return mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-def _id() -> Mapped[int]:
+def id_column() -> Mapped[int]:
     return mapped_column(BigInteger, Identity(always=False), primary_key=True)
 
 
@@ -109,7 +109,7 @@ def _tenant_key() -> UniqueConstraint:
     return UniqueConstraint("id", "organization_id")
 
 
-def _same_tenant(table: str, column: str, parent: str) -> ForeignKeyConstraint:
+def same_tenant(table: str, column: str, parent: str) -> ForeignKeyConstraint:
     """A child row's parent is in the child's organization (revision 0008): a row can never
     point across tenants, even written by raw SQL."""
     return ForeignKeyConstraint(
@@ -133,16 +133,16 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (UniqueConstraint("name"), _name_check())
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     name: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("name"), UniqueConstraint("db_role"), _name_check())
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     name: Mapped[str]
     display_name: Mapped[str | None]
     # scrypt hash of the dashboard password (store/credentials.py); None: no password login
@@ -151,7 +151,7 @@ class User(Base):
     # the PostgreSQL role this user works as (store/tenancy.py): row-level security reads
     # the user's organizations from it
     db_role: Mapped[str | None]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class OrganizationKey(Base):
@@ -163,12 +163,12 @@ class OrganizationKey(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     wrapped_key: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (CheckConstraint(_in("role", MEMBERSHIP_ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(check_in("role", MEMBERSHIP_ROLES), name="role"),)
 
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
@@ -177,7 +177,7 @@ class Membership(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     role: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 # --- projects and connections ---------------------------------------------------------------
@@ -193,10 +193,10 @@ class Project(Base):
             f"description IS NULL OR char_length(description) <= {DESCRIPTION_MAX}",
             name="description_length",
         ),
-        CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint(check_in("status", PROJECT_STATUSES), name="status"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     # RESTRICT: an organization is never deleted from under its projects by accident
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT")
@@ -205,20 +205,20 @@ class Project(Base):
     description: Mapped[str | None]
     status: Mapped[str] = mapped_column(server_default="active")
     created_by: Mapped[str]
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
-        _same_tenant("connections", "project_id", "projects"),
+        same_tenant("connections", "project_id", "projects"),
         UniqueConstraint("project_id", "name"),
         _name_check(),
-        CheckConstraint(_in("role", CONNECTION_ROLES), name="role"),
+        CheckConstraint(check_in("role", CONNECTION_ROLES), name="role"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str]
@@ -228,8 +228,8 @@ class Connection(Base):
     secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token of the password
     options: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     created_by: Mapped[str]
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 # --- mappings --------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class SchemaMapping(Base):
     __tablename__ = "schema_mappings"
     __table_args__ = (
         _tenant_key(),
-        _same_tenant("schema_mappings", "project_id", "projects"),
+        same_tenant("schema_mappings", "project_id", "projects"),
         CheckConstraint("version >= 1", name="version"),
         # one mapping per source table -> target table pair in a project (versions evolve in place)
         Index(
@@ -255,7 +255,7 @@ class SchemaMapping(Base):
         ),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
@@ -270,16 +270,16 @@ class SchemaMapping(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_by: Mapped[str]
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class ColumnMapping(Base):
     __tablename__ = "column_mappings"
     __table_args__ = (
-        _same_tenant("column_mappings", "schema_mapping_id", "schema_mappings"),
-        CheckConstraint(_in("origin", COLUMN_MAPPING_ORIGINS), name="origin"),
-        CheckConstraint(_in("state", COLUMN_MAPPING_STATES), name="state"),
+        same_tenant("column_mappings", "schema_mapping_id", "schema_mappings"),
+        CheckConstraint(check_in("origin", COLUMN_MAPPING_ORIGINS), name="origin"),
+        CheckConstraint(check_in("state", COLUMN_MAPPING_STATES), name="state"),
         CheckConstraint(
             "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)", name="confidence"
         ),
@@ -293,7 +293,7 @@ class ColumnMapping(Base):
         ),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = _tenant()
     schema_mapping_id: Mapped[int] = mapped_column(
         ForeignKey("schema_mappings.id", ondelete="CASCADE"), index=True
@@ -304,8 +304,8 @@ class ColumnMapping(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     origin: Mapped[str] = mapped_column(server_default="manual")
     state: Mapped[str] = mapped_column(server_default="suggested")
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _updated()
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -315,18 +315,18 @@ class MigrationJob(Base):
     __tablename__ = "migration_jobs"
     __table_args__ = (
         _tenant_key(),
-        _same_tenant("migration_jobs", "project_id", "projects"),
-        CheckConstraint(_in("kind", JOB_KINDS), name="kind"),
-        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        same_tenant("migration_jobs", "project_id", "projects"),
+        CheckConstraint(check_in("kind", JOB_KINDS), name="kind"),
+        CheckConstraint(check_in("status", JOB_STATUSES), name="status"),
         Index("ix_migration_jobs_project_created", "project_id", text("created_at DESC")),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = _tenant()
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     kind: Mapped[str]
     status: Mapped[str] = mapped_column(server_default="pending")
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
@@ -346,11 +346,11 @@ class MigrationJob(Base):
 class MigrationLog(Base):
     __tablename__ = "migration_logs"
     __table_args__ = (
-        _same_tenant("migration_logs", "job_id", "migration_jobs"),
+        same_tenant("migration_logs", "job_id", "migration_jobs"),
         Index("ix_migration_logs_job_at", "job_id", "at"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = _tenant()
     job_id: Mapped[int] = mapped_column(ForeignKey("migration_jobs.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -362,8 +362,8 @@ class MigrationLog(Base):
 class PartitionCheckpoint(Base):
     __tablename__ = "partition_checkpoints"
     __table_args__ = (
-        _same_tenant("partition_checkpoints", "job_id", "migration_jobs"),
-        CheckConstraint(_in("status", CHECKPOINT_STATUSES), name="status"),
+        same_tenant("partition_checkpoints", "job_id", "migration_jobs"),
+        CheckConstraint(check_in("status", CHECKPOINT_STATUSES), name="status"),
     )
 
     organization_id: Mapped[int] = _tenant()
@@ -396,7 +396,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_at", "at"),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     actor: Mapped[str]
     action: Mapped[str]  # "<object type>.<verb>", e.g. "connection.add"

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, Index, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workbench.store.access import require
-from workbench.store.models import Base, _created, _id
+from workbench.store.models import Base, created_at_column, id_column
 
 if TYPE_CHECKING:
     from workbench.store.handle import Store
@@ -34,7 +34,7 @@ class TableProfileRecord(Base):
         ),
     )
 
-    id: Mapped[int] = _id()
+    id: Mapped[int] = id_column()
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     source: Mapped[str]  # the database's URL, password masked
     schema_name: Mapped[str | None]
@@ -43,7 +43,7 @@ class TableProfileRecord(Base):
     options: Mapped[dict[str, Any]]
     profile: Mapped[dict[str, Any]]
     created_by: Mapped[str]
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 @dataclass(frozen=True)
