@@ -34,6 +34,7 @@ def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_copy_json_then_jobs_show_and_validate(small_source, target, cli_env):
     done = run_process("copy", small_source, target, "--json", "--workers", "1", env=cli_env)
     assert done.returncode == 0, done.stderr
@@ -90,6 +91,7 @@ def test_copy_usage_errors(cli_env):
     assert done.returncode == 1 and "Unknown connection kind" in done.stderr
 
 
+@pytest.mark.slow
 def test_throttle_limits_rows_per_second(small_source, target, cli_env):
     started = time.monotonic()
     done = run_process(

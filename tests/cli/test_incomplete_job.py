@@ -13,6 +13,8 @@ from workbench.engine.run import CopyOptions, copy_database, resume_job
 from workbench.errors import IncompleteJobError
 from workbench.store import jobs, open_store
 
+pytestmark = pytest.mark.slow  # copies as processes
+
 
 @pytest.fixture
 def orphans(mysql_server, mysql_database) -> str:

@@ -107,6 +107,7 @@ def test_real_process_exit_codes_and_verbose_logs(cli_env):
     assert usage.returncode == 2
 
 
+@pytest.mark.slow
 def test_verbose_copy_shows_phases_and_each_partition_from_the_workers(
     cli_env, chinook_sqlite, pg_server
 ):

@@ -119,6 +119,7 @@ def test_audit_lists_changes_newest_first(run):
     assert "Audit-Pw" not in result.stdout + human.stdout
 
 
+@pytest.mark.slow
 def test_demo_commands_on_the_embedded_store():
     """What `make demo` runs: init twice and doctor, as processes, on the embedded default."""
     data_dir = embedded_data_dir()

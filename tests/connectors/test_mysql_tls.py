@@ -35,6 +35,8 @@ from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import AuthenticationError, InvalidInputError, TlsError
 from workbench.profiling import profile_table
 
+pytestmark = pytest.mark.slow  # a private MariaDB with certificates
+
 USER, PASSWORD = "wbtls", "tls-pw-1"
 ROWS = 1500
 CIPHER = (

@@ -23,6 +23,8 @@ from workbench.errors import CannotConnectError, JobCancelledError
 from workbench.store import jobs
 from workbench.store.models import MigrationJob
 
+pytestmark = pytest.mark.slow  # cancels in every phase, killed servers
+
 N = 40_000
 
 

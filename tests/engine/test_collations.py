@@ -22,6 +22,8 @@ from workbench.engine import partitions as partitions_module
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import ValidationFailedError
 
+pytestmark = pytest.mark.slow  # private servers, every collation
+
 N = 400  # base keys per table: with the variants below, ~2,000-3,600 rows per table
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import psycopg
 import pymysql
+import pytest
 from sqlalchemy.engine import make_url
 
 from workbench.engine.run import CopyOptions, copy_database
@@ -44,6 +45,7 @@ def normalize(value):
     return value
 
 
+@pytest.mark.slow
 def test_sakila_mysql_to_postgres(sakila_mysql, target_url, store):
     result = copy_database(
         sakila_mysql, target_url, CopyOptions(workers=2, partition_rows=5000), store=store

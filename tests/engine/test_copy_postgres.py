@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from tests.engine.helpers import rows
 from workbench.engine.run import CopyOptions, copy_database
@@ -32,6 +33,7 @@ def constraint_counts(url: str) -> dict[str, int]:
         )
 
 
+@pytest.mark.slow
 def test_sakila_postgres_to_postgres(sakila_pg, target_url, store):
     result = copy_database(
         sakila_pg, target_url, CopyOptions(workers=2, partition_rows=4000), store=store

@@ -21,6 +21,8 @@ from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import CannotConnectError, MigrationError, ResumeRefusedError, WorkbenchError
 from workbench.store import jobs
 
+pytestmark = pytest.mark.slow  # servers killed and restarted mid-copy
+
 N = 60_000
 
 

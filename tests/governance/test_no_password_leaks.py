@@ -17,6 +17,8 @@ import pytest
 from tests.cli.conftest import WORKBENCH
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # every command, notebook and ps
+
 PLANTED = f"Plant-{uuid.uuid4().hex[:10]}-Pw"
 
 

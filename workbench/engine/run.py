@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from typing import Any, NoReturn
 
 import psycopg
 
@@ -50,19 +50,13 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.governance.lineage import save_lineage
+from workbench.schema.ddl import DdlScript
 from workbench.store import Store, flags, jobs, open_store
 from workbench.store.audit import record_event
 from workbench.transforms import masking
 from workbench.urls import kind_of, mask_text, mask_url
 
 log = logging.getLogger(__name__)
-
-
-class _PhaseClock(TypedDict):
-    """The phase a job is in and when it began (``time.monotonic()``)."""
-
-    name: str
-    at: float
 
 
 def copy_database(
@@ -165,230 +159,355 @@ def _run(
     resume: bool,
     expected_fingerprint: str | None = None,
 ) -> JobResult:
-    progress = progress or NullProgress()
-    settings = store.settings
-    timeout = settings.connect_timeout
-    started = time.monotonic()
-    # every target session of this job carries its name: a cancel can stop them all, wherever
-    # they run (local or remote workers)
-    target_url = tag_sessions(target_url, job_key)
-    jobs.set_job_status(store, job_id, "running")
-    heartbeat = records.Heartbeat(store, job_id)
-    jobs.log_event(
-        store,
-        job_id,
-        "INFO",
-        ("Resuming" if resume else "Starting") + " copy "
-        f"{mask_url(source_url)} -> {mask_url(target_url)}",
+    """Run a created job step by step (see :class:`_JobRun`); however it ends is recorded."""
+    run = _JobRun(
+        store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=resume
     )
-    recorder: records.JobRecorder | None = None
-    phases: dict[str, float] = {}
-    clock: _PhaseClock = {"name": "plan", "at": time.monotonic()}
-
-    def check_cancel() -> None:
-        if cancel is not None and cancel.is_set():
-            raise JobCancelledError(f"cancelled during {clock['name']}", job_id=job_id)
-
-    def phase(name: str) -> None:
-        check_cancel()
-        now = time.monotonic()
-        phases[clock["name"]] = round(now - clock["at"], 3)
-        log.info("job %s: %s done in %.1f s; %s", job_id, clock["name"], phases[clock["name"]],
-                 name)  # fmt: skip
-        clock.update({"name": name, "at": now})
-        progress.phase(name)
-        if recorder is not None:
-            recorder.flush(force=True, phases=phases)
-
-    background: BackgroundClient | None = None
-    target_lock = TargetLock(target_url, timeout, job_id, job_key)
-    tails: TableTails | None = None
     try:
-        _audit(
+        run.plan(expected_fingerprint)
+        run.prepare_target()
+        run.copy_partitions()
+        run.finish()
+        return run.record_result()
+    except BaseException as exc:
+        run.fail(exc)
+    finally:
+        run.close()
+
+
+class _JobRun:
+    """One run of a job: the state its steps share, one method per step (:func:`_run` calls
+    them in order), :meth:`fail` and :meth:`close` for however it ends.
+
+    The phases are "plan", "copy", "finish" and "done": :meth:`phase` ends one (its time goes
+    to ``phases``) and begins the next, once a cancel has been checked for."""
+
+    # set by the steps, for the steps after them
+    job_plan: MigrationPlan
+    estimates: dict[str, int]  # table -> rows
+    script: DdlScript
+    done: dict[tuple[str, int], dict[str, Any]]  # partitions the target already has
+    validation: ValidationReport | None
+    unfinished: list[Unfinished]
+    warnings: list[str]
+    not_migrated: list[tuple[str, str]]
+
+    def __init__(
+        self,
+        store: Store,
+        job_id: int,
+        job_key: str,
+        source_url: str,
+        target_url: str,
+        options: CopyOptions,
+        progress: ProgressSink | None,
+        cancel: threading.Event | None,
+        *,
+        resume: bool,
+    ) -> None:
+        """Mark the job running: from here its heartbeat beats until :meth:`close`."""
+        self.store, self.job_id, self.job_key = store, job_id, job_key
+        self.options, self.cancel, self.resume = options, cancel, resume
+        self.progress = progress or NullProgress()
+        self.settings = store.settings
+        self.timeout = self.settings.connect_timeout
+        self.started = time.monotonic()
+        self.source_url = source_url
+        # every target session of this job carries its name: a cancel can stop them all, wherever
+        # they run (local or remote workers)
+        self.target_url = tag_sessions(target_url, job_key)
+        jobs.set_job_status(store, job_id, "running")
+        self.heartbeat = records.Heartbeat(store, job_id)
+        jobs.log_event(
             store,
             job_id,
-            "job.start",
-            resume=resume,
-            source=mask_url(source_url),
-            target=mask_url(target_url),
-            experimental=options.experimental(),
+            "INFO",
+            ("Resuming" if resume else "Starting") + " copy "
+            f"{mask_url(source_url)} -> {mask_url(self.target_url)}",
         )
-        progress.phase("plan")
-        source = connect(source_url, connect_timeout=timeout, options=options.source_options)
+        self.recorder: records.JobRecorder | None = None  # from the plan on
+        self.phases: dict[str, float] = {}  # phase -> seconds, of those that ended
+        self.phase_name = "plan"
+        self.phase_began = time.monotonic()
+        self.background: BackgroundClient | None = None  # the Dask client, from the plan on
+        self.target_lock = TargetLock(self.target_url, self.timeout, job_id, job_key)
+        self.tails: TableTails | None = None  # from the copy on
+        self.dashboard: str | None = None  # the Dask dashboard, once partitions are copied
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise JobCancelledError(f"cancelled during {self.phase_name}", job_id=self.job_id)
+
+    def phase(self, name: str) -> None:
+        self.check_cancel()
+        now = time.monotonic()
+        self.phases[self.phase_name] = round(now - self.phase_began, 3)
+        log.info("job %s: %s done in %.1f s; %s", self.job_id, self.phase_name,
+                 self.phases[self.phase_name], name)  # fmt: skip
+        self.phase_name, self.phase_began = name, now
+        self.progress.phase(name)
+        if self.recorder is not None:
+            self.recorder.flush(force=True, phases=self.phases)
+
+    def plan(self, expected_fingerprint: str | None) -> None:
+        """Check that both ends answer, start the cluster, plan the job (a resume is refused if
+        its source schema or mapping changed), record its fingerprint and lineage."""
+        _audit(
+            self.store,
+            self.job_id,
+            "job.start",
+            resume=self.resume,
+            source=mask_url(self.source_url),
+            target=mask_url(self.target_url),
+            experimental=self.options.experimental(),
+        )
+        self.progress.phase("plan")
+        options, timeout = self.options, self.timeout
+        source = connect(self.source_url, connect_timeout=timeout, options=options.source_options)
         try:
             source.test()  # both ends answer before a cluster starts: a wrong port fails in
-            connect(target_url, connect_timeout=timeout).test()  # a second, not after 25
-            background = BackgroundClient(  # starts while the job plans
-                options.dask_address or settings.dask_address, options.workers
+            connect(self.target_url, connect_timeout=timeout).test()  # a second, not after 25
+            self.background = BackgroundClient(  # starts while the job plans
+                options.dask_address or self.settings.dask_address, options.workers
             )
-            resume_rows = jobs.job_checkpoints(store, job_id) if resume else None
-            plan = plan_job(source, options, job_key, resume_rows)
+            resume_rows = jobs.job_checkpoints(self.store, self.job_id) if self.resume else None
+            plan = plan_job(source, options, self.job_key, resume_rows)
         finally:
             source.close()
-        check_cancel()
+        self.check_cancel()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
-        plan.salt = mask_salt(store, job_id)
-        if resume and expected_fingerprint and plan.fingerprint != expected_fingerprint:
+        plan.salt = mask_salt(self.store, self.job_id)
+        if self.resume and expected_fingerprint and plan.fingerprint != expected_fingerprint:
             raise ResumeRefusedError(
-                f"Job {job_id} cannot be resumed: the source schema or the mapping changed since "
-                "it started (fingerprint differs). Start a new job with --if-exists replace.",
-                job_id=job_id,
+                f"Job {self.job_id} cannot be resumed: the source schema or the mapping changed "
+                "since it started (fingerprint differs). Start a new job with --if-exists replace.",
+                job_id=self.job_id,
             )
-        records.set_fingerprint(store, job_id, plan.fingerprint)
-        _record_lineage(store, job_id, plan, options)
-        estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
-        recorder = records.JobRecorder(store, job_id, estimates)
-        recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
-        with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
+        records.set_fingerprint(self.store, self.job_id, plan.fingerprint)
+        _record_lineage(self.store, self.job_id, plan, options)
+        self.job_plan = plan
+        self.estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
+        self.recorder = records.JobRecorder(self.store, self.job_id, self.estimates)
+        self.recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
+
+    def prepare_target(self) -> None:
+        """Lock the job's target tables and create them (a resume: those not created yet), note
+        the partitions the target already has, record the planned ones."""
+        plan, options = self.job_plan, self.options
+        with psycopg.connect(
+            self.target_url, connect_timeout=int(self.timeout), autocommit=True
+        ) as conn:
             bookkeeping.ensure_bookkeeping(conn)
             # one job per target table: refused here, before anything is dropped or created
-            target_lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
-            if resume:  # tables a stopped job had not created yet (cancelled while planning)
+            self.target_lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
+            if self.resume:  # tables a stopped job had not created yet (cancelled while planning)
                 missing = targets.missing_tables(conn, plan.tables)
                 if missing:
                     targets.create_target_tables(conn, missing, plan.source_schema, options)
-                script = targets.job_ddl(plan.tables, plan.source_schema, options)
+                self.script = targets.job_ddl(plan.tables, plan.source_schema, options)
             else:
-                script = targets.create_target_tables(
+                self.script = targets.create_target_tables(
                     conn, plan.tables, plan.source_schema, options
                 )
-            done = bookkeeping.done_checkpoints(conn, job_key)
-        check_cancel()
-        if not resume:
-            jobs.upsert_checkpoints(store, job_id, partition_plan_rows(plan.tables))
+            self.done = bookkeeping.done_checkpoints(conn, self.job_key)
+        self.check_cancel()
+        if not self.resume:
+            jobs.upsert_checkpoints(self.store, self.job_id, partition_plan_rows(plan.tables))
         jobs.log_event(
-            store,
-            job_id,
+            self.store,
+            self.job_id,
             "INFO",
             f"Planned {len(plan.tables)} tables, "
-            f"{plan.partition_count} partitions, ~{sum(estimates.values())} rows",
-            tables=estimates,
+            f"{plan.partition_count} partitions, ~{sum(self.estimates.values())} rows",
+            tables=self.estimates,
         )
-        tails = TableTails(
-            plan,
-            source_url,
-            target_url,
-            script.post_load,
-            timeout,
-            views=script.views,
-            validate=options.validate,
-            finish=options.finish,
+
+    def copy_partitions(self) -> None:
+        """Copy on Dask the partitions the target does not have yet; a table's tail (its
+        validation, keys and indexes) starts as soon as its last partition is in."""
+        recorder, background = self.recorder, self.background
+        assert recorder is not None and background is not None  # made by plan()
+        self.tails = TableTails(
+            self.job_plan,
+            self.source_url,
+            self.target_url,
+            self.script.post_load,
+            self.timeout,
+            views=self.script.views,
+            validate=self.options.validate,
+            finish=self.options.finish,
         )
-        progress.start(job_id, estimates)
+        self.progress.start(self.job_id, self.estimates)
+        tasks = self._tasks_to_copy(recorder, self.tails)
+        self.phase("copy")
+        budget = ErrorBudget(self.options.max_bad_rows, self.options.max_bad_ratio)
+        if tasks:
+            client = background.client()
+            self.dashboard = getattr(client, "dashboard_link", None)
+            recorder.flush(force=True, dask_dashboard=self.dashboard)
+            run_partitions(
+                client,
+                tasks,
+                self._on_result,
+                budget,
+                self.cancel,
+                on_tick=lambda: recorder.flush(force=True),
+            )
+        recorder.flush(force=True)
+
+    def _tasks_to_copy(
+        self, recorder: records.JobRecorder, tails: TableTails
+    ) -> list[PartitionTask]:
+        """A task for each partition still to copy; those the target has count as done."""
         tasks = []
-        for tp in plan.tables:
+        for tp in self.job_plan.tables:
             for p in tp.partitions:
-                if (tp.name, p.index) in done:
-                    counts = done[(tp.name, p.index)]
+                if (tp.name, p.index) in self.done:
+                    counts = self.done[(tp.name, p.index)]
                     recorder.add(tp.name, {**counts, "index": p.index, "attempts": 1}, skipped=True)
-                    progress.advance(tp.name, counts["rows_read"])
+                    self.progress.advance(tp.name, counts["rows_read"])
                     tails.partition_done(tp.name, p.index)
                 else:
                     tasks.append(
-                        partition_task(plan, tp, p, source_url, target_url, options, timeout)
+                        partition_task(
+                            self.job_plan,
+                            tp,
+                            p,
+                            self.source_url,
+                            self.target_url,
+                            self.options,
+                            self.timeout,
+                        )
                     )
-        phase("copy")
+        return tasks
 
-        def on_result(task: PartitionTask, result: PartitionResult) -> None:
-            recorder.add(task.table.qualified_name, result.as_dict())
-            progress.advance(task.table.qualified_name, result.rows_read)
-            tails.partition_done(task.table.qualified_name, task.partition.index)
-            if result.rows_quarantined:
-                jobs.log_event(
-                    store,
-                    job_id,
-                    "WARNING",
-                    f"{task.partition.label}: {result.rows_quarantined} rows quarantined",
-                    table=task.table.qualified_name,
-                    partition=task.partition.index,
-                )
-            if result.errors:
-                jobs.log_event(
-                    store,
-                    job_id,
-                    "WARNING",
-                    f"{task.partition.label}: retried after " + "; ".join(result.errors),
-                    table=task.table.qualified_name,
-                )
-
-        budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
-        dashboard = None
-        if tasks:
-            client = background.client()
-            dashboard = getattr(client, "dashboard_link", None)
-            recorder.flush(force=True, dask_dashboard=dashboard)
-            run_partitions(
-                client, tasks, on_result, budget, cancel, on_tick=lambda: recorder.flush(force=True)
+    def _on_result(self, task: PartitionTask, result: PartitionResult) -> None:
+        """A partition is in: count it, log what it quarantined or retried."""
+        assert self.recorder is not None and self.tails is not None  # made before the copy
+        table = task.table.qualified_name
+        self.recorder.add(table, result.as_dict())
+        self.progress.advance(table, result.rows_read)
+        self.tails.partition_done(table, task.partition.index)
+        if result.rows_quarantined:
+            jobs.log_event(
+                self.store,
+                self.job_id,
+                "WARNING",
+                f"{task.partition.label}: {result.rows_quarantined} rows quarantined",
+                table=table,
+                partition=task.partition.index,
             )
-        recorder.flush(force=True)
-        phase("finish")  # the tables' tails started as each table finished; wait for the rest
-        validation, unfinished, warnings, views_failed = tails.wait(cancel=cancel)
-        warnings = [*_nulled_values(plan, recorder), *warnings]
-        for w in warnings:
-            jobs.log_event(store, job_id, "WARNING", w)
-        not_migrated = [*script.not_migrated, *views_failed]
-        for what, why in not_migrated:
-            jobs.log_event(store, job_id, "WARNING", f"Not migrated: {what}: {why}")
+        if result.errors:
+            jobs.log_event(
+                self.store,
+                self.job_id,
+                "WARNING",
+                f"{task.partition.label}: retried after " + "; ".join(result.errors),
+                table=table,
+            )
+
+    def finish(self) -> None:
+        """Wait for every table's tail and what follows them (the keys between tables, views);
+        log the warnings and what was not migrated; raise if the validation failed."""
+        recorder, tails = self.recorder, self.tails
+        assert recorder is not None and tails is not None  # made by plan() and the copy
+        self.phase("finish")  # the tables' tails started as each table finished; wait for the rest
+        self.validation, self.unfinished, warnings, views_failed = tails.wait(cancel=self.cancel)
+        self.warnings = [*_nulled_values(self.job_plan, recorder), *warnings]
+        for w in self.warnings:
+            jobs.log_event(self.store, self.job_id, "WARNING", w)
+        self.not_migrated = [*self.script.not_migrated, *views_failed]
+        for what, why in self.not_migrated:
+            jobs.log_event(self.store, self.job_id, "WARNING", f"Not migrated: {what}: {why}")
         recorder.flush(
-            force=True, not_migrated=[{"object": w, "reason": y} for w, y in not_migrated]
+            force=True, not_migrated=[{"object": w, "reason": y} for w, y in self.not_migrated]
         )
-        if validation is not None:
-            recorder.flush(force=True, validation=validation.as_dict())
-            if not validation.ok:
-                raise validation_failed(job_id, validation)
-        phase("done")
-        result = _result(job_id, "succeeded", recorder, validation, warnings, started, dashboard)
-        result.not_migrated = [{"object": w, "reason": y} for w, y in not_migrated]
-        if unfinished:
+        if self.validation is not None:
+            recorder.flush(force=True, validation=self.validation.as_dict())
+            if not self.validation.ok:
+                raise validation_failed(self.job_id, self.validation)
+
+    def record_result(self) -> JobResult:
+        """Record the job succeeded and return its result; or, when some objects could not be
+        built, record them and raise :class:`IncompleteJobError`."""
+        recorder = self.recorder
+        assert recorder is not None  # made by plan()
+        self.phase("done")
+        result = _result(
+            self.job_id,
+            "succeeded",
+            recorder,
+            self.validation,
+            self.warnings,
+            self.started,
+            self.dashboard,
+        )
+        result.not_migrated = [{"object": w, "reason": y} for w, y in self.not_migrated]
+        if self.unfinished:
             result.status = "incomplete"
-            result.phases = phases
-            raise _incomplete(store, job_id, unfinished, result)
-        result.phases = phases
-        jobs.update_job_statistics(store, job_id, {**result.summary(), "status": "succeeded"})
-        _audit_finish(store, job_id, "succeeded", recorder, started, validated=result.validated)
-        jobs.set_job_status(store, job_id, "succeeded")
+            result.phases = self.phases
+            raise _incomplete(self.store, self.job_id, self.unfinished, result)
+        result.phases = self.phases
+        jobs.update_job_statistics(
+            self.store, self.job_id, {**result.summary(), "status": "succeeded"}
+        )
+        _audit_finish(
+            self.store, self.job_id, "succeeded", recorder, self.started, validated=result.validated
+        )
+        jobs.set_job_status(self.store, self.job_id, "succeeded")
         jobs.log_event(
-            store,
-            job_id,
+            self.store,
+            self.job_id,
             "INFO",
             f"Copied {result.rows_copied} rows in "
             f"{result.seconds:.1f} s ({result.rows_per_second:.0f} rows/s)"
-            + (", validated" if validation else ""),
+            + (", validated" if self.validation else ""),
         )
         return result
-    except BaseException as exc:
+
+    def fail(self, exc: BaseException) -> NoReturn:
+        """Record how the job ended (failed, incomplete, or cancelled: then its statements in the
+        target are stopped) and raise its typed error, which carries ``job_id``.
+
+        Called while ``exc`` is being handled: the bare ``raise`` at the end re-raises it."""
         status = "cancelled" if isinstance(exc, JobCancelledError | KeyboardInterrupt) else "failed"
         if isinstance(exc, IncompleteJobError):
             status = "incomplete"
         if status == "cancelled":
-            cancel_sessions(target_url, job_key, timeout)
-            exc = _cancelled(job_id, clock["name"], recorder, exc)
+            cancel_sessions(self.target_url, self.job_key, self.timeout)
+            exc = _cancelled(self.job_id, self.phase_name, self.recorder, exc)
         reason = mask_text(str(exc) or type(exc).__name__)
-        if recorder is not None:
-            recorder.flush(force=True)
+        if self.recorder is not None:
+            self.recorder.flush(force=True)
             if status == "cancelled":
-                progress.phase("cancelled")
-        jobs.set_job_status(store, job_id, status, error=reason)  # a cancel is audited there
+                self.progress.phase("cancelled")
+        # this audits a cancel; a failed or incomplete end is audited below
+        jobs.set_job_status(self.store, self.job_id, status, error=reason)
         if status in ("failed", "incomplete"):
             try:
-                _audit_finish(store, job_id, status, recorder, started, error=reason)
+                _audit_finish(
+                    self.store, self.job_id, status, self.recorder, self.started, error=reason
+                )
             except Exception:  # the job's own error matters more than its audit event
-                log.exception("could not audit the end of job %s", job_id)
-        jobs.log_event(store, job_id, "ERROR", f"Job {status}: {reason}")
+                log.exception("could not audit the end of job %s", self.job_id)
+        jobs.log_event(self.store, self.job_id, "ERROR", f"Job {status}: {reason}")
         if isinstance(exc, WorkbenchError):
-            exc.fields.setdefault("job_id", job_id)
+            exc.fields.setdefault("job_id", self.job_id)
             raise exc from exc.__cause__
         if isinstance(exc, Exception):
-            raise MigrationError(f"Job {job_id} failed: {reason}", job_id=job_id) from exc
+            raise MigrationError(f"Job {self.job_id} failed: {reason}", job_id=self.job_id) from exc
         raise
-    finally:
-        heartbeat.close()
-        if tails is not None:
-            tails.close()
-        target_lock.release()
-        if background is not None:
-            background.close()
-        progress.close()
+
+    def close(self) -> None:
+        """Whatever happened: stop the heartbeat and the tails, release the target's tables,
+        stop the cluster and the progress display."""
+        self.heartbeat.close()
+        if self.tails is not None:
+            self.tails.close()
+        self.target_lock.release()
+        if self.background is not None:
+            self.background.close()
+        self.progress.close()
 
 
 def tag_sessions(target_url: str, job_key: str) -> str:
