@@ -83,9 +83,16 @@ def test_doctor_checks_store_dask_and_each_connection(run):
 
 
 def test_doctor_fails_on_an_empty_store_and_a_missing_scheduler(run, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_DASK_ADDRESS", f"tcp://127.0.0.1:{free_port()}")
+    import socket
+
+    # a port held (bound, not listening) for the whole test: refused, and no other test's
+    # server can take it meanwhile (a free_port() can be reused by a parallel worker)
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    monkeypatch.setenv("WORKBENCH_DASK_ADDRESS", f"tcp://127.0.0.1:{held.getsockname()[1]}")
     monkeypatch.setenv("WORKBENCH_CONNECT_TIMEOUT", "2")
-    result = run("doctor", "--json")
+    with held:
+        result = run("doctor", "--json")
     assert result.exit_code == 1
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
     assert list(checks) == ["store", "dask"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from workbench.engine.repair import validate_job
 from workbench.engine.run import CopyOptions, copy_database
@@ -22,6 +23,7 @@ def make_staff(url: str) -> None:
         )
 
 
+@pytest.mark.slow
 def test_copy_then_validate_a_table_with_secret_named_columns(pg_database, target_url, store):
     make_staff(pg_database)
     rules = {"staff": {"password": {"trim": "both"}, "token": {"case": "upper"}}}
