@@ -24,9 +24,10 @@ def wait_until(predicate, timeout: float = 60, what: str = "condition") -> None:
         time.sleep(0.1)
 
 
-def log_in(page, monitor_url: str, user: str, password: str) -> None:
-    """Panel's login page (provider ``workbench``): fill the form, land on the monitor."""
-    page.goto(monitor_url)
+def log_in(page, url: str, user: str, password: str) -> None:
+    """A dashboard's login page (Panel's provider ``workbench``, or the Voilà report's): the
+    dashboard sends the browser there; fill the form, land on the dashboard."""
+    page.goto(url)
     page.wait_for_url(re.compile(r"/login"))
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", password)
@@ -119,15 +120,6 @@ def reported_job(dash_store, pg_server, tmp_path):
     pg_server.drop_database(target)
 
 
-def report_log_in(page, voila: str, user: str, password: str) -> None:
-    """The report's login page: fill the form (Voilà then renders the report)."""
-    page.goto(voila)
-    page.wait_for_url(re.compile(r"/login"))
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-
-
 def test_voila_report_asks_for_a_login_and_shows_only_the_users_organization(
     voila, page, dash_store
 ):
@@ -140,14 +132,15 @@ def test_voila_report_asks_for_a_login_and_shows_only_the_users_organization(
     page.screenshot(path=str(SCREENSHOTS / "report-login.png"))
     for user, password in (("rita", "not-her-password"), ("mallory", PASSWORDS["rita"]),
                            ("tester", PASSWORDS["rita"]), ("rita", "")):  # fmt: skip
-        report_log_in(page, voila, user, password)
+        log_in(page, voila, user, password)
         page.get_by_text("Invalid credentials").wait_for()
     assert all("401" in e for e in page.console_errors)  # the refused posts, nothing else
     page.console_errors.clear()
-    report_log_in(page, voila, "rita", PASSWORDS["rita"])
+    log_in(page, voila, "rita", PASSWORDS["rita"])
     page.get_by_text("rivals-secret-project").first.wait_for(timeout=60_000)
+    # Markdown outputs render asynchronously, after the HTML tables beside them: wait for it
+    page.get_by_text("rita · organization rivals").wait_for(timeout=30_000)
     body = page.inner_text("body")
-    assert "rita · organization rivals" in body
     assert "tester-only-project" not in body and "reported" not in body  # another org's
     rivals = store.in_organization("rivals")
     events = [(e.actor, e.action, e.object_name, e.details) for e in audit.list_events(rivals)]
@@ -159,9 +152,10 @@ def test_voila_report_asks_for_a_login_and_shows_only_the_users_organization(
 
 def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_job, dash_store):
     store, _env = dash_store
-    report_log_in(page, voila, "tester", PASSWORDS["tester"])
+    log_in(page, voila, "tester", PASSWORDS["tester"])
     page.get_by_text("Migration report").wait_for(timeout=60_000)
     page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
+    page.get_by_text("tester · organization default").wait_for(timeout=30_000)
     body = page.inner_text("body")
     assert "reported" in body and "Validation (newest jobs)" in body
     # the logged-in user and their organization only; the view is in its audit trail
