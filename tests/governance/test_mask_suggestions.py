@@ -27,10 +27,10 @@ from workbench.governance.mask_preview import (
     sample_values,
 )
 from workbench.governance.masking_suggestions import (
-    apply_mask,
     mask_spec,
     policy_violations,
     propose,
+    set_column_mask,
     suggest_masks,
 )
 from workbench.matching import decisions, mappings
@@ -119,7 +119,7 @@ def test_apply_marks_masked_keeps_other_keys_and_migration_writes_masks(
     decisions.set_transform(store, "crm", m.id, "phone", {"trim": "both"})
     found = by_column(store)
     for column in ("email", "phone", "card", "first_name"):
-        apply_mask(store, "crm", "persons", column, found[column].mask)
+        set_column_mask(store, "crm", "persons", column, found[column].mask)
     assert transform_of(store, "phone") == {"trim": "both", "mask": EXPECTED["phone"]}
     assert transform_of(store, "email") == {"mask": EXPECTED["email"]}
     policy.exempt_column(store, "crm", "persons.last_name", "pseudonymous already")
@@ -166,7 +166,7 @@ def test_preview_equals_what_the_migration_writes(store, tmp_path, target_url) -
     }
     assert all(len(rows) == 8 for rows in previews.values())
     for column, mask in masks.items():
-        apply_mask(store, "crm", "persons", column, mask)
+        set_column_mask(store, "crm", "persons", column, mask)
     job_id, written = migrate(store, target_url)
     position = {"first_name": 0, "email": 1, "phone": 2}
     for column, rows in previews.items():
@@ -209,12 +209,12 @@ def test_bad_masks_and_unmapped_columns_are_refused(store, tmp_path, target_url)
     (m,) = mappings.list_mappings(store, "crm")
     decisions.reject(store, "crm", m.id, "ssn")
     with pytest.raises(NotFoundError, match="no accepted mapping"):
-        apply_mask(store, "crm", "persons", "ssn", {"kind": "redact"})
+        set_column_mask(store, "crm", "persons", "ssn", {"kind": "redact"})
     with pytest.raises(NotFoundError, match="No single mapping"):
-        apply_mask(store, "crm", "orders", "email", {"kind": "redact"})
+        set_column_mask(store, "crm", "orders", "email", {"kind": "redact"})
     for bad in ({"kind": "scramble"}, {"kind": "fake", "provider": "horoscope"}, {"x": 1}):
         with pytest.raises(InvalidInputError):
-            apply_mask(store, "crm", "persons", "email", bad)
+            set_column_mask(store, "crm", "persons", "email", bad)
     with pytest.raises(InvalidInputError, match="Unknown mask kind"):
         mask_spec("scramble")
     assert mask_spec("none") is None
@@ -225,8 +225,8 @@ def test_bad_masks_and_unmapped_columns_are_refused(store, tmp_path, target_url)
     }
     # removing a mask keeps the other keys
     decisions.set_transform(store, "crm", m.id, "email", {"trim": "both"})
-    apply_mask(store, "crm", "persons", "email", {"kind": "hash"})
-    apply_mask(store, "crm", "persons", "email", None)
+    set_column_mask(store, "crm", "persons", "email", {"kind": "hash"})
+    set_column_mask(store, "crm", "persons", "email", None)
     assert transform_of(store, "email") == {"trim": "both"}
 
 
@@ -235,9 +235,9 @@ def test_viewers_cannot_apply_masks(store, tmp_path, target_url) -> None:
     set_role(store, "viewer")
     assert by_column(store)["email"].status == "suggested"  # may read
     with pytest.raises(PermissionDeniedError, match="needs editor"):
-        apply_mask(store, "crm", "persons", "email", {"kind": "hash"})
+        set_column_mask(store, "crm", "persons", "email", {"kind": "hash"})
     set_role(store, "editor")
-    apply_mask(store, "crm", "persons", "email", {"kind": "hash"})
+    set_column_mask(store, "crm", "persons", "email", {"kind": "hash"})
     set_role(store, "owner")
 
 

@@ -88,12 +88,12 @@ def suggest(project: str, connection: str | None, tables: tuple[str, ...]) -> No
 @_mask_options
 def apply(project: str, column: str, kind: str, **options: Any) -> None:
     """Mask COLUMN (TABLE.COLUMN) of PROJECT with KIND in its mapping (none: unmask)."""
-    from workbench.governance.masking_suggestions import apply_mask
+    from workbench.governance.masking_suggestions import set_column_mask
 
     store = state().store()
     table_name, name = _split(column)
     mask = _mask(store, project, table_name, name, kind, **options)
-    record = apply_mask(store, project, table_name, name, mask)
+    record = set_column_mask(store, project, table_name, name, mask)
     done = f"masked with {_rule(mask)}" if mask else "no longer masked"
     emit(
         {"column": column, "mask": mask, "mapping": record.to_dict()},

@@ -24,8 +24,7 @@ from workbench.errors import AlreadyExistsError, InvalidInputError
 from workbench.schema.ddl import DdlScript, target_ddl
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.sqlexpr import column_expression
-from workbench.schema.types import ColumnPlan, TypeOptions, plan_schema
-from workbench.schema.types import TablePlan as TypedPlan
+from workbench.schema.types import ColumnPlan, TableTypePlan, TypeOptions, plan_schema
 from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
@@ -108,8 +107,8 @@ def build_table_plans(
 
 
 def apply_mapping(
-    tp: TypedPlan, mapped: dict[str, Any], rules: dict[str, dict[str, Any]]
-) -> TypedPlan:
+    tp: TableTypePlan, mapped: dict[str, Any], rules: dict[str, dict[str, Any]]
+) -> TableTypePlan:
     """Narrow a type-map plan to a saved mapping: only mapped columns, under mapped names;
     computed target columns (no source column) typed by their transform's cast, else text."""
     columns = mapped.get("columns", {})

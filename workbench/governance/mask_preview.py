@@ -126,7 +126,8 @@ def preview_mask(
     """Before -> after of ``mask`` on ``rows`` real values of ``table.column``.
 
     The column's current transform is kept and only its mask replaced (None: no mask), so
-    the preview equals what a run writes once :func:`apply_mask` has set it. Pass
+    the preview equals what a run writes once
+    :func:`workbench.governance.masking_suggestions.set_column_mask` has set it. Pass
     ``values`` (from :func:`sample_values`) to preview other masks without reading again.
     """
     require(store, "read")

@@ -6,13 +6,13 @@ engine's format (``{"kind": ..., ...}``, see :mod:`workbench.transforms.masking`
 one-line reason. Columns their accepted mapping masks already are reported as ``masked``,
 columns the project's policy exempts as ``exempt``; neither is proposed again.
 
-:func:`apply_mask` sets the ``mask`` key of the column's accepted mapping transform (other
+:func:`set_column_mask` sets the ``mask`` key of the column's accepted mapping transform (other
 transform keys stay) through :func:`workbench.matching.decisions.set_transform`.
 
-    from workbench.governance.masking_suggestions import apply_mask, suggest_masks
+    from workbench.governance.masking_suggestions import set_column_mask, suggest_masks
     for s in suggest_masks(store, "crm"):
         if s.status == "suggested" and s.target_column:
-            apply_mask(store, "crm", s.table, s.column, s.mask)
+            set_column_mask(store, "crm", s.table, s.column, s.mask)
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def find_mapped_column(
     return mapping, _accepted_column(mapping, column)
 
 
-def apply_mask(
+def set_column_mask(
     store: Store, project: ProjectRef, table: str, column: str, mask: dict[str, Any] | None
 ) -> SchemaMappingRecord:
     """Set (``mask``) or remove (None) the mask of ``table.column``'s accepted mapping.

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.store.access import require
 from workbench.store.audit import record_event
-from workbench.store.governance_models import MaskingPolicy as PolicyRow
+from workbench.store.governance_models import MaskingPolicyRow
 from workbench.store.models import Project
 from workbench.store.projects import ProjectRef, project_row, require_active
 
@@ -110,7 +110,7 @@ def _column_name(column: str) -> str:
 
 
 def _policy(session: Session, project: Project) -> MaskingPolicy:
-    row = session.get(PolicyRow, project.id)
+    row = session.get(MaskingPolicyRow, project.id)
     if row is None:
         return MaskingPolicy(project.id, False, {})
     return MaskingPolicy(
@@ -128,7 +128,7 @@ def _change(store: Store, project: ProjectRef, action: str, **change: Any) -> Ma
         project_obj = project_row(session, store, project)
         require_active(project_obj)
         # lock the row (when there is one) so concurrent exemptions do not overwrite each other
-        session.get(PolicyRow, project_obj.id, with_for_update=True)
+        session.get(MaskingPolicyRow, project_obj.id, with_for_update=True)
         before = _policy(session, project_obj)
         require_masking = change.get("require_masking", before.require_masking)
         exemptions = dict(before.exemptions)
@@ -148,7 +148,7 @@ def _change(store: Store, project: ProjectRef, action: str, **change: Any) -> Ma
             "updated_by": store.user,
         }
         session.execute(
-            insert(PolicyRow)
+            insert(MaskingPolicyRow)
             .values(
                 organization_id=project_obj.organization_id, project_id=project_obj.id, **values
             )

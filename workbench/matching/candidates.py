@@ -48,7 +48,7 @@ class PreparedTable:
     name: str | None
     columns: list[str]
     names: list[names.NormalizedName]
-    profiles: list[instances.ColumnProfile]
+    profiles: list[instances.ValueProfile]
     families: list[str]
 
 

@@ -54,7 +54,7 @@ _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
 @dataclass
-class ColumnProfile:
+class ValueProfile:
     """What the matcher knows about one column's values."""
 
     name: str
@@ -147,7 +147,7 @@ def _qgrams(texts: Sequence[str]) -> np.ndarray:
 
 def profile_column(
     series: pd.Series, sample_size: int = SAMPLE_SIZE, seed: int = 0
-) -> ColumnProfile:
+) -> ValueProfile:
     """Profile one column from a sample of at most ``sample_size`` non-null values."""
     total = len(series)
     sample = _sample(series, sample_size, seed)
@@ -204,7 +204,7 @@ def profile_column(
     top = dict(patterns.most_common(30))
     distinct = set(normalized.dropna().astype(str))
     qgram_texts = [t.casefold() for t in texts.iloc[:300]] if len(texts) else []
-    return ColumnProfile(
+    return ValueProfile(
         name=str(series.name),
         sample_count=n,
         kind=kind,
@@ -222,7 +222,7 @@ def profile_column(
 
 def profile_frame(
     df: pd.DataFrame, sample_size: int = SAMPLE_SIZE, seed: int = 0
-) -> list[ColumnProfile]:
+) -> list[ValueProfile]:
     """Profiles of all columns of ``df``, in column order."""
     return [profile_column(df[c], sample_size, seed) for c in df.columns]
 
@@ -269,7 +269,7 @@ def _conflict(a: str, b: str) -> bool:
 
 
 def value_similarities(
-    source: Sequence[ColumnProfile], target: Sequence[ColumnProfile]
+    source: Sequence[ValueProfile], target: Sequence[ValueProfile]
 ) -> dict[str, np.ndarray]:
     """All-pairs value similarities in [0, 1], each an (n_source, n_target) matrix."""
     shape = (len(source), len(target))

@@ -22,7 +22,7 @@ from psycopg import sql
 
 from workbench.schema.model import DatabaseSchema, Index, Table
 from workbench.schema.naming import NameAllocator, truncate
-from workbench.schema.types.model import ColumnPlan, TablePlan, TypeOptions
+from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions
 
 FK_ACTIONS = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"}
 PG_INDEX_METHODS = {"btree", "hash", "gist", "gin", "brin", "spgist"}
@@ -77,7 +77,7 @@ def column_definition(col: ColumnPlan) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
-def create_table(plan: TablePlan) -> str:
+def create_table(plan: TableTypePlan) -> str:
     cols = sql.SQL(",\n  ").join(column_definition(c) for c in plan.columns)
     return _s(
         sql.SQL("CREATE TABLE {} (\n  {}\n)").format(
@@ -86,7 +86,7 @@ def create_table(plan: TablePlan) -> str:
     )
 
 
-def _user_types(plans: Sequence[TablePlan], source: DatabaseSchema | None) -> list[str]:
+def _user_types(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -> list[str]:
     """CREATE TYPE/DOMAIN for the enums and domains the planned columns use."""
     out: list[str] = []
     seen: set[tuple[str | None, str]] = set()
@@ -138,7 +138,7 @@ def _user_types(plans: Sequence[TablePlan], source: DatabaseSchema | None) -> li
 
 
 def target_ddl(
-    plans: Sequence[TablePlan],
+    plans: Sequence[TableTypePlan],
     source: DatabaseSchema | None = None,
     options: TypeOptions | None = None,
 ) -> DdlScript:
@@ -166,7 +166,10 @@ def target_ddl(
             return sql.SQL(", ").join(sql.Identifier(names[s]) for s in sources if s)
 
         def index_name(
-            source_name: str | None, suffix: str, plan: TablePlan = plan, rel: NameAllocator = rel
+            source_name: str | None,
+            suffix: str,
+            plan: TableTypePlan = plan,
+            rel: NameAllocator = rel,
         ) -> str:
             wanted = source_name if source_name and source_name != "PRIMARY" else None
             if wanted is None or wanted in rel.used:
@@ -298,7 +301,7 @@ def target_ddl(
     return script
 
 
-def _views(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript) -> None:
+def _views(plans: Sequence[TableTypePlan], source: DatabaseSchema, script: DdlScript) -> None:
     """Views over the copied tables, translated to PostgreSQL and created in the target schema
     of their tables (a view over a table not copied is listed as not migrated)."""
     from workbench.errors import UnsupportedError
@@ -341,7 +344,9 @@ def _views(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript
         script.views.append((label, _s(statement)))
 
 
-def _other_objects(plans: Sequence[TablePlan], source: DatabaseSchema, script: DdlScript) -> None:
+def _other_objects(
+    plans: Sequence[TableTypePlan], source: DatabaseSchema, script: DdlScript
+) -> None:
     """Triggers of the copied tables, and the procedures, functions and events of their
     schemas: procedural code is not translated."""
     copied = {((p.table.schema or "").lower(), p.table.name.lower()) for p in plans}
@@ -358,7 +363,7 @@ def _other_objects(plans: Sequence[TablePlan], source: DatabaseSchema, script: D
 
 
 def _index(
-    plan: TablePlan,
+    plan: TableTypePlan,
     ix: Index,
     index_name: Callable[[str | None, str], str],
     names: Mapping[str, str],

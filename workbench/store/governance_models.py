@@ -64,7 +64,7 @@ class ColumnLineage(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class MaskingPolicy(Base):
+class MaskingPolicyRow(Base):
     __tablename__ = "masking_policies"
     __table_args__ = (same_tenant("masking_policies", "project_id", "projects"),)
 

@@ -385,7 +385,7 @@ class MaskPanel:
         column, mask = self.column.value, None
         try:
             mask = self.mask()
-            record = masking_suggestions.apply_mask(
+            record = masking_suggestions.set_column_mask(
                 self.store, self.project, self.table, column, mask
             )
         except WorkbenchError as exc:

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench.schema.model import DatabaseSchema, Table
-from workbench.schema.types import TablePlan, TypeOptions, plan_schema
+from workbench.schema.types import TableTypePlan, TypeOptions, plan_schema
 
 
 def human_size(n: int | None) -> str:
@@ -30,7 +30,7 @@ def table_label(table: Table) -> str:
     return f"{table.qualified_name}{kind} — {rows} rows, {human_size(table.size_bytes)}"
 
 
-def column_rows(table: Table, plan: TablePlan | None) -> list[dict[str, str]]:
+def column_rows(table: Table, plan: TableTypePlan | None) -> list[dict[str, str]]:
     """One dict per column: name, source type, target type, keys, notes."""
     fks = {c: fk for fk in table.foreign_keys for c in fk.columns}
     uniques = {c for u in table.uniques for c in u.columns}

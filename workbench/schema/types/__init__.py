@@ -2,21 +2,21 @@
 
 - ``model``: :class:`TypeRule` (one row: source type -> PostgreSQL type, note, read
   expression), :class:`TypeOptions` (switches and overrides), :class:`ColumnPlan` and
-  :class:`TablePlan` (what the engine and the DDL use).
+  :class:`TableTypePlan` (what the engine and the DDL use).
 - ``mysql``, ``postgres``, ``sqlite``, ``duckdb``: each dialect's rows, plus the helpers the
   engine calls (:func:`zero_date_count_sql`, :func:`mismatch_count_sql`).
 - ``plan``: :func:`plan_column`, :func:`plan_table`, :func:`plan_schema`.
 - ``docs``: renders docs/type-mapping.md from the rows.
 """
 
-from workbench.schema.types.model import ColumnPlan, TablePlan, TypeOptions, TypeRule
+from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions, TypeRule
 from workbench.schema.types.mysql import zero_date_count_sql
 from workbench.schema.types.plan import plan_column, plan_schema, plan_table, rules_for
 from workbench.schema.types.sqlite import mismatch_count_sql
 
 __all__ = [
     "ColumnPlan",
-    "TablePlan",
+    "TableTypePlan",
     "TypeOptions",
     "TypeRule",
     "mismatch_count_sql",

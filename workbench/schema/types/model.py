@@ -114,7 +114,7 @@ class ColumnPlan:
 
 
 @dataclass(frozen=True)
-class TablePlan:
+class TableTypePlan:
     table: Table
     target_schema: str | None
     target_name: str

@@ -14,7 +14,7 @@ from workbench.schema.model import Column, DatabaseSchema, NativeType, Table
 from workbench.schema.naming import NameAllocator, apply_policy, truncate
 from workbench.schema.quoting import quote_ident
 from workbench.schema.types import duckdb, mysql, postgres, sqlite
-from workbench.schema.types.model import ColumnPlan, TablePlan, TypeOptions, TypeRule
+from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions, TypeRule
 
 RULES: dict[str, tuple[TypeRule, ...]] = {
     "mysql": mysql.RULES,
@@ -256,7 +256,7 @@ def plan_table(
     options: TypeOptions | None = None,
     target_schema: str | None = None,
     target_name: str | None = None,
-) -> TablePlan:
+) -> TableTypePlan:
     options = options or TypeOptions()
     schema = target_schema or default_target_schema(table, dialect, options)
     names = NameAllocator(options.naming)
@@ -266,7 +266,7 @@ def plan_table(
     if dialect != "postgresql" and any(c.generated for c in table.columns):
         cols = _translate_generated(table, dialect, cols)
     name = target_name or truncate(apply_policy(table.name, options.naming))
-    return TablePlan(table, schema, name, cols)
+    return TableTypePlan(table, schema, name, cols)
 
 
 def _translate_generated(
@@ -300,12 +300,12 @@ def plan_schema(
     options: TypeOptions | None = None,
     target_schema: str | None = None,
     tables: Sequence[str] | None = None,
-) -> list[TablePlan]:
+) -> list[TableTypePlan]:
     """Plans for every base table; table names unique per target schema; FK columns take the
     type of the column they reference (so e.g. widened unsigned keys still match)."""
     options = options or TypeOptions()
     relations: dict[str, NameAllocator] = {}
-    plans: list[TablePlan] = []
+    plans: list[TableTypePlan] = []
     for table in schema.base_tables:
         if tables is not None and table.name not in tables:
             continue
@@ -313,7 +313,7 @@ def plan_schema(
         alloc = relations.setdefault(tschema, NameAllocator(options.naming))
         plans.append(plan_table(table, schema.dialect, options, tschema, alloc.take(table.name)))
     by_source = {(p.table.schema, p.table.name): p for p in plans}
-    aligned: list[TablePlan] = []
+    aligned: list[TableTypePlan] = []
     for plan in plans:
         cols = list(plan.columns)
         for fk in plan.table.foreign_keys:
