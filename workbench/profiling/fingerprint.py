@@ -13,31 +13,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from workbench.connectors.checksums import hash_sum_sql
 from workbench.connectors.sqltext import quote_ident, table_ref
+from workbench.errors import UnsupportedError
 from workbench.schema.model import Table
 
 
 def _content_sql(table: Table, dialect: str) -> str | None:
-    ref = table_ref(table, dialect)
-    cols = [quote_ident(c, dialect) for c in table.column_names]
-    if dialect == "postgresql":
-        return (
-            "SELECT coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0) "
-            f"FROM {ref} AS t"
-        )
-    if dialect == "mysql":
-        parts = ", ".join(f"COALESCE({c}, ''), ISNULL({c})" for c in cols)
-        return (
-            "SELECT COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('|', "
-            f"{parts})), 1, 15), 16, 10) AS UNSIGNED)), 0) FROM {ref}"
-        )
-    if dialect == "sqlite":
-        row = " || '|' || ".join(f"quote({c})" for c in cols) or "''"
-        return f"SELECT wb_hash60_sum({row}) FROM {ref}"
-    if dialect in ("duckdb", "files"):
-        row = ", ".join(f"CAST({c} AS VARCHAR)" for c in cols) or "''"
-        return f"SELECT sum(hash(concat_ws('|', {row}, 'x'))::HUGEINT) FROM {ref}"
-    return None
+    """The sum of every row's hash, with the validation's own row hash (one row hash for the
+    whole package): a change detector within one database, not compared across databases."""
+    parts = [(quote_ident(c, dialect), True) for c in table.column_names]
+    try:
+        return f"SELECT {hash_sum_sql(dialect, parts)} FROM {table_ref(table, dialect)}"
+    except UnsupportedError:
+        return None
 
 
 def _catalog_sql(table: Table, dialect: str) -> tuple[str, list[Any]] | None:
