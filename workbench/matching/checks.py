@@ -15,6 +15,7 @@ Severity ``error`` stops a run; ``warning`` is worth a look.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,32 @@ def check_mappings(
     return sorted(problems, key=lambda p: (p.severity != "error", p.mapping_id, p.column or ""))
 
 
+@dataclass(frozen=True)
+class _Check:
+    """What every rule of one mapping's check sees."""
+
+    mapping: SchemaMappingRecord
+    source: Connector
+    s_table: Table
+    t_table: Table | None  # None: the engine creates the target table from the mapping
+    dialect: str
+    sample_rows: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.mapping.source_table} -> {self.mapping.target_table}"
+
+    def problem(self, severity: str, code: str, column: str | None, message: str) -> MappingProblem:
+        """A problem whose message is prefixed with the table pair."""
+        return self.raw_problem(severity, code, column, f"{self.label}: {message}")
+
+    def raw_problem(
+        self, severity: str, code: str, column: str | None, message: str
+    ) -> MappingProblem:
+        m = self.mapping
+        return MappingProblem(severity, code, m.id, m.source_table, m.target_table, column, message)
+
+
 def check_mapping(
     mapping: SchemaMappingRecord,
     source: Connector,
@@ -111,84 +138,116 @@ def check_mapping(
     target_schema: DatabaseSchema,
     sample_rows: int = SAMPLE_ROWS,
 ) -> list[MappingProblem]:
-    """The problems of one schema_mapping against both databases as they are now."""
-
-    def problem(severity: str, code: str, column: str | None, message: str) -> MappingProblem:
-        return MappingProblem(
-            severity, code, mapping.id, mapping.source_table, mapping.target_table, column, message
-        )
-
-    label = f"{mapping.source_table} -> {mapping.target_table}"
+    """The problems of one schema_mapping against both databases as they are now: each rule of
+    :data:`RULES` in turn (a mapping whose source table is gone has only that problem)."""
     try:
         s_table = source_schema.table(mapping.source_table, mapping.source_schema)
     except NotFoundError:
-        return [problem("error", "missing_table", None, f"{label}: the source table is gone")]
+        label = f"{mapping.source_table} -> {mapping.target_table}"
+        return [MappingProblem("error", "missing_table", mapping.id, mapping.source_table,
+                               mapping.target_table, None,
+                               f"{label}: the source table is gone")]  # fmt: skip
     try:
         t_table: Table | None = target_schema.table(mapping.target_table, mapping.target_schema)
     except NotFoundError:
-        t_table = None  # the engine creates it from the mapping
-    accepted = mapping.accepted()
-    out: list[MappingProblem] = []
+        t_table = None
+    check = _Check(mapping, source, s_table, t_table, source_schema.dialect, sample_rows)
+    return [found for rule in RULES for found in rule(check)]
 
-    # two sources on one target (accepted ones conflict; an open suggestion is a warning)
-    live = [c for c in mapping.columns if c.state != "rejected"]
-    by_target: dict[str, list] = defaultdict(list)
-    for c in live:
-        by_target[c.target_column].append(c)
+
+def _duplicate_targets(check: _Check) -> list[MappingProblem]:
+    """Two sources on one target: accepted ones conflict; an open suggestion is a warning."""
+    by_target: dict[str, list[Any]] = defaultdict(list)
+    for c in check.mapping.columns:
+        if c.state != "rejected":
+            by_target[c.target_column].append(c)
+    out = []
     for target_column, rows in by_target.items():
         if len(rows) > 1:
             n_accepted = sum(c.state == "accepted" for c in rows)
             who = ", ".join(f"{c.source_column or '(computed)'} ({c.state})" for c in rows)
             out.append(
-                problem(
+                check.problem(
                     "error" if n_accepted > 1 else "warning",
                     "duplicate_target",
                     target_column,
-                    f"{label}: target column {target_column!r} has {len(rows)} sources: {who}; "
+                    f"target column {target_column!r} has {len(rows)} sources: {who}; "
                     "reject all but one",
                 )
             )
+    return out
 
-    for c in accepted:
-        if c.source_column and c.source_column not in s_table.column_names:
+
+def _missing_columns(check: _Check) -> list[MappingProblem]:
+    """Accepted mappings naming a column that is not there (source, or an existing target)."""
+    out = []
+    for c in check.mapping.accepted():
+        if c.source_column and c.source_column not in check.s_table.column_names:
             out.append(
-                problem(
+                check.problem(
                     "error",
                     "missing_column",
                     c.source_column,
-                    f"{label}: source column {c.source_column!r} does not exist; update the "
-                    "mapping",
+                    f"source column {c.source_column!r} does not exist; update the mapping",
                 )
             )
+        t_table = check.t_table
         if t_table is not None and c.target_column not in t_table.column_names:
             out.append(
-                problem(
+                check.problem(
                     "error",
                     "missing_column",
                     c.target_column,
-                    f"{label}: target column {c.target_column!r} does not exist in "
+                    f"target column {c.target_column!r} does not exist in "
                     f"{t_table.qualified_name}",
                 )
             )
-
-    if t_table is not None:
-        out += _type_problems(mapping, s_table, t_table, source_schema.dialect, problem, label)
-        mapped = {c.target_column for c in accepted}
-        for col in t_table.columns:
-            required = not col.nullable and col.default is None and not col.is_identity
-            if required and not col.generated and col.name not in mapped:
-                out.append(
-                    problem(
-                        "error",
-                        "required_unmapped",
-                        col.name,
-                        f"{label}: target column {col.name!r} is NOT NULL without a default but "
-                        "no source column is mapped to it; map one, or add a computed column "
-                        "with a default",
-                    )
-                )
-    out += _dry_run(mapping, source, s_table, sample_rows, problem, label)
     return out
+
+
+def _required_unmapped(check: _Check) -> list[MappingProblem]:
+    """NOT NULL target columns without a default that nothing is mapped to."""
+    if check.t_table is None:
+        return []
+    mapped = {c.target_column for c in check.mapping.accepted()}
+    out = []
+    for col in check.t_table.columns:
+        required = not col.nullable and col.default is None and not col.is_identity
+        if required and not col.generated and col.name not in mapped:
+            out.append(
+                check.problem(
+                    "error",
+                    "required_unmapped",
+                    col.name,
+                    f"target column {col.name!r} is NOT NULL without a default but no source "
+                    "column is mapped to it; map one, or add a computed column with a default",
+                )
+            )
+    return out
+
+
+def _types(check: _Check) -> list[MappingProblem]:
+    """Accepted pairs whose source type (or cast) does not fit an existing target column."""
+    if check.t_table is None:
+        return []
+    return _type_problems(check.mapping, check.s_table, check.t_table, check.dialect,
+                          check.raw_problem, check.label)  # fmt: skip
+
+
+def _dry_runs(check: _Check) -> list[MappingProblem]:
+    """The accepted transforms, run on sample rows as the engine would run them."""
+    return _dry_run(check.mapping, check.source, check.s_table, check.sample_rows,
+                    check.raw_problem, check.label)  # fmt: skip
+
+
+# the checks of one mapping, in the order their problems are listed
+RULES: tuple[Callable[[_Check], list[MappingProblem]], ...] = (
+    _duplicate_targets,
+    _missing_columns,
+    _types,
+    _required_unmapped,
+    _dry_runs,
+)
 
 
 def _type_problems(mapping, s_table, t_table, dialect, problem, label) -> list[MappingProblem]:
