@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from workbench.schema.model import DatabaseSchema, Table
+from workbench.urls import mask_url
 
 # A reader that meets a value it cannot deliver exactly (invalid UTF-8, a SQLite value of the
 # wrong storage class) keeps the row, NULLs the value and explains why in this extra column;
@@ -96,7 +97,6 @@ class Connector:
         self.options = dict(options or {})
 
     def __repr__(self) -> str:
-        from workbench.urls import mask_url
 
         return f"{type(self).__name__}({mask_url(self.url)!r})"
 

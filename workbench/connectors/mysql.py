@@ -45,6 +45,7 @@ import pyarrow as pa
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.mysql_catalog import introspect
 from workbench.connectors.sqltext import (
     partition_predicate,
     percent_safe,
@@ -417,7 +418,6 @@ class MySQLConnector(Connector):
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
     ) -> DatabaseSchema:
-        from workbench.connectors.mysql_catalog import introspect
 
         return introspect(self, schemas or ([self.database] if self.database else None), tables)
 

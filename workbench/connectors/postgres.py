@@ -23,9 +23,11 @@ import pyarrow.csv as pacsv
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.pgcopy import unhex_bytea
+from workbench.connectors.postgres_catalog import introspect
 from workbench.connectors.sqltext import (
     partition_predicate,
     percent_safe,
+    quote_ident,
     select_list,
     table_ref,
     where,
@@ -189,7 +191,6 @@ class PostgresConnector(Connector):
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
     ) -> DatabaseSchema:
-        from workbench.connectors.postgres_catalog import introspect
 
         psycopg = _psycopg()
         try:
@@ -241,8 +242,6 @@ class PostgresConnector(Connector):
                 else None
             )
             if arrow is None:  # exact text output for everything else
-                from workbench.connectors.sqltext import quote_ident
-
                 exprs[name] = f"({exprs.get(name, quote_ident(name, 'postgresql'))})::text"
                 arrow = pa.string()
             types.append(arrow)

@@ -165,7 +165,7 @@ def check_masking_policy(store: Store, project: str | int, mapping: dict[str, An
     A violation is already a mapped column whose accepted mapping has no mask; only the
     tables this run copies count.
     """
-    from workbench.governance.masking_suggestions import policy_violations
+    from workbench.governance.masking_suggestions import policy_violations  # heavy: sklearn
 
     tables = {name.rsplit(".", 1)[-1] for name in mapping}
     found = [

@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
-from workbench.engine.partitions import choose_key, plan_partitions
+from workbench.engine.partitions import choose_key, plan_partitions, split_columns
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.transforms.rules import ColumnTransform
@@ -215,8 +216,7 @@ def estimate_rows(connector: Connector, table: Table) -> int:
 def plan_job(
     source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict[str, Any]] | None
 ) -> MigrationPlan:
-    from workbench.connectors import connect
-    from workbench.engine import targets  # targets builds on this module's dataclasses
+    from workbench.engine import targets  # a cycle: targets imports this module
 
     schema = source.introspect()
     chosen = select_tables(schema, options.tables, options.exclude)
@@ -246,7 +246,6 @@ def plan_job(
 
 
 def stored_partitions(tp: TablePlan, rows: list[dict[str, Any]]) -> list[Partition]:
-    from workbench.engine.partitions import split_columns
 
     columns = split_columns(tp.source, tp.key_columns) if len(rows) > 1 else ()
     parts = []

@@ -20,6 +20,7 @@ import psycopg
 from workbench.config import Settings
 from workbench.connectors import connect
 from workbench.connectors.base import Partition
+from workbench.connectors.postgres import conninfo
 from workbench.engine import bookkeeping, records, targets
 from workbench.engine.cluster import BackgroundClient
 from workbench.engine.copy import PartitionResult, PartitionTask
@@ -54,7 +55,7 @@ from workbench.schema.ddl import DdlScript
 from workbench.store import Store, flags, jobs, open_store
 from workbench.store.audit import record_event
 from workbench.transforms import masking
-from workbench.urls import kind_of, mask_text, mask_url
+from workbench.urls import kind_of, mask_text, mask_url, parse_url
 
 log = logging.getLogger(__name__)
 
@@ -512,7 +513,6 @@ class _JobRun:
 
 def tag_sessions(target_url: str, job_key: str) -> str:
     """The target URL with the job in its ``application_name`` (unless the user set one)."""
-    from workbench.urls import parse_url
 
     parsed = parse_url(target_url)
     if "application_name" in parsed.query:
@@ -524,7 +524,6 @@ def tag_sessions(target_url: str, job_key: str) -> str:
 def cancel_sessions(target_url: str, job_key: str, timeout: float) -> None:
     """Stop every statement the job still runs in the target (COPYs of partitions, checksums,
     index builds): their transactions roll back, committed partitions stay."""
-    from workbench.connectors.postgres import conninfo
 
     try:
         with psycopg.connect(

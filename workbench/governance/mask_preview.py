@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.connectors import connect
 from workbench.errors import NotFoundError
 from workbench.governance.masking_suggestions import check_mask, find_mapped_column
+from workbench.matching.reading import read_batch
 from workbench.store import connections
 from workbench.store.access import require
 from workbench.store.projects import ProjectRef, get_project
@@ -78,8 +80,6 @@ def sample_values(
 ) -> pa.Array:
     """Up to ``rows`` distinct non-null values of the source column, read by its connector
     (the result of the mapping's SQL expression, when it has one)."""
-    from workbench.connectors import connect
-    from workbench.matching.reading import read_batch
 
     mapping, mapped = find_mapped_column(store, project, table, column)
     # a pushed-down expression is read as the engine reads it: under the target's name

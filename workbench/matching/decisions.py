@@ -25,9 +25,10 @@ from workbench.matching.mappings import (
     mapping_record,
     mapping_row,
 )
+from workbench.schema.sqlexpr import column_expression
 from workbench.store.access import require
 from workbench.store.audit import record_event
-from workbench.store.models import ColumnMapping, SchemaMapping
+from workbench.store.models import ColumnMapping, Connection, Project, SchemaMapping
 from workbench.store.projects import ProjectRef, require_active
 from workbench.transforms.rules import ColumnTransform
 
@@ -126,7 +127,6 @@ def _finish(
 
 def _open(session: Session, store: Store, project: ProjectRef, mapping: MappingRef):
     row = mapping_row(session, store, project, mapping)
-    from workbench.store.models import Project
 
     project_obj = session.get(Project, row.project_id)
     assert project_obj is not None  # mapping_row just found the mapping in this project
@@ -290,8 +290,6 @@ def set_transform(
 def _check_expression(session: Any, row: Any, target: str, expression: str) -> None:
     """Refuse, before it is stored, an expression that is not one value of the row in the
     source's dialect (its columns are checked again where the job meets the table)."""
-    from workbench.schema.sqlexpr import column_expression
-    from workbench.store.models import Connection
 
     source = session.get(Connection, row.source_connection_id)
     what = f"Transform expression of {target!r}"

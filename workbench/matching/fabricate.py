@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.matching import types
+from workbench.matching.names import split_name
 from workbench.matching.samples import SampleTable
 
 # scripts/train_matcher.py fabricates the default model's training pairs from these, and
@@ -231,7 +232,6 @@ class MatchingPair:
 
 
 def _snake(name: str) -> str:
-    from workbench.matching.names import split_name
 
     return "_".join(split_name(name))
 

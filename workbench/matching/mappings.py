@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workbench.connectors import connect
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.matching import TableMatch, match_tables
 from workbench.matching.learning import organization_model, origin_of
-from workbench.matching.reading import SAMPLE_ROWS, TableSample, read_tables
+from workbench.matching.reading import SAMPLE_ROWS, TableSample, read_tables, sample_table
 from workbench.store import connections
 from workbench.store.access import require
 from workbench.store.audit import record_event
@@ -370,8 +371,6 @@ def load_pair(
 ) -> TablePair:
     """Read both tables of a schema_mapping (schema and a sample of rows)."""
     require(store, "read")
-    from workbench.connectors import connect
-    from workbench.matching.reading import sample_table
 
     with store.session() as session:
         row = mapping_row(session, store, project, mapping)

@@ -15,7 +15,9 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from workbench.config import load_settings
 from workbench.errors import WorkbenchError
+from workbench.store import credentials, open_store
 from workbench.store.audit import record_dashboard_login
 
 if TYPE_CHECKING:
@@ -29,8 +31,6 @@ _lock = threading.Lock()
 
 def user_store(user: str) -> Store:
     """The store as ``user`` sees it (their organization), opened once per server process."""
-    from workbench.config import load_settings
-    from workbench.store import open_store
 
     with _lock:
         if user not in _stores:
@@ -40,7 +40,6 @@ def user_store(user: str) -> Store:
 
 def login(user: str, password: str, dashboard: str = "monitor") -> bool:
     """Check a dashboard login and record it; False (logged, never the password) when refused."""
-    from workbench.store import credentials
 
     try:
         store = user_store(user)

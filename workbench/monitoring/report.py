@@ -11,10 +11,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
+from workbench.governance.lineage import lineage
 from workbench.monitoring import views
 from workbench.store import Store, connections, jobs
+from workbench.store.access import require
 from workbench.store.models import ColumnMapping, SchemaMapping
+from workbench.store.profiles import TableProfileRecord
 from workbench.store.projects import get_project, list_projects
+from workbench.urls import mask_url
 
 CONFIDENCE_BANDS = [(0.9, "high (>= 0.9)"), (0.7, "medium (0.7-0.9)"), (0.0, "low (< 0.7)")]
 
@@ -126,8 +130,6 @@ def validation_results(store: Store, project: str | int, limit: int = 20) -> pd.
 def quality_scores(store: Store, project: str | int) -> pd.DataFrame | None:
     """Data-quality scores of the project's tables as last profiled: the source connections'
     tables ("before") and the target's ("after"); None while nothing was profiled."""
-    from workbench.store.profiles import TableProfileRecord
-    from workbench.urls import mask_url
 
     by_source: dict[str, tuple[str, str]] = {}
     for c in connections.list_connections(store, get_project(store, project).id):
@@ -175,8 +177,6 @@ _ROW, _GAP, _NODE_W, _COLS = 24, 8, 230, (10, 330, 650)
 def lineage_graph(store: Store, project: str | int) -> str | None:
     """The column lineage of the project's newest job that has one, as an inline SVG
     (source columns -> transform -> target columns); None while no job recorded lineage."""
-    from workbench.governance.lineage import lineage
-    from workbench.store.access import require
 
     require(store, "read", "read lineage")
     rows = lineage(store, project)  # newest job first

@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.config import load_settings
 from workbench.errors import PermissionDeniedError
+from workbench.store import open_store
 
 if TYPE_CHECKING:
     from workbench.store import Store
@@ -34,8 +36,6 @@ def report_store() -> Store:
     Under a login (``WORKBENCH_REPORT_AUTH=store``): the bound user, or an error when the
     page was opened without one. Without: the kernel's own user (``open_store()``).
     """
-    from workbench.config import load_settings
-    from workbench.store import open_store
 
     if _bound_user is not None:
         return open_store(load_settings(user=_bound_user), migrate=False, create_user=False)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from jupyter_server.auth.identity import IdentityProvider, User
 from voila.voila_identity_provider import VoilaLoginHandler
 
+from workbench.monitoring.panel_auth import login
+
 if TYPE_CHECKING:
     from tornado.web import RequestHandler
 
@@ -79,7 +81,6 @@ class StoreIdentityProvider(IdentityProvider):
         return True
 
     def process_login_form(self, handler: RequestHandler) -> User | None:
-        from workbench.monitoring.panel_auth import login
 
         user = handler.get_argument("username", default="").strip()
         password = handler.get_argument("password", default="")

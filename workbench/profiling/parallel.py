@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.connectors import connect
 from workbench.profiling.model import TableProfile
 from workbench.profiling.profile import ProfileOptions, profile_table
 from workbench.schema.model import Table
@@ -20,7 +21,6 @@ def profile_one(
     url: str, table: Table, options: ProfileOptions, connect_options: dict | None = None
 ) -> TableProfile:
     """The Dask task: connect, profile one table, close."""
-    from workbench.connectors import connect
 
     connector = connect(url, options=connect_options)
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from workbench.connectors.base import Connector
 from workbench.connectors.sqltext import quote_ident, table_ref
+from workbench.errors import NotFoundError
 from workbench.profiling import fingerprint as fp
 from workbench.profiling import pushdown, quality, sampling, stats
 from workbench.profiling.model import ColumnProfile, TableProfile
@@ -42,8 +43,6 @@ def find_table(connector: Connector, name: str) -> Table:
     found = connector.introspect(tables=[bare]).tables
     matches = [t for t in found if t.name == bare and (not schema or t.schema == schema)]
     if not matches:
-        from workbench.errors import NotFoundError
-
         raise NotFoundError(
             f"No table {name!r} in {connector!r}; list tables with `workbench schema show`",
             table=name,

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.connectors import connect
 from workbench.connectors.base import Connector
+from workbench.errors import NotFoundError
 from workbench.profiling import fingerprint as fp
 from workbench.profiling.model import TableProfile
+from workbench.profiling.parallel import profile_tables
 from workbench.profiling.profile import ProfileOptions, find_table, profile_table
 from workbench.schema.model import Table
 from workbench.store import profiles as stored_profiles
@@ -89,8 +92,6 @@ def profiles_for(
 ) -> list[TableProfile]:
     """Profiles of many tables of one connection: reused from the store where unchanged,
     the others profiled (in parallel on Dask when ``client`` is given) and stored."""
-    from workbench.connectors import connect
-    from workbench.profiling.parallel import profile_tables
 
     options = options or ProfileOptions()
     connector = connect(
@@ -108,8 +109,6 @@ def profiles_for(
         if tables:
             missing = set(tables) - {t.name for t in chosen} - {t.qualified_name for t in chosen}
             if missing:
-                from workbench.errors import NotFoundError
-
                 raise NotFoundError(
                     f"No table {sorted(missing)} in {mask_url(url)}; list tables with "
                     "`workbench schema show`"

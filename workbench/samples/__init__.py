@@ -14,8 +14,8 @@ import psycopg
 from psycopg import sql
 
 from workbench.config import Settings, load_settings, private_dir
-from workbench.errors import ConfigurationError
-from workbench.store import Store
+from workbench.errors import ConfigurationError, NotFoundError
+from workbench.store import Store, connections, projects
 
 SAMPLES = Path(__file__).resolve().parent
 CHINOOK = SAMPLES / "chinook.sqlite"
@@ -61,8 +61,6 @@ def store_server_database(store: Store, name: str, *, fresh: bool = False) -> st
 
 def ensure_project(store: Store, project: str, description: str = "") -> None:
     """Create ``project`` unless it exists (notebooks re-run)."""
-    from workbench.errors import NotFoundError
-    from workbench.store import projects
 
     try:
         projects.get_project(store, project)
@@ -73,8 +71,6 @@ def ensure_project(store: Store, project: str, description: str = "") -> None:
 def ensure_connection(store: Store, project: str, name: str, url: str, role: str) -> str:
     """Save ``url`` as connection ``name`` of ``project`` unless one by that name exists;
     return its URL as stored (password masked)."""
-    from workbench.errors import NotFoundError
-    from workbench.store import connections
 
     ensure_project(store, project)
     try:
@@ -94,8 +90,6 @@ def connection_url(
     ``name`` of ``project``; when it does not exist, ``default()`` makes one and it is saved
     under that name. Notebooks take project and connection names, never URLs: a parameter
     cell, its output and IPython's history then hold no password."""
-    from workbench.errors import NotFoundError
-    from workbench.store import connections
 
     ensure_project(store, project)
     try:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
+from workbench.errors import UnsupportedError
 from workbench.schema.model import DatabaseSchema, Index, Table
 from workbench.schema.naming import NameAllocator, truncate
+from workbench.schema.sqlexpr import translate_view
 from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions
 
 FK_ACTIONS = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"}
@@ -304,8 +306,6 @@ def target_ddl(
 def _views(plans: Sequence[TableTypePlan], source: DatabaseSchema, script: DdlScript) -> None:
     """Views over the copied tables, translated to PostgreSQL and created in the target schema
     of their tables (a view over a table not copied is listed as not migrated)."""
-    from workbench.errors import UnsupportedError
-    from workbench.schema.sqlexpr import translate_view
 
     by_source = {(p.table.schema or "").lower(): p.target_schema for p in plans}
     tables = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.errors import NotFoundError
+
 
 @dataclass(frozen=True)
 class NativeType:
@@ -104,7 +106,6 @@ class Table:
         for col in self.columns:
             if col.name == name:
                 return col
-        from workbench.errors import NotFoundError
 
         raise NotFoundError(
             f"Table {self.qualified_name} has no column {name!r}; "
@@ -151,7 +152,6 @@ class DatabaseSchema:
         for t in self.tables:
             if t.name == name and (schema is None or t.schema == schema):
                 return t
-        from workbench.errors import NotFoundError
 
         known = ", ".join(t.qualified_name for t in self.tables[:20])
         raise NotFoundError(

@@ -10,6 +10,8 @@ import hashlib
 import re
 import unicodedata
 
+from workbench.errors import InvalidInputError
+
 MAX_BYTES = 63  # NAMEDATALEN - 1
 _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
@@ -41,7 +43,6 @@ def apply_policy(name: str, policy: str) -> str:
         return name
     if policy == "snake":
         return snake_case(name)
-    from workbench.errors import InvalidInputError
 
     raise InvalidInputError(f"Unknown naming policy {policy!r}; use 'keep' or 'snake'")
 

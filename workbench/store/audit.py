@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from workbench.errors import NotFoundError
 from workbench.store.access import require
 from workbench.store.models import AuditEvent
 from workbench.store.redact import redact
@@ -104,8 +105,7 @@ def list_events(
 
 
 def _project_ids(store: Store, project: str | int) -> list[int]:
-    from workbench.errors import NotFoundError
-    from workbench.store.projects import project_row
+    from workbench.store.projects import project_row  # a cycle: projects imports this module
 
     if isinstance(project, int):
         return [project]

@@ -171,7 +171,7 @@ def type_options(connection: ConnectionRecord | Mapping[str, Any] | None) -> dic
 
     Checked here, so a preview and a job refuse the same options with the same message: an
     unknown switch is an error, never silently dropped."""
-    from workbench.schema.types import TypeOptions
+    from workbench.schema.types import TypeOptions  # heavy: sqlglot, kept out of the CLI
 
     options = connection.options if isinstance(connection, ConnectionRecord) else connection
     values = (options or {}).get("types") or {}

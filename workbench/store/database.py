@@ -21,6 +21,7 @@ from workbench.errors import (
     DatabaseMissingError,
     WorkbenchError,
 )
+from workbench.urls import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,6 @@ def connection_error(exc: BaseException, url: str | URL, what: str = "the store"
 
 
 def _mask(url: str | URL) -> str:
-    from workbench.urls import mask_text
 
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)

@@ -20,9 +20,10 @@ from workbench.errors import ConfigurationError, PermissionDeniedError
 from workbench.store import revisions, tenancy
 from workbench.store.database import connection_error, create_store_engine, store_url
 from workbench.store.embedded import embedded_pgdata, start_embedded
+from workbench.store.models import Connection as StoredConnection
 from workbench.store.models import Membership, Organization, OrganizationKey, User
 from workbench.store.names import clean_name
-from workbench.store.secrets import OrganizationCipher, SecretCipher
+from workbench.store.secrets import ORG_PREFIX, OrganizationCipher, SecretCipher
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +287,6 @@ def _prepare(
 def _reencrypt_legacy_secrets(conn: Connection, master: SecretCipher) -> None:
     """Connection secrets written before organization keys: decrypt with the store's key,
     encrypt with their organization's own (made here if it has none yet)."""
-    from workbench.store.models import Connection as StoredConnection
-    from workbench.store.secrets import ORG_PREFIX
 
     rows = conn.execute(
         select(

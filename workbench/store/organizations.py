@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from workbench.errors import AlreadyExistsError, InUseError, InvalidInputError, NotFoundError
 from workbench.store.access import require
 from workbench.store.audit import record_event
+from workbench.store.database import create_store_engine
+from workbench.store.handle import ensure_user, set_tenant
 from workbench.store.models import MEMBERSHIP_ROLES, Membership, Organization, Project, User
 from workbench.store.names import clean_name
 
@@ -47,7 +49,6 @@ class MemberRecord:
 
 def create_organization(store: Store, name: str) -> OrganizationRecord:
     """A new organization owned by the current user. Work in it with ``store.in_organization``."""
-    from workbench.store.handle import set_tenant
 
     name = clean_name(name, "organization name")
     with store.session() as session:
@@ -201,8 +202,6 @@ def _user_id(store: Store, name: str) -> int:
             f"WORKBENCH_DATABASE_ADMIN_URL set), then an owner adds them",
             user=name,
         )
-    from workbench.store.database import create_store_engine
-    from workbench.store.handle import ensure_user
 
     admin = create_store_engine(store.admin_url, store.settings.connect_timeout)
     try:

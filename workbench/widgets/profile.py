@@ -15,7 +15,9 @@ from typing import Any
 
 import ipywidgets as w
 
+from workbench.profiling import full_report, profile_stored, profile_table
 from workbench.profiling.model import ColumnProfile, TableProfile
+from workbench.urls import mask_text
 
 BADGE_COLOURS = {"good": "#2e7d32", "fair": "#f9a825", "poor": "#c62828", "n/a": "#757575"}
 
@@ -86,7 +88,6 @@ class ProfileWidget:
     def on_pick(self, name: str | None) -> TableProfile | None:
         if not name:
             return None
-        from workbench.urls import mask_text
 
         try:
             prof = self._profile(name)
@@ -137,7 +138,6 @@ class ProfileWidget:
     @classmethod
     def from_connector(cls, connector: Any, store: Any = None, **kwargs: Any) -> ProfileWidget:
         """A widget over a connector's tables; profiles go through the store when given."""
-        from workbench.profiling import full_report, profile_stored, profile_table
 
         names = [t.qualified_name for t in connector.introspect().tables if t.kind == "table"]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from workbench.engine.migrate import run_migration
 from workbench.engine.run import CopyOptions, JobResult, copy_database
 from workbench.errors import WorkbenchError
 from workbench.store import Store
@@ -170,7 +171,6 @@ class RunWidget:
         cls, project: str, *, store: Store | None = None, options: CopyOptions | None = None
     ) -> RunWidget:
         """A widget that runs a project's accepted mappings (:func:`run_migration`)."""
-        from workbench.engine.migrate import run_migration
 
         def starter(progress, cancel, on_job) -> JobResult:
             return run_migration(

@@ -9,6 +9,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from workbench.connectors import connect
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.types import TableTypePlan, TypeOptions, plan_schema
 
@@ -79,7 +80,6 @@ class SchemaBrowser:
 
     @classmethod
     def from_url(cls, url: str, options: TypeOptions | None = None) -> SchemaBrowser:
-        from workbench.connectors import connect
 
         connector = connect(url)
         try:

@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.errors import InvalidInputError
 from workbench.schema.model import Column, NativeType, Table
+from workbench.schema.sqlexpr import pg_type
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,6 @@ class TypeOptions:
 
     def __post_init__(self) -> None:
         """Every type name that will be pasted into DDL is a type name and nothing more."""
-        from workbench.schema.sqlexpr import pg_type
 
         for label, target in self.type_overrides.items():
             pg_type(target, what=f"Type override for {label!r}")
@@ -43,8 +44,6 @@ class TypeOptions:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> TypeOptions:
         from dataclasses import fields
-
-        from workbench.errors import InvalidInputError
 
         values = dict(values or {})
         known = {f.name for f in fields(cls)}

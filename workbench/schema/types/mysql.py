@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from workbench.schema.model import Column, NativeType, Table
+from workbench.schema.quoting import quote_ident, table_ref
 from workbench.schema.types.model import Match, TypeOptions, TypeRule
 
 # zero dates: no year 0 in PostgreSQL, and MySQL allows month or day 0 ('2024-00-10')
@@ -140,7 +141,6 @@ def zero_date_count_sql(table: Table) -> str | None:
     One row, one column per date column (named like it), in the MySQL dialect; the
     connector's ``count_zero_dates(table)`` runs it.
     """
-    from workbench.schema.quoting import quote_ident, table_ref
 
     cols = zero_date_columns(table)
     if not cols:

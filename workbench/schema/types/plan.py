@@ -13,6 +13,7 @@ from workbench.errors import InvalidInputError, UnsupportedError
 from workbench.schema.model import Column, DatabaseSchema, NativeType, Table
 from workbench.schema.naming import NameAllocator, apply_policy, truncate
 from workbench.schema.quoting import quote_ident
+from workbench.schema.sqlexpr import column_expression, generated_expression
 from workbench.schema.types import duckdb, mysql, postgres, sqlite
 from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions, TypeRule
 
@@ -69,8 +70,6 @@ def _override(
                 return value, None
             read = value.get("read")
             if read is not None:
-                from workbench.schema.sqlexpr import column_expression
-
                 read = column_expression(
                     read, dialect, table.column_names, what=f"Read expression of {key!r}"
                 )
@@ -274,8 +273,6 @@ def _translate_generated(
 ) -> tuple[ColumnPlan, ...]:
     """Generated columns PostgreSQL can compute itself become GENERATED ALWAYS AS ... STORED
     (not loaded); the others stay plain columns loaded with the source's values."""
-    from workbench.errors import UnsupportedError
-    from workbench.schema.sqlexpr import generated_expression
 
     types = {c.source: c.pg_type for c in cols}
     rename = {c.source: c.target for c in cols}
