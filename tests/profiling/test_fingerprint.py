@@ -4,9 +4,10 @@ pair of values changes it, the same rows in another order do not."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import duckdb
 import psycopg
-import pymysql
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -21,15 +22,7 @@ CHANGES = [
 ]
 
 
-def _sqlite(tmp_path):
-
-    path = tmp_path / "t.sqlite"
-    return f"sqlite:///{path}", lambda sql: _exec_sqlite(path, sql)
-
-
 def _exec_sqlite(path, sql):
-    import sqlite3
-
     with sqlite3.connect(path) as db:
         db.execute(sql)
 
@@ -39,17 +32,8 @@ def _exec_pg(url, sql):
         conn.execute(sql)
 
 
-def _exec_mysql(url, sql):
-    u = make_url(url)
-    conn = pymysql.connect(
-        host=u.host,
-        port=u.port or 3306,
-        user=u.username,
-        password=u.password or "",
-        database=u.database,
-        autocommit=True,
-    )
-    with conn, conn.cursor() as cur:
+def _exec_mysql(server, database, sql):
+    with server.connect(database) as conn, conn.cursor() as cur:
         cur.execute(sql)
 
 
@@ -63,13 +47,15 @@ def database(request, tmp_path):
     """(url, execute) for an empty database of each kind."""
     kind = request.param
     if kind == "sqlite":
-        return _sqlite(tmp_path)
+        path = tmp_path / "t.sqlite"
+        return f"sqlite:///{path}", lambda sql: _exec_sqlite(path, sql)
     if kind == "postgresql":
         url = request.getfixturevalue("pg_database")
         return url, lambda sql: _exec_pg(url, sql)
     if kind == "mysql":
         url = request.getfixturevalue("mysql_database")
-        return url, lambda sql: _exec_mysql(url, sql)
+        server = request.getfixturevalue("mysql_server")
+        return url, lambda sql: _exec_mysql(server, make_url(url).database, sql)
     path = tmp_path / "t.duckdb"
     return f"duckdb:///{path}", lambda sql: _exec_duckdb(path, sql)
 

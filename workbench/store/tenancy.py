@@ -128,6 +128,14 @@ def is_privileged(conn: Connection) -> bool:
     return bool(row)
 
 
+# the SECURITY DEFINER functions below: only the group of users may call them
+FUNCTION_SIGNATURES = (
+    ("workbench_user_id", "text"),
+    ("workbench_member_orgs", "text"),
+    ("workbench_owner_orgs", "text"),
+    ("workbench_org_is_new", "bigint"),
+)
+
 FUNCTIONS = [
     # the user (id) a role works as, and the organizations it belongs to / owns: SECURITY
     # DEFINER so that policies can read memberships without recursing into their policies
@@ -162,24 +170,11 @@ def statements(group: str, tenant_tables: list[str], database: str) -> list[sql.
         ]
 
     out: list[sql.Composable] = [sql.SQL(f) for f in FUNCTIONS]
-    out += [
-        sql.SQL("REVOKE ALL ON FUNCTION {}({}) FROM PUBLIC").format(sql.SQL(f), sql.SQL(a))
-        for f, a in (
-            ("workbench_user_id", "text"),
-            ("workbench_member_orgs", "text"),
-            ("workbench_owner_orgs", "text"),
-            ("workbench_org_is_new", "bigint"),
-        )
-    ]
-    out += [
-        sql.SQL("GRANT EXECUTE ON FUNCTION {}({}) TO {}").format(sql.SQL(f), sql.SQL(a), g)
-        for f, a in (
-            ("workbench_user_id", "text"),
-            ("workbench_member_orgs", "text"),
-            ("workbench_owner_orgs", "text"),
-            ("workbench_org_is_new", "bigint"),
-        )
-    ]
+    signatures = [(sql.SQL(f), sql.SQL(a)) for f, a in FUNCTION_SIGNATURES]
+    revoke = "REVOKE ALL ON FUNCTION {}({}) FROM PUBLIC"
+    grant = "GRANT EXECUTE ON FUNCTION {}({}) TO {}"
+    out += [sql.SQL(revoke).format(f, a) for f, a in signatures]
+    out += [sql.SQL(grant).format(f, a, g) for f, a in signatures]
     out += [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), g),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(g),
