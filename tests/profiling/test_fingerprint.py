@@ -64,7 +64,7 @@ def _signal(url: str) -> str:
     connector = connect(url)
     try:
         table = connector.introspect().table("t")
-        return content_signal(connector.run, table, connector.capabilities.dialect, 3, 100)
+        return content_signal(connector.run, table, connector.dialect, 3, 100)
     finally:
         connector.close()
 

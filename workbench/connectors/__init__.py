@@ -10,10 +10,11 @@ import importlib
 from typing import Any
 
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
-from workbench.errors import CannotConnectError, WorkbenchError
+from workbench.connectors.dialect import SqlDialect
+from workbench.errors import CannotConnectError, UnsupportedError, WorkbenchError
 from workbench.urls import MASK, kind_of, mask_text, mask_url, split_secret
 
-# kind -> "module:Class"; a new kind is one line here plus its module.
+# kind -> "module:Class"; a new kind is one line here plus its module (docs/adding-a-connector.md).
 REGISTRY: dict[str, str] = {
     "postgresql": "workbench.connectors.postgres:PostgresConnector",
     "mysql": "workbench.connectors.mysql:MySQLConnector",
@@ -28,6 +29,13 @@ def connector_class(kind: str) -> type[Connector]:
     module = importlib.import_module(module_name)
     cls: type[Connector] = getattr(module, class_name)
     return cls
+
+
+def dialect_of(kind: str) -> SqlDialect:
+    """The SQL dialect of a kind (its connector module's ``DIALECT``), by kind name."""
+    if kind not in REGISTRY:
+        raise UnsupportedError(f"No connector for {kind!r}; known kinds: {sorted(REGISTRY)}")
+    return connector_class(kind).dialect
 
 
 def connect(
@@ -66,9 +74,11 @@ __all__ = [
     "ConnectionTest",
     "Connector",
     "Partition",
+    "SqlDialect",
     "check_url",
     "connect",
     "connector_class",
+    "dialect_of",
     "kind_of",
     "mask_url",
 ]

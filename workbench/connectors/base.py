@@ -1,7 +1,9 @@
 """The connector seam: the one small interface the engine, profiling and matching call.
 
 A connector is built from a URL and knows nothing of the store. Differences between
-kinds are data (:class:`Capabilities`, type maps), not ``if kind == ...`` in callers.
+kinds are data (its :class:`Capabilities`, its ``dialect``: the SQL profiling and checksums
+push down, its type map), not ``if kind == ...`` in callers. Checksums run through ``run``
+(:func:`workbench.connectors.checksums.checksum_partition`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from workbench.connectors.dialect import SqlDialect
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.urls import mask_url
 
@@ -23,14 +26,10 @@ REJECT_COLUMN = "__wb_reject__"
 
 @dataclass(frozen=True)
 class Capabilities:
-    dialect: str  # the type-map dialect: "postgresql", "mysql", "sqlite", "duckdb", "files"
-    can_read: bool = True
-    can_write: bool = False  # PostgreSQL only: COPY into tables
-    has_catalog_stats: bool = True  # row estimates and sizes without counting
-    supports_checksum: bool = True  # checksums computed inside the database
-    supports_tablesample: bool = False
-    supports_window_functions: bool = True
-    max_identifier_length: int = 63
+    """What callers branch on; the SQL differences are the connector's :class:`SqlDialect`."""
+
+    dialect: str  # the type map's and the SQL dialect's key: "postgresql", "mysql", ...
+    can_write: bool = False  # a migration target: COPY into tables (PostgreSQL only)
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,7 @@ class Connector:
 
     kind: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities]
+    dialect: ClassVar[SqlDialect]  # the SQL pushed down to this kind (profiling, checksums)
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
@@ -142,12 +142,6 @@ class Connector:
         source dialect (e.g. the type map's zero-date handling), output under the same name.
         Values must be exact: typed Arrow values, or text in PostgreSQL input syntax.
         """
-        raise NotImplementedError
-
-    def checksum_partition(
-        self, table: Table, partition: Partition, columns: Sequence[str] | None = None
-    ) -> PartitionChecksum:
-        """Row count and content checksum of a partition, computed inside the database."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -22,6 +22,8 @@ import pyarrow as pa
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.checksums import PRESENCE
+from workbench.connectors.dialect import ChecksumSql, ProfileSql, SampleSql, SqlDialect, concat_row
 from workbench.connectors.sqltext import partition_predicate, select_list, table_ref, where
 from workbench.errors import DatabaseMissingError, DriverMissingError
 from workbench.schema.model import (
@@ -75,9 +77,140 @@ def native_type(text: str) -> NativeType:
     return NativeType(t.lower(), raw=t)
 
 
+# --- the SQL pushed down to DuckDB (profiling, sampling, fingerprints, checksums) -------------
+
+# An interval (read as text) in microseconds as PostgreSQL's extract(epoch) counts them:
+# a year is 365.25 days, a month 30 days; each part keeps its own sign in both engines
+_INTERVAL_US = (
+    "CAST(CAST(datepart('year', {i}) AS HUGEINT) * 31557600000000"
+    " + CAST(datepart('month', {i}) AS HUGEINT) * 2592000000000"
+    " + CAST(datepart('day', {i}) AS HUGEINT) * 86400000000"
+    " + CAST(datepart('hour', {i}) AS HUGEINT) * 3600000000"
+    " + datepart('minute', {i}) * 60000000 + datepart('microseconds', {i}) AS VARCHAR)"
+)
+
+# TIMESTAMP_NS to microseconds as PostgreSQL reads 9 fraction digits: to the nearest,
+# halves up (DuckDB's // and % truncate towards zero)
+_NS_TO_US = (
+    "epoch_ns({e}) // 1000 - CASE WHEN epoch_ns({e}) % 1000 < 0 THEN 1 ELSE 0 END"
+    " + CASE WHEN (epoch_ns({e}) % 1000 + 1000) % 1000 >= 500 THEN 1 ELSE 0 END"
+)
+
+# Elements of a DuckDB list rendered as PostgreSQL's array output prints them (an element type
+# whose text differs between the two, such as floats or timestamps, leaves the list to a count)
+_LIST_ELEMENTS = {
+    "smallint": "CAST({x} AS VARCHAR)",
+    "integer": "CAST({x} AS VARCHAR)",
+    "bigint": "CAST({x} AS VARCHAR)",
+    "numeric": "CAST({x} AS VARCHAR)",
+    "text": "CAST({x} AS VARCHAR)",
+    "uuid": "CAST({x} AS VARCHAR)",
+    "date": "CAST({x} AS VARCHAR)",
+    "boolean": "CASE WHEN {x} THEN 't' WHEN NOT {x} THEN 'f' END",
+}
+
+
+def _list_element(pg_type: str) -> str | None:
+    """The DuckDB rendering of one element of a ``pg_type`` array (None: not renderable)."""
+    element = pg_type.strip().lower()[:-2]
+    if element.endswith("]"):
+        return None  # nested lists
+    return _LIST_ELEMENTS.get(re.split(r"[\s(]", element, maxsplit=1)[0])
+
+
+def _duckdb_lambda(param: str, body: str) -> str:
+    """A DuckDB lambda: ``lambda x: ...`` since 1.3 (2.0 refuses ``x -> ...`` by default)."""
+    try:
+        import duckdb
+
+        version = tuple(int(p) for p in re.findall(r"\d+", duckdb.__version__)[:2])
+    except ImportError:  # pragma: no cover - only DuckDB runs this SQL
+        version = (2, 0)
+    return f"lambda {param}: {body}" if version >= (1, 3) else f"{param} -> {body}"
+
+
+def _duckdb_list(expr: str, pg_type: str) -> str:
+    """PostgreSQL's array output of a DuckDB list: '{1,NULL,"a b","x\\"y"}'. An element is
+    quoted when empty, NULL-like, or holding braces, quotes, commas, backslashes or space."""
+    element = _list_element(pg_type) or "CAST({x} AS VARCHAR)"
+    rendered = f"list_transform({expr}, {_duckdb_lambda('x', element.format(x='x'))})"
+    quoted = (
+        "CASE WHEN s IS NULL THEN 'NULL' WHEN s = '' OR upper(s) = 'NULL' OR "
+        "regexp_matches(s, '[{}\",\\\\ \\t\\n\\r\\v\\f]') "
+        "THEN '\"' || replace(replace(s, '\\', '\\\\'), '\"', '\\\"') || '\"' ELSE s END"
+    )
+    items = f"list_transform({rendered}, {_duckdb_lambda('s', quoted)})"
+    text = f"'{{' || array_to_string({items}, ',') || '}}'"
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE {text} END"
+
+
+def _duckdb_interval(expr: str, pg_type: str) -> str:
+    """Microseconds of a time or (text-read) interval, as PostgreSQL's extract(epoch) * 10^6."""
+    if pg_type.strip().lower().startswith("time"):
+        return f"CAST(epoch_us({expr}) AS VARCHAR)"
+    return _INTERVAL_US.format(i=f"CAST({expr} AS INTERVAL)")
+
+
+def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | None:
+    if category == "list":
+        return _duckdb_list(expr, pg_type)
+    if category == "interval":
+        return _duckdb_interval(expr, pg_type)
+    return None
+
+
+def _category(pg_type: str, native: str) -> str | None:
+    if pg_type.endswith("[]"):  # a list: rendered as PostgreSQL prints arrays
+        return "list" if _list_element(pg_type) is not None else PRESENCE
+    if native == "timestamp_ns" and pg_type.startswith("timestamp"):
+        return "timestamp_ns"  # rounded to microseconds, as the copy's text is read
+    return None
+
+
+DIALECT = SqlDialect(
+    name="duckdb",
+    placeholder="?",
+    profile=ProfileSql(
+        text_length="length({})",
+        byte_length="octet_length({})",
+        as_float="CAST({} AS DOUBLE)",
+        as_text="CAST({} AS VARCHAR)",
+        stddev="stddev_samp(CAST({} AS DOUBLE))",
+        approx_distinct="approx_count_distinct({})",
+    ),
+    sample=SampleSql(
+        reservoir=(
+            "SELECT {select} FROM {ref} USING SAMPLE reservoir({size} ROWS) REPEATABLE ({seed})"
+        ),
+    ),
+    checksum=ChecksumSql(
+        canonical={
+            "int": "CAST({e} AS VARCHAR)",
+            "numeric": "CAST({e} AS VARCHAR)",  # decimal(p,s) prints its scale, as numeric does
+            "text": "CAST({e} AS VARCHAR)",  # also enum and uuid (lower case, as PostgreSQL)
+            "bool": "CASE WHEN {e} THEN 't' WHEN NOT {e} THEN 'f' END",
+            "date": "CAST({e} AS VARCHAR)",
+            # strftime would cast TIMESTAMP_S/_MS to nanoseconds (years 1677..2262 only)
+            "timestamp": "strftime(CAST({e} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')",
+            "timestamp_ns": "strftime(make_timestamp(" + _NS_TO_US + "), '%Y-%m-%d %H:%M:%S.%f')",
+            "timestamptz": "strftime(({e}) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f')",
+            "bytea": "hex({e})",
+            "bit": "CAST({e} AS VARCHAR)",
+        },
+        row_text=concat_row,
+        hash_sum="coalesce(sum(CAST('0x' || substr(md5({row}), 1, 15) AS BIGINT)), 0)",  # HUGEINT
+        double="CAST({e} AS DOUBLE)",
+        special=_special,
+        category=_category,
+        target_renderings={"bit": "({e})::text"},  # bit varying, any length: its 0/1 text
+    ),
+)
+
+
 class DuckDBConnector(Connector):
     kind = "duckdb"
     capabilities = Capabilities(dialect="duckdb")
+    dialect = DIALECT
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None

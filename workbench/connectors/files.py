@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ def _sql_string(text: str) -> str:
 
 class FilesConnector(DuckDBConnector):
     kind = "files"
-    capabilities = Capabilities(dialect="files", has_catalog_stats=False)
+    capabilities = Capabilities(dialect="files")
+    dialect = replace(DuckDBConnector.dialect, name="files")  # the folder's views are DuckDB
 
     def _tables(self) -> dict[str, tuple[str, list[Path]]]:
         scheme, folder = folder_of(self.url)
@@ -86,7 +88,6 @@ class FilesConnector(DuckDBConnector):
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
     ) -> DatabaseSchema:
-        from dataclasses import replace
 
         schema = super().introspect(None, tables)
         files = self._tables()

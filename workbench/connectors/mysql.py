@@ -45,6 +45,7 @@ import pyarrow as pa
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.dialect import HLL_BITS, ChecksumSql, ProfileSql, SampleSql, SqlDialect
 from workbench.connectors.mysql_catalog import introspect
 from workbench.connectors.sqltext import (
     partition_predicate,
@@ -239,9 +240,87 @@ def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
     )
 
 
+# --- the SQL pushed down to MySQL/MariaDB (profiling, sampling, fingerprints, checksums) ------
+
+# time (and time(fsp)) in microseconds, exactly, from integer parts: MariaDB 10.11's
+# TIME_TO_SEC already holds the fraction (MICROSECOND counted it twice). HOUR..MICROSECOND are
+# magnitudes; the sign comes from a comparison ('-00:00:00.5' has 0 whole seconds)
+_TIME_US = (
+    "CAST(IF({e} < TIME '00:00:00', -1, 1) * ((HOUR({e}) * 3600 + MINUTE({e}) * 60"
+    " + SECOND({e})) * 1000000 + MICROSECOND({e})) AS CHAR)"
+)
+
+
+def _row_text(parts: Sequence[tuple[str, bool]]) -> str:
+    sep, marker = "CHAR(31 USING utf8mb4)", "CHAR(30 USING utf8mb4)"
+    rendered = [f"COALESCE({p}, {marker})" if nullable else p for p, nullable in parts]
+    return f"CONCAT_WS({sep}, " + ", ".join(rendered) + ")"
+
+
+def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | None:
+    return expr if category == "text" and is_utf8 else None  # already UTF-8: no CONVERT
+
+
+def _category(pg_type: str, native: str) -> str | None:
+    if pg_type.endswith("[]") and native.startswith("set"):
+        return "set"
+    if native.startswith("year"):
+        return "year"  # MySQL prints YEAR 0 as '0000'
+    return None
+
+
+def _catalog_signal(table: Table) -> tuple[str, list[Any]]:
+    return (
+        "SELECT DATA_LENGTH, UPDATE_TIME, AUTO_INCREMENT FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+        [table.schema, table.name],
+    )
+
+
+DIALECT = SqlDialect(
+    name="mysql",
+    placeholder="%s",
+    profile=ProfileSql(
+        text_length="CHAR_LENGTH({})",
+        byte_length="LENGTH({})",
+        as_float="(({}) + 0E0)",
+        as_text="CAST({} AS CHAR)",
+        stddev="STDDEV_SAMP({})",
+        hll_hash="CAST(CONV(SUBSTRING(MD5({}), 1, 16), 16, 10) AS UNSIGNED)",
+        hll_w=f"(({{}}) >> {HLL_BITS})",
+        log2="FLOOR(LOG2({}))",
+    ),
+    sample=SampleSql(random_fraction="RAND()", shuffle="RAND()"),
+    catalog_signal=_catalog_signal,
+    checksum=ChecksumSql(
+        canonical={
+            "int": "CAST({e} AS CHAR)",
+            "year": "({e} + 0)",
+            "numeric": "CAST({e} AS CHAR)",
+            "text": "CONVERT({e} USING utf8mb4)",
+            "set": "CONVERT({e} USING utf8mb4)",
+            "bool": "CASE WHEN {e} IS NULL THEN NULL WHEN {e} <> 0 THEN 't' ELSE 'f' END",
+            "date": "DATE_FORMAT({e}, '%Y-%m-%d')",
+            "timestamp": "DATE_FORMAT({e}, '%Y-%m-%d %H:%i:%s.%f')",
+            "timestamptz": "DATE_FORMAT({e}, '%Y-%m-%d %H:%i:%s.%f')",  # session zone is UTC
+            "interval": _TIME_US,
+            "bytea": "HEX({e})",
+            "bit": "CAST({e} + 0 AS CHAR)",
+        },
+        implicit=frozenset({"int", "numeric", "date"}),
+        row_text=_row_text,
+        hash_sum="COALESCE(SUM(CAST(CONV(SUBSTRING(MD5({row}), 1, 15), 16, 10) AS UNSIGNED)), 0)",
+        double="CAST({e} AS DOUBLE)",  # MySQL sums FLOAT in double already; said explicitly
+        special=_special,
+        category=_category,
+    ),
+)
+
+
 class MySQLConnector(Connector):
     kind = "mysql"
-    capabilities = Capabilities(dialect="mysql", max_identifier_length=64)
+    capabilities = Capabilities(dialect="mysql")
+    dialect = DIALECT
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None

@@ -22,6 +22,15 @@ import pyarrow.csv as pacsv
 
 from workbench.connectors import splitting
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.dialect import (
+    HLL_BITS,
+    HLL_W_MASK,
+    ChecksumSql,
+    ProfileSql,
+    SampleSql,
+    SqlDialect,
+    concat_row,
+)
 from workbench.connectors.pgcopy import unhex_bytea
 from workbench.connectors.postgres_catalog import introspect
 from workbench.connectors.sqltext import (
@@ -132,9 +141,88 @@ def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
     )
 
 
+# --- the SQL pushed down to PostgreSQL (profiling, sampling, fingerprints, checksums) ---------
+
+# Unsigned rendering of bit(n <= 64): ::bigint is signed, so B'1000...0' (2^63) came out negative
+_BITS_UNSIGNED = (
+    "CASE WHEN ({e})::bigint < 0 THEN (({e})::bigint::numeric + 18446744073709551616)::text"
+    " ELSE ({e})::bigint::text END"
+)
+
+
+def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | None:
+    padded = pg_type.strip().lower().startswith(("char", "character(", "bpchar"))
+    if category == "text" and padded:
+        return f"({expr})::text"  # char(n) prints its padding; ::text drops it, as MySQL does
+    return None
+
+
+def _catalog_signal(table: Table) -> tuple[str, list[Any]]:
+    return (
+        "SELECT pg_relation_size(c.oid), s.n_tup_ins, s.n_tup_upd, s.n_tup_del "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+        "WHERE n.nspname = %s AND c.relname = %s",
+        [table.schema or "public", table.name],
+    )
+
+
+DIALECT = SqlDialect(
+    name="postgresql",
+    placeholder="%s",
+    profile=ProfileSql(
+        text_length="length({})",
+        byte_length="octet_length({})",
+        as_float="({})::float8",
+        as_text="({})::text",
+        stddev="stddev_samp(({})::float8)",
+        hll_hash="hashtextextended(({})::text, 0)",
+        hll_w=f"((({{}}) >> {HLL_BITS}) & {HLL_W_MASK})",
+        log2="floor(ln(({})::float8) / ln(2.0))",
+        lateral_values=True,
+        bool_as_float="(({})::int)::float8",
+    ),
+    sample=SampleSql(
+        server_sample=(
+            "SELECT {select} FROM {ref} TABLESAMPLE BERNOULLI ({percent}) REPEATABLE ({seed}) "
+            "ORDER BY random() LIMIT {size}"
+        ),
+        server_method="tablesample bernoulli",
+    ),
+    catalog_signal=_catalog_signal,
+    checksum=ChecksumSql(
+        canonical={
+            "int": "({e})::text",
+            "timestamp_ns": "to_char({e}, 'YYYY-MM-DD HH24:MI:SS.US')",
+            "year": "({e})::text",
+            "list": "({e})::text",
+            "numeric": "({e})::text",
+            "text": "({e})::text",
+            "set": "array_to_string({e}, ',')",
+            "bool": "CASE WHEN {e} THEN 't' WHEN NOT {e} THEN 'f' END",
+            "date": "to_char({e}, 'YYYY-MM-DD')",
+            "timestamp": "to_char({e}, 'YYYY-MM-DD HH24:MI:SS.US')",
+            "timestamptz": "to_char(({e}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+            "interval": "(extract(epoch from {e}) * 1000000)::numeric(30,0)::text",
+            "bytea": "upper(encode({e}, 'hex'))",
+            "bit": _BITS_UNSIGNED,
+        },
+        # integers and decimals print themselves; dates too in ISO DateStyle (set per session)
+        implicit=frozenset({"int", "year", "numeric", "text", "date"}),
+        row_text=concat_row,
+        hash_sum="coalesce(sum(('x' || substr(md5({row}), 1, 15))::bit(60)::bigint), 0)",
+        # real sums in single precision (3.4e38 twice overflows, 1.1 drifts): double it
+        double="({e})::double precision",
+        special=_special,
+        is_target_engine=True,
+    ),
+)
+
+
 class PostgresConnector(Connector):
     kind = "postgresql"
-    capabilities = Capabilities(dialect="postgresql", can_write=True, supports_tablesample=True)
+    capabilities = Capabilities(dialect="postgresql", can_write=True)
+    dialect = DIALECT
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None

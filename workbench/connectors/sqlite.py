@@ -23,7 +23,8 @@ import pyarrow as pa
 from workbench.connectors import splitting
 from workbench.connectors.arrowbatch import batches_from_cursor
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
-from workbench.connectors.checksums import Hash60Sum
+from workbench.connectors.checksums import Hash60Sum, numeric_scale
+from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
 from workbench.connectors.sqltext import (
     partition_predicate,
     quote_ident,
@@ -79,9 +80,77 @@ def arrow_type(native: NativeType) -> tuple[pa.DataType, bool]:
     }[affinity(native.raw)]
 
 
+# --- the SQL pushed down to SQLite (profiling, sampling, fingerprints, checksums) -------------
+
+# Times are ISO text, which the copy reads as text: rendered from the text itself where it is
+# ISO (strftime rounds to milliseconds: 23:59:59.9999 became the next day, and
+# 9999-12-31 23:59:59.9999 NULL), the fraction as its own digits, six of them
+_MICROS = (
+    "substr(CASE WHEN instr({e}, '.') > 0 THEN substr({e}, instr({e}, '.') + 1) ELSE '' END"
+    " || '000000', 1, 6)"
+)
+_SECONDS = (
+    "CASE WHEN {e} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:"
+    "[0-9][0-9]*' THEN replace(substr({e}, 1, 19), 'T', ' ')"
+    " ELSE strftime('%Y-%m-%d %H:%M:%S', {e}) END"
+)
+_TIME_US = (
+    "CAST(CASE WHEN {e} GLOB '[0-9][0-9]:[0-9][0-9]*' THEN CAST(substr({e}, 1, 2) AS INTEGER)"
+    " * 3600 + CAST(substr({e}, 4, 2) AS INTEGER) * 60 + CAST(substr({e}, 7, 2) AS INTEGER)"
+    " ELSE CAST(strftime('%s', '1970-01-01 ' || {e}) AS INTEGER) END * 1000000"
+    " + CAST(" + _MICROS + " AS INTEGER) AS TEXT)"
+)
+
+
+def _row_text(parts: Sequence[tuple[str, bool]]) -> str:
+    return " || char(31) || ".join(f"coalesce({p}, char(30))" for p, _ in parts)
+
+
+def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | None:
+    scale = numeric_scale(pg_type) if category == "numeric" else None
+    if scale is not None:  # decimals are kept as REAL: rendered with the target's scale
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE printf('%.{scale}f', {expr}) END"
+    return None
+
+
+DIALECT = SqlDialect(
+    name="sqlite",
+    placeholder="?",
+    profile=ProfileSql(
+        text_length="length({})",
+        byte_length="length(CAST({} AS BLOB))",
+        as_float="CAST({} AS REAL)",
+        as_text="CAST({} AS TEXT)",
+        stddev=None,
+        json_as_text=False,  # JSON is text already
+    ),
+    checksum=ChecksumSql(
+        canonical={
+            "int": "CAST(CAST({e} AS INTEGER) AS TEXT)",
+            "numeric": "CAST({e} AS TEXT)",
+            "text": "CAST({e} AS TEXT)",
+            "set": "CAST({e} AS TEXT)",
+            "bool": "CASE WHEN {e} IS NULL THEN NULL WHEN {e} THEN 't' ELSE 'f' END",
+            "date": "strftime('%Y-%m-%d', {e})",
+            "timestamp": _SECONDS + " || '.' || " + _MICROS,
+            "timestamptz": _SECONDS + " || '.' || " + _MICROS,
+            "interval": _TIME_US,  # time of day
+            "bytea": "CASE WHEN {e} IS NULL THEN NULL ELSE hex({e}) END",  # hex(NULL) is ''
+            "bit": "CAST({e} AS TEXT)",
+        },
+        row_text=_row_text,
+        hash_sum="wb_hash60_sum({row})",  # an aggregate the connector registers (Hash60Sum)
+        double="CAST({e} AS REAL)",
+        special=_special,
+        typed_values=False,  # any value in any column: the target renders every category
+    ),
+)
+
+
 class SQLiteConnector(Connector):
     kind = "sqlite"
-    capabilities = Capabilities(dialect="sqlite", has_catalog_stats=False)
+    capabilities = Capabilities(dialect="sqlite")
+    dialect = DIALECT
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import psycopg
 
 from workbench.config import Settings
-from workbench.connectors import connect
+from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
 from workbench.connectors.postgres import conninfo
 from workbench.engine import bookkeeping, records, targets
@@ -77,7 +77,7 @@ def copy_database(
     """Copy a whole database (or ``options.tables``) from ``source_url`` into PostgreSQL."""
     options = options or CopyOptions()
     kind_of(source_url)
-    if kind_of(target_url) != "postgresql":
+    if not connector_class(kind_of(target_url)).capabilities.can_write:
         raise InvalidInputError(
             f"The target must be PostgreSQL, got {mask_url(target_url)}; "
             "use postgresql://user@host:5432/database"

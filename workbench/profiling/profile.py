@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from workbench.connectors.base import Connector
+from workbench.connectors.dialect import SqlDialect
 from workbench.connectors.sqltext import quote_ident, table_ref
 from workbench.errors import NotFoundError
 from workbench.profiling import fingerprint as fp
@@ -66,6 +67,16 @@ def _invalid_counts(connector: Connector, table: Table, pg_types: dict[str, str]
     return {}
 
 
+def text_reads(
+    dialect: SqlDialect, categories: dict[str, str], which: tuple[str, ...]
+) -> dict[str, str]:
+    """Columns of the ``which`` categories read as text (values a driver hands out badly)."""
+    if not dialect.profile.json_as_text:
+        return {}
+    as_text = dialect.profile.as_text
+    return {n: as_text.format(dialect.quote(n)) for n, cat in categories.items() if cat in which}
+
+
 def _orphans(connector: Connector, table: Table, dialect: str) -> dict[str, int]:
     """Per single-column foreign key: child values with no parent row (an anti-join)."""
     out: dict[str, int] = {}
@@ -90,9 +101,9 @@ def profile_table(
     start = time.perf_counter()
     if isinstance(table, str):
         table = find_table(connector, table)
-    dialect = connector.capabilities.dialect
+    dialect = connector.dialect
     run = connector.run
-    categories, pg_types = column_categories(table, dialect)
+    categories, pg_types = column_categories(table, dialect.name)
     rows = connector.count(table)
     exact = rows <= options.exact_distinct_rows
     rows, aggs = pushdown.aggregates(run, table, dialect, categories, exact_distinct=exact)
@@ -100,18 +111,13 @@ def profile_table(
         wanted = [n for n, a in aggs.items() if a.distinct is None]
         for name, n in pushdown.approximate_distinct(run, table, dialect, wanted).items():
             aggs[name].distinct, aggs[name].distinct_method = n, "approximate (hyperloglog)"
-    d = pushdown.DIALECTS[dialect]
-    read = {
-        n: d.as_text.format(quote_ident(n, dialect))
-        for n, cat in categories.items()
-        if cat in ("json", "other") and dialect != "sqlite"
-    }
+    read = text_reads(dialect, categories, ("json", "other"))
     sample = sampling.sample_rows(
         run, table, dialect, rows, options.sample_size, seed=options.seed, read=read
     )
     whole = sample.method == "whole table"
     invalid = _invalid_counts(connector, table, pg_types)
-    orphans = _orphans(connector, table, dialect) if exact else {}
+    orphans = _orphans(connector, table, dialect.name) if exact else {}
     keys = set(table.primary_key) | {u.columns[0] for u in table.uniques if len(u.columns) == 1}
     if len(table.primary_key) > 1:
         keys -= set(table.primary_key)  # a composite key says nothing about one column
@@ -145,7 +151,7 @@ def profile_table(
     result = TableProfile(
         schema=table.schema,
         table=table.name,
-        dialect=dialect,
+        dialect=dialect.name,
         rows=rows,
         sample_rows=len(sample.rows),
         sample_size=options.sample_size,

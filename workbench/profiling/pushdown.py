@@ -2,8 +2,9 @@
 mean, stddev, lengths and exact distinct counts, and HyperLogLog sketches for approximate
 distinct counts of large tables.
 
-Dialect differences are data (:data:`DIALECTS`), not branches in the callers. Only numbers
-the code renders itself are inlined into SQL; names are quoted for the dialect.
+Dialect differences are data (each connector's ``dialect.profile``, a
+:class:`~workbench.connectors.dialect.ProfileSql`), not branches here. Only numbers the code
+renders itself are inlined into SQL; names are quoted for the dialect.
 
 HyperLogLog (Flajolet et al. 2007, m = 1024 registers, standard error about 3.3 %): the
 database hashes each value to 64 bits, keeps the low 10 bits as the register and the
@@ -19,12 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.connectors.sqltext import quote_ident, table_ref
+from workbench.connectors.dialect import HLL_BITS, ProfileSql, SqlDialect
 from workbench.schema.model import Table
 
-HLL_BITS = 10
 HLL_REGISTERS = 1 << HLL_BITS
-_W_MASK = (1 << 54) - 1
 
 CATEGORY_OF_PG_TYPE: tuple[tuple[tuple[str, ...], str], ...] = (
     (
@@ -52,71 +51,6 @@ def category(pg_type: str) -> str:
     return "text" if base.startswith("enum") or base.startswith('"') else "other"
 
 
-@dataclass(frozen=True)
-class SqlDialect:
-    """How one database spells the expressions profiling needs (``{}`` is the column)."""
-
-    text_length: str
-    byte_length: str
-    as_float: str
-    as_text: str
-    stddev: str | None  # None: computed from avg(x) and avg(x*x)
-    hll_hash: str | None  # 64-bit hash of a value; None: no HyperLogLog push-down
-    hll_w: str  # the 54 bits after the register bits, from hash expression ``{}``
-    log2: str
-    approx_distinct: str | None = None  # the database's own approximate count
-    lateral_values: bool = False  # HLL for all columns in one scan (LATERAL VALUES)
-    bool_as_float: str = ""  # booleans as numbers, when as_float cannot cast them
-
-
-DIALECTS: dict[str, SqlDialect] = {
-    "postgresql": SqlDialect(
-        text_length="length({})",
-        byte_length="octet_length({})",
-        as_float="({})::float8",
-        as_text="({})::text",
-        stddev="stddev_samp(({})::float8)",
-        hll_hash="hashtextextended(({})::text, 0)",
-        hll_w=f"((({{}}) >> {HLL_BITS}) & {_W_MASK})",
-        log2="floor(ln(({})::float8) / ln(2.0))",
-        lateral_values=True,
-        bool_as_float="(({})::int)::float8",
-    ),
-    "mysql": SqlDialect(
-        text_length="CHAR_LENGTH({})",
-        byte_length="LENGTH({})",
-        as_float="(({}) + 0E0)",
-        as_text="CAST({} AS CHAR)",
-        stddev="STDDEV_SAMP({})",
-        hll_hash="CAST(CONV(SUBSTRING(MD5({}), 1, 16), 16, 10) AS UNSIGNED)",
-        hll_w=f"(({{}}) >> {HLL_BITS})",
-        log2="FLOOR(LOG2({}))",
-    ),
-    "sqlite": SqlDialect(
-        text_length="length({})",
-        byte_length="length(CAST({} AS BLOB))",
-        as_float="CAST({} AS REAL)",
-        as_text="CAST({} AS TEXT)",
-        stddev=None,
-        hll_hash=None,
-        hll_w="",
-        log2="",
-    ),
-    "duckdb": SqlDialect(
-        text_length="length({})",
-        byte_length="octet_length({})",
-        as_float="CAST({} AS DOUBLE)",
-        as_text="CAST({} AS VARCHAR)",
-        stddev="stddev_samp(CAST({} AS DOUBLE))",
-        hll_hash=None,
-        hll_w="",
-        log2="",
-        approx_distinct="approx_count_distinct({})",
-    ),
-}
-DIALECTS["files"] = DIALECTS["duckdb"]
-
-
 @dataclass
 class ColumnAggregates:
     rows: int
@@ -131,9 +65,9 @@ class ColumnAggregates:
 
 
 def _expressions(
-    name: str, cat: str, d: SqlDialect, dialect: str, exact_distinct: bool
+    name: str, cat: str, d: ProfileSql, dialect: SqlDialect, exact_distinct: bool
 ) -> dict[str, str]:
-    q = quote_ident(name, dialect)
+    q = dialect.quote(name)
     out = {"nn": f"COUNT({q})"}
     if cat in ("numeric", "boolean"):
         x = (d.bool_as_float if cat == "boolean" and d.bool_as_float else d.as_float).format(q)
@@ -159,19 +93,19 @@ def _expressions(
 def aggregates(
     run: Callable[[str], list[tuple]],
     table: Table,
-    dialect: str,
+    dialect: SqlDialect,
     categories: dict[str, str],
     exact_distinct: bool,
 ) -> tuple[int, dict[str, ColumnAggregates]]:
     """Row count and per-column aggregates of ``table`` in one query (one scan)."""
-    d = DIALECTS[dialect]
+    d = dialect.profile
     select = ["COUNT(*)"]
     layout: list[tuple[str, list[str]]] = []
     for name, cat in categories.items():
         exprs = _expressions(name, cat, d, dialect, exact_distinct)
         layout.append((name, list(exprs)))
         select.extend(exprs.values())
-    row = run(f"SELECT {', '.join(select)} FROM {table_ref(table, dialect)}")[0]
+    row = run(f"SELECT {', '.join(select)} FROM {dialect.table_ref(table)}")[0]
     rows = int(row[0])
     out: dict[str, ColumnAggregates] = {}
     i = 1
@@ -202,16 +136,16 @@ def aggregates(
     return rows, out
 
 
-def hll_sql(table: Table, dialect: str, columns: Sequence[str]) -> list[str]:
+def hll_sql(table: Table, dialect: SqlDialect, columns: Sequence[str]) -> list[str]:
     """Queries returning (column index, register, max rank) rows for ``columns``."""
-    d = DIALECTS[dialect]
+    d = dialect.profile
     if d.hll_hash is None or not columns:
         return []
-    ref = table_ref(table, dialect)
+    ref = dialect.table_ref(table)
     rank = f"CASE WHEN w = 0 THEN {55} ELSE {54} - {d.log2.format('w')} END"
     if d.lateral_values:
         values = ", ".join(
-            f"({i}, {d.hll_hash.format(quote_ident(c, dialect))})" for i, c in enumerate(columns)
+            f"({i}, {d.hll_hash.format(dialect.quote(c))})" for i, c in enumerate(columns)
         )
         inner = (
             f"SELECT v.i, v.h & {HLL_REGISTERS - 1} AS r, {d.hll_w.format('v.h')} AS w "
@@ -220,7 +154,7 @@ def hll_sql(table: Table, dialect: str, columns: Sequence[str]) -> list[str]:
         return [f"SELECT i, r, MAX({rank}) FROM ({inner}) AS s GROUP BY i, r"]
     out = []
     for i, c in enumerate(columns):
-        q = quote_ident(c, dialect)
+        q = dialect.quote(c)
         inner = (
             f"SELECT h & {HLL_REGISTERS - 1} AS r, {d.hll_w.format('h')} AS w FROM "
             f"(SELECT {d.hll_hash.format(q)} AS h FROM {ref} WHERE {q} IS NOT NULL) AS hs"
@@ -242,7 +176,7 @@ def hll_estimate(ranks: Sequence[int], registers: int = HLL_REGISTERS) -> int:
 
 
 def approximate_distinct(
-    run: Callable[[str], list[tuple]], table: Table, dialect: str, columns: Sequence[str]
+    run: Callable[[str], list[tuple]], table: Table, dialect: SqlDialect, columns: Sequence[str]
 ) -> dict[str, int]:
     """HyperLogLog distinct counts of ``columns`` computed in the database."""
     queries = hll_sql(table, dialect, columns)

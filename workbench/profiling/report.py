@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.connectors.base import Connector
-from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DriverMissingError
-from workbench.profiling import pushdown, sampling
-from workbench.profiling.profile import ProfileOptions, column_categories, find_table
+from workbench.profiling import sampling
+from workbench.profiling.profile import ProfileOptions, column_categories, find_table, text_reads
 from workbench.schema.model import Table
 
 
@@ -21,14 +20,9 @@ def sample_frame(connector: Connector, table: Table, options: ProfileOptions):
     """The table's sample as a pandas DataFrame (text for values pandas cannot type)."""
     import pandas as pd
 
-    dialect = connector.capabilities.dialect
-    categories, _ = column_categories(table, dialect)
-    d = pushdown.DIALECTS[dialect]
-    read = {
-        n: d.as_text.format(quote_ident(n, dialect))
-        for n, cat in categories.items()
-        if cat in ("json", "other", "binary") and dialect != "sqlite"
-    }
+    dialect = connector.dialect
+    categories, _ = column_categories(table, dialect.name)
+    read = text_reads(dialect, categories, ("json", "other", "binary"))
     rows = connector.count(table)
     sample = sampling.sample_rows(
         connector.run, table, dialect, rows, options.sample_size, seed=options.seed, read=read

@@ -2,10 +2,13 @@
 semantic types).
 
 - a table no larger than the sample is read whole (everything is then exact);
-- PostgreSQL: ``TABLESAMPLE BERNOULLI`` (rows chosen server side), shuffled and cut to size;
+- where the server samples rows itself (PostgreSQL's ``TABLESAMPLE BERNOULLI``), that,
+  shuffled and cut to size;
 - a single integer key elsewhere: random key ranges (``key >= random start ORDER BY key
   LIMIT n``), cheap on an index, at the price of neighbouring rows being correlated;
-- otherwise: DuckDB's reservoir sample, or a random filter on MySQL/SQLite.
+- otherwise: a reservoir sample where the database has one (DuckDB), or a random filter.
+
+How each kind spells these is its connector's ``dialect.sample``.
 
 The sample never holds more than ``size`` rows, and its method and size are reported.
 """
@@ -17,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.connectors.sqltext import quote_ident, table_ref
+from workbench.connectors.dialect import SqlDialect
 from workbench.schema.model import Table
 
 RANGES = 20  # random key ranges per sample
@@ -39,14 +42,14 @@ class Sample:
         return [r[i] for r in self.rows]
 
 
-def _select_list(columns: Sequence[str], dialect: str, read: dict[str, str]) -> str:
-    return ", ".join(read.get(c, quote_ident(c, dialect)) for c in columns)
+def _select_list(columns: Sequence[str], dialect: SqlDialect, read: dict[str, str]) -> str:
+    return ", ".join(read.get(c, dialect.quote(c)) for c in columns)
 
 
 def sample_rows(
     run: Callable[[str], list[tuple]],
     table: Table,
-    dialect: str,
+    dialect: SqlDialect,
     rows: int,
     size: int,
     *,
@@ -61,40 +64,34 @@ def sample_rows(
     """
     names = list(columns or table.column_names)
     select = _select_list(names, dialect, read or {})
-    ref = table_ref(table, dialect)
+    ref = dialect.table_ref(table)
     if rows <= size:
         return Sample(names, [tuple(r) for r in run(f"SELECT {select} FROM {ref}")], "whole table")
     fraction = min(1.0, size / rows * 1.2)
-    if dialect == "postgresql":
-        sql = (
-            f"SELECT {select} FROM {ref} TABLESAMPLE BERNOULLI ({fraction * 100:.6f}) "
-            f"REPEATABLE ({seed}) ORDER BY random() LIMIT {int(size)}"
-        )
-        return Sample(names, [tuple(r) for r in run(sql)], "tablesample bernoulli")
+    how = dialect.sample
+    fill = {"select": select, "ref": ref, "size": int(size), "seed": seed}
+    if how.server_sample is not None:
+        sql = how.server_sample.format(**fill, percent=f"{fraction * 100:.6f}")
+        return Sample(names, [tuple(r) for r in run(sql)], how.server_method)
     key = _integer_key(table)
     if key is not None:
         got = _key_ranges(
             run,
             ref,
             select,
-            quote_ident(key, dialect),
+            dialect.quote(key),
             names.index(key) if key in names else None,
             size,
             seed,
         )
         if got is not None:
             return Sample(names, got, "random key ranges")
-    if dialect in ("duckdb", "files"):
-        sql = (
-            f"SELECT {select} FROM {ref} USING SAMPLE reservoir({int(size)} ROWS) "
-            f"REPEATABLE ({seed})"
-        )
-        return Sample(names, [tuple(r) for r in run(sql)], "reservoir sample")
-    rand = "RAND()" if dialect == "mysql" else "(abs(random()) / 9223372036854775807.0)"
-    shuffle = "RAND()" if dialect == "mysql" else "random()"
+    if how.reservoir is not None:
+        rows_got = [tuple(r) for r in run(how.reservoir.format(**fill))]
+        return Sample(names, rows_got, "reservoir sample")
     sql = (
-        f"SELECT * FROM (SELECT {select} FROM {ref} WHERE {rand} < {fraction:.8f}) AS s "
-        f"ORDER BY {shuffle} LIMIT {int(size)}"
+        f"SELECT * FROM (SELECT {select} FROM {ref} WHERE {how.random_fraction} < {fraction:.8f})"
+        f" AS s ORDER BY {how.shuffle} LIMIT {int(size)}"
     )
     return Sample(names, [tuple(r) for r in run(sql)], "random filter")
 

@@ -25,9 +25,10 @@ from workbench.urls import mask_url
 
 
 def current_fingerprint(connector: Connector, table: Table, options: ProfileOptions) -> str:
-    dialect = connector.capabilities.dialect
     rows = connector.count(table)
-    signal = fp.content_signal(connector.run, table, dialect, rows, options.fingerprint_exact_rows)
+    signal = fp.content_signal(
+        connector.run, table, connector.dialect, rows, options.fingerprint_exact_rows
+    )
     return fp.fingerprint(table, rows, signal)
 
 

@@ -25,6 +25,7 @@ from workbench.schema.model import DatabaseSchema, Index, Table
 from workbench.schema.naming import NameAllocator, truncate
 from workbench.schema.sqlexpr import translate_view
 from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions
+from workbench.schema.types.plan import type_map
 
 FK_ACTIONS = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"}
 PG_INDEX_METHODS = {"btree", "hash", "gist", "gin", "brin", "spgist"}
@@ -236,7 +237,7 @@ def target_ddl(
                     )
                 )
         for ck in table.checks:
-            if source is not None and source.dialect == "postgresql":
+            if source is not None and type_map(source.dialect).same_engine:
                 name = per_table.take(truncate(ck.name or f"{plan.target_name}_check"))
                 checks.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})").format(
@@ -371,7 +372,7 @@ def _index(
     notes: list[tuple[str, str]],
 ) -> sql.Composable | None:
     method = (ix.method or "btree").lower()
-    is_pg = source is not None and source.dialect == "postgresql"
+    is_pg = source is not None and type_map(source.dialect).same_engine
     if method not in PG_INDEX_METHODS:
         notes.append(
             (

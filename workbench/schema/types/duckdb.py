@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.schema.model import Column, NativeType
-from workbench.schema.types.model import TypeOptions, TypeRule
+from workbench.schema.types.model import TypeMap, TypeOptions, TypeRule
 
 
 def _nested(n: NativeType, c: Column, o: TypeOptions) -> bool:
@@ -38,3 +38,6 @@ RULES: tuple[TypeRule, ...] = (
     TypeRule("struct, map, union", "jsonb", "read as JSON text", names=("struct", "map", "union"),
              when=_nested, read="CAST(to_json({col}) AS VARCHAR)"),
 )  # fmt: skip
+
+
+TYPE_MAP = TypeMap(RULES)

@@ -134,3 +134,33 @@ class TableTypePlan:
     @property
     def loaded_columns(self) -> tuple[ColumnPlan, ...]:
         return tuple(c for c in self.columns if c.is_loaded)
+
+
+@dataclass(frozen=True)
+class ReadRefinement:
+    """What a kind's own value rules add to a column's plan: a read expression, the values
+    it turns into NULL (counted) or refuses (quarantined), and the enum members kept."""
+
+    read: str | None
+    enum_values: tuple[str, ...] = ()
+    nulled_when: str | None = None
+    nulled_what: str = ""
+    rejected_when: str | None = None
+    rejected_why: str = ""
+    notes: tuple[str, ...] = ()
+
+
+# (column, the rule's plain refinement, options) -> the kind's refinement (see TypeMap)
+Refine = Callable[[Column, ReadRefinement, TypeOptions], ReadRefinement]
+
+
+@dataclass(frozen=True)
+class TypeMap:
+    """One source kind's type rules, and what the planner may assume of that kind."""
+
+    rules: tuple[TypeRule, ...]
+    # the target's own engine: types, defaults, checks and generated columns copied verbatim
+    same_engine: bool = False
+    # its schemas (a MySQL database, a PostgreSQL schema) name the target's schemas
+    schemas_are_namespaces: bool = False
+    refine: Refine | None = None  # value rules of this kind (MySQL: zero dates, ENUM '')

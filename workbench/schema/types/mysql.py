@@ -12,11 +12,12 @@ the CHECK), ``"quarantine"`` refuses its rows. An enum's real member '' always s
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from workbench.schema.model import Column, NativeType, Table
 from workbench.schema.quoting import quote_ident, table_ref
-from workbench.schema.types.model import Match, TypeOptions, TypeRule
+from workbench.schema.types.model import Match, ReadRefinement, TypeMap, TypeOptions, TypeRule
 
 # zero dates: no year 0 in PostgreSQL, and MySQL allows month or day 0 ('2024-00-10')
 ZERO_DATE = "(YEAR({col}) = 0 OR MONTH({col}) = 0 OR DAYOFMONTH({col}) = 0)"
@@ -214,3 +215,43 @@ def translate_default(default: str | None, pg_type: str, column: Column) -> tupl
     if pg_type == "text[]":
         return ("array", [] if value == "" else value.split(",")), ""
     return ("literal", value), ""
+
+
+def refine(column: Column, plain: ReadRefinement, options: TypeOptions) -> ReadRefinement:
+    """MySQL's own values: zero dates read as NULL and counted; the ENUM error value ''
+    turned into NULL (counted), kept and allowed, or refused into quarantine."""
+    col_q = quote_ident(column.name, "mysql")
+    got = plain
+    if plain.read == ZERO_DATE_READ.format(col=col_q):
+        got = replace(got, nulled_when=ZERO_DATE.format(col=col_q), nulled_what="zero dates")
+    if column.native.name != "enum":
+        return got
+    if options.enum_invalid == "null":
+        return replace(
+            got,
+            read=ENUM_READ.format(col=col_q),
+            nulled_when=ENUM_INVALID.format(col=col_q),
+            nulled_what="invalid ENUM values ('')",
+            notes=(
+                *got.notes,
+                "the ENUM error value '' (an invalid value stored) -> NULL, counted",
+            ),
+        )
+    if options.enum_invalid == "keep" and got.enum_values and "" not in got.enum_values:
+        return replace(
+            got,
+            enum_values=(*got.enum_values, ""),
+            notes=(*got.notes, "the ENUM error value '' is kept and allowed"),
+        )
+    if options.enum_invalid == "quarantine":
+        shown = re.sub(r"['\\]", "", column.name)  # becomes a SQL string literal: no quotes
+        return replace(
+            got,
+            rejected_when=ENUM_INVALID.format(col=col_q),
+            rejected_why=f"column {shown}: the ENUM error value (an invalid value stored)",
+            notes=(*got.notes, "the ENUM error value '' is refused: its rows go to quarantine"),
+        )
+    return got
+
+
+TYPE_MAP = TypeMap(RULES, schemas_are_namespaces=True, refine=refine)

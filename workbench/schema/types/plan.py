@@ -15,26 +15,38 @@ from workbench.schema.naming import NameAllocator, apply_policy, truncate
 from workbench.schema.quoting import quote_ident
 from workbench.schema.sqlexpr import column_expression, generated_expression
 from workbench.schema.types import duckdb, mysql, postgres, sqlite
-from workbench.schema.types.model import ColumnPlan, TableTypePlan, TypeOptions, TypeRule
+from workbench.schema.types.model import (
+    ColumnPlan,
+    ReadRefinement,
+    TableTypePlan,
+    TypeMap,
+    TypeOptions,
+    TypeRule,
+)
 
-RULES: dict[str, tuple[TypeRule, ...]] = {
-    "mysql": mysql.RULES,
-    "postgresql": postgres.RULES,
-    "sqlite": sqlite.RULES,
-    "duckdb": duckdb.RULES,
-    "files": duckdb.RULES,
+# source kind -> its type map; a new kind adds its module's TYPE_MAP here
+TYPE_MAPS: dict[str, TypeMap] = {
+    "mysql": mysql.TYPE_MAP,
+    "postgresql": postgres.TYPE_MAP,
+    "sqlite": sqlite.TYPE_MAP,
+    "duckdb": duckdb.TYPE_MAP,
+    "files": duckdb.TYPE_MAP,
 }
 _INTEGER_PG = {"smallint", "integer", "bigint"}
 _NUMERIC_PG = {*_INTEGER_PG, "numeric", "real", "double precision"}
 
 
-def rules_for(dialect: str) -> tuple[TypeRule, ...]:
+def type_map(dialect: str) -> TypeMap:
     try:
-        return RULES[dialect]
+        return TYPE_MAPS[dialect]
     except KeyError:
         raise UnsupportedError(
-            f"No type map for dialect {dialect!r}; known: {sorted(RULES)}"
+            f"No type map for dialect {dialect!r}; known: {sorted(TYPE_MAPS)}"
         ) from None
+
+
+def rules_for(dialect: str) -> tuple[TypeRule, ...]:
+    return type_map(dialect).rules
 
 
 def literal(value: Any) -> str:
@@ -100,7 +112,8 @@ def plan_column(
     """What ``column`` becomes in PostgreSQL: type, nullability, default, read expression."""
     options = options or TypeOptions()
     target = target or apply_policy(column.name, options.naming)
-    if dialect == "postgresql":
+    kind = type_map(dialect)
+    if kind.same_engine:
         return _plan_postgres(table, column, target, target_schema)
     native = column.native
     rule = pick_rule(dialect, column, options)
@@ -132,7 +145,7 @@ def plan_column(
             pg_type = overridden
         read = (over[1] if over and over[1] else None) or (read if rule.safe_read else None)
         rule_label = "override"
-    default, note = _default(dialect, column, pg_type)
+    default, note = _default(column, pg_type)
     if note:
         notes.append(note)
     generated = None
@@ -142,39 +155,24 @@ def plan_column(
             "is not translated"
         )
     enum_values = native.values if native.name == "enum" and options.enum != "text" else ()
-    nulled_when, nulled_what = None, ""
-    rejected_when, rejected_why = None, ""
-    if dialect == "mysql" and read == mysql.ZERO_DATE_READ.format(col=col_q):
-        nulled_when, nulled_what = mysql.ZERO_DATE.format(col=col_q), "zero dates"
-    if dialect == "mysql" and native.name == "enum":
-        if options.enum_invalid == "null":
-            read = mysql.ENUM_READ.format(col=col_q)
-            nulled_when = mysql.ENUM_INVALID.format(col=col_q)
-            nulled_what = "invalid ENUM values ('')"
-            notes.append("the ENUM error value '' (an invalid value stored) -> NULL, counted")
-        elif options.enum_invalid == "keep" and enum_values and "" not in enum_values:
-            enum_values = (*enum_values, "")
-            notes.append("the ENUM error value '' is kept and allowed")
-        elif options.enum_invalid == "quarantine":
-            rejected_when = mysql.ENUM_INVALID.format(col=col_q)
-            # becomes a SQL string literal: no quote or backslash from the column's name
-            shown = re.sub(r"['\\]", "", column.name)
-            rejected_why = f"column {shown}: the ENUM error value (an invalid value stored)"
-            notes.append("the ENUM error value '' is refused: its rows go to quarantine")
+    got = ReadRefinement(read, enum_values)
+    if kind.refine is not None:
+        got = kind.refine(column, got, options)
+    notes.extend(got.notes)
     return ColumnPlan(
         source=column.name,
         target=target,
         pg_type=pg_type,
         nullable=column.nullable,
         default=None if is_identity else default,
-        read_expression=read,
-        nulled_when=nulled_when if read else None,
-        nulled_what=nulled_what,
-        rejected_when=rejected_when,
-        rejected_why=rejected_why,
+        read_expression=got.read,
+        nulled_when=got.nulled_when if got.read else None,
+        nulled_what=got.nulled_what,
+        rejected_when=got.rejected_when,
+        rejected_why=got.rejected_why,
         is_identity=is_identity,
         generated=generated,
-        enum_values=enum_values if rule_label != "override" else (),
+        enum_values=got.enum_values if rule_label != "override" else (),
         enum_type=enum_type if rule_label != "override" else None,
         rule=rule_label,
         notes=tuple(notes),
@@ -188,24 +186,24 @@ def _duckdb_list_type(native: NativeType, options: TypeOptions) -> str:
     return _render(inner.target, base) + "[]"
 
 
-def _default(dialect: str, column: Column, pg_type: str) -> tuple[str | None, str]:
+def _default(column: Column, pg_type: str) -> tuple[str | None, str]:
+    """A source default in PostgreSQL (another engine's defaults are translated, never
+    copied: MySQL's rules read SQLite's and DuckDB's literals too)."""
     if column.default is None or column.generated:
         return None, ""
-    if dialect in ("mysql", "sqlite", "duckdb", "files"):
-        value, note = mysql.translate_default(column.default, pg_type, column)
-        if value is None:
-            return None, note
-        kind, v = value
-        if kind == "sql":
-            return v, ""
-        if kind == "bits":
-            return (f"B'{v}'" if re.fullmatch(r"[01]+", v) else None), ""
-        if kind == "array":
-            return array_literal(v), ""
-        if isinstance(v, str) and mysql.NUMBER.match(v) and pg_type.split("(")[0] in _NUMERIC_PG:
-            return v, ""  # a validated number needs no quotes
-        return literal(v), ""
-    return column.default, ""
+    value, note = mysql.translate_default(column.default, pg_type, column)
+    if value is None:
+        return None, note
+    kind, v = value
+    if kind == "sql":
+        return v, ""
+    if kind == "bits":
+        return (f"B'{v}'" if re.fullmatch(r"[01]+", v) else None), ""
+    if kind == "array":
+        return array_literal(v), ""
+    if isinstance(v, str) and mysql.NUMBER.match(v) and pg_type.split("(")[0] in _NUMERIC_PG:
+        return v, ""  # a validated number needs no quotes
+    return literal(v), ""
 
 
 def _plan_postgres(
@@ -244,7 +242,7 @@ def _plan_postgres(
 
 
 def default_target_schema(table: Table, dialect: str, options: TypeOptions) -> str:
-    if table.schema and dialect in ("mysql", "postgresql"):
+    if table.schema and type_map(dialect).schemas_are_namespaces:
         return apply_policy(table.schema, options.naming)
     return "public"
 
@@ -262,7 +260,7 @@ def plan_table(
     cols = tuple(
         plan_column(table, c, dialect, options, names.take(c.name), schema) for c in table.columns
     )
-    if dialect != "postgresql" and any(c.generated for c in table.columns):
+    if not type_map(dialect).same_engine and any(c.generated for c in table.columns):
         cols = _translate_generated(table, dialect, cols)
     name = target_name or truncate(apply_policy(table.name, options.naming))
     return TableTypePlan(table, schema, name, cols)

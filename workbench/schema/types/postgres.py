@@ -7,7 +7,7 @@ become identity columns whose sequence is set past the loaded maximum.
 
 from __future__ import annotations
 
-from workbench.schema.types.model import TypeRule
+from workbench.schema.types.model import TypeMap, TypeRule
 
 RULES: tuple[TypeRule, ...] = (
     TypeRule("any built-in type", "the same type", "format_type text: typmods kept (numeric(p,s), "
@@ -22,3 +22,6 @@ RULES: tuple[TypeRule, ...] = (
     TypeRule("generated column", "the same GENERATED ALWAYS AS (expr) STORED",
              "not loaded: PostgreSQL computes it", names=("*",)),
 )  # fmt: skip
+
+
+TYPE_MAP = TypeMap(RULES, same_engine=True, schemas_are_namespaces=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from workbench.schema.model import Column, NativeType, Table
 from workbench.schema.quoting import quote_ident, table_ref
-from workbench.schema.types.model import Match, TypeOptions, TypeRule
+from workbench.schema.types.model import Match, TypeMap, TypeOptions, TypeRule
 
 
 def affinity(declared: str) -> str:
@@ -105,3 +105,6 @@ def mismatch_count_sql(table: Table, pg_types: dict[str, str]) -> str | None:
     if not parts:
         return None
     return f"SELECT {', '.join(parts)} FROM {table_ref(table, 'sqlite')}"
+
+
+TYPE_MAP = TypeMap(RULES)
