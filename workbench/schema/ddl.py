@@ -146,7 +146,6 @@ def target_ddl(
     options: TypeOptions | None = None,
 ) -> DdlScript:
     """Both phases of DDL for ``plans`` (from :func:`workbench.schema.types.plan_schema`)."""
-    options = options or TypeOptions()
     script = DdlScript()
     schemas = sorted({p.target_schema for p in plans if p.target_schema})
     script.create += [
@@ -158,52 +157,89 @@ def target_ddl(
     for p in plans:
         relations.setdefault(p.target_schema, NameAllocator("keep")).reserve(p.target_name)
     by_source = {(p.table.schema, p.table.name): p for p in plans}
-    keys, uniques, indexes, fks, checks, identities, comments = [], [], [], [], [], [], []
-    for plan in plans:
-        rel = relations[plan.target_schema]
-        per_table = NameAllocator("keep")
-        target = _ident(plan.target_schema, plan.target_name)
-        names = {c.source: c.target for c in plan.columns}
+    post_load: dict[str, list[sql.Composable]] = {part: [] for part in _POST_LOAD_ORDER}
+    for plan in plans:  # table by table: names are taken in the same order on every run
+        table = _TableDdl(plan, relations[plan.target_schema], source, by_source, script)
+        for part in _POST_LOAD_ORDER:
+            post_load[part] += getattr(table, part)()
+    for part in _POST_LOAD_ORDER:
+        script.post_load += [_s(stmt) for stmt in post_load[part]]
+    script.not_migrated += _generated_not_translated(plans)
+    if source is not None:
+        _views(plans, source, script)
+        _other_objects(plans, source, script)
+    return script
 
-        def cols(sources: Sequence[str | None], names: dict[str, str] = names) -> sql.Composable:
-            return sql.SQL(", ").join(sql.Identifier(names[s]) for s in sources if s)
 
-        def index_name(
-            source_name: str | None,
-            suffix: str,
-            plan: TableTypePlan = plan,
-            rel: NameAllocator = rel,
-        ) -> str:
-            wanted = source_name if source_name and source_name != "PRIMARY" else None
-            if wanted is None or wanted in rel.used:
-                wanted = f"{plan.target_name}_{wanted or suffix}"
-            return rel.take(wanted)
+# the post-load statements, in the order they run (keys before the foreign keys that need them)
+_POST_LOAD_ORDER = (
+    "primary_key", "uniques", "indexes", "foreign_keys", "checks", "identities", "comments",
+)  # fmt: skip
 
-        table = plan.table
-        if table.primary_key:
-            name = rel.take(truncate(f"{plan.target_name}_pkey"))
-            keys.append(
-                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
-                    target, sql.Identifier(name), cols(table.primary_key)
-                )
+
+class _TableDdl:
+    """The post-load statements of one table; each method is one kind of statement."""
+
+    def __init__(
+        self,
+        plan: TableTypePlan,
+        relations: NameAllocator,
+        source: DatabaseSchema | None,
+        by_source: Mapping[tuple[str | None, str], TableTypePlan],
+        script: DdlScript,
+    ):
+        self.plan, self.table, self.relations = plan, plan.table, relations
+        self.source, self.by_source, self.script = source, by_source, script
+        self.constraints = NameAllocator("keep")  # constraint names are per table
+        self.target = _ident(plan.target_schema, plan.target_name)
+        self.names = {c.source: c.target for c in plan.columns}
+
+    def cols(self, sources: Sequence[str | None]) -> sql.Composable:
+        return sql.SQL(", ").join(sql.Identifier(self.names[s]) for s in sources if s)
+
+    def index_name(self, source_name: str | None, suffix: str) -> str:
+        """Index and unique names share the schema's relation names with the tables."""
+        wanted = source_name if source_name and source_name != "PRIMARY" else None
+        if wanted is None or wanted in self.relations.used:
+            wanted = f"{self.plan.target_name}_{wanted or suffix}"
+        return self.relations.take(wanted)
+
+    def primary_key(self) -> list[sql.Composable]:
+        if not self.table.primary_key:
+            return []
+        name = self.relations.take(truncate(f"{self.plan.target_name}_pkey"))
+        return [
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                self.target, sql.Identifier(name), self.cols(self.table.primary_key)
             )
-        for u in table.uniques:
-            name = index_name(u.name, "key")
-            uniques.append(
-                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})").format(
-                    target, sql.Identifier(name), cols(u.columns)
-                )
+        ]
+
+    def uniques(self) -> list[sql.Composable]:
+        return [
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})").format(
+                self.target, sql.Identifier(self.index_name(u.name, "key")), self.cols(u.columns)
             )
-        for ix in table.indexes:
-            stmt = _index(plan, ix, index_name, names, source, script.not_migrated)
+            for u in self.table.uniques
+        ]
+
+    def indexes(self) -> list[sql.Composable]:
+        out = []
+        for ix in self.table.indexes:
+            stmt = _index(
+                self.plan, ix, self.index_name, self.names, self.source, self.script.not_migrated
+            )
             if stmt is not None:
-                indexes.append(stmt)
-        for fk in table.foreign_keys:
-            ref = by_source.get((fk.ref_schema or table.schema, fk.ref_table))
+                out.append(stmt)
+        return out
+
+    def foreign_keys(self) -> list[sql.Composable]:
+        out: list[sql.Composable] = []
+        for fk in self.table.foreign_keys:
+            ref = self.by_source.get((fk.ref_schema or self.table.schema, fk.ref_table))
             if ref is None:
-                script.not_migrated.append(
+                self.script.not_migrated.append(
                     (
-                        f"foreign key {fk.name} of {plan.table.qualified_name}",
+                        f"foreign key {fk.name} of {self.table.qualified_name}",
                         f"it references {fk.ref_table}, which is not part of this migration",
                     )
                 )
@@ -212,77 +248,93 @@ def target_ddl(
             for action in (fk.on_delete, fk.on_update):
                 if action.upper() not in FK_ACTIONS:
                     raise ValueError(f"Unknown foreign key action {action!r}")
-            name = per_table.take(truncate(fk.name or f"{plan.target_name}_fkey"))
-            fks.append(
+            name = self.constraints.take(truncate(fk.name or f"{self.plan.target_name}_fkey"))
+            out.append(
                 sql.SQL(
                     "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) "
                     "ON DELETE {} ON UPDATE {}"
                 ).format(
-                    target,
+                    self.target,
                     sql.Identifier(name),
-                    cols(fk.columns),
+                    self.cols(fk.columns),
                     _ident(ref.target_schema, ref.target_name),
                     sql.SQL(", ").join(sql.Identifier(ref_names[c]) for c in fk.ref_columns),
                     sql.SQL(fk.on_delete.upper()),
                     sql.SQL(fk.on_update.upper()),
                 )
             )
-        for col in plan.columns:
+        return out
+
+    def checks(self) -> list[sql.Composable]:
+        """The type map's enum CHECKs, then the source's own checks where they are PostgreSQL
+        (another dialect's check expression is listed as not migrated, never guessed)."""
+        out: list[sql.Composable] = []
+        add = "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})"
+        for col in self.plan.columns:
             if col.enum_values and not col.enum_type:
-                name = per_table.take(truncate(f"{plan.target_name}_{col.target}_check"))
-                members = sql.SQL(", ").join(sql.Literal(v) for v in col.enum_values)
-                checks.append(
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IN ({}))").format(
-                        target, sql.Identifier(name), sql.Identifier(col.target), members
-                    )
+                name = self.constraints.take(
+                    truncate(f"{self.plan.target_name}_{col.target}_check")
                 )
-        for ck in table.checks:
-            if source is not None and type_map(source.dialect).same_engine:
-                name = per_table.take(truncate(ck.name or f"{plan.target_name}_check"))
-                checks.append(
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})").format(
-                        target, sql.Identifier(name), sql.SQL(ck.expression)
-                    )
+                members = sql.SQL(", ").join(sql.Literal(v) for v in col.enum_values)
+                condition = sql.SQL("{} IN ({})").format(sql.Identifier(col.target), members)
+                out.append(sql.SQL(add).format(self.target, sql.Identifier(name), condition))
+        same_engine = self.source is not None and type_map(self.source.dialect).same_engine
+        for ck in self.table.checks:
+            if same_engine:
+                name = self.constraints.take(truncate(ck.name or f"{self.plan.target_name}_check"))
+                out.append(
+                    sql.SQL(add).format(self.target, sql.Identifier(name), sql.SQL(ck.expression))
                 )
             else:
-                script.not_migrated.append(
+                self.script.not_migrated.append(
                     (
-                        f"check constraint {ck.name} of {plan.table.qualified_name}",
+                        f"check constraint {ck.name} of {self.table.qualified_name}",
                         f"({ck.expression}) is in the source's SQL dialect and is not translated",
                     )
                 )
-        for col in plan.columns:
-            if col.is_identity:
-                # past the loaded maximum, at least where the source would go next
-                # (AUTO_INCREMENT=777 on an empty table), never behind the target's own
-                # sequence (rows appended to a table that had some)
-                identities.append(
-                    sql.SQL(
-                        "SELECT setval(pg_get_serial_sequence({t}, {c}), GREATEST(COALESCE(MAX("
-                        "{col}), 0) + 1, {next}, COALESCE(pg_sequence_last_value("
-                        "pg_get_serial_sequence({t}, {c})::regclass) + 1, 1)), false) FROM {tab}"
-                    ).format(
-                        t=sql.Literal(_s(target)),
-                        c=sql.Literal(col.target),
-                        col=sql.Identifier(col.target),
-                        next=sql.Literal(int(table.identity_next or 1)),
-                        tab=target,
-                    )
-                )
-        if table.comment:
-            comments.append(
-                sql.SQL("COMMENT ON TABLE {} IS {}").format(target, sql.Literal(table.comment))
+        return out
+
+    def identities(self) -> list[sql.Composable]:
+        # past the loaded maximum, at least where the source would go next (AUTO_INCREMENT=777
+        # on an empty table), never behind the target's own sequence (rows appended to a table
+        # that had some)
+        setval = sql.SQL(
+            "SELECT setval(pg_get_serial_sequence({t}, {c}), GREATEST(COALESCE(MAX("
+            "{col}), 0) + 1, {next}, COALESCE(pg_sequence_last_value("
+            "pg_get_serial_sequence({t}, {c})::regclass) + 1, 1)), false) FROM {tab}"
+        )
+        return [
+            setval.format(
+                t=sql.Literal(_s(self.target)),
+                c=sql.Literal(col.target),
+                col=sql.Identifier(col.target),
+                next=sql.Literal(int(self.table.identity_next or 1)),
+                tab=self.target,
             )
-        for col in plan.columns:
-            if col.comment:
-                comments.append(
-                    sql.SQL("COMMENT ON COLUMN {} IS {}").format(
-                        _ident(plan.target_schema, plan.target_name, col.target),
-                        sql.Literal(col.comment),
-                    )
+            for col in self.plan.columns
+            if col.is_identity
+        ]
+
+    def comments(self) -> list[sql.Composable]:
+        out: list[sql.Composable] = []
+        if self.table.comment:
+            out.append(
+                sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                    self.target, sql.Literal(self.table.comment)
                 )
-    for group in (keys, uniques, indexes, fks, checks, identities, comments):
-        script.post_load += [_s(s) for s in group]
+            )
+        for col in self.plan.columns:
+            if col.comment:
+                column = _ident(self.plan.target_schema, self.plan.target_name, col.target)
+                out.append(
+                    sql.SQL("COMMENT ON COLUMN {} IS {}").format(column, sql.Literal(col.comment))
+                )
+        return out
+
+
+def _generated_not_translated(plans: Sequence[TableTypePlan]) -> list[tuple[str, str]]:
+    """Generated columns loaded as plain values, and why their expression was not kept."""
+    out = []
     for plan in plans:
         for col in plan.columns:
             source_col = next((c for c in plan.table.columns if c.name == col.source), None)
@@ -291,17 +343,14 @@ def target_ddl(
                     (n.split(": ", 1)[1] for n in col.notes if n.startswith("generated column ")
                      and ": " in n), "the source does not tell its expression",
                 )  # fmt: skip
-                script.not_migrated.append(
+                out.append(
                     (
                         f"generated column {plan.table.qualified_name}.{col.source}",
                         f"its expression is not translated ({why}): the values are loaded as "
                         "they are, and rows added later will not compute it",
                     )
                 )
-    if source is not None:
-        _views(plans, source, script)
-        _other_objects(plans, source, script)
-    return script
+    return out
 
 
 def _views(plans: Sequence[TableTypePlan], source: DatabaseSchema, script: DdlScript) -> None:
