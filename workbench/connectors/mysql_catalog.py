@@ -122,6 +122,46 @@ def _dicts(connector: MySQLConnector, sql: str, params: list[Any]) -> list[dict[
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+Row = dict[str, Any]
+TableKey = tuple[str, str]
+
+# the bulk queries: {filt} is the schema (and table) filter of _filter, its params bound to %s
+RELATIONS = (
+    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
+    "TABLE_COMMENT, AUTO_INCREMENT FROM information_schema.TABLES WHERE {filt} "
+    "ORDER BY TABLE_SCHEMA, TABLE_NAME"
+)
+COLUMNS = "SELECT * FROM information_schema.COLUMNS WHERE {filt} ORDER BY ORDINAL_POSITION"
+STATISTICS = (
+    "SELECT * FROM information_schema.STATISTICS WHERE {filt} "
+    "ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+)
+FOREIGN_KEYS = (  # {filt} qualified with k.
+    "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, "
+    "k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, "
+    "r.UPDATE_RULE, r.DELETE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
+    "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
+    "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+    "AND r.TABLE_NAME = k.TABLE_NAME "
+    "WHERE {filt} AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+    "ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+)
+# MariaDB's CHECK_CONSTRAINTS has TABLE_NAME and LEVEL; MySQL 8's needs TABLE_CONSTRAINTS
+MARIADB_CHECKS = (  # {filt} with CONSTRAINT_SCHEMA for TABLE_SCHEMA
+    "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL "
+    "FROM information_schema.CHECK_CONSTRAINTS WHERE {filt}"
+)
+MYSQL_CHECKS = (  # {filt} qualified with t.
+    "SELECT t.TABLE_SCHEMA AS CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, "
+    "c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t "
+    "JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.TABLE_SCHEMA "
+    "AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME WHERE t.CONSTRAINT_TYPE = 'CHECK' AND {filt}"
+)
+VIEWS = (
+    "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE {filt}"
+)
+
+
 def introspect(
     connector: MySQLConnector,
     schemas: Sequence[str] | None = None,
@@ -129,147 +169,184 @@ def introspect(
 ) -> DatabaseSchema:
     version = connector.run("SELECT VERSION()")[0][0]
     is_mariadb = "mariadb" in version.lower()
-    sch_sql, sch_params = _in("TABLE_SCHEMA", schemas)
-    tab_sql, tab_params = ("", []) if not tables else _in("TABLE_NAME", tables)
-    filt = sch_sql + (f" AND {tab_sql}" if tab_sql else "")
-    params = sch_params + tab_params
+    filt, params = _filter(schemas, tables)
 
-    def q(sql: str) -> list[dict[str, Any]]:
-        return _dicts(connector, sql.format(filt=filt), params)
+    def q(template: str, condition: str = filt) -> list[Row]:
+        return _dicts(connector, template.format(filt=condition), params)
 
-    rels = q(
-        "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, "
-        "TABLE_COMMENT, AUTO_INCREMENT FROM information_schema.TABLES WHERE {filt} "
-        "ORDER BY TABLE_SCHEMA, TABLE_NAME"
-    )
-    cols = q("SELECT * FROM information_schema.COLUMNS WHERE {filt} ORDER BY ORDINAL_POSITION")
-    stats = q(
-        "SELECT * FROM information_schema.STATISTICS WHERE {filt} "
-        "ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
-    )
-    fk_filt = filt.replace("TABLE_SCHEMA", "k.TABLE_SCHEMA").replace("TABLE_NAME", "k.TABLE_NAME")
-    fks = _dicts(
-        connector,
-        "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, "
-        "k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, "
-        "r.UPDATE_RULE, r.DELETE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
-        "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
-        "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
-        "AND r.TABLE_NAME = k.TABLE_NAME "
-        f"WHERE {fk_filt} AND k.REFERENCED_TABLE_NAME IS NOT NULL "
-        "ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-        params,
-    )
-    checks = _checks(connector, filt, params, is_mariadb)
-    view_rows = q(
-        "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS "
-        "WHERE {filt}"
-    )
-    views = {
-        (_s(v["TABLE_SCHEMA"]), _s(v["TABLE_NAME"])): _s(v["VIEW_DEFINITION"]) for v in view_rows
-    }
+    rels = q(RELATIONS)
+    cols = _by_table(q(COLUMNS))
+    stats = _by_table(q(STATISTICS))
+    fks = _by_table(q(FOREIGN_KEYS, _qualified(filt, "k")))
+    if is_mariadb:
+        check_rows = q(MARIADB_CHECKS, filt.replace("TABLE_SCHEMA", "CONSTRAINT_SCHEMA"))
+    else:
+        check_rows = q(MYSQL_CHECKS, _qualified(filt, "t"))
+    checks = _by_table(check_rows, schema_column="CONSTRAINT_SCHEMA")
+    views = {_key(v): _s(v["VIEW_DEFINITION"]) for v in q(VIEWS)}
 
-    by_table: dict[tuple[str, str], list[Column]] = defaultdict(list)
-    json_cols = {(s, t, c) for s, t, c, _, _ in checks if c}
-    for row in cols:
-        key = (_s(row["TABLE_SCHEMA"]), _s(row["TABLE_NAME"]))
-        native = native_type(row)
-        name = _s(row["COLUMN_NAME"])
-        if (*key, name) in json_cols and native.name == "longtext":
-            native = NativeType(name="json", raw="json")  # MariaDB's JSON alias
-        extra = (_s(row["EXTRA"]) or "").lower()
-        generated = _s(row.get("GENERATION_EXPRESSION")) or None
-        by_table[key].append(
-            Column(
-                name=name,
-                native=native,
-                nullable=_s(row["IS_NULLABLE"]) == "YES",
-                default=None if generated else column_default(row, is_mariadb),
-                is_identity="auto_increment" in extra,
-                generated=generated,
-                generated_stored="stored" in extra or "persistent" in extra,
-                charset=_s(row["CHARACTER_SET_NAME"]),
-                collation=_s(row["COLLATION_NAME"]),
-                comment=_s(row["COLUMN_COMMENT"]) or None,
-                ordinal=int(row["ORDINAL_POSITION"]),
-            )
-        )
-    pks: dict[tuple[str, str], list[str]] = defaultdict(list)
-    idx_parts: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for row in stats:
-        key = (_s(row["TABLE_SCHEMA"]), _s(row["TABLE_NAME"]))
-        name = _s(row["INDEX_NAME"])
-        if name == "PRIMARY":
-            pks[key].append(_s(row["COLUMN_NAME"]))
-        else:
-            idx_parts[key][name].append(row)
-    uniques: dict[tuple[str, str], list[UniqueConstraint]] = defaultdict(list)
-    indexes: dict[tuple[str, str], list[Index]] = defaultdict(list)
-    for key, by_name in idx_parts.items():
-        for name, parts in by_name.items():
-            columns = tuple(_s(p["COLUMN_NAME"]) for p in parts)
-            expressions = tuple(_s(p["EXPRESSION"]) for p in parts if p.get("EXPRESSION"))
-            unique = int(parts[0]["NON_UNIQUE"]) == 0
-            method = (_s(parts[0]["INDEX_TYPE"]) or "").lower() or None
-            prefix = any(p.get("SUB_PART") for p in parts)
-            if unique and not expressions and not prefix and None not in columns:
-                uniques[key].append(UniqueConstraint(name, columns))
-            else:
-                indexes[key].append(Index(name, columns, unique, expressions, method))
-    fk_parts: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for row in fks:
-        key = (_s(row["TABLE_SCHEMA"]), _s(row["TABLE_NAME"]))
-        fk_parts[key][_s(row["CONSTRAINT_NAME"])].append(row)
-    foreign: dict[tuple[str, str], list[ForeignKey]] = defaultdict(list)
-    for key, by_name in fk_parts.items():
-        for name, parts in by_name.items():
-            p0 = parts[0]
-            foreign[key].append(
-                ForeignKey(
-                    name,
-                    tuple(_s(p["COLUMN_NAME"]) for p in parts),
-                    _s(p0["REFERENCED_TABLE_SCHEMA"]),
-                    _s(p0["REFERENCED_TABLE_NAME"]),
-                    tuple(_s(p["REFERENCED_COLUMN_NAME"]) for p in parts),
-                    on_delete=_s(p0["DELETE_RULE"]),
-                    on_update=_s(p0["UPDATE_RULE"]),
-                )
-            )
-    table_checks: dict[tuple[str, str], list[CheckConstraint]] = defaultdict(list)
-    for s, t, col, name, clause in checks:
-        if not col:  # json_valid() checks are MariaDB's JSON type, not user checks
-            table_checks[(s, t)].append(CheckConstraint(name, clause))
     out = []
-    for r in rels:
-        key = (_s(r["TABLE_SCHEMA"]), _s(r["TABLE_NAME"]))
-        is_view = _s(r["TABLE_TYPE"]) == "VIEW"
-        size = None if is_view else int(r["DATA_LENGTH"] or 0) + int(r["INDEX_LENGTH"] or 0)
+    for rel in rels:
+        key = _key(rel)
+        table_checks = checks.get(key, [])
+        columns = _columns(cols.get(key, []), _json_columns(table_checks), is_mariadb)
         out.append(
-            Table(
-                schema=key[0],
-                name=key[1],
-                columns=tuple(by_table.get(key, [])),
-                kind="view" if is_view else "table",
-                primary_key=tuple(pks.get(key, [])),
-                primary_key_name="PRIMARY" if key in pks else None,
-                uniques=tuple(uniques.get(key, [])),
-                foreign_keys=tuple(foreign.get(key, [])),
-                indexes=tuple(indexes.get(key, [])),
-                checks=tuple(table_checks.get(key, [])),
-                row_estimate=None if is_view else int(r["TABLE_ROWS"] or 0),
-                size_bytes=size,
-                comment=(_s(r["TABLE_COMMENT"]) or None) if not is_view else None,
-                view_definition=views.get(key),
-                identity_next=int(r["AUTO_INCREMENT"]) if r.get("AUTO_INCREMENT") else None,
-            )
+            _table(rel, columns, stats.get(key, []), fks.get(key, []), table_checks, views.get(key))
         )
     flavour = "MariaDB" if is_mariadb else "MySQL"
     others = _others(connector, schemas, tables)
     return DatabaseSchema("mysql", f"{flavour} {version}", tuple(out), others=others)
+
+
+def _filter(schemas: Sequence[str] | None, tables: Sequence[str] | None) -> tuple[str, list[str]]:
+    """The WHERE filter on TABLE_SCHEMA (and TABLE_NAME) shared by the bulk queries."""
+    sch_sql, sch_params = _in("TABLE_SCHEMA", schemas)
+    if not tables:
+        return sch_sql, sch_params
+    tab_sql, tab_params = _in("TABLE_NAME", tables)
+    return f"{sch_sql} AND {tab_sql}", sch_params + tab_params
+
+
+def _qualified(filt: str, alias: str) -> str:
+    """The filter for a join, its columns prefixed with the alias of the filtered table."""
+    return filt.replace("TABLE_SCHEMA", f"{alias}.TABLE_SCHEMA").replace(
+        "TABLE_NAME", f"{alias}.TABLE_NAME"
+    )
+
+
+def _key(row: Row, schema_column: str = "TABLE_SCHEMA") -> TableKey:
+    return _s(row[schema_column]), _s(row["TABLE_NAME"])
+
+
+def _by_table(rows: list[Row], schema_column: str = "TABLE_SCHEMA") -> dict[TableKey, list[Row]]:
+    """Rows grouped by (schema, table), each group in query order."""
+    out: dict[TableKey, list[Row]] = defaultdict(list)
+    for row in rows:
+        out[_key(row, schema_column)].append(row)
+    return out
+
+
+def _grouped(rows: list[Row], name_column: str) -> dict[str, list[Row]]:
+    """One table's rows grouped by constraint or index name, in query order."""
+    out: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        out[_s(row[name_column])].append(row)
+    return out
+
+
+def _columns(rows: list[Row], json_columns: set[str], is_mariadb: bool) -> tuple[Column, ...]:
+    return tuple(_column(row, json_columns, is_mariadb) for row in rows)
+
+
+def _column(row: Row, json_columns: set[str], is_mariadb: bool) -> Column:
+    native = native_type(row)
+    name = _s(row["COLUMN_NAME"])
+    if name in json_columns and native.name == "longtext":
+        native = NativeType(name="json", raw="json")  # MariaDB's JSON alias
+    extra = (_s(row["EXTRA"]) or "").lower()
+    generated = _s(row.get("GENERATION_EXPRESSION")) or None
+    return Column(
+        name=name,
+        native=native,
+        nullable=_s(row["IS_NULLABLE"]) == "YES",
+        default=None if generated else column_default(row, is_mariadb),
+        is_identity="auto_increment" in extra,
+        generated=generated,
+        generated_stored="stored" in extra or "persistent" in extra,
+        charset=_s(row["CHARACTER_SET_NAME"]),
+        collation=_s(row["COLLATION_NAME"]),
+        comment=_s(row["COLUMN_COMMENT"]) or None,
+        ordinal=int(row["ORDINAL_POSITION"]),
+    )
+
+
+def _json_column(row: Row) -> str | None:
+    """The column a MariaDB JSON column's json_valid() check is on (None: a user check)."""
+    m = _JSON_CHECK.match(_s(row["CHECK_CLAUSE"]).strip())
+    return m.group(1).replace("``", "`") if m and _s(row.get("LEVEL")) == "Column" else None
+
+
+def _json_columns(check_rows: list[Row]) -> set[str]:
+    return {c for c in map(_json_column, check_rows) if c}
+
+
+def _checks(check_rows: list[Row]) -> tuple[CheckConstraint, ...]:
+    # json_valid() checks are MariaDB's JSON type, not user checks
+    return tuple(
+        CheckConstraint(_s(r["CONSTRAINT_NAME"]), _s(r["CHECK_CLAUSE"]))
+        for r in check_rows
+        if not _json_column(r)
+    )
+
+
+def _keys(stats: list[Row]) -> tuple[tuple[UniqueConstraint, ...], tuple[Index, ...]]:
+    """A table's unique constraints and other indexes (the primary key excluded)."""
+    uniques: list[UniqueConstraint] = []
+    indexes: list[Index] = []
+    for name, parts in _grouped(stats, "INDEX_NAME").items():
+        if name == "PRIMARY":
+            continue
+        columns = tuple(_s(p["COLUMN_NAME"]) for p in parts)
+        expressions = tuple(_s(p["EXPRESSION"]) for p in parts if p.get("EXPRESSION"))
+        unique = int(parts[0]["NON_UNIQUE"]) == 0
+        method = (_s(parts[0]["INDEX_TYPE"]) or "").lower() or None
+        prefix = any(p.get("SUB_PART") for p in parts)
+        # prefix and expression parts have no UNIQUE-constraint form: they stay indexes
+        if unique and not expressions and not prefix and None not in columns:
+            uniques.append(UniqueConstraint(name, columns))
+        else:
+            indexes.append(Index(name, columns, unique, expressions, method))
+    return tuple(uniques), tuple(indexes)
+
+
+def _foreign_keys(rows: list[Row]) -> tuple[ForeignKey, ...]:
+    out = []
+    for name, parts in _grouped(rows, "CONSTRAINT_NAME").items():
+        p0 = parts[0]
+        out.append(
+            ForeignKey(
+                name,
+                tuple(_s(p["COLUMN_NAME"]) for p in parts),
+                _s(p0["REFERENCED_TABLE_SCHEMA"]),
+                _s(p0["REFERENCED_TABLE_NAME"]),
+                tuple(_s(p["REFERENCED_COLUMN_NAME"]) for p in parts),
+                on_delete=_s(p0["DELETE_RULE"]),
+                on_update=_s(p0["UPDATE_RULE"]),
+            )
+        )
+    return tuple(out)
+
+
+def _table(
+    rel: Row,
+    columns: tuple[Column, ...],
+    stats: list[Row],
+    fks: list[Row],
+    check_rows: list[Row],
+    view_definition: str | None,
+) -> Table:
+    schema, name = _key(rel)
+    is_view = _s(rel["TABLE_TYPE"]) == "VIEW"
+    size = None if is_view else int(rel["DATA_LENGTH"] or 0) + int(rel["INDEX_LENGTH"] or 0)
+    primary_key = tuple(_s(r["COLUMN_NAME"]) for r in stats if _s(r["INDEX_NAME"]) == "PRIMARY")
+    uniques, indexes = _keys(stats)
+    return Table(
+        schema=schema,
+        name=name,
+        columns=columns,
+        kind="view" if is_view else "table",
+        primary_key=primary_key,
+        primary_key_name="PRIMARY" if primary_key else None,
+        uniques=uniques,
+        foreign_keys=_foreign_keys(fks),
+        indexes=indexes,
+        checks=_checks(check_rows),
+        row_estimate=None if is_view else int(rel["TABLE_ROWS"] or 0),
+        size_bytes=size,
+        comment=(_s(rel["TABLE_COMMENT"]) or None) if not is_view else None,
+        view_definition=view_definition,
+        identity_next=int(rel["AUTO_INCREMENT"]) if rel.get("AUTO_INCREMENT") else None,
+    )
 
 
 def _others(
@@ -312,37 +389,3 @@ def _others(
             )
         ]
     return tuple(out)
-
-
-def _checks(
-    connector: MySQLConnector, filt: str, params: list[Any], is_mariadb: bool
-) -> list[tuple[str, str, str | None, str, str]]:
-    """(schema, table, json column or None, name, clause) for every CHECK constraint."""
-    if is_mariadb:
-        f = filt.replace("TABLE_SCHEMA", "CONSTRAINT_SCHEMA")
-        rows = _dicts(
-            connector,
-            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL "
-            f"FROM information_schema.CHECK_CONSTRAINTS WHERE {f}",
-            params,
-        )
-    else:
-        f = filt.replace("TABLE_SCHEMA", "t.TABLE_SCHEMA").replace("TABLE_NAME", "t.TABLE_NAME")
-        rows = _dicts(
-            connector,
-            "SELECT t.TABLE_SCHEMA AS CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, "
-            "c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t "
-            "JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.TABLE_SCHEMA "
-            f"AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME WHERE t.CONSTRAINT_TYPE = 'CHECK' AND {f}",
-            params,
-        )
-    out = []
-    for r in rows:
-        clause = _s(r["CHECK_CLAUSE"])
-        m = _JSON_CHECK.match(clause.strip())
-        column = m.group(1).replace("``", "`") if m and _s(r.get("LEVEL")) == "Column" else None
-        schema, table, name = (
-            _s(r[k]) for k in ("CONSTRAINT_SCHEMA", "TABLE_NAME", "CONSTRAINT_NAME")
-        )
-        out.append((schema, table, column, name, clause))
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.schema.model import (
     CheckConstraint,
@@ -170,111 +170,174 @@ def introspect(
     tables: Sequence[str] | None = None,
 ) -> DatabaseSchema:
     run = connector.run
-    rels = run(
-        RELATIONS,
-        {
-            "system": list(SYSTEM_SCHEMAS),
-            "schemas": list(schemas) if schemas else None,
-            "tables": list(tables) if tables else None,
-        },
-    )
+    rels = run(*_relations_query(schemas, tables))
     oids = [r[0] for r in rels]
-    columns: dict[int, list[Column]] = defaultdict(list)
-    attnames: dict[tuple[int, int], str] = {}
-    domains: dict[str, dict[str, Any]] = {}
-    for row in run(COLUMNS, (oids,)):
-        (relid, num, name, raw, tname, tschema, typtype, typmod, ndims, is_array) = row[:10]
-        notnull, default, identity, generated, comment, collation, base_raw, base_name = row[10:]
-        attnames[(relid, num)] = name
-        native = native_type(raw, tname, tschema, typtype, typmod, is_array, ndims)
-        if base_raw is not None:
-            native = NativeType(
-                name=tname,
-                raw=raw,
-                type_schema=tschema,
-                base=native_type(base_raw, base_name, "pg_catalog", "b", -1, False, 0),
-            )
-        is_serial = bool(default and default.startswith("nextval("))
-        columns[relid].append(
-            Column(
-                name=name,
-                native=native,
-                nullable=not notnull,
-                default=None if generated else default,
-                is_identity=bool(identity) or is_serial,
-                generated=default if generated else None,
-                generated_stored=True,
-                collation=collation,
-                comment=comment,
-                ordinal=num,
-            )
-        )
-    cons: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    col_rows = run(COLUMNS, (oids,))
     con_rows = run(CONSTRAINTS, (oids,))
+    # foreign keys may reference tables outside the selection: their column names too
     ref_oids = sorted({r[7] for r in con_rows if r[2] == "f"} - set(oids))
-    for relid, num, name in run(REF_COLUMNS, (ref_oids,)) if ref_oids else []:
-        attnames[(relid, num)] = name
-    for relid, name, ctype, key, rschema, rtable, rkey, roid, upd, dele, check, _ in con_rows:
+    ref_rows = run(REF_COLUMNS, (ref_oids,)) if ref_oids else []
+    index_rows = run(INDEXES, (oids,))
+    enums = {f"{s}.{t}": tuple(v) for s, t, v in run(ENUMS)}
+    domains = _domains(run(DOMAINS, (list(SYSTEM_SCHEMAS),)))
+    nexts = {relid: int(last) + 1 for relid, last in run(SEQUENCES, (oids,)) if last is not None}
+
+    attnames = {(r[0], r[1]): r[2] for r in [*col_rows, *ref_rows]}  # (oid, attnum) -> name
+    columns = _by_relation(col_rows)
+    constraints = _by_relation(con_rows)
+    indexes = _by_relation(index_rows)
+    out = [
+        _table(
+            rel,
+            tuple(_column(r) for r in columns.get(rel[0], [])),
+            _constraints(constraints.get(rel[0], []), attnames),
+            tuple(_index(r, attnames) for r in indexes.get(rel[0], [])),
+            nexts.get(rel[0]),
+        )
+        for rel in rels
+    ]
+    version = run("SHOW server_version")[0][0]
+    extras: dict[str, Any] = {"domains": domains}
+    # routines belong to the schemas, not to chosen tables
+    routine_schemas = None if tables else sorted({t.schema for t in out if t.schema})
+    others = _others(connector, oids, routine_schemas)
+    return DatabaseSchema("postgresql", f"PostgreSQL {version}", tuple(out), enums, extras, others)
+
+
+def _others(
+    connector: PostgresConnector, oids: list[int], routine_schemas: list[str] | None
+) -> tuple[SchemaObject, ...]:
+    """Triggers of the chosen tables and routines of ``routine_schemas`` (None: none): listed
+    (a job names them as not migrated), never translated."""
+    run = connector.run
+    others = [SchemaObject("trigger", s, t, rel) for s, t, rel in run(TRIGGERS, (oids,))]
+    if routine_schemas is not None:
+        others += [
+            SchemaObject(_ROUTINE_KINDS.get(kind, "function"), s, name)
+            for s, name, kind in run(ROUTINES, (routine_schemas,))
+        ]
+    return tuple(others)
+
+
+def _relations_query(
+    schemas: Sequence[str] | None, tables: Sequence[str] | None
+) -> tuple[str, dict[str, Any]]:
+    return RELATIONS, {
+        "system": list(SYSTEM_SCHEMAS),
+        "schemas": list(schemas) if schemas else None,
+        "tables": list(tables) if tables else None,
+    }
+
+
+def _by_relation(rows: Sequence[Sequence[Any]]) -> dict[int, list[Sequence[Any]]]:
+    """Rows grouped by their first field, the table's oid, each group in query order."""
+    out: dict[int, list[Sequence[Any]]] = defaultdict(list)
+    for row in rows:
+        out[row[0]].append(row)
+    return out
+
+
+def _column(row: Sequence[Any]) -> Column:
+    (_, num, name, raw, tname, tschema, typtype, typmod, ndims, is_array) = row[:10]
+    notnull, default, identity, generated, comment, collation, base_raw, base_name = row[10:]
+    native = native_type(raw, tname, tschema, typtype, typmod, is_array, ndims)
+    if base_raw is not None:  # a domain: its own name, the underlying type as base
+        native = NativeType(
+            name=tname,
+            raw=raw,
+            type_schema=tschema,
+            base=native_type(base_raw, base_name, "pg_catalog", "b", -1, False, 0),
+        )
+    is_serial = bool(default and default.startswith("nextval("))
+    return Column(
+        name=name,
+        native=native,
+        nullable=not notnull,
+        default=None if generated else default,
+        is_identity=bool(identity) or is_serial,
+        generated=default if generated else None,
+        generated_stored=True,
+        collation=collation,
+        comment=comment,
+        ordinal=num,
+    )
+
+
+class _Constraints(NamedTuple):
+    primary_key: tuple[str | None, tuple[str, ...]] | None  # (name, columns)
+    uniques: tuple[UniqueConstraint, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    checks: tuple[CheckConstraint, ...]
+
+
+def _constraints(
+    rows: Sequence[Sequence[Any]], attnames: dict[tuple[int, int], str]
+) -> _Constraints:
+    """One table's constraints, their column numbers resolved to names."""
+    pks: list[tuple[str | None, tuple[str, ...]]] = []
+    uniques: list[UniqueConstraint] = []
+    foreign: list[ForeignKey] = []
+    checks: list[CheckConstraint] = []
+    for relid, name, ctype, key, rschema, rtable, rkey, roid, upd, dele, check, _ in rows:
         cols = tuple(attnames[(relid, k)] for k in key or [])
         if ctype == "p":
-            cons[relid]["pk"].append((name, cols))
+            pks.append((name, cols))
         elif ctype == "u":
-            cons[relid]["u"].append(UniqueConstraint(name, cols))
+            uniques.append(UniqueConstraint(name, cols))
         elif ctype == "f":
             ref_cols = tuple(attnames[(roid, k)] for k in rkey)
-            cons[relid]["f"].append(
+            foreign.append(
                 ForeignKey(name, cols, rschema, rtable, ref_cols, FK_ACTIONS[dele], FK_ACTIONS[upd])
             )
         elif ctype == "c":
-            cons[relid]["c"].append(CheckConstraint(name, check))
-    indexes: dict[int, list[Index]] = defaultdict(list)
-    for relid, name, unique, key, method, pred, defs, _ in run(INDEXES, (oids,)):
-        index_cols: list[str | None] = []
-        exprs: list[str] = []
-        for attnum, text in zip(key, defs, strict=False):
-            if attnum == 0:
-                index_cols.append(None)
-                exprs.append(text)
-            else:
-                index_cols.append(attnames[(relid, attnum)])
-        indexes[relid].append(Index(name, tuple(index_cols), unique, tuple(exprs), method, pred))
-    enums = {f"{s}.{t}": tuple(v) for s, t, v in run(ENUMS)}
-    for s, t, base, notnull, default, checks in run(DOMAINS, (list(SYSTEM_SCHEMAS),)):
-        domains[f"{s}.{t}"] = {"base": base, "not_null": notnull, "default": default,
-                               "checks": list(checks)}  # fmt: skip
-    nexts = {relid: int(last) + 1 for relid, last in run(SEQUENCES, (oids,)) if last is not None}
-    out: list[Table] = []
-    for oid, schema, name, relkind, reltuples, size, comment, viewdef in rels:
-        c = cons.get(oid, {})
-        pk = c.get("pk", [])
-        out.append(
-            Table(
-                schema=schema,
-                name=name,
-                columns=tuple(columns.get(oid, [])),
-                kind="view" if relkind in ("v", "m") else "table",
-                primary_key=pk[0][1] if pk else (),
-                primary_key_name=pk[0][0] if pk else None,
-                uniques=tuple(c.get("u", [])),
-                foreign_keys=tuple(c.get("f", [])),
-                indexes=tuple(indexes.get(oid, [])),
-                checks=tuple(c.get("c", [])),
-                row_estimate=int(reltuples) if reltuples is not None and reltuples >= 0 else None,
-                size_bytes=size,
-                comment=comment,
-                view_definition=viewdef,
-                identity_next=nexts.get(oid),
-            )
-        )
-    version = run("SHOW server_version")[0][0]
-    extras: dict[str, Any] = {"domains": domains}
-    others = [SchemaObject("trigger", s, t, rel) for s, t, rel in run(TRIGGERS, (oids,))]
-    if not tables:  # routines belong to the schemas, not to chosen tables
-        chosen = sorted({t.schema for t in out if t.schema})
-        others += [
-            SchemaObject(_ROUTINE_KINDS.get(kind, "function"), s, name)
-            for s, name, kind in run(ROUTINES, (chosen,))
-        ]
-    return DatabaseSchema(
-        "postgresql", f"PostgreSQL {version}", tuple(out), enums, extras, tuple(others)
+            checks.append(CheckConstraint(name, check))
+    pk = pks[0] if pks else None
+    return _Constraints(pk, tuple(uniques), tuple(foreign), tuple(checks))
+
+
+def _index(row: Sequence[Any], attnames: dict[tuple[int, int], str]) -> Index:
+    relid, name, unique, key, method, pred, defs, _ = row
+    columns: list[str | None] = []
+    exprs: list[str] = []
+    for attnum, text in zip(key, defs, strict=False):
+        if attnum == 0:  # an expression entry
+            columns.append(None)
+            exprs.append(text)
+        else:
+            columns.append(attnames[(relid, attnum)])
+    return Index(name, tuple(columns), unique, tuple(exprs), method, pred)
+
+
+def _domains(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{s}.{t}": {"base": base, "not_null": notnull, "default": default, "checks": list(checks)}
+        for s, t, base, notnull, default, checks in rows
+    }
+
+
+def _table(
+    rel: Sequence[Any],
+    columns: tuple[Column, ...],
+    constraints: _Constraints,
+    indexes: tuple[Index, ...],
+    identity_next: int | None,
+) -> Table:
+    _, schema, name, relkind, reltuples, size, comment, viewdef = rel
+    pk = constraints.primary_key
+    return Table(
+        schema=schema,
+        name=name,
+        columns=columns,
+        kind="view" if relkind in ("v", "m") else "table",
+        primary_key=pk[1] if pk else (),
+        primary_key_name=pk[0] if pk else None,
+        uniques=constraints.uniques,
+        foreign_keys=constraints.foreign_keys,
+        indexes=indexes,
+        checks=constraints.checks,
+        row_estimate=int(reltuples) if reltuples is not None and reltuples >= 0 else None,
+        size_bytes=size,
+        comment=comment,
+        view_definition=viewdef,
+        identity_next=identity_next,
     )

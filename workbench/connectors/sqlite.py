@@ -1,7 +1,6 @@
 """SQLite connector (the standard library's sqlite3), read-only.
 
-Introspection runs one query per kind of object over all tables at once, joining
-``sqlite_schema`` with the ``pragma_*`` table-valued functions. Value contract of
+Introspection is in ``sqlite_catalog``. Value contract of
 :meth:`SQLiteConnector.read_partition`: columns of INTEGER affinity and booleans as int64, REAL
 as float64, TEXT as strings, BLOB as binary; numeric/decimal, dates/times and untyped columns
 as text (``CAST(col AS TEXT)``: exact, PostgreSQL input). A value whose storage class does
@@ -11,7 +10,6 @@ with :meth:`SQLiteConnector.count_type_mismatches`.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +23,8 @@ from workbench.connectors.arrowbatch import batches_from_cursor
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.checksums import Hash60Sum, numeric_scale
 from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
+from workbench.connectors.sqlite_catalog import introspect
+from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
 from workbench.connectors.sqltext import (
     partition_predicate,
     quote_ident,
@@ -33,36 +33,11 @@ from workbench.connectors.sqltext import (
     where,
 )
 from workbench.errors import DatabaseMissingError
-from workbench.schema.model import (
-    Column,
-    DatabaseSchema,
-    ForeignKey,
-    Index,
-    NativeType,
-    SchemaObject,
-    Table,
-    UniqueConstraint,
-)
+from workbench.schema.model import DatabaseSchema, NativeType, Table
 from workbench.schema.types.sqlite import affinity, mismatch_count_sql
 from workbench.urls import mask_url, parse_url
 
-_PARAMS = re.compile(r"^\s*([^(]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 TEXT_TYPES = ("date", "datetime", "timestamp", "time", "decimal", "numeric")
-
-
-def native_type(declared: str) -> NativeType:
-    m = _PARAMS.match(declared or "")
-    name = (m.group(1) if m else declared).strip().lower()
-    first = int(m.group(2)) if m and m.group(2) else None
-    second = int(m.group(3)) if m and m.group(3) else None
-    is_numeric = affinity(declared or "") in ("NUMERIC", "REAL") or name in ("decimal", "numeric")
-    return NativeType(
-        name=name,
-        length=None if is_numeric else first,
-        precision=first if is_numeric else None,
-        scale=second if is_numeric else None,
-        raw=declared or "",
-    )
 
 
 def arrow_type(native: NativeType) -> tuple[pa.DataType, bool]:
@@ -213,126 +188,7 @@ class SQLiteConnector(Connector):
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
     ) -> DatabaseSchema:
-        rels = self.run(
-            "SELECT name, type, sql FROM sqlite_schema WHERE type IN ('table', 'view') "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-        )
-        if tables:
-            rels = [r for r in rels if r[0] in tables]
-        names = [r[0] for r in rels]
-        marks = ", ".join("?" * len(names)) or "NULL"
-        in_rels = f"m.name IN ({marks})"
-        cols: dict[str, list[tuple[Any, ...]]] = {n: [] for n in names}
-        for row in self.run(
-            'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
-            f"FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE {in_rels} "
-            "ORDER BY m.name, p.cid",
-            names,
-        ):
-            cols[row[0]].append(row[1:])
-        fks: dict[str, dict[int, list[tuple[Any, ...]]]] = {n: {} for n in names}
-        for row in self.run(
-            'SELECT m.name, f.id, f.seq, f."table", f."from", f."to", f.on_update, '
-            f"f.on_delete FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
-            f"WHERE {in_rels} ORDER BY m.name, f.id, f.seq",
-            names,
-        ):
-            fks[row[0]].setdefault(row[1], []).append(row[2:])
-        idx: dict[str, dict[str, list[tuple[Any, ...]]]] = {n: {} for n in names}
-        for row in self.run(
-            'SELECT m.name, il.name, il."unique", il.origin, il.partial, ii.seqno, ii.name '
-            "FROM sqlite_schema m JOIN pragma_index_list(m.name) il "
-            "JOIN pragma_index_info(il.name) ii "
-            f"WHERE {in_rels} ORDER BY m.name, il.name, ii.seqno",
-            names,
-        ):
-            idx[row[0]].setdefault(row[1], []).append(row[2:])
-        counts = {}
-        for name, kind, _ in rels:
-            if kind == "table":
-                counts[name] = self.run(f"SELECT COUNT(*) FROM {quote_ident(name, 'sqlite')}")[0][0]
-        sequences: dict[str, int] = {}
-        if self.run("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'"):
-            # AUTOINCREMENT tables: the next rowid is past the largest ever given out
-            rows = self.run("SELECT name, seq FROM sqlite_sequence")
-            sequences = {n: int(v) + 1 for n, v in rows}
-        out = []
-        for name, kind, ddl in rels:
-            columns, pk = [], []
-            for cid, cname, ctype, notnull, default, pkpos, hidden in cols[name]:
-                native = native_type(ctype)
-                if pkpos:
-                    pk.append((pkpos, cname))
-                columns.append(
-                    Column(
-                        name=cname,
-                        native=native,
-                        nullable=not notnull and not pkpos,
-                        default=default,
-                        generated="(see table definition)" if hidden in (2, 3) else None,
-                        generated_stored=hidden == 3,
-                        ordinal=cid + 1,
-                    )
-                )
-            pk_cols = tuple(c for _, c in sorted(pk))
-            if len(pk_cols) == 1:  # INTEGER PRIMARY KEY is the rowid: auto-assigned
-                i = next(i for i, c in enumerate(columns) if c.name == pk_cols[0])
-                if columns[i].native.raw.strip().upper() == "INTEGER":
-                    c = columns[i]
-                    columns[i] = Column(**{**c.__dict__, "is_identity": True, "nullable": False})
-            uniques, indexes = [], []
-            for iname, parts in idx[name].items():
-                unique, origin, partial = parts[0][0], parts[0][1], parts[0][2]
-                icols = tuple(p[4] for p in parts)
-                if origin == "pk":
-                    continue
-                if origin == "u":
-                    uniques.append(UniqueConstraint(iname, icols))
-                else:
-                    indexes.append(
-                        Index(iname, icols, bool(unique), where="(partial)" if partial else None)
-                    )
-            foreign = []
-            for parts in fks[name].values():
-                _, ref, _, _, upd, dele = parts[0]
-                ref_cols = tuple(p[3] for p in parts)
-                foreign.append(
-                    ForeignKey(
-                        None,
-                        tuple(p[2] for p in parts),
-                        None,
-                        ref,
-                        ref_cols if all(ref_cols) else (),
-                        dele,
-                        upd,
-                    )
-                )
-            out.append(
-                Table(
-                    schema=None,
-                    name=name,
-                    columns=tuple(columns),
-                    kind="view" if kind == "view" else "table",
-                    primary_key=pk_cols,
-                    uniques=tuple(uniques),
-                    foreign_keys=tuple(foreign),
-                    indexes=tuple(indexes),
-                    row_estimate=counts.get(name),
-                    view_definition=ddl if kind == "view" else None,
-                    identity_next=sequences.get(name),
-                )
-            )
-        out = [_resolve_fk_targets(t, {x.name: x for x in out}) for t in out]
-        triggers = tuple(
-            SchemaObject("trigger", None, trigger, table)
-            for trigger, table in self.run(
-                "SELECT name, tbl_name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name"
-            )
-            if not tables or table in tables
-        )
-        return DatabaseSchema(
-            "sqlite", f"SQLite {sqlite3.sqlite_version}", tuple(out), others=triggers
-        )
+        return introspect(self, schemas, tables)
 
     def count(self, table: Table, partition: Partition | None = None) -> int:
         pred, params = partition_predicate(partition, "sqlite", placeholder="?")
@@ -397,18 +253,6 @@ class SQLiteConnector(Connector):
             )
         finally:
             conn.close()
-
-
-def _resolve_fk_targets(table: Table, by_name: dict[str, Table]) -> Table:
-    """SQLite FKs may omit the referenced columns: they then mean the parent's primary key."""
-    from dataclasses import replace
-
-    fixed = []
-    for fk in table.foreign_keys:
-        if not fk.ref_columns and fk.ref_table in by_name:
-            fk = replace(fk, ref_columns=by_name[fk.ref_table].primary_key)
-        fixed.append(fk)
-    return replace(table, foreign_keys=tuple(fixed))
 
 
 def _lenient_text(raw: bytes) -> str | bytes:
