@@ -416,7 +416,9 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
     """Copy a partition exactly once, retrying transient failures with exponential backoff."""
     if task.fake_pools:
         masking.seed_pools(task.fake_pools)
-    logging.getLogger("workbench").setLevel(task.log_level)  # forwarded to the driver
+    package_log = logging.getLogger("workbench")
+    if package_log.getEffectiveLevel() != task.log_level:  # on a worker: the driver's level
+        package_log.setLevel(task.log_level)  # (forwarded to the driver)
     errors: list[str] = []
     first_failure: float | None = None
     for attempt in range(1, task.retries + 2):

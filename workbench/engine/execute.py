@@ -1,19 +1,26 @@
-"""Run a job's partition tasks on Dask and gather their results as they finish.
+"""Run a job's partition tasks on Dask (or, for a small job, on threads of this process) and
+gather their results as they finish.
 
 The largest table's partitions run first, one table after another, so each table completes
 as early as it can and its validation and keys (engine.tails) overlap the copy of the rest. A dead
 worker's tasks are rescheduled by Dask itself; transient database errors are retried inside
 the task (see ``copy.copy_partition``); anything else fails the job fast, cancelling the rest.
 The error budget is enforced here across partitions.
+
+A small job (:data:`SMALL_JOB_ROWS`, no cluster asked for) runs the same task function on a
+few threads here: starting a local cluster costs seconds, copying 10,000 rows a fraction of
+one. A thread has no process of its own to lose; its transient errors are retried inside the
+task exactly as on a worker, and the partition's checkpoint makes a re-run exactly-once.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.engine.copy import PartitionResult, PartitionTask, copy_partition
 from workbench.errors import (
@@ -27,6 +34,76 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 log = logging.getLogger(__name__)
+
+# A job whose tables hold at most this many rows in all runs on threads of the driver, unless
+# a Dask address is set: no cluster is started for it.
+SMALL_JOB_ROWS = 200_000
+
+
+class TaskRunner(Protocol):
+    """Where partition tasks run: a Dask cluster or threads of this process."""
+
+    dashboard: str | None
+
+    def submit(self, task: PartitionTask, key: str, priority: int) -> Any: ...
+
+    def wait(self, futures: list[Any], timeout: float) -> tuple[set[Any], set[Any]]:
+        """(done, not done) once at least one is done; TimeoutError after ``timeout``."""
+        ...
+
+    def cancel(self, futures: list[Any]) -> None: ...
+
+
+class DaskRunner:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.dashboard: str | None = getattr(client, "dashboard_link", None)
+
+    def submit(self, task: PartitionTask, key: str, priority: int) -> Future[PartitionResult]:
+        return self.client.submit(copy_partition, task, key=key, pure=False, priority=priority)
+
+    def wait(self, futures: list[Any], timeout: float) -> tuple[set[Any], set[Any]]:
+        from distributed.client import FIRST_COMPLETED, _wait
+
+        # distributed.wait() waits through the process's *default* client, the newest one
+        # made: a notebook's own Client (or a second job) would be asked about this job's
+        # futures on its event loop and fail; ask the job's own client
+        done_and_not: tuple[set[Any], set[Any]] = self.client.sync(
+            _wait, futures, timeout=timeout, return_when=FIRST_COMPLETED
+        )
+        return done_and_not
+
+    def cancel(self, futures: list[Any]) -> None:
+        self.client.cancel(futures)
+
+
+class ThreadRunner:
+    """Tasks on a few threads of this process (tasks start in the order they are submitted)."""
+
+    dashboard: str | None = None
+
+    def __init__(self, threads: int) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="wb-copy")
+
+    def submit(
+        self, task: PartitionTask, key: str, priority: int
+    ) -> concurrent.futures.Future[PartitionResult]:
+        return self.pool.submit(copy_partition, task)
+
+    def wait(self, futures: list[Any], timeout: float) -> tuple[set[Any], set[Any]]:
+        done, not_done = concurrent.futures.wait(
+            futures, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        if not done:
+            raise TimeoutError
+        return done, not_done
+
+    def cancel(self, futures: list[Any]) -> None:
+        for future in futures:
+            future.cancel()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -52,7 +129,7 @@ class ErrorBudget:
 
 
 def run_partitions(
-    client: Client,
+    runner: TaskRunner,
     tasks: Sequence[PartitionTask],
     on_result: Callable[[PartitionTask, PartitionResult], None],
     budget: ErrorBudget = ErrorBudget(),
@@ -62,18 +139,6 @@ def run_partitions(
     poll_seconds: float = 1.0,
 ) -> list[PartitionResult]:
     """Submit every task, call ``on_result`` as each finishes, return all results."""
-    from distributed.client import FIRST_COMPLETED, _wait
-
-    def wait(
-        fs: list[Future[PartitionResult]], timeout: float, return_when: str
-    ) -> tuple[set[Future[PartitionResult]], set[Future[PartitionResult]]]:
-        # distributed.wait() waits through the process's *default* client, the newest one
-        # made: a notebook's own Client (or a second job) would be asked about this job's
-        # futures on its event loop and fail; ask the job's own client
-        done_and_not: tuple[set[Future[PartitionResult]], set[Future[PartitionResult]]]
-        done_and_not = client.sync(_wait, fs, timeout=timeout, return_when=return_when)
-        return done_and_not
-
     if not tasks:
         return []
     sizes: dict[str, int] = {}
@@ -81,17 +146,14 @@ def run_partitions(
         name = task.table.qualified_name
         sizes[name] = sizes.get(name, 0) + int(task.partition.row_estimate or 0)
     rank = {name: i for i, name in enumerate(sorted(sizes, key=lambda n: sizes[n]))}
-    futures: dict[Future[PartitionResult], PartitionTask] = {}
-    for task in tasks:
-        fut = client.submit(
-            copy_partition,
-            task,
-            key=f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}",
-            pure=False,
-            # bigger tables first, a table's partitions together, in key order
-            priority=rank[task.table.qualified_name] * 1_000_000 - task.partition.index,
-        )
-        futures[fut] = task
+
+    def priority(task: PartitionTask) -> int:  # bigger tables first, a table's parts in order
+        return rank[task.table.qualified_name] * 1_000_000 - task.partition.index
+
+    futures: dict[Any, PartitionTask] = {}
+    for task in sorted(tasks, key=priority, reverse=True):
+        key = f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
+        futures[runner.submit(task, key, priority(task))] = task
         if on_start is not None:
             on_start(task)
     results: list[PartitionResult] = []
@@ -102,9 +164,7 @@ def run_partitions(
             if cancel is not None and cancel.is_set():
                 raise JobCancelledError("The job was cancelled; finished partitions are kept.")
             try:
-                done, not_done = wait(
-                    list(not_done), timeout=poll_seconds, return_when=FIRST_COMPLETED
-                )
+                done, not_done = runner.wait(list(not_done), timeout=poll_seconds)
             except TimeoutError:
                 if on_tick is not None:
                     on_tick()
@@ -137,5 +197,5 @@ def run_partitions(
     finally:
         unfinished = [f for f in futures if not f.done()]
         if unfinished:
-            client.cancel(unfinished)
+            runner.cancel(unfinished)
     return results

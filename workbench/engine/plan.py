@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -214,13 +214,23 @@ def estimate_rows(connector: Connector, table: Table) -> int:
 
 
 def plan_job(
-    source: Connector, options: CopyOptions, job_key: str, resume_rows: list[dict[str, Any]] | None
+    source: Connector,
+    options: CopyOptions,
+    job_key: str,
+    resume_rows: list[dict[str, Any]] | None,
+    on_sized: Callable[[int], None] | None = None,
 ) -> MigrationPlan:
+    """The job's tables, their target plans and partitions. ``on_sized`` hears the catalog's
+    row estimate of the chosen tables before the (slower) split points, when every table has
+    one: the caller can start a cluster while the rest is planned."""
     from workbench.engine import targets  # a cycle: targets imports this module
 
     schema = source.introspect()
     chosen = select_tables(schema, options.tables, options.exclude)
     plans = targets.build_table_plans(schema, chosen, options)
+    estimates = [tp.source.row_estimate for tp in plans]
+    if on_sized is not None and all(e is not None for e in estimates):
+        on_sized(sum(e or 0 for e in estimates))
     stored: dict[str, list[dict[str, Any]]] = {}
     for row in resume_rows or []:
         stored.setdefault(row["table_name"], []).append(row)

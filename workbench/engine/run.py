@@ -22,9 +22,16 @@ from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
 from workbench.connectors.postgres import conninfo
 from workbench.engine import bookkeeping, records, targets
-from workbench.engine.cluster import BackgroundClient
+from workbench.engine.cluster import BackgroundClient, default_workers
 from workbench.engine.copy import PartitionResult, PartitionTask
-from workbench.engine.execute import ErrorBudget, run_partitions
+from workbench.engine.execute import (
+    SMALL_JOB_ROWS,
+    DaskRunner,
+    ErrorBudget,
+    TaskRunner,
+    ThreadRunner,
+    run_partitions,
+)
 from workbench.engine.lineage import plan_lineage
 from workbench.engine.options import EXPERIMENTAL_FLAG
 from workbench.engine.options import CopyOptions as CopyOptions  # re-exported: the public API
@@ -230,7 +237,8 @@ class _JobRun:
         self.phases: dict[str, float] = {}  # phase -> seconds, of those that ended
         self.phase_name = "plan"
         self.phase_began = time.monotonic()
-        self.background: BackgroundClient | None = None  # the Dask client, from the plan on
+        self.background: BackgroundClient | None = None  # the Dask client, if the job needs one
+        self.threads: ThreadRunner | None = None  # ... or threads here, for a small job
         self.target_lock = TargetLock(self.target_url, self.timeout, job_id, job_key)
         self.tails: TableTails | None = None  # from the copy on
         self.dashboard: str | None = None  # the Dask dashboard, once partitions are copied
@@ -268,13 +276,11 @@ class _JobRun:
         try:
             source.test()  # both ends answer before a cluster starts: a wrong port fails in
             connect(self.target_url, connect_timeout=timeout).test()  # a second, not after 25
-            self.background = BackgroundClient(  # starts while the job plans
-                options.dask_address or self.settings.dask_address, options.workers
-            )
             resume_rows = jobs.job_checkpoints(self.store, self.job_id) if self.resume else None
-            plan = plan_job(source, options, self.job_key, resume_rows)
+            plan = plan_job(source, options, self.job_key, resume_rows, self.choose_runner)
         finally:
             source.close()
+        self.choose_runner(sum(tp.row_estimate or 0 for tp in plan.tables))
         self.check_cancel()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
         plan.salt = mask_salt(self.store, self.job_id)
@@ -290,6 +296,28 @@ class _JobRun:
         self.estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
         self.recorder = records.JobRecorder(self.store, self.job_id, self.estimates)
         self.recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
+
+    def choose_runner(self, rows: int) -> None:
+        """Threads here for a small job (no cluster to start), else a Dask cluster, started
+        in the background while the job plans. Called with the catalog's estimate before the
+        split points, then with the plan's: a job found big after all still gets its cluster."""
+        if self.background is not None:
+            return
+        address = self.options.dask_address or self.settings.dask_address
+        if not address and rows <= SMALL_JOB_ROWS:
+            if self.threads is None:
+                self.threads = ThreadRunner(self.options.workers or default_workers())
+            return
+        if self.threads is not None:
+            self.threads.close()
+            self.threads = None
+        self.background = BackgroundClient(address, self.options.workers)
+
+    def runner(self) -> TaskRunner:
+        if self.threads is not None:
+            return self.threads
+        assert self.background is not None  # made by choose_runner()
+        return DaskRunner(self.background.client())
 
     def prepare_target(self) -> None:
         """Lock the job's target tables and create them (a resume: those not created yet), note
@@ -326,8 +354,8 @@ class _JobRun:
     def copy_partitions(self) -> None:
         """Copy on Dask the partitions the target does not have yet; a table's tail (its
         validation, keys and indexes) starts as soon as its last partition is in."""
-        recorder, background = self.recorder, self.background
-        assert recorder is not None and background is not None  # made by plan()
+        recorder = self.recorder
+        assert recorder is not None  # made by plan()
         self.tails = TableTails(
             self.job_plan,
             self.source_url,
@@ -343,11 +371,11 @@ class _JobRun:
         self.phase("copy")
         budget = ErrorBudget(self.options.max_bad_rows, self.options.max_bad_ratio)
         if tasks:
-            client = background.client()
-            self.dashboard = getattr(client, "dashboard_link", None)
+            runner = self.runner()
+            self.dashboard = runner.dashboard
             recorder.flush(force=True, dask_dashboard=self.dashboard)
             run_partitions(
-                client,
+                runner,
                 tasks,
                 self._on_result,
                 budget,
@@ -508,6 +536,8 @@ class _JobRun:
         self.target_lock.release()
         if self.background is not None:
             self.background.close()
+        if self.threads is not None:
+            self.threads.close()
         self.progress.close()
 
 

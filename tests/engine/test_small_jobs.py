@@ -1,0 +1,57 @@
+"""Small jobs run on threads of the driver, without starting a cluster; bigger ones (or any job
+given a Dask address) run on Dask. Either way the copy is exact and validated."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+import workbench.engine.run as run_module
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.store import jobs
+
+pytestmark = pytest.mark.local_cluster  # no shared scheduler address: the job chooses
+
+
+def _counts_equal(sqlite_url: str, target_url: str) -> int:
+    source = sqlite3.connect(make_url(sqlite_url).database)
+    names = [r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    total = 0
+    with psycopg.connect(target_url) as conn:
+        for name in names:
+            want = source.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            got = conn.execute(f'SELECT count(*) FROM public."{name}"').fetchone()[0]
+            assert got == want, name
+            total += got
+    return total
+
+
+def test_a_small_job_starts_no_cluster(chinook_sqlite, target_url, store, monkeypatch):
+    started = []
+
+    class NoCluster:
+        def __init__(self, *args, **kwargs):
+            started.append(args)
+            raise AssertionError("a 15,000-row job should not start a cluster")
+
+    monkeypatch.setattr(run_module, "BackgroundClient", NoCluster)
+    result = copy_database(chinook_sqlite, target_url, CopyOptions(), store=store)
+    assert result.status == "succeeded" and result.validated
+    assert started == []
+    assert 15_000 < _counts_equal(chinook_sqlite, target_url) <= run_module.SMALL_JOB_ROWS
+    stats = jobs.get_job(store, result.job_id).statistics
+    assert stats.get("dask_dashboard") is None
+
+
+def test_a_job_above_the_small_size_gets_its_cluster(
+    chinook_sqlite, target_url, store, monkeypatch
+):
+    monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 100)
+    result = copy_database(chinook_sqlite, target_url, CopyOptions(workers=1), store=store)
+    assert result.status == "succeeded" and result.validated
+    _counts_equal(chinook_sqlite, target_url)
+    stats = jobs.get_job(store, result.job_id).statistics
+    assert str(stats.get("dask_dashboard", "")).startswith("http://127.0.0.1:")
