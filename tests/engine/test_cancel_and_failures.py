@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pymysql
 import pytest
 from sqlalchemy import update
@@ -169,3 +170,37 @@ def test_a_source_killed_mid_copy_fails_fast_in_one_line(doomed_mariadb, target_
     error = json.loads(lines[-1])["error"]
     assert error["type"] == "CannotConnectError"
     assert f"127.0.0.1:{doomed_mariadb.port}" in error["message"]
+
+
+def test_a_cancelled_jobs_running_task_stops_and_frees_the_cluster(source_url, target_url, store):
+    """On a shared cluster a cancelled job's running partition stops before its commit (it
+    would otherwise copy on, throttled, for about 20 s, holding a worker other jobs wait for)."""
+    cancel = threading.Event()
+
+    class CancelOnceCopying(CancelAt):
+        def phase(self, name) -> None:
+            if name == "copy":
+                threading.Timer(2.0, self._press).start()
+
+    options = CopyOptions(
+        workers=1, partition_rows=100_000, batch_rows=1_000, max_rows_per_second=2_000
+    )
+    sink = CancelOnceCopying("copy", cancel)
+    with pytest.raises(JobCancelledError):
+        copy_database(source_url, target_url, options, store=store, progress=sink, cancel=cancel)
+    database = target_url.rsplit("/", 1)[1].split("?")[0]
+
+    def copying() -> int:  # the task's open transaction into the target table
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                " AND pid <> pg_backend_pid() AND xact_start IS NOT NULL",
+                [database],
+            ).fetchone()[0]
+
+    deadline = time.monotonic() + 10  # uncancelled, it would copy on for about 18 s
+    while copying() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    late = time.monotonic() - sink.pressed_at
+    assert copying() == 0, f"a cancelled job's task still copies {late:.0f} s after the cancel"
+    assert count(target_url, "numbers") == 0  # the partition rolled back: not half copied

@@ -33,7 +33,7 @@ from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
 from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
-from workbench.errors import ErrorBudgetExceededError, TransientError
+from workbench.errors import ErrorBudgetExceededError, JobCancelledError, TransientError
 from workbench.schema.model import Table
 from workbench.transforms import masking
 from workbench.transforms.rules import ColumnTransform, apply_transforms
@@ -270,7 +270,7 @@ def _where(task: PartitionTask) -> str:
     return f"{task.job_key} {task.partition.label}"
 
 
-def _copy_once(task: PartitionTask) -> PartitionResult:
+def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResult:
     started = time.monotonic()
     result = PartitionResult(task.table.qualified_name, task.partition.index)
     log.debug("%s: start", _where(task))
@@ -317,7 +317,8 @@ def _copy_once(task: PartitionTask) -> PartitionResult:
                         writer.reject(batch, bad, rejected)
                         all_rows = np.setdiff1d(all_rows, bad)
                     writer.write(out, batch, all_rows)
-                    _throttle(task, result.rows_read, started)
+                    _throttle(task, result.rows_read, started, check_cancel)
+                    check_cancel()
                 bookkeeping.quarantine_rows(
                     cur, task.job_key, task.table.qualified_name, task.partition.index, writer.bad
                 )
@@ -398,12 +399,65 @@ def _defer_foreign_keys(conn: psycopg.Connection) -> None:
         log.info("cannot defer foreign keys (not a superuser); load order matters")
 
 
-def _throttle(task: PartitionTask, rows: int, started: float) -> None:
+# Cancelling a job stops its tasks that already run, not only those still queued: on a shared
+# cluster a cancelled (or failed) job's partitions must not keep a worker busy, retrying against
+# a target that is gone. The driver sets the job's Dask Event (or, for threads, adds its key
+# here); a task looks before each attempt and about once a second between batches, and a
+# cancelled task raises before its commit, so the partition is simply not done.
+_CANCELLED_HERE: set[str] = set()  # job keys cancelled in this process (the thread runner)
+CANCEL_CHECK_SECONDS = 1.0
+
+
+def cancel_event_name(job_key: str) -> str:
+    return f"workbench-cancel-{job_key}"
+
+
+def cancel_here(job_key: str, cancelled: bool = True) -> None:
+    if cancelled:
+        _CANCELLED_HERE.add(job_key)
+    else:
+        _CANCELLED_HERE.discard(job_key)
+
+
+def job_cancelled(job_key: str) -> bool:
+    if job_key in _CANCELLED_HERE:
+        return True
+    try:
+        from distributed import Event, get_worker
+
+        get_worker()  # only a task on a Dask worker has the scheduler's events to ask
+    except (ImportError, ValueError):
+        return False
+    return bool(Event(cancel_event_name(job_key)).is_set())
+
+
+class _CancelCheck:
+    """Asks :func:`job_cancelled` at most once per CANCEL_CHECK_SECONDS."""
+
+    def __init__(self, task: PartitionTask) -> None:
+        self.task, self.last = task, time.monotonic()
+
+    def __call__(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < CANCEL_CHECK_SECONDS:
+            return
+        self.last = now
+        if job_cancelled(self.task.job_key):
+            raise JobCancelledError(
+                f"{_where(self.task)}: the job was cancelled; this partition was not committed"
+            )
+
+
+def _throttle(
+    task: PartitionTask, rows: int, started: float, check_cancel: _CancelCheck
+) -> None:
+    """Sleep until the partition is back under its rate, listening for a cancel meanwhile."""
     if not task.max_rows_per_second:
         return
-    ahead = rows / task.max_rows_per_second - (time.monotonic() - started)
-    if ahead > 0:
-        time.sleep(ahead)
+    until = started + rows / task.max_rows_per_second
+    while (ahead := until - time.monotonic()) > 0:
+        time.sleep(min(ahead, CANCEL_CHECK_SECONDS))
+        check_cancel()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -421,9 +475,11 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
         package_log.setLevel(task.log_level)  # (forwarded to the driver)
     errors: list[str] = []
     first_failure: float | None = None
+    check_cancel = _CancelCheck(task)
     for attempt in range(1, task.retries + 2):
+        check_cancel(force=True)  # a task that starts (or retries) after its job was cancelled
         try:
-            result = _copy_once(task)
+            result = _copy_once(task, check_cancel)
             result.attempts = attempt
             result.errors = errors
             return result
@@ -432,6 +488,7 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
             waited = time.monotonic() - first_failure
             if not is_transient(exc) or attempt > task.retries or waited > task.retry_window:
                 raise
+            check_cancel(force=True)
             delay = min(2 ** (attempt - 1), 30)
             message = mask_text(f"{type(exc).__name__}: {str(exc).strip()[:300]}")
             errors.append(message)

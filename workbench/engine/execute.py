@@ -22,7 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench.engine.copy import PartitionResult, PartitionTask, copy_partition
+from workbench.engine.copy import (
+    PartitionResult,
+    PartitionTask,
+    cancel_event_name,
+    cancel_here,
+    copy_partition,
+)
 from workbench.errors import (
     ErrorBudgetExceededError,
     JobCancelledError,
@@ -51,7 +57,13 @@ class TaskRunner(Protocol):
         """(done, not done) once at least one is done; TimeoutError after ``timeout``."""
         ...
 
-    def cancel(self, futures: list[Any]) -> None: ...
+    def cancel(self, futures: list[Any], job_key: str) -> None:
+        """Drop the queued tasks and tell the running ones to stop (before their commit)."""
+        ...
+
+    def clear_cancel(self, job_key: str) -> None:
+        """A resumed job keeps its key: forget an earlier cancel of it."""
+        ...
 
 
 class DaskRunner:
@@ -73,8 +85,16 @@ class DaskRunner:
         )
         return done_and_not
 
-    def cancel(self, futures: list[Any]) -> None:
+    def cancel(self, futures: list[Any], job_key: str) -> None:
+        from distributed import Event
+
+        Event(cancel_event_name(job_key), client=self.client).set()
         self.client.cancel(futures)
+
+    def clear_cancel(self, job_key: str) -> None:
+        from distributed import Event
+
+        Event(cancel_event_name(job_key), client=self.client).clear()
 
 
 class ThreadRunner:
@@ -98,9 +118,13 @@ class ThreadRunner:
             raise TimeoutError
         return done, not_done
 
-    def cancel(self, futures: list[Any]) -> None:
+    def cancel(self, futures: list[Any], job_key: str) -> None:
+        cancel_here(job_key)
         for future in futures:
             future.cancel()
+
+    def clear_cancel(self, job_key: str) -> None:
+        cancel_here(job_key, cancelled=False)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -150,6 +174,7 @@ def run_partitions(
     def priority(task: PartitionTask) -> int:  # bigger tables first, a table's parts in order
         return rank[task.table.qualified_name] * 1_000_000 - task.partition.index
 
+    runner.clear_cancel(tasks[0].job_key)
     futures: dict[Any, PartitionTask] = {}
     for task in sorted(tasks, key=priority, reverse=True):
         key = f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
@@ -197,5 +222,5 @@ def run_partitions(
     finally:
         unfinished = [f for f in futures if not f.done()]
         if unfinished:
-            runner.cancel(unfinished)
+            runner.cancel(unfinished, tasks[0].job_key)
     return results
