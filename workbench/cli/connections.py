@@ -7,6 +7,7 @@ from a hidden prompt (``--prompt-password``); it is stored encrypted and never p
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,10 @@ from workbench.cli import state
 from workbench.cli.output import emit, fields, table
 from workbench.errors import InvalidInputError
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from workbench.connectors.base import ConnectionTest
+    from workbench.connectors.base import ConnectionTest, ServerAdvice
     from workbench.store import Store
 
 _project_option = click.option("--project", "-p", required=True, help="The project's name.")
@@ -154,6 +157,25 @@ def _parse_options(options: tuple[str, ...]) -> dict:
 
 
 commands = [connection]
+
+
+def stored_load_advice(
+    store: Store, project: str | int | None, name: str | int
+) -> list[ServerAdvice]:
+    """The stored connection's server settings that slow a bulk load (best effort: a server
+    that will not say, e.g. for lack of privileges, gives no advice rather than an error)."""
+    from workbench.connectors import connect
+    from workbench.store import connections
+
+    url, _label, options = connections.connection_to_test(store, project, name)
+    connector = connect(url, connect_timeout=store.settings.connect_timeout, options=options)
+    try:
+        return connector.load_advice()
+    except Exception:  # advice is a courtesy; check_stored reports real connection problems
+        log.debug("no load advice from %s", connector, exc_info=True)
+        return []
+    finally:
+        connector.close()
 
 
 def check_stored(store: Store, project: str | int | None, name: str | int) -> ConnectionTest:

@@ -58,16 +58,20 @@ def doctor(project: str | None) -> None:
     if project is not None and store is not None:
         found = _check(checks, "project", lambda: _project_check(store, project))
         for conn in found or []:
-            _check(
+            advice = _check(
                 checks,
                 f"connection {conn.name}",
                 functools.partial(_connection_check, store, conn),
             )
+            if advice:  # server settings that slow a load: the check passes, with tips
+                checks[-1]["advice"] = advice
     ok = all(c["ok"] for c in checks)
 
     def human() -> None:
         for c in checks:
             click.echo(f"{'ok  ' if c['ok'] else 'FAIL'}  {c['check']}: {c['detail']}")
+            for tip in c.get("advice", []):
+                click.echo(f"tip   {c['check']}: {tip}")
 
     emit({"ok": ok, "checks": checks}, human)
     if not ok:
@@ -175,11 +179,13 @@ def _dask_check(settings: Any) -> tuple[None, str]:
     return None, "local cluster (1 worker process) started and ran a task"
 
 
-def _connection_check(store: Any, conn: Any) -> tuple[None, str]:
-    from workbench.cli.connections import check_stored
+def _connection_check(store: Any, conn: Any) -> tuple[list[str], str]:
+    """The connection answers; and its server's settings that would slow a load, if any."""
+    from workbench.cli.connections import check_stored, stored_load_advice
 
     result = check_stored(store, conn.project_id, conn.id)
-    return None, f"{result.url} answered in {result.latency_ms:.0f} ms ({result.server_version})"
+    advice = [str(a) for a in stored_load_advice(store, conn.project_id, conn.id)]
+    return advice, f"{result.url} answered in {result.latency_ms:.0f} ms ({result.server_version})"
 
 
 commands = [init, doctor, audit]

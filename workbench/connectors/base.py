@@ -43,6 +43,19 @@ class ConnectionTest:
 
 
 @dataclass(frozen=True)
+class ServerAdvice:
+    """A server setting that slows a load, and the value to use (``workbench doctor``)."""
+
+    setting: str
+    current: str
+    suggested: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.setting} is {self.current}: {self.why}; set it to {self.suggested}"
+
+
+@dataclass(frozen=True)
 class Partition:
     """A slice of one table: ``lower <= key < upper`` on the key columns (row-value order).
 
@@ -143,6 +156,10 @@ class Connector:
         Values must be exact: typed Arrow values, or text in PostgreSQL input syntax.
         """
         raise NotImplementedError
+
+    def load_advice(self) -> list[ServerAdvice]:
+        """Server settings that slow a bulk load through this connection (none by default)."""
+        return []
 
     def close(self) -> None:
         """Release pooled connections, if any."""

@@ -44,7 +44,13 @@ from urllib.parse import quote, urlencode
 import pyarrow as pa
 
 from workbench.connectors import splitting
-from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.base import (
+    Capabilities,
+    ConnectionTest,
+    Connector,
+    Partition,
+    ServerAdvice,
+)
 from workbench.connectors.dialect import HLL_BITS, ChecksumSql, ProfileSql, SampleSql, SqlDialect
 from workbench.connectors.mysql_catalog import introspect
 from workbench.connectors.sqltext import (
@@ -422,6 +428,21 @@ class MySQLConnector(Connector):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def load_advice(self) -> list[ServerAdvice]:
+        """As a source: every table is scanned (twice with validation) through the pool."""
+        rows = self.run("SELECT @@innodb_buffer_pool_size")
+        size = int(rows[0][0]) if rows and rows[0][0] is not None else None
+        if size is None or size >= 1 << 30:
+            return []
+        return [
+            ServerAdvice(
+                "innodb_buffer_pool_size",
+                f"{size >> 20}MB",
+                "half to two thirds of the server's memory",
+                "the copy and its validation scan each table; a small pool rereads it from disk",
+            )
+        ]
 
     def run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Any]:
         pymysql = _pymysql()

@@ -21,7 +21,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from workbench.connectors import splitting
-from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.base import (
+    Capabilities,
+    ConnectionTest,
+    Connector,
+    Partition,
+    ServerAdvice,
+)
 from workbench.connectors.dialect import (
     HLL_BITS,
     HLL_W_MASK,
@@ -219,6 +225,33 @@ DIALECT = SqlDialect(
 )
 
 
+# Settings that slow a bulk load into PostgreSQL: name -> (least bytes, value to use, why)
+LOAD_SETTINGS: dict[str, tuple[int, str, str]] = {
+    "max_wal_size": (
+        4 << 30,
+        "'4GB' or more",
+        "a load fills the WAL in seconds, and each time it is full PostgreSQL checkpoints",
+    ),
+    "maintenance_work_mem": (
+        256 << 20,
+        "'1GB' (the workbench raises it to 256MB for its own index builds)",
+        "keys and indexes are built after the load, each sorting in this much memory",
+    ),
+    "shared_buffers": (
+        1 << 30,
+        "about a quarter of the server's memory",
+        "the load and its validation reread pages that fell out of a small cache",
+    ),
+}
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor}{unit}"
+    return f"{n}B"
+
+
 class PostgresConnector(Connector):
     kind = "postgresql"
     capabilities = Capabilities(dialect="postgresql", can_write=True)
@@ -275,6 +308,22 @@ class PostgresConnector(Connector):
             conn.close()
         latency = (time.perf_counter() - start) * 1000
         return ConnectionTest(True, f"PostgreSQL {version}", round(latency, 2), mask_url(self.url))
+
+    def load_advice(self) -> list[ServerAdvice]:
+        """As a target: WAL checkpoints during the load, index builds after it, the cache."""
+        found = dict(
+            self.run(
+                "SELECT name, pg_size_bytes(setting || CASE unit WHEN '8kB' THEN '' ELSE "
+                "coalesce(unit, '') END) * CASE unit WHEN '8kB' THEN 8192 ELSE 1 END "
+                "FROM pg_settings WHERE name = ANY(%s)",
+                [list(LOAD_SETTINGS)],
+            )
+        )
+        return [
+            ServerAdvice(name, _size(found[name]), suggested, why)
+            for name, (least, suggested, why) in LOAD_SETTINGS.items()
+            if name in found and found[name] < least
+        ]
 
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None

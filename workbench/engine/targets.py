@@ -280,6 +280,14 @@ def describe_statement(statement: str) -> str:
     return statement.split("(", 1)[0][:120]
 
 
+# Keys and indexes sort in maintenance_work_mem; a stock server's 64MB spills a big table's
+# sort to disk. This session gets 256MB unless the server gives more (a few builds run at once).
+INDEX_MEMORY = (
+    "SELECT set_config('maintenance_work_mem', '256MB', false) "
+    "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 256 * 1024 * 1024"
+)
+
+
 def run_statements(
     target_url: str, statements: Sequence[str], timeout: float, parallel: int
 ) -> list[Unfinished]:
@@ -289,6 +297,7 @@ def run_statements(
     def run(statement: str) -> None:
         try:
             with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
+                conn.execute(INDEX_MEMORY)
                 conn.execute(statement)
         except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
             return  # built by an earlier run of this job (a resume)
