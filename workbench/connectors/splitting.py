@@ -1,7 +1,8 @@
 """Skew-aware split points shared by the SQL connectors.
 
-A single integer key whose values are dense (span at most twice the row count) is cut into
-equal ranges from MIN/MAX alone. Every other key (sparse or skewed integers, text, dates,
+A single integer key whose values are dense (span at most twice the row count: the catalog's
+estimate where it has one, so that no COUNT(*) reads the table) is cut into equal ranges from
+MIN/MAX alone. Every other key (sparse or skewed integers, text, dates,
 composite keys) gets boundaries from a ``ROW_NUMBER()`` pass over the key (an index-only
 scan where the key is indexed), or, above ``sample_threshold`` rows, from the quantiles of a
 sample, so each slice holds a similar number of rows.
@@ -71,7 +72,11 @@ def split_points(
     keys = order_by(key_columns, dialect)
     if len(key_columns) == 1 and is_integer:
         k = quote_ident(key_columns[0], dialect)
-        lo, hi, n = run(f"SELECT MIN({k}), MAX({k}), COUNT(*) FROM {src}")[0]
+        if table.row_estimate:  # MIN and MAX are two index probes; COUNT(*) reads the table
+            lo, hi = run(f"SELECT MIN({k}), MAX({k}) FROM {src}")[0]
+            n = table.row_estimate if lo is not None else 0
+        else:
+            lo, hi, n = run(f"SELECT MIN({k}), MAX({k}), COUNT(*) FROM {src}")[0]
         if not n:
             return []
         if int(hi) - int(lo) + 1 <= 2 * n:
