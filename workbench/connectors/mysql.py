@@ -323,6 +323,10 @@ DIALECT = SqlDialect(
 )
 
 
+# (server URL without its password, TLS settings) -> whether PREFERRED negotiated TLS
+_NEGOTIATED: dict[tuple[str, TlsSettings], bool] = {}
+
+
 class MySQLConnector(Connector):
     kind = "mysql"
     capabilities = Capabilities(dialect="mysql")
@@ -488,7 +492,12 @@ class MySQLConnector(Connector):
 
     def _encrypted(self) -> bool:
         """Whether the catalog connection (PyMySQL) is encrypted: what PREFERRED negotiated.
-        Asked once per connector; a connection opened just to ask is closed again."""
+        Asked once per server and TLS setting in a process (each partition builds its own
+        connector, and a TLS handshake loads the CA store: some 50 ms of CPU a partition);
+        a connection opened just to ask is closed again."""
+        server = (mask_url(self.url), self.tls)
+        if self._negotiated is None:
+            self._negotiated = _NEGOTIATED.get(server)
         if self._negotiated is None:
             was_open = self._conn is not None and self._conn.open
             try:
@@ -496,7 +505,7 @@ class MySQLConnector(Connector):
             finally:
                 if not was_open:
                     self.close()
-            self._negotiated = bool(rows and rows[0][1])
+            self._negotiated = _NEGOTIATED[server] = bool(rows and rows[0][1])
         return self._negotiated
 
     # --- the interface -------------------------------------------------------------

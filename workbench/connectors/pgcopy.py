@@ -179,7 +179,7 @@ def to_copy_text(batch: pa.RecordBatch | pa.Table) -> bytes:
     if table.num_rows == 0:
         return b""
     if table.num_columns == 0:
-        return b"\n" * table.num_rows
+        return b"\n" * int(table.num_rows)
     fields = [_text_field(table.column(i)) for i in range(table.num_columns)]
     fields[-1] = pc.binary_join_element_wise(fields[-1], _NEWLINE, _NOTHING)  # the row's end
     rows = pc.binary_join_element_wise(*fields, _TAB).combine_chunks()
@@ -187,7 +187,10 @@ def to_copy_text(batch: pa.RecordBatch | pa.Table) -> bytes:
         rows.buffers()[1], dtype=np.int64, count=len(rows) + 1, offset=rows.offset * 8
     )
     data = rows.buffers()[2]
-    return data.to_pybytes()[int(offsets[0]) : int(offsets[-1])] if data is not None else b""
+    if data is None:
+        return b""
+    payload: bytes = data.to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+    return payload
 
 
 def to_csv(batch: pa.RecordBatch | pa.Table) -> bytes:
