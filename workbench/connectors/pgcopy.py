@@ -172,8 +172,8 @@ def _needs_escapes(column: pa.ChunkedArray) -> bool:
     for chunk in column.chunks:
         data = chunk.buffers()[2]
         if data is not None:
-            raw = np.frombuffer(data, dtype=np.uint8)
-            if ((raw == 92) | (raw == 9) | (raw == 10) | (raw == 13)).any():
+            raw = data.to_pybytes()  # one copy, then four memchr scans: faster than numpy
+            if any(special in raw for special in (b"\\", b"\t", b"\n", b"\r")):
                 return True
     return False
 
