@@ -140,17 +140,51 @@ def run_pgloader(source: str, target: str, scale: float) -> Run:
 
 def run_pipe(mysql_db: str, target: str, scale: float) -> Run:
     """Per table `mariadb --batch --quick | psql \\copy`, two tables at a time, keys after."""
+    return _pipe(
+        "pipe (mariadb|psql)",
+        lambda table: (
+            f"mariadb -uroot -h127.0.0.1 --batch --quick --skip-column-names {mysql_db} "
+            f"-e 'SELECT * FROM {table}' | psql -q -d {target} "
+            f"-c \"\\copy {table} FROM STDIN (FORMAT text, NULL 'NULL')\""
+        ),
+        target,
+        scale,
+    )
+
+
+def run_pg_pipe(source: str, target: str, scale: float) -> Run:
+    """PostgreSQL -> PostgreSQL: `COPY TO STDOUT | COPY FROM STDIN` per table, same rules."""
+    return _pipe(
+        "pipe (COPY TO|COPY FROM)",
+        lambda table: (
+            f"psql -q -d {source} -c '\\copy {table} TO STDOUT' | "
+            f"psql -q -d {target} -c '\\copy {table} FROM STDIN'"
+        ),
+        target,
+        scale,
+    )
+
+
+def run_sqlite_pipe(db: Path, target: str, scale: float) -> Run:
+    """SQLite -> PostgreSQL: `sqlite3 -csv | psql \\copy (FORMAT csv)` per table, same rules."""
+    return _pipe(
+        "pipe (sqlite3 -csv|psql)",
+        lambda table: (
+            f"sqlite3 -csv {db} 'SELECT * FROM {table}' | "
+            f"psql -q -d {target} -c '\\copy {table} FROM STDIN (FORMAT csv)'"
+        ),
+        target,
+        scale,
+    )
+
+
+def _pipe(name: str, command: Callable[[str], str], target: str, scale: float) -> Run:
     tpch.create_postgres_tables(target)
     started = time.monotonic()
     peaks: list[float] = []
 
     def one(table: str) -> None:
-        cmd = (
-            f"mariadb -uroot -h127.0.0.1 --batch --quick --skip-column-names {mysql_db} "
-            f"-e 'SELECT * FROM {table}' | psql -q -d {target} "
-            f"-c \"\\copy {table} FROM STDIN (FORMAT text, NULL 'NULL')\""
-        )
-        _, peak, _ = timed(cmd, shell=True)
+        _, peak, _ = timed(command(table), shell=True)
         peaks.append(peak)
 
     order = sorted(tpch.TABLES, key=lambda t: -os.path.getsize(f"/tmp/tpch/sf{scale:g}/{t}.tbl"))
@@ -158,7 +192,7 @@ def run_pipe(mysql_db: str, target: str, scale: float) -> Run:
         list(pool.map(one, order))
     tpch.add_postgres_keys(target)
     seconds = time.monotonic() - started
-    return Run("pipe (mariadb|psql)", scale, pg_rows(target), seconds, sum(sorted(peaks)[-2:]))
+    return Run(name, scale, pg_rows(target), seconds, sum(sorted(peaks)[-2:]))
 
 
 NAIVE = r"""
@@ -307,8 +341,12 @@ def main() -> None:
                     env,
                 )
             )
+            runs.append(
+                run_pg_pipe(pg_source, fresh_pg(args.postgres, f"pgpipe_{tag}"), scale)
+            )
             db = Path(f"/tmp/tpch/{tag}.sqlite")
             sqlite_from_tbl(folder, db)
+            runs.append(run_sqlite_pipe(db, fresh_pg(args.postgres, f"sqlpipe_{tag}"), scale))
             runs.append(
                 run_workbench(
                     "workbench SQLite->PG --no-validate",
@@ -320,7 +358,16 @@ def main() -> None:
                 )
             )
 
+    own_pipe = {"PG->PG": "pipe (COPY TO|COPY FROM)", "SQLite->PG": "pipe (sqlite3 -csv|psql)"}
+
     def baseline(run: Run, name: str) -> Run | None:
+        """MariaDB runs against pgloader and the MariaDB pipe; the other sources against
+        their own pipe (pgloader is not run for them)."""
+        kind = next((k for k, p in own_pipe.items() if k in run.name or p == run.name), None)
+        if kind is not None:
+            if name == "pgloader":
+                return None
+            name = own_pipe[kind]
         return next((r for r in runs if r.name == name and r.scale == run.scale), None)
 
     print()

@@ -145,7 +145,15 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     help="Error budget: quarantined rows allowed before the job stops.",
 )
 @click.option("--max-bad-ratio", type=float, help="Error budget as a ratio of rows read (0-1).")
-@click.option("--max-rows-per-second", type=float, help="Throttle reads from the source.")
+@click.option(
+    "--max-rows-per-second", type=float, help="Throttle the job: rows per second in all."
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    help="Partitions copied at once, each with a source and a target connection "
+    "[default: the cluster's threads, at most half of each server's free connections].",
+)
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
 @click.option(
     "--source-password-env", metavar="VAR", help="The source's password, from this variable."
@@ -174,6 +182,7 @@ def copy_(
     max_bad_rows,
     max_bad_ratio,
     max_rows_per_second,
+    max_connections,
     resume,
     source_password_env,
     target_password_env,
@@ -214,6 +223,7 @@ def copy_(
         max_bad_rows=max_bad_rows,
         max_bad_ratio=max_bad_ratio,
         max_rows_per_second=max_rows_per_second,
+        max_connections=max_connections,
         finish=not no_finish,
     )
     source = _stored(store, project, source_url)

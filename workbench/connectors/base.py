@@ -157,6 +157,10 @@ class Connector:
         """
         raise NotImplementedError
 
+    def free_connections(self) -> int | None:
+        """Connections the server would still accept (None: no such limit, e.g. a file)."""
+        return None
+
     def load_advice(self) -> list[ServerAdvice]:
         """Server settings that slow a bulk load through this connection (none by default)."""
         return []

@@ -434,6 +434,12 @@ class MySQLConnector(Connector):
             self._conn.close()
             self._conn = None
 
+    def free_connections(self) -> int | None:
+        row = self.run(
+            "SELECT @@max_connections - (SELECT COUNT(*) FROM information_schema.PROCESSLIST)"
+        )
+        return max(0, int(row[0][0]))
+
     def load_advice(self) -> list[ServerAdvice]:
         """As a source: every table is scanned (twice with validation) through the pool."""
         rows = self.run("SELECT @@innodb_buffer_pool_size")

@@ -309,6 +309,14 @@ class PostgresConnector(Connector):
         latency = (time.perf_counter() - start) * 1000
         return ConnectionTest(True, f"PostgreSQL {version}", round(latency, 2), mask_url(self.url))
 
+    def free_connections(self) -> int | None:
+        row = self.run(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        )
+        return max(0, int(row[0][0]))
+
     def load_advice(self) -> list[ServerAdvice]:
         """As a target: WAL checkpoints during the load, index builds after it, the cache."""
         found = dict(

@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """The CPUs this process may use: Dask's count honours the cgroup quota and the affinity
+    mask (a 2-CPU pod on a 64-core node gets 2 workers, not 64)."""
+    from dask.system import CPU_COUNT
+
+    return max(1, int(CPU_COUNT or os.cpu_count() or 1))
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.engine.copy import (
@@ -41,6 +41,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def copy_window(slots: int, limit: int | None, free: Sequence[int | None]) -> int:
+    """Partitions at once: the runner's slots, an explicit limit, else at most half of the
+    connections each server still accepts (other clients keep the rest)."""
+    if limit is not None:
+        return max(1, min(slots, limit))
+    return max(1, min([slots, *(f // 2 for f in free if f is not None)]))
+
+
+def throttled(
+    tasks: Sequence[PartitionTask], rows_per_second: float | None, window: int
+) -> list[PartitionTask]:
+    """The job's rate shared by the partitions that run at once: the total stays the job's."""
+    if not rows_per_second:
+        return list(tasks)
+    return [replace(t, max_rows_per_second=rows_per_second / window) for t in tasks]
+
+
 # A job whose tables hold at most this many rows in all runs on threads of the driver, unless
 # a Dask address is set: no cluster is started for it.
 SMALL_JOB_ROWS = 200_000
@@ -50,6 +68,10 @@ class TaskRunner(Protocol):
     """Where partition tasks run: a Dask cluster or threads of this process."""
 
     dashboard: str | None
+
+    def slots(self) -> int:
+        """Tasks that can run at the same time."""
+        ...
 
     def submit(self, task: PartitionTask, key: str, priority: int) -> Any: ...
 
@@ -70,6 +92,9 @@ class DaskRunner:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.dashboard: str | None = getattr(client, "dashboard_link", None)
+
+    def slots(self) -> int:
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def submit(self, task: PartitionTask, key: str, priority: int) -> Future[PartitionResult]:
         return self.client.submit(copy_partition, task, key=key, pure=False, priority=priority)
@@ -103,7 +128,11 @@ class ThreadRunner:
     dashboard: str | None = None
 
     def __init__(self, threads: int) -> None:
+        self.threads = threads
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="wb-copy")
+
+    def slots(self) -> int:
+        return self.threads
 
     def submit(
         self, task: PartitionTask, key: str, priority: int
@@ -161,8 +190,10 @@ def run_partitions(
     on_start: Callable[[PartitionTask], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     poll_seconds: float = 1.0,
+    window: int | None = None,
 ) -> list[PartitionResult]:
-    """Submit every task, call ``on_result`` as each finishes, return all results."""
+    """Run every task, at most ``window`` at once (default: the runner's slots), biggest
+    tables first; call ``on_result`` as each finishes; return all results."""
     if not tasks:
         return []
     sizes: dict[str, int] = {}
@@ -176,26 +207,36 @@ def run_partitions(
 
     runner.clear_cancel(tasks[0].job_key)
     futures: dict[Any, PartitionTask] = {}
-    for task in sorted(tasks, key=priority, reverse=True):
-        key = f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
-        futures[runner.submit(task, key, priority(task))] = task
-        if on_start is not None:
-            on_start(task)
+    queue = sorted(tasks, key=priority, reverse=True)
+    window = max(1, window or runner.slots())
+
+    pending: set[Any] = set()  # submitted, result not taken yet
+
+    def submit_more() -> None:  # keep the window full: each task holds two connections
+        while queue and sum(1 for f in pending if not f.done()) < window:
+            task = queue.pop(0)
+            key = f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
+            future = runner.submit(task, key, priority(task))
+            futures[future] = task
+            pending.add(future)
+            if on_start is not None:
+                on_start(task)
+
+    submit_more()
     results: list[PartitionResult] = []
     quarantined = read = 0
-    not_done = set(futures)
     try:
-        while not_done:
+        while pending or queue:
             if cancel is not None and cancel.is_set():
                 raise JobCancelledError("The job was cancelled; finished partitions are kept.")
             try:
-                done, not_done = runner.wait(list(not_done), timeout=poll_seconds)
+                done, _ = runner.wait(list(pending), timeout=poll_seconds)
             except TimeoutError:
                 if on_tick is not None:
                     on_tick()
                 continue
-            not_done = set(not_done)
             for fut in done:
+                pending.discard(fut)
                 task = futures[fut]
                 try:
                     result = fut.result()
@@ -219,6 +260,7 @@ def run_partitions(
                 read += result.rows_read
                 on_result(task, result)
                 budget.check(quarantined, read)
+            submit_more()
     finally:
         unfinished = [f for f in futures if not f.done()]
         if unfinished:

@@ -31,7 +31,10 @@ class CopyOptions:
     batch_rows: int = 50_000
     max_bad_rows: int | None = 10_000
     max_bad_ratio: float | None = None
-    max_rows_per_second: float | None = None
+    max_rows_per_second: float | None = None  # the job's total, across all its partitions
+    # partitions copied at once (each holds a source and a target connection); None: the
+    # cluster's threads, but at most half the connections each server has free
+    max_connections: int | None = None
     finish: bool = True  # keys, indexes, foreign keys, sequences after the load
     type_options: dict[str, Any] = field(default_factory=dict)
     # table -> column -> transform rule (see transforms.rules)
@@ -52,6 +55,8 @@ class CopyOptions:
             raise InvalidInputError("partition_rows and batch_rows must be positive")
         if self.workers is not None and self.workers < 1:
             raise InvalidInputError("--workers must be at least 1")
+        if self.max_connections is not None and self.max_connections < 1:
+            raise InvalidInputError("--max-connections must be at least 1")
         if isinstance(self.read_ahead, bool) or not 1 <= self.read_ahead <= 64:
             raise InvalidInputError(f"read_ahead must be 1..64 batches, got {self.read_ahead!r}")
 

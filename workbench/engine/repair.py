@@ -18,7 +18,7 @@ from workbench.connectors.sqltext import partition_predicate, where
 from workbench.engine import bookkeeping, records
 from workbench.engine.cluster import dask_client
 from workbench.engine.copy import PartitionResult, PartitionTask
-from workbench.engine.execute import DaskRunner, ErrorBudget, run_partitions
+from workbench.engine.execute import DaskRunner, ErrorBudget, run_partitions, throttled
 from workbench.engine.lineage import plan_lineage
 from workbench.engine.options import CopyOptions
 from workbench.engine.plan import MigrationPlan, TablePlan, plan_job
@@ -153,7 +153,9 @@ def _repair(
         options.dask_address or store.settings.dask_address, options.workers
     ) as client:
         budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
-        run_partitions(DaskRunner(client), tasks, on_result, budget)
+        runner = DaskRunner(client)
+        tasks = throttled(tasks, options.max_rows_per_second, runner.slots())
+        run_partitions(runner, tasks, on_result, budget)
     report = validate_job_plan(plan, source_url, target_url, timeout)
     _record(store, job_id, report)
     return report

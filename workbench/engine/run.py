@@ -30,7 +30,9 @@ from workbench.engine.execute import (
     ErrorBudget,
     TaskRunner,
     ThreadRunner,
+    copy_window,
     run_partitions,
+    throttled,
 )
 from workbench.engine.lineage import plan_lineage
 from workbench.engine.options import EXPERIMENTAL_FLAG
@@ -372,6 +374,8 @@ class _JobRun:
         budget = ErrorBudget(self.options.max_bad_rows, self.options.max_bad_ratio)
         if tasks:
             runner = self.runner()
+            window = self.window(runner)
+            tasks = throttled(tasks, self.options.max_rows_per_second, window)
             self.dashboard = runner.dashboard
             recorder.flush(force=True, dask_dashboard=self.dashboard)
             run_partitions(
@@ -381,8 +385,31 @@ class _JobRun:
                 budget,
                 self.cancel,
                 on_tick=lambda: recorder.flush(force=True),
+                window=window,
             )
         recorder.flush(force=True)
+
+    def window(self, runner: TaskRunner) -> int:
+        """How many partitions run at once (see execute.copy_window), said in the job's log."""
+        free = []
+        for url in (self.source_url, self.target_url):
+            connector = connect(url, connect_timeout=self.timeout)
+            try:
+                free.append(connector.free_connections())
+            except Exception:  # a server that will not say: the other limits hold
+                log.debug("free connections of %s unknown", connector, exc_info=True)
+                free.append(None)
+            finally:
+                connector.close()
+        window = copy_window(runner.slots(), self.options.max_connections, free)
+        jobs.log_event(
+            self.store,
+            self.job_id,
+            "INFO",
+            f"Copying at most {window} partitions at once ({runner.slots()} task slots; "
+            f"the source accepts {_said(free[0])} more connections, the target {_said(free[1])})",
+        )
+        return window
 
     def _tasks_to_copy(
         self, recorder: records.JobRecorder, tails: TableTails
@@ -757,6 +784,10 @@ def mask_salt(store: Store, job_id: int) -> str:
     return store.cipher.project_salt(jobs.get_job(store, job_id).project_id)
 
 
+def _said(count: int | None) -> str:
+    return "any number of" if count is None else str(count)
+
+
 def partition_task(
     plan: MigrationPlan,
     tp: TablePlan,
@@ -766,8 +797,6 @@ def partition_task(
     options: CopyOptions,
     timeout: float,
 ) -> PartitionTask:
-    workers = options.workers or 2
-    rate = options.max_rows_per_second / workers if options.max_rows_per_second else None
     return PartitionTask(
         job_key=plan.job_key,
         source_url=source_url,
@@ -782,7 +811,7 @@ def partition_task(
         key_columns=tp.key_columns,
         batch_rows=options.batch_rows,
         max_bad_rows=options.max_bad_rows,
-        max_rows_per_second=rate,
+        max_rows_per_second=None,  # the job's rate is shared out by execute.throttled
         connect_timeout=timeout,
         salt=plan.salt,
         read_ahead=options.read_ahead,
