@@ -67,3 +67,23 @@ def test_index_builds_get_their_memory(pg_server):
         conn.execute("SET maintenance_work_mem = '2GB'")
         conn.execute(INDEX_MEMORY)  # more than 256MB is kept
         assert conn.execute("SHOW maintenance_work_mem").fetchone()[0] == "2GB"
+
+
+def test_doctor_checks_each_workers_versions(run, monkeypatch):
+    """Workers must run the driver's workbench: the shared cluster's do; a driver at another
+    version is told which worker differs and what to install."""
+    ok = run("doctor", "--json")
+    dask = next(c for c in json.loads(ok.stdout)["checks"] if c["check"] == "dask")
+    assert dask["ok"] and "2 workers, each with workbench" in dask["detail"], dask
+
+    from workbench.engine import cluster
+
+    real = cluster.installed_versions()
+    monkeypatch.setattr(cluster, "installed_versions", lambda: {**real, "workbench": "9.9.9"})
+    bad = run("doctor", "--json")
+    assert bad.exit_code == 1
+    dask = next(c for c in json.loads(bad.stdout)["checks"] if c["check"] == "dask")
+    assert not dask["ok"]
+    assert f"has workbench {real['workbench']} (driver: 9.9.9)" in dask["detail"]
+    assert "pip install workbench==9.9.9" in dask["detail"]
+    assert dask["detail"].count("worker tcp://") == 2  # each worker named

@@ -55,3 +55,26 @@ def test_a_job_above_the_small_size_gets_its_cluster(
     _counts_equal(chinook_sqlite, target_url)
     stats = jobs.get_job(store, result.job_id).statistics
     assert str(stats.get("dask_dashboard", "")).startswith("http://127.0.0.1:")
+
+
+def test_a_callers_client_is_used_and_left_open(chinook_sqlite, target_url, store, monkeypatch):
+    """A notebook's own Client (here one to a cluster the test starts) runs the job, small as
+    it is, and is still usable afterwards: the job neither starts a cluster nor closes it."""
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setattr(run_module, "BackgroundClient", None)  # any cluster start would fail
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                     dashboard_address="127.0.0.1:0") as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        result = copy_database(
+            chinook_sqlite, target_url, CopyOptions(), store=store, client=client
+        )
+        assert result.status == "succeeded" and result.validated
+        stats = jobs.get_job(store, result.job_id).statistics
+        assert stats["dask_dashboard"] == client.dashboard_link
+        assert client.submit(sum, [1, 2]).result() == 3  # still open
+        events = [e.message for e in jobs.job_logs(store, result.job_id)]
+        assert any("at most 2 partitions at once (2 task slots" in e for e in events), events
+    _counts_equal(chinook_sqlite, target_url)

@@ -157,11 +157,20 @@ def _dask_check(settings: Any) -> tuple[None, str]:
     from distributed import Client, LocalCluster
 
     if settings.dask_address:
+        from workbench.engine.cluster import installed_versions, worker_problems
+
         with Client(settings.dask_address, timeout=settings.connect_timeout) as client:
             if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
                 raise RuntimeError(f"a worker of {settings.dask_address} returned a wrong result")
-            workers = len(client.scheduler_info().get("workers", {}))
-        return None, f"scheduler {settings.dask_address} ran a task ({workers} workers)"
+            workers, problems = worker_problems(client)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        have = installed_versions()
+        return None, (
+            f"scheduler {settings.dask_address} ran a task; {workers} workers, each with "
+            f"workbench {have['workbench']}, pyarrow {have['pyarrow']} and Python "
+            f"{have['python']} as the driver"
+        )
     import logging
 
     with (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from workbench.errors import CannotConnectError
@@ -71,6 +71,49 @@ def _forward_worker_logs(client: Client) -> None:
     level = logging.getLogger("workbench").getEffectiveLevel()
     if level <= logging.INFO:
         client.forward_logging("workbench", level=level)
+
+
+def _versions_probe() -> Callable[[], dict[str, str]]:
+    """A function naming what a partition task needs and at which version. It is made here,
+    nested, so that Dask sends it by value: a worker without the workbench can answer it."""
+
+    def probe() -> dict[str, str]:
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        found = {"python": ".".join(platform.python_version_tuple()[:2])}
+        for package in ("workbench", "pyarrow", "psycopg", "connectorx"):
+            try:
+                found[package] = version(package)
+            except PackageNotFoundError:
+                found[package] = "missing"
+        return found
+
+    return probe
+
+
+def installed_versions() -> dict[str, str]:
+    return _versions_probe()()
+
+
+def worker_problems(client: Client) -> tuple[int, list[str]]:
+    """(workers, problems): each worker whose Python or packages differ from the driver's,
+    named with what to install."""
+    here = installed_versions()
+    answers = client.run(_versions_probe(), on_error="return")
+    problems = []
+    for worker, got in sorted(answers.items()):
+        if isinstance(got, BaseException):
+            problems.append(f"worker {worker} could not answer: {type(got).__name__}: {got}")
+            continue
+        wrong = [f"{k} {got.get(k)} (driver: {v})" for k, v in here.items() if got.get(k) != v]
+        if wrong:
+            pins = " ".join(f"{k}=={v}" for k, v in here.items() if k != "python")
+            problems.append(
+                f"worker {worker} has {', '.join(wrong)}; install the driver's versions in its "
+                f"environment (pip install {pins}) or run the driver at the workers' versions"
+            )
+    return len(answers), problems
 
 
 class BackgroundClient:

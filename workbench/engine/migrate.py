@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -29,6 +29,9 @@ from workbench.store import Store, connections, open_store
 from workbench.store.connections import ConnectionRecord
 from workbench.store.models import ColumnMapping, SchemaMapping
 from workbench.store.projects import get_project
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 # type options whose values are maps: a job's own entries are added to the connection's
 MERGED_TYPE_OPTIONS = ("type_overrides", "column_overrides")
@@ -120,6 +123,7 @@ def run_migration(
     cancel: threading.Event | None = None,
     on_job: Callable[[int], None] | None = None,
     allow_unmasked_pii: bool = False,
+    client: Client | None = None,
 ) -> JobResult:
     """Run the project's accepted mappings from its source to its target connection.
 
@@ -153,6 +157,7 @@ def run_migration(
             on_job=on_job,
             kind="migrate",
             connection_ids=(source_id, target_id),
+            client=client,
         )
     finally:
         if own:

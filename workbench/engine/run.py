@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
 
@@ -66,6 +66,9 @@ from workbench.store.audit import record_event
 from workbench.transforms import masking
 from workbench.urls import kind_of, mask_text, mask_url, parse_url
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 log = logging.getLogger(__name__)
 
 
@@ -82,8 +85,14 @@ def copy_database(
     settings: Settings | None = None,
     kind: str = "copy",
     connection_ids: tuple[int | None, int | None] = (None, None),
+    client: Client | None = None,
 ) -> JobResult:
-    """Copy a whole database (or ``options.tables``) from ``source_url`` into PostgreSQL."""
+    """Copy a whole database (or ``options.tables``) from ``source_url`` into PostgreSQL.
+
+    ``client``: a connected ``distributed.Client`` to run on (a notebook's cluster,
+    dask-gateway, Coiled, KubeCluster); it is used as it is and left open. Without one the job
+    uses ``--dask``/``WORKBENCH_DASK_ADDRESS``, else a local cluster, else (a small job) threads.
+    """
     options = options or CopyOptions()
     kind_of(source_url)
     if not connector_class(kind_of(target_url)).capabilities.can_write:
@@ -114,7 +123,16 @@ def copy_database(
         if on_job is not None:
             on_job(job_id)
         return _run(
-            store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=False
+            store,
+            job_id,
+            job_key,
+            source_url,
+            target_url,
+            options,
+            progress,
+            cancel,
+            resume=False,
+            client=client,
         )
     finally:
         if own_store:
@@ -128,8 +146,10 @@ def resume_job(
     progress: ProgressSink | None = None,
     cancel: threading.Event | None = None,
     settings: Settings | None = None,
+    client: Client | None = None,
 ) -> JobResult:
-    """Continue a job that did not finish: copied partitions are kept, the rest are copied."""
+    """Continue a job that did not finish: copied partitions are kept, the rest are copied
+    (on ``client`` if given, as :func:`copy_database`)."""
     own_store = store is None
     store = store or open_store(settings)
     try:
@@ -150,6 +170,7 @@ def resume_job(
             cancel,
             resume=True,
             expected_fingerprint=job.fingerprint,
+            client=client,
         )
     finally:
         if own_store:
@@ -168,11 +189,13 @@ def _run(
     *,
     resume: bool,
     expected_fingerprint: str | None = None,
+    client: Client | None = None,
 ) -> JobResult:
     """Run a created job step by step (see :class:`_JobRun`); however it ends is recorded."""
     run = _JobRun(
         store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=resume
     )
+    run.client = client
     try:
         run.plan(expected_fingerprint)
         run.prepare_target()
@@ -241,6 +264,7 @@ class _JobRun:
         self.phase_began = time.monotonic()
         self.background: BackgroundClient | None = None  # the Dask client, if the job needs one
         self.threads: ThreadRunner | None = None  # ... or threads here, for a small job
+        self.client: Client | None = None  # ... or the caller's own client, left open
         self.target_lock = TargetLock(self.target_url, self.timeout, job_id, job_key)
         self.tails: TableTails | None = None  # from the copy on
         self.dashboard: str | None = None  # the Dask dashboard, once partitions are copied
@@ -303,7 +327,7 @@ class _JobRun:
         """Threads here for a small job (no cluster to start), else a Dask cluster, started
         in the background while the job plans. Called with the catalog's estimate before the
         split points, then with the plan's: a job found big after all still gets its cluster."""
-        if self.background is not None:
+        if self.background is not None or self.client is not None:
             return
         address = self.options.dask_address or self.settings.dask_address
         if not address and rows <= SMALL_JOB_ROWS:
@@ -316,6 +340,8 @@ class _JobRun:
         self.background = BackgroundClient(address, self.options.workers)
 
     def runner(self) -> TaskRunner:
+        if self.client is not None:
+            return DaskRunner(self.client)
         if self.threads is not None:
             return self.threads
         assert self.background is not None  # made by choose_runner()
