@@ -154,6 +154,11 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     help="Partitions copied at once, each with a source and a target connection "
     "[default: the cluster's threads, at most half of each server's free connections].",
 )
+@click.option(
+    "--shared-files",
+    is_flag=True,
+    help="A file source is at the same path on every Dask worker (a shared volume).",
+)
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
 @click.option(
     "--source-password-env", metavar="VAR", help="The source's password, from this variable."
@@ -183,6 +188,7 @@ def copy_(
     max_bad_ratio,
     max_rows_per_second,
     max_connections,
+    shared_files,
     resume,
     source_password_env,
     target_password_env,
@@ -224,6 +230,7 @@ def copy_(
         max_bad_ratio=max_bad_ratio,
         max_rows_per_second=max_rows_per_second,
         max_connections=max_connections,
+        shared_files=shared_files,
         finish=not no_finish,
     )
     source = _stored(store, project, source_url)
@@ -256,13 +263,20 @@ def copy_(
 @click.option("--workers", type=int, help="Local Dask worker processes (default: one per core).")
 @click.option("--dask", "dask_address", help="Address of an existing Dask scheduler.")
 @click.option("--no-validate", is_flag=True, help="Skip the row count and checksum validation.")
+@click.option(
+    "--shared-files",
+    is_flag=True,
+    help="A file source is at the same path on every Dask worker (a shared volume).",
+)
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
 @click.option(
     "--allow-unmasked-pii",
     is_flag=True,
     help="Run even if PII would be copied unmasked against the project's masking policy.",
 )
-def migrate_(project, workers, dask_address, no_validate, resume, allow_unmasked_pii) -> None:
+def migrate_(
+    project, workers, dask_address, no_validate, shared_files, resume, allow_unmasked_pii
+) -> None:
     """Run PROJECT's accepted schema and column mappings from its source to its target.
 
     Target tables that exist are loaded as they are; missing ones are created with the mapped
@@ -277,7 +291,11 @@ def migrate_(project, workers, dask_address, no_validate, resume, allow_unmasked
         _finish(lambda: resume_job(resume, store=store, progress=progress))
         return
     options = CopyOptions(
-        workers=workers, dask_address=dask_address, validate=not no_validate, if_exists="append"
+        workers=workers,
+        dask_address=dask_address,
+        validate=not no_validate,
+        if_exists="append",
+        shared_files=shared_files,
     )
     _finish(
         lambda: run_migration(

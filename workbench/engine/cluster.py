@@ -7,12 +7,16 @@ CPU-bound Arrow/CSV encoding plus database I/O) sized to the machine by default.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from workbench.errors import CannotConnectError
+from workbench.errors import CannotConnectError, InvalidInputError
+from workbench.urls import kind_of, mask_url, parse_url
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -114,6 +118,79 @@ def worker_problems(client: Client) -> tuple[int, list[str]]:
                 f"environment (pip install {pins}) or run the driver at the workers' versions"
             )
     return len(answers), problems
+
+
+def local_addresses() -> set[str]:
+    """This machine's own addresses (and its names), as a worker's address would show them."""
+    names = {"localhost", socket.gethostname(), socket.getfqdn()}
+    found = set(names)
+    for name in names:
+        with contextlib.suppress(OSError):
+            found |= {str(info[4][0]).split("%")[0] for info in socket.getaddrinfo(name, None)}
+    return found
+
+
+def remote_workers(client: Client) -> list[str]:
+    """Workers on another host than the driver (their addresses)."""
+    here = local_addresses()
+    workers = client.scheduler_info().get("workers", {})
+    return sorted(
+        w
+        for w in workers
+        if (host := urlsplit(w).hostname or "") not in here and not _is_loopback(host)
+    )
+
+
+def urls_workers_cannot_use(urls: dict[str, str], shared_files: bool) -> list[str]:
+    """What a worker on another host would resolve differently: the driver's loopback, a Unix
+    socket, a local file path (unless declared shared). ``urls``: role -> URL."""
+    problems = []
+    for role, url in urls.items():
+        parsed = parse_url(url)
+        kind = kind_of(url)
+        host = parsed.host or ""
+        socket_dir = str(parsed.query.get("host", "")) or (host if host.startswith("/") else "")
+        if kind in FILE_KINDS:
+            if not shared_files:
+                problems.append(
+                    f"the {role} {mask_url(url)} is a path on this machine; put it where every "
+                    "worker sees it at the same path and say so (--shared-files), or copy from a "
+                    "database server instead"
+                )
+        elif socket_dir:
+            problems.append(
+                f"the {role} {mask_url(url)} is reached through a Unix socket ({socket_dir}) "
+                "that only this host has; use the server's network address"
+            )
+        elif not host or host == "localhost" or _is_loopback(host):
+            problems.append(
+                f"the {role} {mask_url(url)} names this machine's loopback ({host or 'default'})"
+                "; workers on other hosts would reach their own: use an address they can reach"
+            )
+    return problems
+
+
+FILE_KINDS = {"sqlite", "duckdb", "files"}
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_workers_can_use(client: Client, urls: dict[str, str], shared_files: bool) -> None:
+    """Refuse, before anything is copied, URLs that workers on other hosts cannot use."""
+    away = remote_workers(client)
+    if not away:
+        return
+    problems = urls_workers_cannot_use(urls, shared_files)
+    if problems:
+        raise InvalidInputError(
+            f"{len(away)} Dask worker(s) run on other hosts ({', '.join(away[:3])}), and "
+            + "; ".join(problems)
+        )
 
 
 class BackgroundClient:

@@ -35,6 +35,8 @@ class CopyOptions:
     # partitions copied at once (each holds a source and a target connection); None: the
     # cluster's threads, but at most half the connections each server has free
     max_connections: int | None = None
+    # a file source (SQLite, DuckDB, CSV/Parquet folder) is at the same path on every worker
+    shared_files: bool = False
     finish: bool = True  # keys, indexes, foreign keys, sequences after the load
     type_options: dict[str, Any] = field(default_factory=dict)
     # table -> column -> transform rule (see transforms.rules)

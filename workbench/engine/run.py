@@ -22,7 +22,7 @@ from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
 from workbench.connectors.postgres import conninfo
 from workbench.engine import bookkeeping, records, targets
-from workbench.engine.cluster import BackgroundClient, default_workers
+from workbench.engine.cluster import BackgroundClient, check_workers_can_use, default_workers
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import (
     SMALL_JOB_ROWS,
@@ -307,6 +307,7 @@ class _JobRun:
         finally:
             source.close()
         self.choose_runner(sum(tp.row_estimate or 0 for tp in plan.tables))
+        self.check_workers_can_use_the_urls()
         self.check_cancel()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
         plan.salt = mask_salt(self.store, self.job_id)
@@ -338,6 +339,15 @@ class _JobRun:
             self.threads.close()
             self.threads = None
         self.background = BackgroundClient(address, self.options.workers)
+
+    def check_workers_can_use_the_urls(self) -> None:
+        """With a cluster someone else runs (an address, a caller's client), workers on other
+        hosts must reach the same servers and files: refused now, before anything is copied."""
+        address = self.options.dask_address or self.settings.dask_address
+        client = self.client or (self.background.client() if self.background and address else None)
+        if client is not None:
+            urls = {"source": self.source_url, "target": self.target_url}
+            check_workers_can_use(client, urls, self.options.shared_files)
 
     def runner(self) -> TaskRunner:
         if self.client is not None:
