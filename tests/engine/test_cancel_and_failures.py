@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +20,11 @@ from sqlalchemy import update
 
 from tests.engine.helpers import count, make_numbers_table, rows
 from tests.servers import free_port, start_private_mariadb
-from workbench.engine.run import CopyOptions, copy_database, resume_job
+from workbench.connectors import connect
+from workbench.engine import bookkeeping, targets
+from workbench.engine.copy import copy_partition
+from workbench.engine.plan import plan_job
+from workbench.engine.run import CopyOptions, copy_database, partition_task, resume_job
 from workbench.errors import CannotConnectError, JobCancelledError
 from workbench.store import jobs
 from workbench.store.models import MigrationJob
@@ -204,3 +209,32 @@ def test_a_cancelled_jobs_running_task_stops_and_frees_the_cluster(source_url, t
     late = time.monotonic() - sink.pressed_at
     assert copying() == 0, f"a cancelled job's task still copies {late:.0f} s after the cancel"
     assert count(target_url, "numbers") == 0  # the partition rolled back: not half copied
+
+
+def test_a_partition_lock_held_by_a_lost_host_is_not_waited_on_forever(
+    source_url, target_url, monkeypatch
+):
+    """A backend of a vanished worker host holds the partition's lock in an open transaction:
+    a re-run gives up after LOCK_TIMEOUT (retried as transient) instead of waiting for TCP to
+    time out, and succeeds once that backend is gone."""
+    monkeypatch.setattr(bookkeeping, "LOCK_TIMEOUT", "300ms")
+    options = CopyOptions(partition_rows=100_000)
+    source = connect(source_url)
+    plan = plan_job(source, options, "job-lostlock", None)
+    source.close()
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        bookkeeping.ensure_bookkeeping(conn)
+        targets.create_target_tables(conn, plan.tables, plan.source_schema, options)
+    tp = plan.tables[0]
+    task = partition_task(plan, tp, tp.partitions[0], source_url, target_url, options, 5)
+    task = replace(task, retries=1, retry_window=1.0)
+    holder = psycopg.connect(target_url)  # the lost host's backend, idle in transaction
+    try:
+        bookkeeping.lock_partition(holder.cursor(), task.job_key, tp.name, 0)
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            copy_partition(task)
+        assert time.monotonic() - started < 10
+    finally:
+        holder.close()  # the backend ends: its lock goes with it
+    assert copy_partition(task).rows_written == N

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 SCHEMA = "_workbench"
@@ -55,8 +56,13 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
         conn.execute(_DDL)
 
 
+LOCK_TIMEOUT = "120s"  # a lock held longer belongs to a lost host: see engine.copy KEEPALIVES
+
+
 def lock_partition(cur: psycopg.Cursor, job_key: str, table: str, index: int) -> None:
-    """Serialize two attempts at the same partition (a task Dask re-ran while the first lives)."""
+    """Serialize two attempts at the same partition (a task Dask re-ran while the first lives).
+    Waits at most LOCK_TIMEOUT, then raises LockNotAvailable (retried as transient)."""
+    cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (f"{job_key}/{table}", index))
 
 

@@ -41,6 +41,18 @@ from workbench.urls import mask_text, mask_url
 
 log = logging.getLogger(__name__)
 
+# A worker host that vanishes mid-COPY leaves its backend holding the partition's lock, in an
+# open transaction, until TCP gives up (hours). Keepalives on both ends notice a dead peer in
+# about half a minute: the server then ends that backend (its rows roll back, the lock goes)
+# and the partition is re-run elsewhere; a re-run that still finds the lock held gives up
+# after LOCK_TIMEOUT and is retried like any transient error.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5, "keepalives_count": 3,
+}  # fmt: skip
+SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+)
+
 # Errors that mean "these rows do not fit", as opposed to "the server is gone".
 ROW_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError, pa.ArrowException)
 
@@ -278,7 +290,10 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
         task.source_url, connect_timeout=task.connect_timeout, options=task.source_options
     )
     try:
-        with psycopg.connect(task.target_url, connect_timeout=int(task.connect_timeout)) as conn:
+        with psycopg.connect(
+            task.target_url, connect_timeout=int(task.connect_timeout), **KEEPALIVES
+        ) as conn:
+            conn.execute(SERVER_KEEPALIVES)
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
             conn.execute("SET TIME ZONE 'UTC'")  # text timestamps without offset are UTC
             conn.execute("SET datestyle TO 'ISO, YMD'")
