@@ -9,7 +9,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+import workbench.engine.repair as repair_module
 import workbench.engine.run as run_module
+from workbench.engine.repair import validate_job
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.store import jobs
 
@@ -77,4 +79,11 @@ def test_a_callers_client_is_used_and_left_open(chinook_sqlite, target_url, stor
         assert client.submit(sum, [1, 2]).result() == 3  # still open
         events = [e.message for e in jobs.job_logs(store, result.job_id)]
         assert any("at most 2 partitions at once (2 task slots" in e for e in events), events
+        # a repair re-copies on the caller's client too (no cluster of its own)
+        monkeypatch.setattr(repair_module, "dask_client", None)
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute('UPDATE public."Artist" SET "Name" = \'changed\' WHERE "ArtistId" = 1')
+        report = validate_job(result.job_id, store=store, repair=True, client=client)
+        assert report.ok
+        assert client.submit(sum, [2, 3]).result() == 5
     _counts_equal(chinook_sqlite, target_url)

@@ -559,7 +559,9 @@ class MySQLConnector(Connector):
             "mysql",
             is_integer=first in INTEGER_TYPES,
             sample_from=sample_from,
-            sample_threshold=int(self.options.get("sample_threshold", 2_000_000)),
+            sample_threshold=int(
+                self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)
+            ),
         )
 
     def count_zero_dates(self, table: Table) -> dict[str, int]:

@@ -365,7 +365,9 @@ class PostgresConnector(Connector):
             "postgresql",
             is_integer=first in INTEGER_TYPES,
             sample_from=sample_from,
-            sample_threshold=int(self.options.get("sample_threshold", 2_000_000)),
+            sample_threshold=int(
+                self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)
+            ),
         )
 
     def read_partition(

@@ -8,7 +8,9 @@ Dask exactly once, then validates again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
@@ -34,6 +36,9 @@ from workbench.engine.validate import (
 from workbench.governance.lineage import LineageRecord, save_lineage
 from workbench.store import Store, jobs, open_store
 from workbench.store.access import require
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +90,10 @@ def validate_job(
     store: Store | None = None,
     repair: bool = False,
     progress: ProgressSink | None = None,
+    client: Client | None = None,
 ) -> ValidationReport:
-    """Validate job ``job_id`` again; with ``repair``, re-copy mismatching partitions first."""
+    """Validate job ``job_id`` again; with ``repair``, re-copy mismatching partitions first
+    (on ``client``, a caller's ``distributed.Client``, when given)."""
     own = store is None
     store = store or open_store()
     progress = progress or NullProgress()
@@ -104,7 +111,9 @@ def validate_job(
         lock = TargetLock(target_url, timeout, job_id, plan.job_key)
         lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
         try:
-            return _repair(store, job_id, plan, report, source_url, target_url, options, progress)
+            return _repair(
+                store, job_id, plan, report, source_url, target_url, options, progress, client
+            )
         finally:
             lock.release()
     finally:
@@ -122,6 +131,7 @@ def _repair(
     target_url: str,
     options: CopyOptions,
     progress: ProgressSink,
+    client: Client | None = None,
 ) -> ValidationReport:
     """Re-copy the partitions ``report`` found different, then validate again."""
     timeout = store.settings.connect_timeout
@@ -149,10 +159,11 @@ def _repair(
         progress.advance(task.table.qualified_name, result.rows_read)
 
     progress.start(job_id, {t.table.qualified_name: 0 for t in tasks})
-    with dask_client(
-        options.dask_address or store.settings.dask_address, options.workers
-    ) as client:
-        budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+    budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            address = options.dask_address or store.settings.dask_address
+            client = stack.enter_context(dask_client(address, options.workers))
         runner = DaskRunner(client)
         tasks = throttled(tasks, options.max_rows_per_second, runner.slots())
         run_partitions(runner, tasks, on_result, budget)

@@ -16,7 +16,7 @@ import html
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -25,6 +25,9 @@ from workbench.engine.run import CopyOptions, JobResult, copy_database
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 from workbench.urls import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 MAX_TABLE_BARS = 8
 REFRESH_SECONDS = 0.2  # at most five redraws a second: comm messages are not free
@@ -149,8 +152,10 @@ class RunWidget:
         *,
         store: Store | None = None,
         project: str | None = None,
+        client: Client | None = None,
     ) -> RunWidget:
-        """A widget that runs :func:`~workbench.engine.run.copy_database`."""
+        """A widget that runs :func:`~workbench.engine.run.copy_database` (on ``client``, a
+        notebook's own ``distributed.Client``, when given)."""
 
         def starter(progress, cancel, on_job) -> JobResult:
             return copy_database(
@@ -162,20 +167,26 @@ class RunWidget:
                 progress=progress,
                 cancel=cancel,
                 on_job=on_job,
+                client=client,
             )
 
         return cls(starter, f"copy {mask_url(source_url)} -> {mask_url(target_url)}")
 
     @classmethod
     def migration(
-        cls, project: str, *, store: Store | None = None, options: CopyOptions | None = None
+        cls,
+        project: str,
+        *,
+        store: Store | None = None,
+        options: CopyOptions | None = None,
+        client: Client | None = None,
     ) -> RunWidget:
         """A widget that runs a project's accepted mappings (:func:`run_migration`)."""
 
         def starter(progress, cancel, on_job) -> JobResult:
             return run_migration(
                 project, store=store, options=options, progress=progress, cancel=cancel,
-                on_job=on_job,
+                on_job=on_job, client=client,
             )  # fmt: skip
 
         return cls(starter, f"migrate project {project}")
