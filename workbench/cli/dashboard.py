@@ -8,6 +8,7 @@ named by the usual settings (``WORKBENCH_DATABASE_URL`` or the embedded one).
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import click
 
 from workbench.cli import state
 from workbench.cli.output import emit
-from workbench.errors import ConfigurationError
+from workbench.errors import ConfigurationError, DriverMissingError
 from workbench.monitoring.report_access import AUTH_ENV as REPORT_AUTH_ENV
 from workbench.store.secrets import SecretCipher
 
@@ -39,6 +40,7 @@ def monitor_command(
     """
     if auth not in AUTH_MODES:
         raise ConfigurationError(f"--auth is one of {', '.join(AUTH_MODES)}, got {auth!r}")
+    require_extra("panel", "dashboards")
     if auth == "oauth" and not os.environ.get("PANEL_OAUTH_PROVIDER"):
         raise ConfigurationError(
             "--auth oauth needs Panel's OAuth settings: PANEL_OAUTH_PROVIDER (github, azure, "
@@ -59,6 +61,15 @@ def monitor_command(
     ]  # fmt: skip
 
 
+def require_extra(module: str, extra: str) -> None:
+    """A front end whose package is an extra fails with the install line, not a traceback."""
+    if importlib.util.find_spec(module) is None:
+        raise DriverMissingError(
+            f"This needs {module}, which comes with the '{extra}' extra: "
+            f"pip install 'workbench[{extra}]' (a worker install leaves it out)"
+        )
+
+
 def report_command(port: int, address: str = "127.0.0.1", auth: str = "store") -> list[str]:
     """The ``voila`` command line of the stakeholder report (sources stripped, no browser).
 
@@ -70,6 +81,7 @@ def report_command(port: int, address: str = "127.0.0.1", auth: str = "store") -
 
     if auth not in ("store", "none"):
         raise ConfigurationError(f"the report's --auth is store or none, got {auth!r}")
+    require_extra("voila", "dashboards")
     login = [f"--Voila.config_file_paths=['{CONFIG_DIR}']"] if auth == "store" else []
     return [
         sys.executable, "-m", "voila", str(DASHBOARDS / "report.ipynb"), "--no-browser",

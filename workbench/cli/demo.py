@@ -22,6 +22,9 @@ def run_notebook(
     notebook: Path, output_dir: Path, parameters: dict | None = None, timeout: int = 900
 ) -> tuple[Path, Path]:
     """Execute ``notebook`` with papermill into ``output_dir``; export HTML; return both paths."""
+    from workbench.cli.dashboard import require_extra
+
+    require_extra("papermill", "notebook")
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
