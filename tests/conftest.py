@@ -83,7 +83,7 @@ def shared_dask() -> Iterator[str]:
 
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address="127.0.0.1:0", silence_logs=50,
+        dashboard_address="127.0.0.1:0", silence_logs=50, env={WORKER_KEY_ENV: WORKER_KEY},
     )  # fmt: skip
     yield cluster.scheduler_address
     cluster.close()
@@ -106,6 +106,13 @@ def _isolated_settings(monkeypatch, tmp_path_factory, request) -> None:
         monkeypatch.delenv(var, raising=False)
     if "local_cluster" not in request.keywords:
         monkeypatch.setenv("WORKBENCH_DASK_ADDRESS", request.getfixturevalue("shared_dask"))
+    # the shared clusters' workers hold this key, as a team's cluster holds its own: URLs
+    # with passwords reach them sealed (workbench.connectors.sealed)
+    monkeypatch.setenv(WORKER_KEY_ENV, WORKER_KEY)
+
+
+WORKER_KEY_ENV = "WORKBENCH_WORKER_KEY"
+WORKER_KEY = "Vw2vJzE7cH7V0m0f2bq2yQk1R7b8lW6YtM8lq3x5b0A="  # a Fernet key for the test clusters
 
 
 # --- PostgreSQL --------------------------------------------------------------------------

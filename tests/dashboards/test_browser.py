@@ -91,7 +91,9 @@ def test_panel_login_checks_the_store_and_shows_only_the_users_organization(
 
     log_in(page, panel_monitor, "rita", PASSWORDS["rita"])
     page.get_by_text("rivals-secret-project").first.wait_for(timeout=30_000)
-    assert page.locator(".wb-who").inner_text().startswith("rita · organization rivals")
+    who = page.locator(".wb-who").filter(has_text="rita · organization rivals")
+    who.wait_for(timeout=30_000)  # the header may draw after the table under load
+    assert who.inner_text().startswith("rita · organization rivals")
     page.screenshot(path=str(SCREENSHOTS / "monitor-login-rivals.png"), full_page=True)
     assert page.get_by_text("tester-only-project").count() == 0  # another organization's
     rivals = store.in_organization("rivals")

@@ -41,7 +41,9 @@ def dask_processes(tmp_path_factory):
     bindir = Path(sys.executable).parent
     port = free_port()
     work = tmp_path_factory.mktemp("dask")
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    from tests.conftest import WORKER_KEY, WORKER_KEY_ENV
+
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", WORKER_KEY_ENV: WORKER_KEY}
     scheduler_log = open(work / "scheduler.log", "w")  # noqa: SIM115 - lives as long as the process
     workers_log = open(work / "workers.log", "w")  # noqa: SIM115
     scheduler = subprocess.Popen(

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from workbench.errors import CannotConnectError, InvalidInputError
+from workbench.connectors.sealed import ENV_KEY, needs_sealing, process_key, shared_key
+from workbench.errors import CannotConnectError, ConfigurationError, InvalidInputError
 from workbench.urls import kind_of, mask_url, parse_url
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
         processes=True,
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
+        # the key that opens the job's sealed URLs, handed to our own workers directly
+        env={ENV_KEY: process_key().decode()},
         # the driver reports a failed task itself, once, with the fix; workers stay quiet
         silence_logs=logging.CRITICAL,
     )
@@ -178,6 +181,26 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def sealing_key(own_cluster: bool, urls: dict[str, str]) -> bytes | None:
+    """The key that seals the job's URLs for the scheduler: this process's own for a local
+    cluster it started; WORKBENCH_WORKER_KEY for a cluster others run. A password with no
+    key to seal it is refused: it would sit in clear in the scheduler's memory."""
+    if own_cluster:
+        return process_key()
+    key = shared_key()
+    secret = [role for role, url in urls.items() if needs_sealing(url)]
+    if key is None and secret:
+        raise ConfigurationError(
+            f"The {' and '.join(secret)} URL{'s hold' if len(secret) > 1 else ' holds'} a "
+            "password, and this Dask cluster is not "
+            f"one the job started: its scheduler would hold the password in clear. Set "
+            f"{ENV_KEY} (a Fernet key) alike on this driver and on every worker so that URLs "
+            "travel sealed, or use a login without a password (a stored connection's "
+            "password is sealed the same way)"
+        )
+    return key
 
 
 def check_workers_can_use(client: Client, urls: dict[str, str], shared_files: bool) -> None:

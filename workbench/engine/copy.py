@@ -31,6 +31,7 @@ import pyarrow as pa
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
+from workbench.connectors.sealed import SealedUrl, reveal
 from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
 from workbench.errors import ErrorBudgetExceededError, JobCancelledError, TransientError
@@ -53,6 +54,10 @@ SERVER_KEEPALIVES = (
     "SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
 )
 
+def _shown(url: str | SealedUrl) -> str:
+    return url.masked if isinstance(url, SealedUrl) else mask_url(url)
+
+
 # Errors that mean "these rows do not fit", as opposed to "the server is gone".
 ROW_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError, pa.ArrowException)
 
@@ -62,8 +67,8 @@ class PartitionTask:
     """Everything a worker needs to copy one partition; picklable, secrets masked in repr."""
 
     job_key: str
-    source_url: str
-    target_url: str
+    source_url: str | SealedUrl  # sealed when it holds a password (see connectors.sealed)
+    target_url: str | SealedUrl
     table: Table
     partition: Partition
     target_schema: str
@@ -86,8 +91,8 @@ class PartitionTask:
 
     def __repr__(self) -> str:
         return (
-            f"PartitionTask({self.partition.label}, {mask_url(self.source_url)} -> "
-            f"{mask_url(self.target_url)} {self.target_schema}.{self.target_table})"
+            f"PartitionTask({self.partition.label}, {_shown(self.source_url)} -> "
+            f"{_shown(self.target_url)} {self.target_schema}.{self.target_table})"
         )
 
 
@@ -287,11 +292,11 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
     result = PartitionResult(task.table.qualified_name, task.partition.index)
     log.debug("%s: start", _where(task))
     source = connect(
-        task.source_url, connect_timeout=task.connect_timeout, options=task.source_options
+        reveal(task.source_url), connect_timeout=task.connect_timeout, options=task.source_options
     )
     try:
         with psycopg.connect(
-            task.target_url, connect_timeout=int(task.connect_timeout), **KEEPALIVES
+            reveal(task.target_url), connect_timeout=int(task.connect_timeout), **KEEPALIVES
         ) as conn:
             conn.execute(SERVER_KEEPALIVES)
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows

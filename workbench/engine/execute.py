@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from workbench.connectors.sealed import reveal, seal
 from workbench.engine.copy import (
     PartitionResult,
     PartitionTask,
@@ -89,14 +90,21 @@ class TaskRunner(Protocol):
 
 
 class DaskRunner:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, key: bytes | None = None) -> None:
         self.client = client
+        self.key = key  # seals the tasks' URLs that hold a password (connectors.sealed)
         self.dashboard: str | None = getattr(client, "dashboard_link", None)
 
     def slots(self) -> int:
         return max(1, int(sum(self.client.nthreads().values())))
 
     def submit(self, task: PartitionTask, key: str, priority: int) -> Future[PartitionResult]:
+        if self.key is not None:  # the scheduler holds the task: no password in clear there
+            task = replace(
+                task,
+                source_url=seal(reveal(task.source_url), self.key),
+                target_url=seal(reveal(task.target_url), self.key),
+            )
         return self.client.submit(copy_partition, task, key=key, pure=False, priority=priority)
 
     def wait(self, futures: list[Any], timeout: float) -> tuple[set[Any], set[Any]]:

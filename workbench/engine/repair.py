@@ -18,7 +18,7 @@ from psycopg import sql
 from workbench.connectors import connect
 from workbench.connectors.sqltext import partition_predicate, where
 from workbench.engine import bookkeeping, records
-from workbench.engine.cluster import dask_client
+from workbench.engine.cluster import dask_client, sealing_key
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import DaskRunner, ErrorBudget, run_partitions, throttled
 from workbench.engine.lineage import plan_lineage
@@ -160,11 +160,12 @@ def _repair(
 
     progress.start(job_id, {t.table.qualified_name: 0 for t in tasks})
     budget = ErrorBudget(options.max_bad_rows, options.max_bad_ratio)
+    address = options.dask_address or store.settings.dask_address
+    key = sealing_key(client is None and not address, {"source": source_url, "target": target_url})
     with contextlib.ExitStack() as stack:
         if client is None:
-            address = options.dask_address or store.settings.dask_address
             client = stack.enter_context(dask_client(address, options.workers))
-        runner = DaskRunner(client)
+        runner = DaskRunner(client, key)
         tasks = throttled(tasks, options.max_rows_per_second, runner.slots())
         run_partitions(runner, tasks, on_result, budget)
     report = validate_job_plan(plan, source_url, target_url, timeout)

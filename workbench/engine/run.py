@@ -22,7 +22,12 @@ from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
 from workbench.connectors.postgres import conninfo
 from workbench.engine import bookkeeping, records, targets
-from workbench.engine.cluster import BackgroundClient, check_workers_can_use, default_workers
+from workbench.engine.cluster import (
+    BackgroundClient,
+    check_workers_can_use,
+    default_workers,
+    sealing_key,
+)
 from workbench.engine.copy import PartitionResult, PartitionTask
 from workbench.engine.execute import (
     SMALL_JOB_ROWS,
@@ -347,15 +352,19 @@ class _JobRun:
         client = self.client or (self.background.client() if self.background and address else None)
         if client is not None:
             urls = {"source": self.source_url, "target": self.target_url}
+            sealing_key(own_cluster=False, urls=urls)  # a password needs the shared key
             check_workers_can_use(client, urls, self.options.shared_files)
 
     def runner(self) -> TaskRunner:
-        if self.client is not None:
-            return DaskRunner(self.client)
         if self.threads is not None:
             return self.threads
+        urls = {"source": self.source_url, "target": self.target_url}
+        address = self.options.dask_address or self.settings.dask_address
+        key = sealing_key(self.client is None and not address, urls)
+        if self.client is not None:
+            return DaskRunner(self.client, key)
         assert self.background is not None  # made by choose_runner()
-        return DaskRunner(self.background.client())
+        return DaskRunner(self.background.client(), key)
 
     def prepare_target(self) -> None:
         """Lock the job's target tables and create them (a resume: those not created yet), note
