@@ -42,6 +42,7 @@ def test_max_connections_bounds_the_partitions_in_flight(numbers, target_url, st
     assert _window_said(store, result.job_id).startswith("Copying at most 1 partitions at once")
 
 
+@pytest.mark.slow  # throttled on purpose: two seconds
 def test_the_rate_is_the_jobs_total(numbers, target_url, store):
     # on the shared cluster (two worker threads) --workers does not size anything: the rate
     # was once divided by it, so two partitions ran at the whole rate each

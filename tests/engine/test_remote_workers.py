@@ -64,6 +64,7 @@ def remote_client() -> Iterator[object]:
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # builds a network namespace and a cluster
 def test_loopback_and_local_files_are_refused_before_copying(
     remote_client, chinook_sqlite, target_url, store
 ):

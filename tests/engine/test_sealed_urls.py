@@ -51,6 +51,7 @@ def secret_source(mysql_server):
     mysql_server.drop_database(name)
 
 
+@pytest.mark.slow  # starts a local cluster
 @pytest.mark.local_cluster
 def test_the_jobs_own_cluster_gets_the_tasks_sealed(secret_source, target_url, store, monkeypatch):
     monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 0)  # a local cluster, not threads

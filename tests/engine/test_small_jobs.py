@@ -48,6 +48,7 @@ def test_a_small_job_starts_no_cluster(chinook_sqlite, target_url, store, monkey
     assert stats.get("dask_dashboard") is None
 
 
+@pytest.mark.slow  # starts a local cluster
 def test_a_job_above_the_small_size_gets_its_cluster(
     chinook_sqlite, target_url, store, monkeypatch
 ):
@@ -59,6 +60,7 @@ def test_a_job_above_the_small_size_gets_its_cluster(
     assert str(stats.get("dask_dashboard", "")).startswith("http://127.0.0.1:")
 
 
+@pytest.mark.slow  # starts a local cluster
 def test_a_callers_client_is_used_and_left_open(chinook_sqlite, target_url, store, monkeypatch):
     """A notebook's own Client (here one to a cluster the test starts) runs the job, small as
     it is, and is still usable afterwards: the job neither starts a cluster nor closes it."""

@@ -14,6 +14,7 @@ from workbench.errors import TargetBusyError
 from workbench.store import jobs
 
 
+@pytest.mark.slow  # a throttled first job holds the tables for seconds
 def test_a_second_job_into_the_same_tables_is_refused_with_the_first_jobs_id(
     pg_database, target_url, store
 ):
