@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from copy_bench import fresh_pg  # this folder is on the path when run as a script
 
 TABLES, ROWS = 10, 1_000
 BIN = Path(sys.executable).parent
@@ -47,13 +48,6 @@ def build_source(path: Path) -> None:
         )
     conn.commit()
     conn.close()
-
-
-def fresh_pg(admin_url: str, name: str) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def count_rows(url: str, schema: str = "public") -> int:

@@ -446,12 +446,13 @@ class _JobRun:
                 free.append(None)
             finally:
                 connector.close()
-        window = copy_window(runner.slots(), self.options.max_connections, free)
+        slots = runner.slots()
+        window = copy_window(slots, self.options.max_connections, free)
         jobs.log_event(
             self.store,
             self.job_id,
             "INFO",
-            f"Copying at most {window} partitions at once ({runner.slots()} task slots; "
+            f"Copying at most {window} partitions at once ({slots} task slots; "
             f"the source accepts {_said(free[0])} more connections, the target {_said(free[1])})",
         )
         return window
