@@ -15,8 +15,9 @@ def _codes(n: int, seed: int) -> list[str]:
 
 
 def _pair(key: str, other: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Source ``key`` holds part codes. In the target, ``key`` holds regions and the part
-    codes sit under ``other``: the name points one way, the values the other."""
+    """Source ``key`` holds part codes. In the target, ``key`` holds regions and part codes
+    of the same shape (other parts: the values do not overlap) sit under ``other``: the
+    name points one way, the values' shape the other."""
     rng = np.random.default_rng(seed)
     n = 200
     parts = _codes(n, seed)
@@ -25,7 +26,7 @@ def _pair(key: str, other: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         {
             "item_id": np.arange(n),
             key: rng.choice(["north", "south", "east", "west"], n),
-            other: parts[::-1],
+            other: _codes(n, seed + 100),
             "qty": rng.integers(1, 9, n),
         }
     )

@@ -10,6 +10,7 @@ from workbench.matching.instances import profile_column
 
 SEMANTIC = [
     (["a@b.com", "x.y@z.org", "q+1@mail.co.uk"], "email"),
+    (["10.0.0.1", "192.168.1.20", "2001:db8::1"], "ip_address"),
     (["https://a.org/x", "http://b.com", "www.c.net/p"], "url"),
     (["123e4567-e89b-12d3-a456-426614174000"] * 3, "uuid"),
     (["+1 (514) 721-4711", "0711 2842222", "+49 30 123456"], "phone"),
@@ -48,3 +49,25 @@ def test_opaque_names_match_through_values(source_people, target_people) -> None
     # the values carried it: each suggestion's value signals added to its confidence
     for s in found:
         assert sum(v for k, v in s.reasons.items() if k.startswith("value_")) > 0
+
+
+AGREEMENT = [
+    (["Mary Smith", "John O'Neil", "Ana Lopez"], "full_name"),
+    (["12345", "02134", "94105-1234"], "postal_code"),
+    (["10.0.0.1", "192.168.1.20", "2001:db8::1"], "ip"),
+    (["4111 1111 1111 1111", "5555555555554444", "378282246310005"], "cc"),
+    (["Action", "Comedy", "Drama"] * 10, "name"),  # a category, not person names
+]
+
+
+@pytest.mark.parametrize(("values", "column"), AGREEMENT, ids=[a[1] for a in AGREEMENT])
+def test_matching_and_profiling_agree_on_semantic_types(values: list[str], column: str) -> None:
+    """One detector: what profiling flags (PII, masking) is what matching compares."""
+    from workbench.profiling import semantic
+
+    profiled = semantic.detect(values, column).name
+    matched = profile_column(pd.Series(values, name=column)).semantic
+    if profiled is None:
+        assert matched in {"word", "words", "code", "text"}
+    else:
+        assert matched == profiled

@@ -21,34 +21,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.profiling import semantic as semantic_types
+
 SAMPLE_SIZE = 1000
 QGRAM_DIM = 2048
 
-# Semantic types recognized from text, checked in order; a column takes the first type
-# that at least SEMANTIC_SHARE of its sampled values match.
-SEMANTIC_SHARE = 0.8
-SEMANTIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")),
-    ("url", re.compile(r"^(https?://|www\.)\S+$", re.I)),
-    (
-        "uuid",
-        re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I),
-    ),
-    ("ipv4", re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")),
-    ("hash", re.compile(r"^[0-9a-f]{32,128}$", re.I)),
-    (
-        "datetime",
-        re.compile(
-            r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
-            r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
-            r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?)?$"
-        ),
-    ),
-    ("time", re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?$")),
-    ("phone", re.compile(r"^\+?[\d\s().-]{7,22}$")),
-    ("currency", re.compile(r"^[-+]?[$€£¥]\s?[\d,]+(\.\d+)?$|^[-+]?[\d,]+(\.\d+)?\s?[$€£¥]$")),
-    ("boolean", re.compile(r"^(true|false|yes|no|y|n|t|f)$", re.I)),
-)
+# semantic types come from profiling's one detector; both date spellings it tells apart
+# are one type here (they are normalized to ISO before values are compared), and long
+# text falls through to the shape classes below
+_AS_DATETIME = {"iso_datetime", "date"}
+_SHAPE_CLASS = {None, "free_text"}
+_HINTED = {d.name for d in semantic_types.DETECTORS if d.needs_name_hint is not None}
+_CODE_SHARE = 0.8  # share of values written like codes ("NC-17") for the code class
 _NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -60,7 +44,9 @@ class ValueProfile:
     name: str
     sample_count: int  # non-null values sampled
     kind: str  # integer, decimal, boolean, datetime, text, binary, empty
-    semantic: str  # a SEMANTIC_PATTERNS name, or integer/decimal/word/words/text/code/empty
+    # profiling's semantic type (dates as "datetime"), else a kind or shape class:
+    # integer/decimal/word/words/text/code/empty
+    semantic: str
     null_fraction: float
     distinct_ratio: float  # distinct / non-null, on the sample
     length_mean: float
@@ -109,16 +95,11 @@ def _canonical_number(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _semantic(texts: pd.Series) -> str | None:
-    if len(texts) == 0:
-        return None
-    stripped = texts.str.strip()
-    for name, pattern in SEMANTIC_PATTERNS:
-        if stripped.str.match(pattern).mean() >= SEMANTIC_SHARE:
-            if name == "phone" and stripped.str.count(r"\d").mean() < 7:
-                continue
-            return name
-    return None
+def _semantic(texts: pd.Series, column_name: str) -> str | None:
+    found = semantic_types.detect(list(texts), column_name, all_shares=False).name
+    if found in _AS_DATETIME:
+        return "datetime"
+    return None if found in _SHAPE_CLASS else found
 
 
 def _text_semantic(texts: pd.Series) -> str:
@@ -128,7 +109,7 @@ def _text_semantic(texts: pd.Series) -> str:
     if words.mean() > 1.3:
         return "words"
     if (
-        texts.str.match(r"^[A-Z0-9][A-Z0-9_-]*$").mean() >= SEMANTIC_SHARE
+        texts.str.match(r"^[A-Z0-9][A-Z0-9_-]*$").mean() >= _CODE_SHARE
         and texts.str.len().max() <= 12
     ):
         return "code"
@@ -178,7 +159,7 @@ def profile_column(
         normalized = sample.map(lambda v: zlib.crc32(bytes(v)).__str__())
     else:
         texts = sample.astype(str)
-        semantic = _semantic(texts)
+        semantic = _semantic(texts, str(series.name))
         parsed = _to_numbers(texts.str.strip()) if semantic in (None, "currency") else None
         if semantic == "datetime":
             kind = "datetime"
@@ -256,7 +237,20 @@ VALUE_FEATURES = (
 )
 
 
-_SPECIFIC = {"email", "url", "uuid", "ipv4", "hash", "datetime", "time", "phone", "binary"}
+_SPECIFIC = {
+    "email",
+    "url",
+    "uuid",
+    "json",
+    "ip_address",
+    "hash",
+    "datetime",
+    "time",
+    "phone",
+    "credit_card",
+    "iban",
+    "binary",
+}
 _NUMERIC = {"integer", "decimal", "currency", "boolean"}
 
 
@@ -279,7 +273,9 @@ def value_similarities(
     out["value_qgrams"] = np.clip(
         np.stack([p.qgrams for p in source]) @ np.stack([p.qgrams for p in target]).T, 0, 1
     )
-    generic = {"word", "words", "text", "empty", "code"}
+    # types the detector takes only with a name hint (person_name, postal_code) say what
+    # the names say already: agreeing on them is no evidence from the values
+    generic = {"word", "words", "text", "empty", "code"} | _HINTED
     for i, a in enumerate(source):
         for j, b in enumerate(target):
             if a.values and b.values:

@@ -30,7 +30,7 @@ WEIGHTS: dict[str, float] = {
     "consistency": 0.20,
 }
 # semantic types whose values have one canonical spelling: more than one shape is a mix
-_FORMATTED = {"phone", "iso_datetime", "postal_code", "credit_card", "iban", "uuid"}
+_FORMATTED = {"phone", "iso_datetime", "date", "time", "postal_code", "credit_card", "iban", "uuid"}
 
 
 def _pct(x: float) -> str:

@@ -1,5 +1,8 @@
 """Semantic types of text values, shape patterns, and the PII flags derived from them.
 
+This is the one detector of the package: profiling (PII flags, quality) and matching
+(``matching.instances``) both call :func:`detect`, so they never disagree on a column.
+
 Each detector is a row of :data:`DETECTORS`: a name, a value test, and whether the column
 name must hint at it (a five-digit number is a postal code only in a column called "zip").
 A column takes the first type in that order that at least ``min_share`` of its sampled
@@ -25,7 +28,17 @@ _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}(\s*(x|ext\.?)\s*\d{1,5})?$", re.I)
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 )
-_ISO_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+# dates written the other common ways ("15/02/2006", "Feb 15, 2006", "15 Feb 2006"),
+# optionally with a time of day
+_TEXT_DATE = re.compile(
+    r"^(\d{4}/\d{1,2}/\d{1,2}|\d{4}\.\d{1,2}\.\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
+    r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?$")
+_HASH = re.compile(r"^[0-9a-f]{32,128}$", re.I)
+_CURRENCY = re.compile(r"^[-+]?[$€£¥]\s?[\d,]+(\.\d+)?$|^[-+]?[\d,]+(\.\d+)?\s?[$€£¥]$")
+_BOOLEAN = re.compile(r"^(true|false|yes|no|y|n|t|f)$", re.I)
 _POSTAL = re.compile(
     r"^(\d{5}(-\d{4})?"  # US ZIP, DE, FR, ...
     r"|\d{4}(\s?[A-Z]{2})?"  # NL, BE, AT, CH, DK, AU
@@ -111,7 +124,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("url", lambda s: bool(_URL.match(s))),
     Detector("uuid", lambda s: bool(_UUID.match(s))),
     Detector("json", _is_json),
-    Detector("iso_datetime", lambda s: bool(_ISO_DATETIME.match(s) or _ISO_TIME.match(s))),
+    Detector("hash", lambda s: bool(_HASH.match(s))),
+    Detector("iso_datetime", lambda s: bool(_ISO_DATETIME.match(s))),
+    Detector("date", lambda s: bool(_TEXT_DATE.match(s))),
+    Detector("time", lambda s: bool(_TIME.match(s))),
     Detector("ip_address", _is_ip, pii="network"),
     Detector("credit_card", lambda s: bool(_CARD.match(s)) and luhn_ok(s), pii="financial"),
     Detector("iban", iban_ok, pii="financial"),
@@ -122,6 +138,8 @@ DETECTORS: tuple[Detector, ...] = (
         pii="location",
     ),
     Detector("phone", _is_phone, pii="contact"),
+    Detector("currency", lambda s: bool(_CURRENCY.match(s))),
+    Detector("boolean", lambda s: bool(_BOOLEAN.match(s))),
     Detector(
         "person_name",
         lambda s: bool(_PERSON_NAME.match(s)),
@@ -148,25 +166,54 @@ class Semantic:
     shares: dict[str, float]  # every detector with a share above zero
 
 
-def detect(values: Sequence[str], column_name: str = "", min_share: float = MIN_SHARE) -> Semantic:
-    """The semantic type of a column's non-null text values (a sample), with its share."""
-    texts = [v.strip() for v in values if v is not None and str(v).strip()]
+def detect(
+    values: Sequence[str],
+    column_name: str = "",
+    min_share: float = MIN_SHARE,
+    *,
+    all_shares: bool = True,
+) -> Semantic:
+    """The semantic type of a column's non-null text values (a sample), with its share.
+
+    ``all_shares=False`` stops at the chosen type and skips detectors that can no longer
+    reach ``min_share`` (what matching needs, many columns at a time); the default also
+    reports every other type's share, as a profile shows them.
+    """
+    texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
     if not texts:
         return Semantic(None, 0.0, {})
     shares: dict[str, float] = {}
     chosen: tuple[str, float] | None = None
+    allowed_misses = len(texts) - min_share * len(texts)
     for det in DETECTORS:
-        share = sum(1 for t in texts if det.test(t)) / len(texts)
+        hinted = det.needs_name_hint is None or det.needs_name_hint.search(column_name)
+        if not all_shares and not hinted:
+            continue
+        share = _share(det.test, texts, None if all_shares else allowed_misses)
         if share:
             shares[det.name] = round(share, 4)
-        hinted = det.needs_name_hint is None or det.needs_name_hint.search(column_name)
         if chosen is None and share >= min_share and hinted:
             if det.name == "person_name" and _looks_categorical(texts):
                 continue
             chosen = (det.name, share)
+            if not all_shares:
+                break
     if chosen is None:
         return Semantic(None, 0.0, shares)
     return Semantic(chosen[0], round(chosen[1], 4), shares)
+
+
+def _share(test: Callable[[str], bool], texts: Sequence[str], give_up: float | None) -> float:
+    """Share of ``texts`` that pass ``test``; 0 once more than ``give_up`` have failed."""
+    hits = misses = 0
+    for t in texts:
+        if test(t):
+            hits += 1
+        else:
+            misses += 1
+            if give_up is not None and misses > give_up:
+                return 0.0
+    return hits / len(texts)
 
 
 def _looks_categorical(texts: Sequence[str]) -> bool:
