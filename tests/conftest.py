@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,3 +245,24 @@ def _stop_default_embedded_store(tmp_path_factory):
     from workbench.store.embedded import stop_embedded
 
     stop_embedded(Settings(data_dir=tmp_path_factory.getbasetemp() / "wbhome" / "data"))
+
+
+# the same in every import of this module (pytest may load it twice): per process, not random
+SOURCE_PASSWORD = f"Sealed-Pw-{os.getpid()}-q7Z"
+
+
+@pytest.fixture
+def secret_source(mysql_server):
+    """A MariaDB login with a password (SOURCE_PASSWORD), allowed one small database of
+    one table, ``items`` (500 rows)."""
+    name = mysql_server.create_database("wbseal")
+    user = f"wbseal{uuid.uuid4().hex[:6]}"
+    with mysql_server.connect(name) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(20))")
+        cur.executemany("INSERT INTO items VALUES (%s, %s)", [(i, f"i{i}") for i in range(500)])
+        cur.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{SOURCE_PASSWORD}'")
+        cur.execute(f"GRANT SELECT, SHOW VIEW ON `{name}`.* TO '{user}'@'%'")
+    yield f"mysql://{user}:{SOURCE_PASSWORD}@{mysql_server.host}:{mysql_server.port}/{name}"
+    with mysql_server.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+    mysql_server.drop_database(name)

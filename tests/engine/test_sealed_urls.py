@@ -5,7 +5,6 @@ password unless WORKBENCH_WORKER_KEY is set on both sides."""
 from __future__ import annotations
 
 import pickle
-import uuid
 
 import psycopg
 import pytest
@@ -13,12 +12,11 @@ from cryptography.fernet import Fernet
 from distributed import Client
 
 import workbench.engine.run as run_module
+from tests.conftest import SOURCE_PASSWORD as PASSWORD
 from tests.engine.helpers import count
 from workbench.connectors.sealed import ENV_KEY, SealedUrl, process_key, reveal, seal
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import ConfigurationError
-
-PASSWORD = f"Sealed-Pw-{uuid.uuid4().hex[:8]}"
 
 
 def test_a_sealed_url_shows_and_pickles_no_password():
@@ -33,22 +31,6 @@ def test_a_sealed_url_shows_and_pickles_no_password():
     foreign = seal(url, Fernet.generate_key())
     with pytest.raises(ConfigurationError, match=ENV_KEY):
         reveal(foreign)
-
-
-@pytest.fixture
-def secret_source(mysql_server):
-    """A MariaDB login with a password, allowed one small database."""
-    name = mysql_server.create_database("wbseal")
-    user = f"wbseal{uuid.uuid4().hex[:6]}"
-    with mysql_server.connect(name) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(20))")
-        cur.executemany("INSERT INTO items VALUES (%s, %s)", [(i, f"i{i}") for i in range(500)])
-        cur.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{PASSWORD}'")
-        cur.execute(f"GRANT SELECT, SHOW VIEW ON `{name}`.* TO '{user}'@'%'")
-    yield f"mysql://{user}:{PASSWORD}@{mysql_server.host}:{mysql_server.port}/{name}"
-    with mysql_server.connect() as conn, conn.cursor() as cur:
-        cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
-    mysql_server.drop_database(name)
 
 
 @pytest.mark.slow  # starts a local cluster
