@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -211,13 +210,11 @@ def test_a_cancelled_jobs_running_task_stops_and_frees_the_cluster(source_url, t
     assert count(target_url, "numbers") == 0  # the partition rolled back: not half copied
 
 
-def test_a_partition_lock_held_by_a_lost_host_is_not_waited_on_forever(
-    source_url, target_url, monkeypatch
-):
+def test_a_partition_lock_held_by_a_lost_host_is_taken_over(source_url, target_url, monkeypatch):
     """A backend of a vanished worker host holds the partition's lock in an open transaction:
-    a re-run gives up after LOCK_TIMEOUT (retried as transient) instead of waiting for TCP to
-    time out, and succeeds once that backend is gone."""
-    monkeypatch.setattr(bookkeeping, "LOCK_TIMEOUT", "300ms")
+    a re-run waits STALE_AFTER, ends that backend (its uncommitted rows go with it) and copies
+    the partition, instead of waiting for TCP to time out (hours)."""
+    monkeypatch.setattr(bookkeeping, "STALE_AFTER", "500ms")
     options = CopyOptions(partition_rows=100_000)
     source = connect(source_url)
     plan = plan_job(source, options, "job-lostlock", None)
@@ -227,14 +224,33 @@ def test_a_partition_lock_held_by_a_lost_host_is_not_waited_on_forever(
         targets.create_target_tables(conn, plan.tables, plan.source_schema, options)
     tp = plan.tables[0]
     task = partition_task(plan, tp, tp.partitions[0], source_url, target_url, options, 5)
-    task = replace(task, retries=1, retry_window=1.0)
     holder = psycopg.connect(target_url)  # the lost host's backend, idle in transaction
     try:
         bookkeeping.lock_partition(holder.cursor(), task.job_key, tp.name, 0)
         started = time.monotonic()
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            copy_partition(task)
+        assert copy_partition(task).rows_written == N
         assert time.monotonic() - started < 10
+        with pytest.raises(psycopg.OperationalError):  # that backend was ended
+            holder.execute("SELECT 1")
     finally:
-        holder.close()  # the backend ends: its lock goes with it
-    assert copy_partition(task).rows_written == N
+        holder.close()
+    assert count(target_url, "numbers") == N
+    assert copy_partition(task).rows_written == N  # a third attempt finds the checkpoint
+
+
+def test_a_lock_held_by_a_live_attempt_is_not_taken_before_stale_after(target_url, monkeypatch):
+    monkeypatch.setattr(bookkeeping, "STALE_AFTER", "300ms")
+    monkeypatch.setattr(bookkeeping, "LOCK_TIMEOUT", "300ms")
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        bookkeeping.ensure_bookkeeping(conn)
+    holder = psycopg.connect(target_url)
+    waiter = psycopg.connect(target_url)
+    try:
+        bookkeeping.lock_partition(holder.cursor(), "job-live", "t", 0)
+        started = time.monotonic()
+        bookkeeping.lock_partition(waiter.cursor(), "job-live", "t", 0)  # took it over
+        assert time.monotonic() - started >= 0.3  # only after STALE_AFTER
+        bookkeeping.lock_partition(waiter.cursor(), "job-live", "t", 1)  # its own: at once
+    finally:
+        holder.close()
+        waiter.close()

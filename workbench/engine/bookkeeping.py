@@ -7,11 +7,16 @@ absent without one. Quarantined rows are kept there too, beside the table they m
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "_workbench"
 
@@ -57,13 +62,74 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
 
 
 LOCK_TIMEOUT = "120s"  # a lock held longer belongs to a lost host: see engine.copy KEEPALIVES
+# A second attempt at a partition exists only when Dask gave up on the first (its worker lost
+# or cut off). After this long, the first attempt's backend is ended rather than waited for:
+# its rows roll back with it, and this attempt, or the checkpoint it finds, is the one.
+STALE_AFTER = "30s"
 
 
 def lock_partition(cur: psycopg.Cursor, job_key: str, table: str, index: int) -> None:
     """Serialize two attempts at the same partition (a task Dask re-ran while the first lives).
-    Waits at most LOCK_TIMEOUT, then raises LockNotAvailable (retried as transient)."""
-    cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
-    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (f"{job_key}/{table}", index))
+
+    Waits STALE_AFTER for the lock, then ends the backend that holds it (a host that vanished
+    mid-COPY leaves it "idle in transaction" until TCP gives up) and waits at most
+    LOCK_TIMEOUT more, then raises LockNotAvailable (retried as transient)."""
+    key = f"{job_key}/{table}"
+    try:
+        with _savepoint(cur):  # a timeout keeps the partition's transaction usable
+            _wait_for_lock(cur, key, index, STALE_AFTER)
+        return
+    except psycopg.errors.LockNotAvailable:
+        pass
+    try:
+        with _savepoint(cur):
+            ended = _end_lock_holders(cur, key, index)
+    except psycopg.errors.InsufficientPrivilege as exc:  # another role's backend
+        log.warning("partition %s #%d: cannot end its lock's holder: %s", table, index, exc)
+        ended = []
+    for pid, state, idle in ended:
+        log.warning(
+            "partition %s #%d: ended the backend %d (%s for %.0f s) that held its lock since a "
+            "lost attempt; re-running it here",
+            table, index, pid, state, idle,
+        )  # fmt: skip
+    _wait_for_lock(cur, key, index, LOCK_TIMEOUT)
+
+
+@contextlib.contextmanager
+def _savepoint(cur: psycopg.Cursor) -> Iterator[None]:
+    """A savepoint in the caller's transaction (begun implicitly if need be; never committed
+    here, as ``connection.transaction()`` would commit a transaction it began)."""
+    cur.execute("SAVEPOINT wb_partition_lock")
+    try:
+        yield
+    except BaseException:
+        cur.execute("ROLLBACK TO SAVEPOINT wb_partition_lock")
+        raise
+    cur.execute("RELEASE SAVEPOINT wb_partition_lock")
+
+
+def _wait_for_lock(cur: psycopg.Cursor, key: str, index: int, timeout: str) -> None:
+    cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(timeout)))
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (key, index))
+
+
+def _end_lock_holders(cur: psycopg.Cursor, key: str, index: int) -> list[tuple[int, str, float]]:
+    """End the backends holding the partition's advisory lock; (pid, state, seconds idle) each.
+
+    A login may end its own role's backends; one that may not is left to LOCK_TIMEOUT."""
+    cur.execute(
+        "SELECT a.pid, coalesce(a.state, '?'),"
+        " coalesce(extract(epoch FROM now() - a.state_change), 0)::float8,"
+        " pg_terminate_backend(a.pid)"
+        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND l.classid = ((hashtext(%s)::bigint + 4294967296) %% 4294967296)::oid"
+        " AND l.objid = %s::oid AND a.pid <> pg_backend_pid()",
+        (key, index),
+    )
+    return [(pid, state, idle) for pid, state, idle, _ in cur.fetchall()]
 
 
 def find_checkpoint(
