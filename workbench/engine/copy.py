@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 # A worker host that vanishes mid-COPY leaves its backend holding the partition's lock, in an
 # open transaction, until TCP gives up (hours). Keepalives on both ends notice a dead peer in
 # about half a minute: the server then ends that backend (its rows roll back, the lock goes)
-# and the partition is re-run elsewhere; a re-run that still finds the lock held gives up
-# after LOCK_TIMEOUT and is retried like any transient error.
+# and the partition is re-run elsewhere; a re-run that still finds the lock held ends that
+# backend after STALE_AFTER (engine.bookkeeping.lock_partition).
 KEEPALIVES: dict[str, Any] = {
     "keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5, "keepalives_count": 3,
 }  # fmt: skip
