@@ -39,6 +39,7 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     from distributed import Client, LocalCluster
 
     if address:
+        _check_tls_settings(address)
         try:
             client = Client(address, timeout="15s")
         except (OSError, TimeoutError) as exc:
@@ -70,6 +71,26 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
     finally:
         client.close()
         cluster.close()
+
+
+TLS_SETTINGS = (
+    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY (or distributed.comm.tls.* in Dask's config file)"
+)
+
+
+def _check_tls_settings(address: str) -> None:
+    """A ``tls://`` scheduler is reached with Dask's own TLS settings: say which are missing."""
+    if not address.startswith("tls://"):
+        return
+    from distributed.security import Security
+
+    if Security().get_connection_args("client")["ssl_context"] is None:
+        raise ConfigurationError(
+            f"The Dask scheduler {address} speaks TLS, and no client certificate is set: set "
+            f"{TLS_SETTINGS} to the files its administrators gave you, or pass a connected "
+            "distributed.Client (client=) built with its Security"
+        )
 
 
 def _forward_worker_logs(client: Client) -> None:
