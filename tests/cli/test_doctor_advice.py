@@ -87,3 +87,12 @@ def test_doctor_checks_each_workers_versions(run, monkeypatch):
     assert f"has workbench {real['workbench']} (driver: 9.9.9)" in dask["detail"]
     assert "pip install workbench==9.9.9" in dask["detail"]
     assert dask["detail"].count("worker tcp://") == 2  # each worker named
+
+
+def test_doctor_has_every_worker_open_each_connection(run, shared_dask, chinook_sqlite):
+    run("project", "create", "reach")
+    run("connection", "add", "-p", "reach", "src", chinook_sqlite)
+    done = run("doctor", "--project", "reach", "--dask", shared_dask, "--json")
+    checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["workers reach src"]["ok"], checks
+    assert checks["workers reach src"]["detail"] == "each of 2 workers opened it"

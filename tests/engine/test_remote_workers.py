@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from workbench.engine.cluster import urls_workers_cannot_use
+from workbench.engine.cluster import unreachable_from_workers, urls_workers_cannot_use
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import InvalidInputError
 
@@ -87,6 +87,19 @@ def test_loopback_and_local_files_are_refused_before_copying(
         copy_database(chinook_sqlite, target_url, shared, store=store, client=remote_client)
     assert "path on this machine" not in str(caught.value)
     assert "the target postgresql://" in str(caught.value)
+
+
+@pytest.mark.slow  # builds a network namespace and a cluster
+def test_a_worker_that_cannot_reach_a_server_is_named(remote_client, secret_source):
+    """The worker's host has no route to the driver's MariaDB (its 127.0.0.1 is its own): the
+    check connects from the worker, names it, and never shows the password."""
+    from tests.conftest import SOURCE_PASSWORD
+
+    said = unreachable_from_workers(remote_client, "Connection 'src'", secret_source, {}, 3.0)
+    assert len(said) == 1
+    assert said[0].startswith("worker tcp://10.79.") and "cannot open Connection 'src'" in said[0]
+    assert "Open a network path from that host" in said[0]
+    assert SOURCE_PASSWORD not in said[0]
 
 
 def test_what_a_remote_worker_cannot_use():

@@ -47,14 +47,21 @@ def init() -> None:
 
 @click.command()
 @click.option("--project", help="Also check that each connection of this project answers.")
-def doctor(project: str | None) -> None:
+@click.option(
+    "--dask",
+    "dask_address",
+    help="Check this Dask scheduler's workers (default: WORKBENCH_DASK_ADDRESS); with "
+    "--project, also that every worker reaches each connection.",
+)
+def doctor(project: str | None, dask_address: str | None) -> None:
     """Check the store, its schema revision, Dask and (with --project) connections."""
     cli = state()
     checks: list[dict[str, Any]] = []
     store = _check(checks, "store", lambda: _store_check(cli))
     if store is not None:
         _check(checks, "secrets", lambda: _secrets_check(store))
-    _check(checks, "dask", lambda: _dask_check(cli.settings))
+    address = dask_address or cli.settings.dask_address
+    _check(checks, "dask", lambda: _dask_check(cli.settings, address))
     if project is not None and store is not None:
         found = _check(checks, "project", lambda: _project_check(store, project))
         for conn in found or []:
@@ -65,6 +72,12 @@ def doctor(project: str | None) -> None:
             )
             if advice:  # server settings that slow a load: the check passes, with tips
                 checks[-1]["advice"] = advice
+            if address and checks[-1]["ok"]:
+                _check(
+                    checks,
+                    f"workers reach {conn.name}",
+                    functools.partial(_workers_reach_check, store, conn, address),
+                )
     ok = all(c["ok"] for c in checks)
 
     def human() -> None:
@@ -151,23 +164,23 @@ def _secrets_check(store: Any) -> tuple[None, str]:
     return None, f"stored secrets decrypt with the key from {store.cipher.key_source}"
 
 
-def _dask_check(settings: Any) -> tuple[None, str]:
+def _dask_check(settings: Any, address: str | None) -> tuple[None, str]:
     import operator
 
     from distributed import Client, LocalCluster
 
-    if settings.dask_address:
-        from workbench.engine.cluster import installed_versions, worker_problems
+    if address:
+        from workbench.engine.cluster import dask_client, installed_versions, worker_problems
 
-        with Client(settings.dask_address, timeout=settings.connect_timeout) as client:
+        with dask_client(address) as client:
             if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
-                raise RuntimeError(f"a worker of {settings.dask_address} returned a wrong result")
+                raise RuntimeError(f"a worker of {address} returned a wrong result")
             workers, problems = worker_problems(client)
         if problems:
             raise RuntimeError("; ".join(problems))
         have = installed_versions()
         return None, (
-            f"scheduler {settings.dask_address} ran a task; {workers} workers, each with "
+            f"scheduler {address} ran a task; {workers} workers, each with "
             f"workbench {have['workbench']}, pyarrow {have['pyarrow']} and Python "
             f"{have['python']} as the driver"
         )
@@ -186,6 +199,22 @@ def _dask_check(settings: Any) -> tuple[None, str]:
         if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
             raise RuntimeError("a local Dask worker returned a wrong result")
     return None, "local cluster (1 worker process) started and ran a task"
+
+
+def _workers_reach_check(store: Any, conn: Any, address: str) -> tuple[None, str]:
+    """Every worker of the cluster opens the connection itself, as a job's tasks will."""
+    from workbench.engine.cluster import dask_client, unreachable_from_workers
+    from workbench.store.connections import connection_to_test
+
+    url, label, options = connection_to_test(store, conn.project_id, conn.id)
+    with dask_client(address) as client:
+        workers = len(client.scheduler_info()["workers"])
+        problems = unreachable_from_workers(
+            client, label, url, options, store.settings.connect_timeout
+        )
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    return None, f"each of {workers} workers opened it"
 
 
 def _connection_check(store: Any, conn: Any) -> tuple[list[str], str]:

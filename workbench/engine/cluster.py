@@ -12,10 +12,18 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from workbench.connectors.sealed import ENV_KEY, needs_sealing, process_key, shared_key
+from workbench.connectors.sealed import (
+    ENV_KEY,
+    SealedUrl,
+    needs_sealing,
+    process_key,
+    reveal,
+    seal,
+    shared_key,
+)
 from workbench.errors import CannotConnectError, ConfigurationError, InvalidInputError
 from workbench.urls import kind_of, mask_url, parse_url
 
@@ -142,6 +150,40 @@ def worker_problems(client: Client) -> tuple[int, list[str]]:
                 f"environment (pip install {pins}) or run the driver at the workers' versions"
             )
     return len(answers), problems
+
+
+def _reach_probe(
+    url: str | SealedUrl, label: str, options: dict[str, Any], timeout: float
+) -> str | None:
+    """Run on a worker: None when it connects to ``url`` as a job's task would, else why not."""
+    from workbench.connectors import check_url
+
+    try:
+        check_url(reveal(url), label, connect_timeout=timeout, options=options)
+    except Exception as exc:  # reported, named, by the driver
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def unreachable_from_workers(
+    client: Client, label: str, url: str, options: dict[str, Any], timeout: float = 10.0
+) -> list[str]:
+    """Each worker that cannot open ``url`` (a real connect from that worker), named with
+    what it saw and the fix. The URL travels sealed, as a job's tasks carry it."""
+    sealed = seal(url, shared_key() or process_key())
+    answers = client.run(_reach_probe, sealed, label, options, timeout, on_error="return")
+    problems = []
+    for worker, got in sorted(answers.items()):
+        if isinstance(got, BaseException):
+            got = f"{type(got).__name__}: {got}"
+        if got:
+            problems.append(
+                f"worker {worker} cannot open {label}: {got}. Open a network path from that "
+                "host to the server at the URL's address (firewall, DNS, pg_hba.conf / the "
+                "login's allowed hosts), or give the connection an address every worker "
+                "reaches; a file must sit at the same path on every worker"
+            )
+    return problems
 
 
 def local_addresses() -> set[str]:
