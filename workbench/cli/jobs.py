@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -145,9 +146,7 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     help="Error budget: quarantined rows allowed before the job stops.",
 )
 @click.option("--max-bad-ratio", type=float, help="Error budget as a ratio of rows read (0-1).")
-@click.option(
-    "--max-rows-per-second", type=float, help="Throttle the job: rows per second in all."
-)
+@click.option("--max-rows-per-second", type=float, help="Throttle the job: rows per second in all.")
 @click.option(
     "--max-connections",
     type=click.IntRange(1),
@@ -160,6 +159,11 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     help="A file source is at the same path on every Dask worker (a shared volume).",
 )
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (tables, partitions, estimated rows) and the exact DDL; change nothing.",
+)
 @click.option(
     "--source-password-env", metavar="VAR", help="The source's password, from this variable."
 )
@@ -190,6 +194,7 @@ def copy_(
     max_connections,
     shared_files,
     resume,
+    dry_run,
     source_password_env,
     target_password_env,
     prompt_password,
@@ -244,6 +249,9 @@ def copy_(
         source_url = connections.connection_url(store, source)
     if target is not None:
         target_url = connections.connection_url(store, target)
+    if dry_run:
+        _show_dry_run(source_url, target_url, options)
+        return
     _finish(
         lambda: copy_database(
             source_url,
@@ -408,3 +416,39 @@ def validate_(job_id, repair) -> None:
 
 
 commands = [copy_, migrate_, jobs_, job, validate_]
+
+
+def _show_dry_run(source_url: str, target_url: str, options: Any) -> None:
+    from workbench.engine.dry_run import dry_run
+
+    planned = dry_run(source_url, target_url, options)
+    data = planned.to_dict()
+
+    def human() -> None:
+        rows = [
+            {
+                "source": t.source,
+                "target": t.target,
+                "rows (est.)": f"{t.rows:,}" if t.rows is not None else "—",
+                "partitions": t.partitions,
+                "key": ", ".join(t.key) or "—",
+                "in target": {True: "exists", False: "new", None: "?"}[t.exists],
+            }
+            for t in planned.tables
+        ]
+        table(rows, list(rows[0]) if rows else ["source"], empty="No tables to copy.")
+        click.echo(
+            f"\n{len(planned.tables)} tables, about {planned.rows:,} rows in "
+            f"{data['partitions']} partitions. Nothing was changed (--dry-run).\n"
+        )
+        if planned.target_note:
+            click.echo(f"Note: {planned.target_note}")
+        existing = [t.target for t in planned.tables if t.exists]
+        if existing and options.if_exists == "fail":
+            click.echo(
+                f"Note: {len(existing)} target tables exist already ({', '.join(existing[:5])}):"
+                " the copy would stop; use --if-exists replace or append."
+            )
+        click.echo(planned.ddl)
+
+    emit(data, human)
