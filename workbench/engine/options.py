@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from workbench import render
 from workbench.engine.validate import ValidationReport
 from workbench.errors import InvalidInputError
 
@@ -118,3 +119,9 @@ class JobResult:
             "not_migrated": self.not_migrated,
             "phases": self.phases,
         }
+
+    def _repr_html_(self) -> str:  # a notebook cell shows the job at a glance
+        return render.job_html(self.summary())
+
+    def __str__(self) -> str:
+        return render.job_text(self.summary())

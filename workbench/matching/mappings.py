@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workbench import render
 from workbench.connectors import connect
 from workbench.errors import InvalidInputError, NotFoundError
 from workbench.matching import TableMatch, match_tables
@@ -80,6 +81,12 @@ class SchemaMappingRecord:
         data = asdict(self)
         data["updated_at"] = self.updated_at.isoformat()
         return data
+
+    def _repr_html_(self) -> str:  # a notebook cell shows the pairs and their decisions
+        return render.mappings_html([self.to_dict()])
+
+    def __str__(self) -> str:
+        return render.mappings_text([self.to_dict()])
 
 
 @dataclass(frozen=True)

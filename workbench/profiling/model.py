@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from workbench import render
+
 
 @dataclass
 class QualityScore:
@@ -111,6 +113,12 @@ class TableProfile:
         data["quality"] = asdict(self.quality)
         data["columns"] = [c.as_dict() for c in self.columns]
         return _plain(data)
+
+    def _repr_html_(self) -> str:  # a notebook cell shows the columns at a glance
+        return render.profiles_html([self.as_dict()])
+
+    def __str__(self) -> str:
+        return render.profiles_text([self.as_dict()])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableProfile:
