@@ -13,18 +13,15 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from workbench.cli import state
 from workbench.cli.output import emit
+from workbench.cli.shipped import shipped_dir
 from workbench.errors import ConfigurationError, DriverMissingError
 from workbench.monitoring.report_access import AUTH_ENV as REPORT_AUTH_ENV
 from workbench.store.secrets import SecretCipher
-
-DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-
 
 AUTH_MODES = ("store", "oauth", "none")
 
@@ -47,13 +44,14 @@ def monitor_command(
             "okta, generic, ...), PANEL_OAUTH_KEY and PANEL_OAUTH_SECRET (and "
             "PANEL_OAUTH_REDIRECT_URI behind a proxy); see Panel's authentication guide"
         )
+    folder = shipped_dir("dashboards")
     login = (
-        ["--oauth-provider", "workbench", "--basic-login-template", str(DASHBOARDS / "login.html")]
+        ["--oauth-provider", "workbench", "--basic-login-template", str(folder / "login.html")]
         if auth == "store"
         else []
     )
     return [
-        sys.executable, "-m", "panel", "serve", str(DASHBOARDS / "monitor.py"),
+        sys.executable, "-m", "panel", "serve", str(folder / "monitor.py"),
         "--address", address, "--port", str(port),
         "--allow-websocket-origin", f"{address}:{port}",
         *login,
@@ -83,8 +81,9 @@ def report_command(port: int, address: str = "127.0.0.1", auth: str = "store") -
         raise ConfigurationError(f"the report's --auth is store or none, got {auth!r}")
     require_extra("voila", "dashboards")
     login = [f"--Voila.config_file_paths=['{CONFIG_DIR}']"] if auth == "store" else []
+    report = shipped_dir("dashboards") / "report.ipynb"
     return [
-        sys.executable, "-m", "voila", str(DASHBOARDS / "report.ipynb"), "--no-browser",
+        sys.executable, "-m", "voila", str(report), "--no-browser",
         f"--port={port}", f"--Voila.ip={address}", "--Voila.port_retries=0",
         "--strip_sources=True", "--template=offline",
         # Panel's lab extension fails to load inside Voilà (a console error) and is unused here
@@ -98,7 +97,10 @@ def dashboard_env(cipher: SecretCipher | None = None, report_auth: str = "store"
     with the store's ``cipher``, Panel's and Voilà's cookie secrets and Panel's cookie
     encryption key derived from the store's key (stable across restarts, never on a command
     line) unless set; ``report_auth`` tells the report's kernels whether a login is required."""
-    paths = [str(DASHBOARDS), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    paths = [
+        str(shipped_dir("dashboards")),
+        *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths), REPORT_AUTH_ENV: report_auth}
     if cipher is not None:
         env.setdefault("PANEL_COOKIE_SECRET", cipher.derive("dashboard-cookie-secret"))

@@ -13,9 +13,7 @@ import click
 
 from workbench.cli import state
 from workbench.cli.output import emit, fields
-
-REPO = Path(__file__).resolve().parents[2]
-QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
+from workbench.cli.shipped import shipped_dir
 
 
 def run_notebook(
@@ -62,12 +60,12 @@ def run_notebook(
     "--notebook",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Notebook to run (default: notebooks/quickstart.ipynb of this checkout).",
+    help="Notebook to run (default: the shipped notebooks/quickstart.ipynb).",
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Dask workers.")
 def demo(output_dir: Path, notebook: Path | None, workers: int) -> None:
     """Copy the bundled Chinook sample into the store's PostgreSQL via the quickstart notebook."""
-    notebook = notebook or QUICKSTART
+    notebook = notebook or shipped_dir("notebooks") / "quickstart.ipynb"
     if not notebook.exists():
         raise click.UsageError(f"{notebook} not found; pass --notebook PATH")
     state().store()  # create or upgrade the store before the kernel opens it
