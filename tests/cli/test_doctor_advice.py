@@ -32,8 +32,8 @@ def test_doctor_advises_on_load_settings(run, tuned_later, mysql_database):
     pg_server = tuned_later
     target = pg_server.url(pg_server.create_database("wbadvice"))
     run("project", "create", "tune")
-    run("connection", "add", "-p", "tune", "target", target)
-    run("connection", "add", "-p", "tune", "source", mysql_database)
+    run("connection", "add", "tune", "target", target)
+    run("connection", "add", "tune", "source", mysql_database)
 
     stock = _advice(run, "tune")["connection target"]
     assert any(a.startswith("max_wal_size is 1GB:") and "'4GB'" in a for a in stock), stock
@@ -91,7 +91,7 @@ def test_doctor_checks_each_workers_versions(run, monkeypatch):
 
 def test_doctor_has_every_worker_open_each_connection(run, shared_dask, chinook_sqlite):
     run("project", "create", "reach")
-    run("connection", "add", "-p", "reach", "src", chinook_sqlite)
+    run("connection", "add", "reach", "src", chinook_sqlite)
     done = run("doctor", "--project", "reach", "--dask", shared_dask, "--json")
     checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
     assert checks["workers reach src"]["ok"], checks

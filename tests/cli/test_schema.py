@@ -7,7 +7,7 @@ import json
 
 def test_schema_show_and_ddl(run, chinook_sqlite):
     assert run("project", "create", "music").exit_code == 0
-    assert run("connection", "add", "--project", "music", "chinook", chinook_sqlite).exit_code == 0
+    assert run("connection", "add", "music", "chinook", chinook_sqlite).exit_code == 0
     shown = run("schema", "show", "music", "chinook", "--json")
     assert shown.exit_code == 0, shown.stderr
     data = json.loads(shown.stdout)

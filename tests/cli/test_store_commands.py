@@ -55,9 +55,9 @@ def test_init_creates_then_reports_current(run, cli_env):
 @pytest.mark.local_cluster  # doctor starts a local cluster when no scheduler is set
 def test_doctor_checks_store_dask_and_each_connection(run):
     run("project", "create", "shop")
-    run("connection", "add", "-p", "shop", "self", load_settings().database_url.reveal())
+    run("connection", "add", "shop", "self", load_settings().database_url.reveal())
     port = free_port()
-    run("connection", "add", "-p", "shop", "gone", f"postgresql://u:Doc-Pw@127.0.0.1:{port}/x")
+    run("connection", "add", "shop", "gone", f"postgresql://u:Doc-Pw@127.0.0.1:{port}/x")
     result = run("doctor", "--project", "shop", "--json")
     assert result.exit_code == 1  # one connection is down
     report = json.loads(result.stdout)
@@ -102,7 +102,7 @@ def test_doctor_fails_on_an_empty_store_and_a_missing_scheduler(run, monkeypatch
 
 def test_audit_lists_changes_newest_first(run):
     run("project", "create", "shop")
-    run("connection", "add", "-p", "shop", "src", "mysql://app:Audit-Pw@db1/shop")
+    run("connection", "add", "shop", "src", "mysql://app:Audit-Pw@db1/shop")
     run("project", "archive", "shop")
     result = run("audit", "--project", "shop", "--json")
     assert result.exit_code == 0

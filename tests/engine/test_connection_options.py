@@ -106,8 +106,8 @@ def ok(result: Result) -> Result:
 def add_connections(source_url: str, target_url: str, types: dict | None = TYPES) -> None:
     ok(run("project", "create", "shop"))
     options = ["--option", "types=" + json.dumps(types)] if types is not None else []
-    ok(run("connection", "add", "-p", "shop", "src", source_url, *options))
-    ok(run("connection", "add", "-p", "shop", "tgt", target_url, "--role", "target"))
+    ok(run("connection", "add", "shop", "src", source_url, *options))
+    ok(run("connection", "add", "shop", "tgt", target_url, "--role", "target"))
 
 
 def preview() -> dict:
@@ -266,7 +266,7 @@ def test_a_bad_types_option_is_refused_by_preview_and_jobs_alike(env, source, ta
 
 def test_with_connection_options_merges_key_by_key(env, store):
     ok(run("project", "create", "shop"))
-    ok(run("connection", "add", "-p", "shop", "src", "sqlite:////tmp/none.sqlite",
+    ok(run("connection", "add", "shop", "src", "sqlite:////tmp/none.sqlite",
            "--option", "types=" + json.dumps(TYPES)))  # fmt: skip
     record = connections.get_connection(store, "shop", "src")
     assert with_connection_options(CopyOptions(), record).type_options == TYPES

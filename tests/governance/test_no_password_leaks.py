@@ -82,13 +82,13 @@ def test_a_planted_password_appears_nowhere(
     env = _env(cli_env, tmp_path)
     assert _run(env, "init").returncode == 0
     assert _run(env, "project", "create", "leak").returncode == 0
-    added = _run(env, "connection", "add", "-p", "leak", "src", secret_source,
+    added = _run(env, "connection", "add", "leak", "src", secret_source,
                  "--password-env", "SRC_PW")  # fmt: skip
     assert added.returncode == 0, added.stderr
-    _run(env, "connection", "add", "-p", "leak", "tgt", pg_database, "--role", "target")
+    _run(env, "connection", "add", "leak", "tgt", pg_database, "--role", "target")
     for args in (
-        ("connection", "test", "-p", "leak", "src"),
-        ("connection", "list", "-p", "leak", "--json"),
+        ("connection", "test", "leak", "src"),
+        ("connection", "list", "leak", "--json"),
         ("schema", "show", "leak", "src"),
         ("schema", "ddl", "leak", "src"),
         ("doctor", "--project", "leak"),

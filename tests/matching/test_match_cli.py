@@ -31,8 +31,8 @@ def test_match_then_review_and_check(store_url, tmp_path, pg_target, monkeypatch
         return result.stdout
 
     run("project", "create", "p")
-    run("connection", "add", "-p", "p", "src", source_url, "--role", "source")
-    run("connection", "add", "-p", "p", "tgt", pg_target, "--role", "target")
+    run("connection", "add", "p", "src", source_url, "--role", "source")
+    run("connection", "add", "p", "tgt", pg_target, "--role", "target")
     saved = json.loads(run("match", "p", "--source", "src", "--target", "tgt", "--json"))
     assert [(m["source_table"], m["target_table"]) for m in saved] == [("items", "items")]
     pairs = {(c["source_column"], c["target_column"], c["state"]) for c in saved[0]["columns"]}

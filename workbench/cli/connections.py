@@ -1,4 +1,4 @@
-"""``workbench connection add|list|show|test|remove``.
+"""``workbench connection add|list|show|test|remove PROJECT ...``.
 
 The password comes from the URL, from an environment variable (``--password-env VAR``) or
 from a hidden prompt (``--prompt-password``); it is stored encrypted and never printed.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from workbench.cli import state
+from workbench.cli.convention import ProjectFirst
 from workbench.cli.output import emit, fields, table
 from workbench.errors import InvalidInputError
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from workbench.connectors.base import ConnectionTest, ServerAdvice
     from workbench.store import Store
 
-_project_option = click.option("--project", "-p", required=True, help="The project's name.")
+_project_argument = click.argument("project")
 
 
 @click.group()
@@ -31,8 +32,8 @@ def connection() -> None:
     """Add, list, test and remove a project's database connections."""
 
 
-@connection.command()
-@_project_option
+@connection.command(cls=ProjectFirst)
+@_project_argument
 @click.argument("name")
 @click.argument("url")
 @click.option(
@@ -91,8 +92,8 @@ def add(
     )
 
 
-@connection.command("list")
-@_project_option
+@connection.command("list", cls=ProjectFirst)
+@_project_argument
 def list_(project: str) -> None:
     """List a project's connections (URLs without passwords)."""
     from workbench.store import connections
@@ -101,8 +102,8 @@ def list_(project: str) -> None:
     emit(rows, lambda: table(rows, ["name", "kind", "role", "url", "has_secret"]))
 
 
-@connection.command()
-@_project_option
+@connection.command(cls=ProjectFirst)
+@_project_argument
 @click.argument("name")
 def show(project: str, name: str) -> None:
     """Show one connection (URL without password)."""
@@ -112,8 +113,8 @@ def show(project: str, name: str) -> None:
     emit(record.to_dict(), lambda: fields(list(record.to_dict().items())))
 
 
-@connection.command()
-@_project_option
+@connection.command(cls=ProjectFirst)
+@_project_argument
 @click.argument("name")
 def test(project: str, name: str) -> None:
     """Connect once and report the server version and latency."""
@@ -132,8 +133,8 @@ def test(project: str, name: str) -> None:
     )
 
 
-@connection.command()
-@_project_option
+@connection.command(cls=ProjectFirst)
+@_project_argument
 @click.argument("name")
 def remove(project: str, name: str) -> None:
     """Remove a connection (refused while a schema mapping uses it)."""

@@ -98,7 +98,7 @@ def connection_url(
         if default is None:
             raise NotFoundError(
                 f"Project {project!r} has no connection {name!r}; add it with `workbench "
-                f"connection add -p {project} {name} URL --prompt-password` (or the connect "
+                f"connection add {project} {name} URL --prompt-password` (or the connect "
                 "widget), then run again",
                 connection=name,
             ) from None

@@ -336,7 +336,7 @@ def _connection_row(
     if row is None and not missing_ok:
         raise NotFoundError(
             f"No connection {connection!r} in project {project.name!r}; list them with "
-            f"`workbench connection list --project {project.name!r}`",
+            f"`workbench connection list {project.name}`",
             project=project.name,
             connection=connection,
         )
