@@ -167,3 +167,11 @@ def _subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
+
+
+def test_shell_completion_completes_commands(cli_env):
+    """README's completion line: the shell asks the command itself (click's protocol)."""
+    env = {**cli_env, "_WORKBENCH_COMPLETE": "bash_complete", "COMP_WORDS": "workbench conn",
+           "COMP_CWORD": "1"}  # fmt: skip
+    done = run_process(env=env)
+    assert done.returncode == 0 and "plain,connection" in done.stdout.split(), done.stdout
