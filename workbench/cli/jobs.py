@@ -160,6 +160,21 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
 )
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
 @click.option(
+    "--before",
+    "before_sql",
+    multiple=True,
+    metavar="SQL",
+    help="SQL run on the target before its tables are made (repeatable; @FILE reads a file).",
+)
+@click.option(
+    "--after",
+    "after_sql",
+    multiple=True,
+    metavar="SQL",
+    help="SQL run on the target after the tables are loaded, keyed and validated (repeatable; "
+    "@FILE reads a file).",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the plan (tables, partitions, estimated rows) and the exact DDL; change nothing.",
@@ -194,6 +209,8 @@ def copy_(
     max_connections,
     shared_files,
     resume,
+    before_sql,
+    after_sql,
     dry_run,
     source_password_env,
     target_password_env,
@@ -237,6 +254,8 @@ def copy_(
         max_connections=max_connections,
         shared_files=shared_files,
         finish=not no_finish,
+        before_sql=_sql_texts(before_sql),
+        after_sql=_sql_texts(after_sql),
     )
     source = _stored(store, project, source_url)
     target = _stored(store, project, target_url)
@@ -452,3 +471,18 @@ def _show_dry_run(source_url: str, target_url: str, options: Any) -> None:
         click.echo(planned.ddl)
 
     emit(data, human)
+
+
+def _sql_texts(values: tuple[str, ...]) -> tuple[str, ...]:
+    """--before/--after values: SQL text, or @FILE for a file's text."""
+    from pathlib import Path
+
+    out = []
+    for value in values:
+        if value.startswith("@"):
+            path = Path(value[1:])
+            if not path.is_file():
+                raise click.BadParameter(f"{path} is not a file", param_hint="--before/--after")
+            value = path.read_text(encoding="utf-8")
+        out.append(value)
+    return tuple(out)

@@ -50,6 +50,10 @@ class CopyOptions:
     # batches each task reads ahead of its COPY; deeper overlaps slow sources more but holds
     # more batches in memory per worker (experimental: see EXPERIMENTAL_OPTIONS)
     read_ahead: int = 2
+    # SQL run on the target (as pgloader's BEFORE/AFTER LOAD DO): before its tables are made,
+    # and after the job's tables are loaded, keyed and validated; each list in one transaction
+    before_sql: tuple[str, ...] = ()
+    after_sql: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.if_exists not in ("fail", "replace", "append"):

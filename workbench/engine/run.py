@@ -373,6 +373,8 @@ class _JobRun:
         with psycopg.connect(
             self.target_url, connect_timeout=int(self.timeout), autocommit=True
         ) as conn:
+            if options.before_sql and not self.resume:
+                self.run_hook(conn, "before", options.before_sql)
             bookkeeping.ensure_bookkeeping(conn)
             # one job per target table: refused here, before anything is dropped or created
             self.target_lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
@@ -528,6 +530,33 @@ class _JobRun:
             recorder.flush(force=True, validation=self.validation.as_dict())
             if not self.validation.ok:
                 raise validation_failed(self.job_id, self.validation)
+        if self.options.after_sql:
+            with psycopg.connect(
+                self.target_url, connect_timeout=int(self.timeout), autocommit=True
+            ) as conn:
+                self.run_hook(conn, "after", self.options.after_sql)
+
+    def run_hook(self, conn: psycopg.Connection, when: str, statements: Sequence[str]) -> None:
+        """The user's --before/--after SQL, in one transaction; a failure names the statement."""
+        with conn.transaction():
+            for statement in statements:
+                try:
+                    conn.execute(statement)  # the user's own SQL, on their own target
+                except psycopg.Error as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    done = (
+                        "nothing was created or copied"
+                        if when == "before"
+                        else "the tables are copied and validated; only this step failed"
+                    )
+                    raise MigrationError(
+                        f"The --{when} SQL {statement[:200]!r} failed on the target: {first}; "
+                        f"{done}",
+                        job_id=self.job_id,
+                    ) from exc
+        jobs.log_event(
+            self.store, self.job_id, "INFO", f"Ran the {len(statements)} --{when} SQL statement(s)"
+        )
 
     def record_result(self) -> JobResult:
         """Record the job succeeded and return its result; or, when some objects could not be
