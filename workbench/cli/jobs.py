@@ -368,11 +368,23 @@ def job() -> None:
 @job.command("show")
 @click.argument("job_id", type=int)
 @click.option("--logs", "show_logs", is_flag=True, help="Include the job's log events.")
-def show(job_id, show_logs) -> None:
+@click.option(
+    "--perf",
+    is_flag=True,
+    help="The performance report: time by phase, rows/s and MB/s per table, whether reading "
+    "the source or writing the target bound each, and what to change.",
+)
+def show(job_id, show_logs, perf) -> None:
     """Show a job: status, parameters, statistics (and logs)."""
     from workbench.store import jobs
 
     store = state().store()
+    if perf:
+        from workbench.monitoring.performance import job_performance
+
+        report = job_performance(store, job_id)
+        emit(report.as_dict(), lambda: click.echo(report.text()))
+        return
     record = jobs.get_job(store, job_id)
     data = record.to_dict()
     logs = [entry.to_dict() for entry in jobs.job_logs(store, job_id)] if show_logs else []

@@ -105,6 +105,8 @@ class PartitionResult:
     rows_quarantined: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    read_seconds: float = 0.0  # waiting for the source's batches
+    write_seconds: float = 0.0  # transforming and writing them (COPY into the target)
     skipped: bool = False
     attempts: int = 1
     errors: list[str] = field(default_factory=list)
@@ -323,12 +325,21 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                 batches = source.read_partition(
                     task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
                 )
-                for batch in prefetch(batches, task.read_ahead):
+                stream = prefetch(batches, task.read_ahead)
+                while True:
+                    # time waiting on the source vs time writing: the job's performance report
+                    # tells from these which side bound each table
+                    waited = time.monotonic()
+                    batch = next(stream, None)
+                    result.read_seconds += time.monotonic() - waited
+                    if batch is None:
+                        break
                     result.rows_read += batch.num_rows
                     batch = _count_nulled(batch, result.nulled)
                     unreadable = _reader_rejects(batch)
                     if unreadable:
                         batch = batch.drop_columns([REJECT_COLUMN])
+                    began = time.monotonic()
                     out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
                     rejected = {**rejected, **unreadable}
                     all_rows = np.arange(batch.num_rows)
@@ -337,6 +348,7 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                         writer.reject(batch, bad, rejected)
                         all_rows = np.setdiff1d(all_rows, bad)
                     writer.write(out, batch, all_rows)
+                    result.write_seconds += time.monotonic() - began
                     _throttle(task, result.rows_read, started, check_cancel)
                     check_cancel()
                 bookkeeping.quarantine_rows(

@@ -123,6 +123,8 @@ class JobRecorder:
                 t[key] += int(result.get(key, 0))
             t["partitions_done"] += 1
             t["seconds"] += float(result.get("seconds", 0.0))
+            for key in ("read_seconds", "write_seconds"):
+                t[key] = t.get(key, 0.0) + float(result.get(key, 0.0))
             t["retries"] += max(0, int(result.get("attempts", 1)) - 1)
             for column, n in (result.get("nulled") or {}).items():
                 nulled = t.setdefault("nulled", {})
