@@ -31,3 +31,14 @@ def test_job_show_perf_after_a_copy(run, chinook_sqlite, target):
     text = run("job", "show", str(job_id), "--perf").stdout
     assert text.startswith(f"Job {job_id} (succeeded): 15,607 rows in ")
     assert "BOUND BY" in text and "3,503" in text
+
+
+def test_jobs_and_copy_read_for_people(run, chinook_sqlite, target):
+    import re
+
+    done = run("copy", chinook_sqlite, target, "--tables", "Genre")
+    assert re.search(r"Genre\s+25\s+25\s+0\s+1\s+\d+\.\d\d s", done.stdout), done.stdout
+    listed = run("jobs").stdout
+    header, first = listed.splitlines()[:2]
+    assert header.split()[:3] == ["ID", "PROJECT", "KIND"]
+    assert " adhoc " in first and not re.search(r"\d\.\d{4,}", listed)  # no raw floats

@@ -10,7 +10,9 @@ import click
 from workbench.cli import state
 from workbench.cli.output import emit, fields, table
 
-_JOB_COLUMNS = ["id", "kind", "status", "rows_copied", "rows_per_second", "seconds", "created_at"]
+_JOB_COLUMNS = [
+    "id", "project", "kind", "status", "rows_copied", "rows_per_second", "seconds", "created_at",
+]  # fmt: skip
 
 
 def _progress():
@@ -62,7 +64,12 @@ def _finish(run) -> None:
             f" {result.rows_per_second:,.0f} rows/s;"
             f" validated: {'yes' if result.validated else 'no'}"
         )
-        rows = [{"table": k, **v} for k, v in result.tables.items()]
+        from workbench import render
+
+        rows = [
+            {"table": k, **v, "seconds": render.seconds(v.get("seconds"))}
+            for k, v in result.tables.items()
+        ]
         table(
             rows,
             ["table", "rows_read", "rows_written", "rows_quarantined", "partitions", "seconds"],
@@ -341,22 +348,36 @@ def migrate_(
 @click.option("--limit", type=int, default=50, show_default=True)
 def jobs_(project, limit) -> None:
     """List jobs, newest first, with their status and throughput."""
-    from workbench.store import jobs
+    from workbench import render
+    from workbench.store import jobs, projects
 
-    records = jobs.list_jobs(state().store(), project, limit)
+    store = state().store()
+    records = jobs.list_jobs(store, project, limit)
+    names = {p.id: p.name for p in projects.list_projects(store, include_archived=True)}
     rows = []
     for r in records:
         stats = r.statistics or {}
         rows.append(
             {
                 **r.to_dict(),
+                "project": names.get(r.project_id),
                 "rows_copied": stats.get("rows_copied"),
                 "rows_per_second": stats.get("rows_per_second"),
                 "seconds": stats.get("seconds"),
             }
         )
+    shown = [
+        {
+            **row,
+            "rows_per_second": render.number(row["rows_per_second"]),
+            "seconds": render.seconds(row["seconds"]),
+            "created_at": str(row.get("created_at") or "")[:19].replace("T", " "),
+        }
+        for row in rows
+    ]
     emit(
-        rows, lambda: table(rows, _JOB_COLUMNS, empty="No jobs yet: `workbench copy SOURCE TARGET`")
+        rows,
+        lambda: table(shown, _JOB_COLUMNS, empty="No jobs yet: `workbench copy SOURCE TARGET`"),
     )
 
 
