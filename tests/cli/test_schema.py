@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def test_schema_show_and_ddl(run, chinook_sqlite):
@@ -18,6 +19,11 @@ def test_schema_show_and_ddl(run, chinook_sqlite):
     assert (total["source_type"], total["target_type"]) == ("NUMERIC(10,2)", "numeric(10,2)")
     text = run("schema", "show", "music", "chinook")
     assert "PlaylistTrack" in text.stdout and "PlaylistId, TrackId" in text.stdout
+    # each column's types, without --json
+    assert re.search(r"Total\s+NUMERIC\(10,2\)\s+numeric\(10,2\)\s+NOT NULL", text.stdout)
+    assert re.search(r"InvoiceId\s+INTEGER\s+bigint\s+NOT NULL\s+PK", text.stdout)
+    short = run("schema", "show", "music", "chinook", "--tables-only").stdout
+    assert "PlaylistTrack" in short and "NUMERIC(10,2)" not in short
     ddl = run("schema", "ddl", "music", "chinook", "--naming", "snake")
     assert ddl.exit_code == 0
     assert 'CREATE TABLE "public"."invoice_line"' in ddl.stdout

@@ -49,7 +49,8 @@ def schema() -> None:
 @schema.command()
 @click.argument("project")
 @click.argument("connection")
-def show(project: str, connection: str) -> None:
+@click.option("--tables-only", is_flag=True, help="Only the table list, not each column.")
+def show(project: str, connection: str, tables_only: bool) -> None:
     """Tables, row estimates, sizes, keys, and each column's source -> PostgreSQL type."""
     from workbench.schema.types import plan_schema
 
@@ -107,6 +108,23 @@ def show(project: str, connection: str) -> None:
             for t in tables
         ]
         table(rows, ["table", "kind", "rows", "bytes", "key", "fks"])
+        if tables_only:
+            return
+        for t, row in zip(tables, rows, strict=True):
+            click.echo(f"\n{row['table']}")
+            table(
+                [
+                    {
+                        "column": c["name"],
+                        "source type": c["source_type"],
+                        "postgresql type": c["target_type"] or "—",
+                        "null": "" if c["nullable"] else "NOT NULL",
+                        "key": "PK" if c["name"] in t["primary_key"] else "",
+                    }
+                    for c in t["columns"]
+                ],
+                ["column", "source type", "postgresql type", "null", "key"],
+            )
 
     emit(data, human)
 
