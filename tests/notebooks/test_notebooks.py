@@ -64,17 +64,17 @@ def test_match_migrate_validate_chinook_into_postgres(
 ):
     saved(nb_store, "nb-chinook", "source", music=chinook_sqlite)
     saved(nb_store, "nb-chinook", "target", warehouse=pg_database)
-    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook", source="music")
-    assert "source: sqlite://" in text
+    # 03 makes the target's tables from the type map, suggests and accepts mappings; 04 runs them
+    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook", source="music",
+               target="warehouse")  # fmt: skip
+    assert "source: sqlite://" in text and "11 target tables made from the type map" in text
+    assert "Invoice -> Invoice" in text and "columns suggested" in text
     text = run("04-migrate.ipynb", tmp_path, project="nb-chinook", source="music",
                target="warehouse", workers=1)  # fmt: skip
+    assert "running the accepted mappings of nb-chinook" in text
     assert "succeeded True" in text and "15,607 rows" in text
     text = run("05-validate-and-monitor.ipynb", tmp_path, project="nb-chinook")
     assert "PlaylistTrack" in text and "True" in text
-    # with a target holding tables, 03 suggests mappings and shows the matching widget
-    text = run("03-match-and-map.ipynb", tmp_path, project="nb-chinook", source="music",
-               target="warehouse")  # fmt: skip
-    assert "Invoice -> Invoice" in text and "columns suggested" in text
     store = open_store()
     try:
         assert {j.status for j in jobs.list_jobs(store, "nb-chinook")} == {"succeeded"}

@@ -116,4 +116,10 @@ def quickstart(
     ensure_project(store, project, "Quickstart: Chinook (SQLite) into PostgreSQL")
     ensure_connection(store, project, "chinook", source, "source")
     ensure_connection(store, project, "warehouse", target, "target")
+    # the quickstart's own connections name what it uses this run (a guided notebook may
+    # have saved "warehouse" for another database of the same server)
+    for name, url in (("chinook", source), ("warehouse", target)):
+        stored = connections.get_connection(store, project, name)
+        if connections.connection_url(store, stored) != url:
+            connections.update_connection(store, project, name, url=url)
     return source, target
