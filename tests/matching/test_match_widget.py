@@ -23,7 +23,9 @@ def test_widget_shows_suggestions_and_saves_decisions(store, tmp_path, pg_target
     rows = {r.source: r for r in widget.rows}
     assert set(rows) == {"item_id", "code", "qty"}
     assert rows["code"].target.value == "code" and "100%" in rows["code"].info.value
-    assert "name_" in rows["code"].info.value  # reasons shown
+    # reasons in words, never the matcher's feature names; nothing decided yet
+    assert "names agree" in rows["code"].info.value and "name_" not in rows["code"].info.value
+    assert {r.decision.value for r in rows.values()} == {"undecided"}
     assert widget.diagram.value.count("class='link'") == 3
     assert "stroke-dasharray" in widget.diagram.value  # suggestions are dashed
 
@@ -38,14 +40,35 @@ def test_widget_shows_suggestions_and_saves_decisions(store, tmp_path, pg_target
     assert states[("qty", "qty")][0] == "rejected"
     assert states[("code", "code")][0] == "rejected"
     assert states[("code", "sku")] == ("accepted", "manual")
-    assert saved.version == m.version + 3
+    assert saved.version == m.version + 1  # one Save, one new version
     actions = [r["action"] for r in stored_feedback.list_feedback(store)]
     assert actions == ["accept", "correct", "correct", "reject"]  # in source column order
 
     # a choice the store refuses shows the error and keeps the saved state
     rows = {r.source: r for r in widget.rows}
+    rows["qty"].decision.value = "accept"  # fine on its own, but saved with a refused choice:
     rows["item_id"].target.value = "sku"
     assert widget.on_save() is None and "already takes" in widget.status.value
+    after = mappings.get_mapping(store, "p", m.id)
+    assert after.version == saved.version  # all or nothing
+    assert {c.state for c in after.columns if c.source_column == "qty"} == {"rejected"}
+
+
+def test_accept_all_from_a_confidence_is_one_version(store, tmp_path, pg_target):
+    source, target = name_vs_values("code", "sku", 1)
+    pg_tables(
+        pg_target,
+        "CREATE TABLE items (item_id bigint, code text, sku text, qty bigint)",
+        {"items": target},
+    )
+    make_project(store, "p", sqlite_db(tmp_path / "s.sqlite", {"items": source}), pg_target)
+    (m,) = mappings.suggest_mappings(store, "p", "src", "tgt")
+    widget = MatchWidget(store, "p", m.id)
+    widget.threshold.value = 0.0
+    done = widget.on_accept_all()
+    assert done is not None and done.version == m.version + 1
+    assert {c.state for c in done.columns} == {"accepted"}
+    assert "Accepted every suggestion from 0%: 3 column(s)" in widget.status.value
 
 
 def test_diagram_colours_lines_by_confidence():

@@ -8,6 +8,7 @@ small sample) unless the caller passes them (``pair=``, as the widget does).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -148,14 +149,21 @@ def accept(
     pair = pair or load_pair(store, project, mapping)
     with store.session() as session:
         row = _open(session, store, project, mapping)
-        rows = _rows(session, row)
-        c = _find(rows, source_column, target_column, ("suggested", "rejected"))
-        _check_target_free(rows, c, c.target_column)
-        c.state = "accepted"
-        records = _feedback(store, pair, "accept", source_column, c.target_column)
-        return _finish(
-            session, store, row, "accept", records, source=source_column, target=c.target_column
-        )
+        records, target = _accept_in(store, pair, _rows(session, row), source_column, target_column)
+        return _finish(session, store, row, "accept", records, source=source_column, target=target)
+
+
+def _accept_in(
+    store: Store,
+    pair: TablePair,
+    rows: list[ColumnMapping],
+    source_column: str,
+    target_column: str | None,
+) -> tuple[list[FeedbackRecord], str]:
+    c = _find(rows, source_column, target_column, ("suggested", "rejected"))
+    _check_target_free(rows, c, c.target_column)
+    c.state = "accepted"
+    return _feedback(store, pair, "accept", source_column, c.target_column), c.target_column
 
 
 def reject(
@@ -172,12 +180,20 @@ def reject(
     pair = pair or load_pair(store, project, mapping)
     with store.session() as session:
         row = _open(session, store, project, mapping)
-        c = _find(_rows(session, row), source_column, target_column, ("suggested", "accepted"))
-        c.state = "rejected"
-        records = _feedback(store, pair, "reject", source_column, c.target_column)
-        return _finish(
-            session, store, row, "reject", records, source=source_column, target=c.target_column
-        )
+        records, target = _reject_in(store, pair, _rows(session, row), source_column, target_column)
+        return _finish(session, store, row, "reject", records, source=source_column, target=target)
+
+
+def _reject_in(
+    store: Store,
+    pair: TablePair,
+    rows: list[ColumnMapping],
+    source_column: str,
+    target_column: str | None,
+) -> tuple[list[FeedbackRecord], str]:
+    c = _find(rows, source_column, target_column, ("suggested", "accepted"))
+    c.state = "rejected"
+    return _feedback(store, pair, "reject", source_column, c.target_column), c.target_column
 
 
 def override(
@@ -196,6 +212,21 @@ def override(
     """
     require(store, "edit")
     pair = pair or load_pair(store, project, mapping)
+    _check_override(pair, source_column, target_column, transform)
+    with store.session() as session:
+        row = _open(session, store, project, mapping)
+        records, was = _override_in(
+            session, store, pair, row, source_column, target_column, transform
+        )
+        return _finish(
+            session, store, row, "override", records,
+            source=source_column, target=target_column, was=was,
+        )  # fmt: skip
+
+
+def _check_override(
+    pair: TablePair, source_column: str, target_column: str, transform: dict[str, Any] | None
+) -> None:
     if target_column not in pair.target.table.column_names:
         raise InvalidInputError(
             f"Target table {pair.target.name} has no column {target_column!r}; "
@@ -204,40 +235,89 @@ def override(
         )
     if transform:
         ColumnTransform.from_rule(target_column, source_column, transform)
+
+
+def _override_in(
+    session: Session,
+    store: Store,
+    pair: TablePair,
+    row: SchemaMapping,
+    source_column: str,
+    target_column: str,
+    transform: dict[str, Any] | None,
+) -> tuple[list[FeedbackRecord], str | None]:
+    rows = _rows(session, row)
+    earlier = [c for c in rows if c.source_column == source_column and c.state != "rejected"]
+    _check_target_free(rows, None, target_column)
+    for c in earlier:
+        c.state = "rejected"
+    session.add(
+        ColumnMapping(
+            schema_mapping_id=row.id,
+            source_column=source_column,
+            target_column=target_column,
+            transform=transform,
+            confidence=None,
+            origin="manual",
+            state="accepted",
+        )
+    )
+    session.flush()
+    was = earlier[0].target_column if earlier else None
+    if was and was != target_column:
+        return _feedback(store, pair, "correct", source_column, target_column, was), was
+    return _feedback(store, pair, "accept", source_column, target_column), was
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reviewer's choice for a source column: accept, reject or override (to ``target``)."""
+
+    action: str  # "accept" | "reject" | "override"
+    source_column: str
+    target_column: str | None = None
+
+
+def decide(
+    store: Store,
+    project: ProjectRef,
+    mapping: MappingRef,
+    choices: list[Decision],
+    *,
+    pair: TablePair | None = None,
+) -> SchemaMappingRecord:
+    """Apply a review's choices in one transaction: one version, one audit event (a widget's
+    Save); all or none of them, the first that cannot be applied named."""
+    require(store, "edit")
+    if not choices:
+        return get_mapping(store, project, mapping)
+    pair = pair or load_pair(store, project, mapping)
+    for choice in choices:
+        if choice.action not in ("accept", "reject", "override"):
+            raise InvalidInputError(f"Unknown decision {choice.action!r}: accept, reject, override")
+        if choice.action == "override":
+            assert choice.target_column is not None, "an override names its target"
+            _check_override(pair, choice.source_column, choice.target_column, None)
     with store.session() as session:
         row = _open(session, store, project, mapping)
-        rows = _rows(session, row)
-        earlier = [c for c in rows if c.source_column == source_column and c.state != "rejected"]
-        _check_target_free(rows, None, target_column)
-        for c in earlier:
-            c.state = "rejected"
-        session.add(
-            ColumnMapping(
-                schema_mapping_id=row.id,
-                source_column=source_column,
-                target_column=target_column,
-                transform=transform,
-                confidence=None,
-                origin="manual",
-                state="accepted",
-            )
-        )
-        session.flush()
-        was = earlier[0].target_column if earlier else None
-        if was and was != target_column:
-            records = _feedback(store, pair, "correct", source_column, target_column, was)
-        else:
-            records = _feedback(store, pair, "accept", source_column, target_column)
-        return _finish(
-            session,
-            store,
-            row,
-            "override",
-            records,
-            source=source_column,
-            target=target_column,
-            was=was,
-        )
+        records: list[FeedbackRecord] = []
+        for choice in choices:
+            if choice.action == "override":
+                assert choice.target_column is not None
+                got, _ = _override_in(
+                    session, store, pair, row, choice.source_column, choice.target_column, None
+                )
+            else:
+                step = _accept_in if choice.action == "accept" else _reject_in
+                got, _ = step(
+                    store, pair, _rows(session, row), choice.source_column, choice.target_column
+                )
+            records += got
+        changes = [
+            f"{c.action} {c.source_column}" + (f" -> {c.target_column}" if c.target_column else "")
+            for c in choices
+        ]
+        return _finish(session, store, row, "review", records, changes=changes)
 
 
 def set_transform(

@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.governance import mask_preview, masking_suggestions
 from workbench.governance.masking_suggestions import MASK_KINDS, MaskSuggestion
 from workbench.matching import decisions
+from workbench.matching.explain import reasons_in_words
 from workbench.matching.mappings import (
     ColumnMappingRecord,
     SchemaMappingRecord,
@@ -61,8 +62,7 @@ def confidence_bar(confidence: float | None) -> str:
 
 
 def reasons_text(reasons: dict[str, float], top: int = 3) -> str:
-    best = sorted(reasons.items(), key=lambda kv: -abs(kv[1]))[:top]
-    return ", ".join(f"{k} {v:+.2f}" for k, v in best)
+    return reasons_in_words(reasons, top)
 
 
 def diagram_svg(
@@ -105,7 +105,9 @@ class ColumnRow:
             layout=w.Layout(width="180px"),
         )
         self.decision = w.Dropdown(
-            options=["keep", "accept", "reject"], value="keep", layout=w.Layout(width="90px")
+            options=["undecided", "accept", "reject"],
+            value="undecided",
+            layout=w.Layout(width="110px"),
         )
         state = current.state if current else ""
         self.info = w.HTML(
@@ -136,11 +138,18 @@ class MatchWidget:
         self.diagram = w.HTML()
         self.save = w.Button(description="Save", button_style="primary")
         self.save.on_click(lambda _b: self.on_save())
+        self.threshold = w.FloatSlider(
+            value=0.8, min=0.0, max=1.0, step=0.05, readout_format=".0%",
+            description="from", layout=w.Layout(width="260px"),
+        )  # fmt: skip
+        self.accept_all = w.Button(description="Accept all", button_style="success")
+        self.accept_all.on_click(lambda _b: self.on_accept_all())
         self.rows: list[ColumnRow] = []
         self.body = w.VBox()
         self.mapping: SchemaMappingRecord = get_mapping(store, project, mapping)
         self.masks = MaskPanel(store, project, self.mapping, self.pair)
-        self.view = w.VBox([self.body, self.diagram, self.save, self.status, self.masks.view])
+        buttons = w.HBox([self.save, self.accept_all, self.threshold])
+        self.view = w.VBox([self.body, self.diagram, buttons, self.status, self.masks.view])
         self.render()
 
     def render(self) -> None:
@@ -183,49 +192,51 @@ class MatchWidget:
             self.links(),
         )
 
+    def choices(self) -> list[decisions.Decision]:
+        """The rows' choices as decisions (undecided rows and no-ops left out)."""
+        out: list[decisions.Decision] = []
+        for r in self.rows:
+            if r.is_override and r.decision.value != "reject":
+                out.append(decisions.Decision("override", r.source, r.target.value))
+            elif r.current is not None and r.decision.value == "accept":
+                if r.current.state != "accepted":
+                    out.append(decisions.Decision("accept", r.source, r.current.target_column))
+            elif r.current is not None and r.decision.value == "reject":
+                out.append(decisions.Decision("reject", r.source, r.current.target_column))
+        return out
+
     def on_save(self) -> SchemaMappingRecord | None:
-        """Apply every row's choice through the decisions API; show the result or the error."""
-        done = 0
+        """Apply every row's choice at once (one new version); show the result or the error."""
+        chosen = self.choices()
         try:
-            for r in self.rows:
-                if r.is_override and r.decision.value != "reject":
-                    decisions.override(
-                        self.store,
-                        self.project,
-                        self.mapping.id,
-                        r.source,
-                        r.target.value,
-                        pair=self.pair,
-                    )
-                elif r.current is not None and r.decision.value == "accept":
-                    if r.current.state != "accepted":
-                        decisions.accept(
-                            self.store,
-                            self.project,
-                            self.mapping.id,
-                            r.source,
-                            r.current.target_column,
-                            pair=self.pair,
-                        )
-                elif r.current is not None and r.decision.value == "reject":
-                    decisions.reject(
-                        self.store,
-                        self.project,
-                        self.mapping.id,
-                        r.source,
-                        r.current.target_column,
-                        pair=self.pair,
-                    )
-                else:
-                    continue
-                done += 1
+            self.mapping = decisions.decide(
+                self.store, self.project, self.mapping.id, chosen, pair=self.pair
+            )
         except WorkbenchError as exc:
-            self.status.value = f"<span style='color:#c62828'>{html.escape(exc.message)}</span>"
+            self.status.value = _error(exc)
             self.mapping = get_mapping(self.store, self.project, self.mapping.id)
             self.render()
             return None
-        self.mapping = get_mapping(self.store, self.project, self.mapping.id)
-        self.status.value = f"Saved {done} decision(s); version {self.mapping.version}"
+        self.status.value = f"Saved {len(chosen)} decision(s); version {self.mapping.version}"
+        self.render()
+        self.masks.refresh(self.mapping)
+        return self.mapping
+
+    def on_accept_all(self) -> SchemaMappingRecord | None:
+        """Accept every open suggestion from the slider's confidence (one new version)."""
+        try:
+            self.mapping = decisions.accept_all(
+                self.store, self.project, self.mapping.id,
+                min_confidence=self.threshold.value, pair=self.pair,
+            )  # fmt: skip
+        except WorkbenchError as exc:
+            self.status.value = _error(exc)
+            return None
+        accepted = sum(c.state == "accepted" for c in self.mapping.columns)
+        self.status.value = (
+            f"Accepted every suggestion from {self.threshold.value:.0%}: {accepted} column(s) "
+            f"accepted; version {self.mapping.version}"
+        )
         self.render()
         self.masks.refresh(self.mapping)
         return self.mapping
