@@ -39,6 +39,8 @@ def test_match_then_review_and_check(store_url, tmp_path, pg_target, monkeypatch
     assert ("code", "code", "suggested") in pairs
 
     assert "items -> items" in run("mapping", "list", "p")
+    shown = run("mapping", "show", "p", "items")
+    assert "WHY" in shown and "names agree" in shown and "name_ratio" not in shown
     run("mapping", "override", "p", "items", "code", "sku")
     shown = json.loads(run("mapping", "accept", "p", "items", "--all", "--json"))
     states = {(c["source_column"], c["target_column"]): c["state"] for c in shown["columns"]}

@@ -13,13 +13,16 @@ from workbench.cli.output import emit, table
 
 
 def _rows(mapping: Any) -> list[dict[str, Any]]:
+    from workbench.matching.explain import reasons_in_words
+
     return [
         {
             "source": c.source_column or "(computed)",
             "target": c.target_column,
-            "confidence": None if c.confidence is None else f"{c.confidence:.2f}",
+            "confidence": None if c.confidence is None else f"{c.confidence:.0%}",
             "origin": c.origin,
             "state": c.state,
+            "why": reasons_in_words(c.reasons) if c.reasons else "",
             "transform": c.transform,
         }
         for c in mapping.columns
@@ -28,7 +31,9 @@ def _rows(mapping: Any) -> list[dict[str, Any]]:
 
 def _show(mapping: Any) -> None:
     click.echo(f"#{mapping.id} {mapping.label} (version {mapping.version})")
-    table(_rows(mapping), ["source", "target", "confidence", "origin", "state", "transform"])
+    table(
+        _rows(mapping), ["source", "target", "confidence", "origin", "state", "why", "transform"]
+    )
 
 
 @click.command("match")
