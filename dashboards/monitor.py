@@ -8,14 +8,16 @@ import sys
 
 import pandas as pd
 import panel as pn
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, NumeralTickFormatter
 from bokeh.plotting import figure
 
+from workbench import render
 from workbench.monitoring import anomalies, panel_auth, views
 from workbench.store import jobs, open_store
 from workbench.store.audit import record_dashboard_login
 
 pn.extension("tabulator", sizing_mode="stretch_width")
+
 
 def _arg(name: str, default: str) -> str:
     return next((a.split("=", 1)[1] for a in sys.argv if a.startswith(f"--{name}=")), default)
@@ -39,10 +41,32 @@ def _store():
     return store
 
 
+# numbers with separators, progress as bars, status in colour: one format on the whole page
+_FORMATTERS = {
+    "progress": {"type": "progress", "max": 1, "color": "#1a7f37", "legend": True},
+    **{
+        c: {"type": "money", "precision": 0, "thousand": ",", "symbol": ""}
+        for c in ("rows_read", "rows_copied", "rows_written", "rows_quarantined", "rows_estimate",
+                  "rows_per_second", "bytes", "rows")
+    },
+}  # fmt: skip
+
+
 def _table(frame: pd.DataFrame, height: int = 220) -> pn.widgets.Tabulator:
     return pn.widgets.Tabulator(
-        frame, disabled=True, show_index=False, pagination="local", page_size=10, height=height
-    )
+        frame, disabled=True, show_index=False, pagination="local", page_size=10, height=height,
+        formatters=_FORMATTERS, layout="fit_data_stretch",
+    )  # fmt: skip
+
+
+def _status_colours(value: str) -> str:
+    return f"color: {render.STATUS_COLOURS.get(value, '#57606a')}; font-weight: bold"
+
+
+def _styled(table: pn.widgets.Tabulator) -> pn.widgets.Tabulator:
+    if "status" in table.value.columns:
+        table.style.map(_status_colours, subset=["status"])
+    return table
 
 
 class Monitor:
@@ -56,12 +80,15 @@ class Monitor:
         self.live = _table(pd.DataFrame(columns=views.JOB_COLUMNS), 160)
         self.tables = _table(pd.DataFrame())
         self.quarantine = _table(pd.DataFrame())
+        self.quarantine_classes = _table(pd.DataFrame(), 160)
+        self.seen_live: set[int] = set()
         self.logs = _table(pd.DataFrame())
         self.history = _table(pd.DataFrame(), 260)
         self.alerts = pn.Column()
         self.rate_source = ColumnDataSource({"seconds": [], "rows_per_second": []})
         plot = figure(height=220, x_axis_label="seconds", y_axis_label="rows/s", tools="")
         plot.line("seconds", "rows_per_second", source=self.rate_source, line_width=2)
+        plot.yaxis.formatter = NumeralTickFormatter(format="0,0")  # 600,000, not 6.000e+5
         plot.sizing_mode = "stretch_width"
         self.rate_plot = pn.pane.Bokeh(plot)
         self.refresh()
@@ -69,15 +96,22 @@ class Monitor:
 
     def refresh(self) -> None:
         history = views.job_history(self.store, None, limit=200)
-        self.history.value = history.drop(columns=["progress"])
-        self.live.value = history[history["status"].isin(views.LIVE_STATUSES)]
+        self.history.value = history.drop(columns=["progress", "eta_seconds"])
+        _styled(self.history)
+        live = history[history["status"].isin(views.LIVE_STATUSES)]
+        self.live.value = live
+        _styled(self.live)
         options = {
             f"#{r.job_id} {r.project} {r.kind} ({r.status})": int(r.job_id)
             for r in history.head(30).itertuples()
         }
         current = self.job_select.value
         self.job_select.options = options
-        if current not in options.values() and options:
+        started = set(live["job_id"].astype(int)) - self.seen_live
+        self.seen_live |= started
+        if started:  # a job started since the last look: follow it
+            self.job_select.value = max(started)
+        elif current not in options.values() and options:
             self.job_select.value = next(iter(options.values()))  # newest job
         found = anomalies.check_frame(history)
         self.alerts.objects = [
@@ -95,12 +129,15 @@ class Monitor:
         dask = (
             f' · <a href="{html.escape(link)}" target="_blank">Dask dashboard</a>' if link else ""
         )
+        eta = f" · ETA {render.seconds(row['eta_seconds'])}" if row["eta_seconds"] else ""
         self.headline.object = (
-            f"<h3>Job {job.id}: {html.escape(job.status)}</h3><p>"
-            f'rows read <span class="wb-rows-read">{row["rows_read"]}</span> · '
+            f"<h3 class='wb-job' data-status='{html.escape(job.status)}'>Job {job.id} "
+            f"{render.status(job.status)}</h3><p>"
+            f'rows read <span class="wb-rows-read">{row["rows_read"]:,}</span> of about '
+            f"{render.number(row['rows_estimate'] or None)} · "
             f"copied {row['rows_copied']:,} · quarantined {row['rows_quarantined']:,} · "
-            f"retries {row['retries']} · {row['seconds']:.1f} s · "
-            f"{row['rows_per_second']:,.0f} rows/s{dask}</p>"
+            f"retries {row['retries']} · {render.seconds(row['seconds'])} · "
+            f"{render.rate(row['rows_per_second'])}{eta}{dask}</p>"
             + (f"<p style='color:#b00'>{html.escape(row['error'])}</p>" if row["error"] else "")
         )
         self.overall.value = round(100 * row["progress"])
@@ -112,6 +149,7 @@ class Monitor:
         }
         self.logs.value = views.recent_logs(self.store, job.id, limit=30)
         self.quarantine.value = views.quarantined_rows(self.store, job, limit=100)
+        self.quarantine_classes.value = views.quarantine_by_class(self.store, job)
 
     def view(self) -> pn.template.BaseTemplate:
         job = pn.Column(
@@ -120,7 +158,7 @@ class Monitor:
             pn.Tabs(
                 ("Tables", self.tables),
                 ("Rows/s", self.rate_plot),
-                ("Quarantine", self.quarantine),
+                ("Quarantine", pn.Column(self.quarantine_classes, self.quarantine)),
                 ("Log", self.logs),
             ),
         )
@@ -130,6 +168,9 @@ class Monitor:
             who += " · <a href='./logout' style='color:white'>log out</a>"
         return pn.template.BootstrapTemplate(
             title="Workbench · jobs",
+            # relative, so that it resolves under a proxy's --prefix too (Panel serves its
+            # default /favicon.ico at the root only)
+            favicon="static/extensions/panel/images/favicon.ico",
             header=[pn.pane.HTML(f"<div class='wb-who' style='color:white'>{who}</div>")],
             main=[
                 self.alerts,

@@ -129,11 +129,19 @@ def voila(dash_store, logs_dir):
 
 @pytest.fixture(scope="session")
 def panel_monitor(dash_store, logs_dir):
+    """The monitor as a team serves it: on every interface, under a proxy's path prefix, and
+    browsed through this machine's network address (not loopback): the websocket's origin
+    check must accept it."""
     _store, env = dash_store
     port = free_port()
-    url = f"http://127.0.0.1:{port}/monitor"
-    server = Server(monitor_command(port, refresh_ms=700, auth="store"), env, url,
-                    logs_dir / "panel")  # fmt: skip
+    route = subprocess.run(["ip", "-4", "route", "get", "192.0.2.200"], capture_output=True,
+                           text=True).stdout.split()  # fmt: skip
+    if "src" not in route:
+        pytest.fail("this machine has no network address besides loopback (ip -4 route)")
+    address = route[route.index("src") + 1]  # the one its default route leaves from
+    url = f"http://{address}:{port}/wb/monitor"
+    command = monitor_command(port, "0.0.0.0", refresh_ms=700, auth="store", prefix="/wb/")
+    server = Server(command, env, url, logs_dir / "panel")
     yield url
     server.stop()
 
@@ -159,5 +167,8 @@ def page(browser):
     pg = context.new_page()
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    # which resource failed, beside the console's "Failed to load resource"
+    pg.on("response", lambda r: pg.console_errors.append(f"{r.status} {r.url}")
+          if r.status >= 400 else None)  # fmt: skip
     yield pg
     context.close()

@@ -58,16 +58,19 @@ def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, p
         log_in(page, panel_monitor, "tester", PASSWORDS["tester"])
         shown = page.locator(".wb-rows-read")
         shown.wait_for(timeout=30_000)
-        assert page.get_by_text(f"Job {job['id']}: running").count() == 1
-        first = int(shown.inner_text())
-        wait_until(lambda: int(shown.inner_text()) > first, 30, "the monitor's rows to advance")
+        # the page follows the job that started, its status in colour
+        page.locator(f"h3.wb-job[data-status=running]:has-text('Job {job['id']}')").wait_for()
+        first = int(shown.inner_text().replace(",", ""))
+        wait_until(lambda: int(shown.inner_text().replace(",", "")) > first, 30,
+                   "the monitor's rows to advance")  # fmt: skip
+        assert "ETA" in page.locator("h3.wb-job + p").inner_text()
         page.locator(".tabulator-row").first.wait_for()
         page.screenshot(path=str(SCREENSHOTS / "monitor.png"), full_page=True)
         thread.join(120)
         assert job["result"].status == "succeeded"
-        wait_until(lambda: page.get_by_text(f"Job {job['id']}: succeeded").count() == 1, 30,
-                   "the monitor to show the end")  # fmt: skip
-        assert int(shown.inner_text()) == 15607
+        done = page.locator(f"h3.wb-job[data-status=succeeded]:has-text('Job {job['id']}')")
+        done.wait_for(timeout=30_000)
+        assert shown.inner_text() == "15,607"
     finally:
         thread.join(120)
         pg_server.drop_database(target)

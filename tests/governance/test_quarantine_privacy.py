@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from workbench.engine.run import CopyOptions, copy_database
+from workbench.monitoring import views
 from workbench.monitoring.views import quarantined_rows
 from workbench.store import jobs, open_store, organizations
 
@@ -87,6 +88,11 @@ def test_a_viewer_sees_where_and_why_not_what(people, target_url, store):
         ]
         assert len(seen) == 4 and set(seen["column"]) == {"age"}
         assert set(seen["error_kind"]) == {"value cannot be cast to int64"}
+        summary = views.quarantine_by_class(viewer, job)  # what the monitor's viewer sees
+        assert summary.to_dict("records") == [
+            {"table": summary["table"][0], "column": "age",
+             "error_kind": "value cannot be cast to int64", "rows": 4}
+        ]  # fmt: skip
         editors = quarantined_rows(store, job)  # the owner sees the (masked) rows
         assert "row" in editors.columns and not any(e in repr(editors) for e in EMAILS)
     finally:

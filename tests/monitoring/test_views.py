@@ -32,3 +32,6 @@ def test_throughput_logs_and_quarantine(mon_store, finished_job):
     bad = views.quarantined_rows(mon_store, job)
     assert len(bad) == 10 and set(bad["table"]) == {"item"}
     assert bad["error"].str.len().min() > 0 and bad["row"].str.contains("bad").all()
+    by_class = views.quarantine_by_class(mon_store, job)
+    assert by_class["rows"].sum() == 10 and set(by_class["table"]) == {"item"}
+    assert list(by_class.columns) == ["table", "column", "error_kind", "rows"]

@@ -26,8 +26,40 @@ from workbench.store.secrets import SecretCipher
 AUTH_MODES = ("store", "oauth", "none")
 
 
+def websocket_origins(address: str, port: int, extra: tuple[str, ...] = ()) -> list[str]:
+    """The browser origins the monitor's websocket accepts (Bokeh refuses any other page).
+
+    On a wildcard address (0.0.0.0, ::) browsers come from other machines, naming this one
+    by its host name or any of its addresses: all of them are listed (never "*", which would
+    let any web page drive a logged-in user's session); ``extra`` adds what a proxy or a DNS
+    alias shows the browser (host[:port])."""
+    hosts = {address}
+    if address in ("0.0.0.0", "::", ""):
+        import socket
+
+        hosts = {"localhost", socket.gethostname(), socket.getfqdn(), *_interface_addresses()}
+    origins = [f"{h}:{port}" if ":" not in h else f"[{h}]:{port}" for h in sorted(hosts) if h]
+    return [*origins, *extra]
+
+
+def _interface_addresses() -> set[str]:
+    """This machine's IPv4 addresses on every interface (``ip -4 -o addr``), where available."""
+    try:
+        out = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {line.split()[3].split("/")[0] for line in out.splitlines() if len(line.split()) > 3}
+
+
 def monitor_command(
-    port: int, address: str = "127.0.0.1", refresh_ms: int = 2000, auth: str = "store"
+    port: int,
+    address: str = "127.0.0.1",
+    refresh_ms: int = 2000,
+    auth: str = "store",
+    prefix: str = "",
+    origins: tuple[str, ...] = (),
 ) -> list[str]:
     """The ``panel serve`` command line of the monitor (used by the CLI and the tests).
 
@@ -53,7 +85,8 @@ def monitor_command(
     return [
         sys.executable, "-m", "panel", "serve", str(folder / "monitor.py"),
         "--address", address, "--port", str(port),
-        "--allow-websocket-origin", f"{address}:{port}",
+        *[f"--allow-websocket-origin={o}" for o in websocket_origins(address, port, origins)],
+        *(["--prefix", prefix.strip("/")] if prefix.strip("/") else []),
         *login,
         "--args", f"--refresh-ms={refresh_ms}", f"--signin={auth}",
     ]  # fmt: skip
@@ -136,13 +169,30 @@ def dashboard() -> None:
     show_default=True,
     help="Login: dashboard passwords from the store, Panel OAuth (PANEL_OAUTH_*), or none.",
 )
-def monitor(port: int, address: str, refresh_ms: int, auth: str) -> None:
+@click.option(
+    "--prefix", default="", help="Serve under this URL path, as a reverse proxy forwards it."
+)
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Another origin browsers reach the monitor by (a proxy, a DNS alias); repeatable.",
+)
+def monitor(
+    port: int, address: str, refresh_ms: int, auth: str, prefix: str, origins: tuple[str, ...]
+) -> None:
     """Live jobs, per-table progress, rows/s, quarantine, logs, anomalies, history.
 
     Each user sees their organization's projects only. Set a dashboard password with
-    `workbench dashboard password`.
+    `workbench dashboard password`. With --address 0.0.0.0 browsers on other machines are
+    accepted under this machine's names and addresses.
     """
-    _serve(monitor_command(port, address, refresh_ms, auth), f"http://{address}:{port}/monitor")
+    path = "/" + "/".join(x for x in (prefix.strip("/"), "monitor") if x)
+    _serve(
+        monitor_command(port, address, refresh_ms, auth, prefix, origins),
+        f"http://{address}:{port}{path}",
+    )
 
 
 @dashboard.command("password")

@@ -9,6 +9,12 @@ deviation of the history. A job is flagged when ``|z| > 3.5`` in the bad directi
 - ``error_rate``: quarantined rows per row read, higher than usual;
 - ``retries``: partition retries, higher than usual.
 
+Only comparable jobs are compared: of the same project and kind, and of a similar size (row
+estimates within a factor of ``SIZE_FACTOR``), so a small copy is not "slow" beside a project's
+big ones (whose fixed costs weigh less). A running job is judged only once it has run
+``MIN_RUNNING_SECONDS`` and read ``MIN_RUNNING_PROGRESS`` of its rows: its first seconds (a
+cluster starting, the first partitions' queries) say nothing about its rate.
+
 The median and MAD ignore a few outliers in the history itself, unlike mean and standard
 deviation. At least ``MIN_HISTORY`` earlier jobs are needed; when the history does not vary
 (MAD = 0), a floor stands in for the MAD (10 % of the median, at least 1 row/s, 1 percentage
@@ -28,6 +34,9 @@ from workbench.store import Store
 
 THRESHOLD = 3.5
 MIN_HISTORY = 5
+SIZE_FACTOR = 4.0
+MIN_RUNNING_SECONDS = 60.0
+MIN_RUNNING_PROGRESS = 0.2
 # metric -> (+1 when high is bad, -1 when low is bad; smallest spread taken as the MAD)
 METRICS: dict[str, tuple[int, float]] = {
     "rows_per_second": (-1, 1.0),
@@ -107,13 +116,26 @@ def check_frame(frame: pd.DataFrame) -> list[Anomaly]:
     for _, job in data.iterrows():
         if job["status"] not in ("running", "succeeded", "failed", "cancelled"):
             continue
+        if job["status"] == "running" and (
+            job["seconds"] < MIN_RUNNING_SECONDS or job["progress"] < MIN_RUNNING_PROGRESS
+        ):
+            continue  # too early to judge its rate
         history = done[
             (done["project"] == job["project"])
             & (done["kind"] == job["kind"])
             & (done["job_id"] < job["job_id"])
         ]
-        found.extend(check_job(job, history))
+        found.extend(check_job(job, comparable(job, history)))
     return found
+
+
+def comparable(job: pd.Series, history: pd.DataFrame) -> pd.DataFrame:
+    """The history's jobs of a similar size to ``job`` (all of them when sizes are unknown)."""
+    size = float(job.get("rows_estimate") or 0)
+    if not size or "rows_estimate" not in history:
+        return history
+    sizes = history["rows_estimate"].astype("float64")
+    return history[(sizes >= size / SIZE_FACTOR) & (sizes <= size * SIZE_FACTOR)]
 
 
 def check_project(

@@ -37,6 +37,8 @@ JOB_COLUMNS = [
     "retries",
     "rows_per_second",
     "progress",
+    "rows_estimate",
+    "eta_seconds",
     "error",
 ]
 LIVE_STATUSES = ("pending", "running")
@@ -62,6 +64,9 @@ def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
     progress = min(1.0, read / estimate) if estimate else 0.0
     if job.status == "succeeded":
         progress = 1.0
+    rate = read / seconds if seconds else 0.0
+    # time left at the rate so far (copy phase only; keys and validation come after)
+    eta = (estimate - read) / rate if job.status == "running" and rate and estimate > read else None
     return {
         "job_id": job.id,
         "project": project,
@@ -75,8 +80,10 @@ def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
         "rows_quarantined": int(stats.get("rows_quarantined", 0)),
         "bytes": int(stats.get("bytes", 0)),
         "retries": int(stats.get("retries", 0)),
-        "rows_per_second": round(read / seconds, 1) if seconds else 0.0,
+        "rows_per_second": round(rate, 1),
         "progress": round(progress, 4),
+        "rows_estimate": estimate,
+        "eta_seconds": round(eta, 1) if eta is not None else None,
         "error": mask_text(job.error) if job.error else "",
     }
 
@@ -202,6 +209,20 @@ def quarantined_rows(store: Store, job: JobRecord, limit: int = 200) -> pd.DataF
             row["row"] = mask_text(json.dumps(data, default=str))[:300]
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
+
+
+def quarantine_by_class(store: Store, job: JobRecord, limit: int = 10_000) -> pd.DataFrame:
+    """Quarantined rows counted by table, column and kind of error (no values), most first."""
+    rows = quarantined_rows(store, job, limit)
+    columns = ["table", "column", "error_kind", "rows"]
+    if rows.empty:
+        return pd.DataFrame([], columns=columns)
+    if "error_kind" not in rows:  # editors' rows carry the whole error: classify it
+        parts = rows["error"].map(error_parts)
+        rows = rows.assign(column=parts.str[0], error_kind=parts.str[1])
+    counted = rows.groupby(["table", "column", "error_kind"], as_index=False).size()
+    counted = counted.rename(columns={"size": "rows"})
+    return counted.sort_values("rows", ascending=False).reset_index(drop=True)[columns]
 
 
 _COLUMN_IN_ERROR = re.compile(r'column "?(?P<c>[^",:)]+)"?')
