@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -189,10 +190,16 @@ def mysql_client() -> str:
 
 
 def start_private_mariadb(
-    base: Path, port: int | None = None, extra_args: Sequence[str] = ()
+    base: Path,
+    port: int | None = None,
+    extra_args: Sequence[str] = (),
+    host: str = "127.0.0.1",
+    prefix: Sequence[str] = (),
 ) -> MySQLServer:
     """A private ``mariadbd`` under ``base`` on ``port`` (a free one by default);
     ``extra_args`` are more server options (``--ssl-cert=...``, ``--require-secure-transport``).
+    It listens on ``host``, and is started by ``prefix`` (``["ip", "netns", "exec", NS]``: on
+    another host of tests/cluster).
     """
     install = shutil.which("mariadb-install-db")
     server_bin = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
@@ -219,12 +226,13 @@ def start_private_mariadb(
     port = port or free_port()
     proc = subprocess.Popen(
         [
+            *prefix,
             server_bin,
             "--no-defaults",
             f"--datadir={datadir}",
             f"--socket={base}/sock",
             f"--port={port}",
-            "--bind-address=127.0.0.1",
+            f"--bind-address={host}",
             "--user=root",
             f"--pid-file={base}/pid",
             f"--log-error={base}/err.log",
@@ -236,11 +244,11 @@ def start_private_mariadb(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while not port_open("127.0.0.1", port):
+    while not port_open(host, port):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"private MariaDB did not start; see {base}/err.log")
         time.sleep(0.1)
-    return MySQLServer("127.0.0.1", port, datadir=datadir, process=proc)
+    return MySQLServer(host, port, datadir=datadir, process=proc)
 
 
 def debian_postgres_bin() -> Path:
@@ -254,11 +262,18 @@ def debian_postgres_bin() -> Path:
     return found[-1].parent
 
 
-def start_private_icu_postgres(base: Path) -> PostgresServer:
+def start_private_icu_postgres(
+    base: Path,
+    host: str = "127.0.0.1",
+    prefix: Sequence[str] = (),
+    trust_network: str | None = None,
+) -> PostgresServer:
     """A private Debian PostgreSQL on a free port whose default collation is ICU (English).
 
-    Runs as the ``postgres`` OS user when started as root (initdb refuses root); trust auth
-    on 127.0.0.1 only; stopped with :func:`stop_private_icu_postgres`.
+    Runs as the ``postgres`` OS user when started as root (initdb refuses root); listens on
+    ``host``, trusting 127.0.0.1 and ``trust_network`` (a CIDR) only; started by ``prefix``
+    (``["ip", "netns", "exec", NS]``: on another host of tests/cluster); stopped with
+    :func:`stop_private_icu_postgres`.
     """
     bindir = debian_postgres_bin()
     base.mkdir(parents=True, exist_ok=True)
@@ -272,13 +287,17 @@ def start_private_icu_postgres(base: Path) -> PostgresServer:
          "--encoding=UTF8", "--locale-provider=icu", "--icu-locale=en", "--locale=C.UTF-8"],
         check=True, capture_output=True,
     )  # fmt: skip
+    if trust_network:
+        with (datadir / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {trust_network} trust\n")
     port = free_port()
     subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l", str(base / "log"),
-         "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+        [*prefix, *as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l",
+         str(base / "log"), "-o", f"-p {port} -k {base} -c listen_addresses={host} -c fsync=off",
+         "start"],
         check=True, capture_output=True,
     )  # fmt: skip
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    url = f"postgresql://postgres@{host}:{port}/postgres"
     return PostgresServer(base_url=url, pgdata=datadir)
 
 
@@ -291,3 +310,32 @@ def stop_private_icu_postgres(server: PostgresServer) -> None:
         capture_output=True,
     )  # fmt: skip
     shutil.rmtree(server.pgdata.parent, ignore_errors=True)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_worker_venv(work: Path) -> Path:
+    """The documented worker install: a wheel built from a copy of this checkout (the checkout
+    gets no build/ or egg-info), installed by scripts/install-worker into ``work/venv``."""
+    source = work / "src"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv*", "tests", "*.egg-info", "build", "dist",
+                                      "__pycache__", ".mypy_cache", ".ruff_cache"),
+    )  # fmt: skip
+    wheels = work / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    wheel = next(wheels.glob("workbench-*.whl"))
+    venv = work / "venv"
+    done = subprocess.run(
+        [str(source / "scripts" / "install-worker"), str(venv), str(wheel)],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "worker install ok" in done.stdout
+    return venv

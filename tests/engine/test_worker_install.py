@@ -4,46 +4,23 @@ from it copies a database exactly, at the driver's versions."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.servers import build_worker_venv
 from workbench.engine.cluster import worker_problems
 from workbench.engine.run import CopyOptions, copy_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]  # builds a wheel, installs a venv
 
-ROOT = Path(__file__).resolve().parents[2]
 LEFT_OUT = ("jupyterlab", "voila", "panel", "ipywidgets", "papermill")
 
 
 @pytest.fixture(scope="module")
 def worker_venv(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("worker")
-    source = work / "src"  # built from a copy: the checkout gets no build/ or egg-info
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(".git", ".venv*", "tests", "*.egg-info", "build", "dist",
-                                      "__pycache__", ".mypy_cache", ".ruff_cache"),
-    )  # fmt: skip
-    wheels = work / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    wheel = next(wheels.glob("workbench-*.whl"))
-    venv = work / "venv"
-    done = subprocess.run(
-        [str(source / "scripts" / "install-worker"), str(venv), str(wheel)],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "worker install ok" in done.stdout
-    return venv
+    return build_worker_venv(tmp_path_factory.mktemp("worker"))
 
 
 def test_the_worker_install_leaves_the_front_ends_out(worker_venv):

@@ -49,10 +49,17 @@ log = logging.getLogger(__name__)
 # backend after STALE_AFTER (engine.bookkeeping.lock_partition).
 KEEPALIVES: dict[str, Any] = {
     "keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5, "keepalives_count": 3,
+    # data sent and not acknowledged for a minute: the server is gone (keepalives stay
+    # silent while a retransmission is pending)
+    "tcp_user_timeout": 60_000,
 }  # fmt: skip
+# The server's end of the same: a reply the lost host never acknowledges holds the backend in
+# retransmission (tcp_retries2: about 15 minutes) where keepalives never fire; 30 s ends it.
 SERVER_KEEPALIVES = (
-    "SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+    "SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; "
+    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000"
 )
+
 
 def _shown(url: str | SealedUrl) -> str:
     return url.masked if isinstance(url, SealedUrl) else mask_url(url)
