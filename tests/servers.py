@@ -315,9 +315,9 @@ def stop_private_icu_postgres(server: PostgresServer) -> None:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build_worker_venv(work: Path) -> Path:
-    """The documented worker install: a wheel built from a copy of this checkout (the checkout
-    gets no build/ or egg-info), installed by scripts/install-worker into ``work/venv``."""
+def build_wheel(work: Path) -> Path:
+    """The workbench's wheel, built from a copy of this checkout under ``work`` (the checkout
+    gets no build/ or egg-info)."""
     source = work / "src"
     shutil.copytree(
         REPO,
@@ -330,10 +330,16 @@ def build_worker_venv(work: Path) -> Path:
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
         check=True, capture_output=True,
     )  # fmt: skip
-    wheel = next(wheels.glob("workbench-*.whl"))
+    return next(wheels.glob("workbench-*.whl"))
+
+
+def build_worker_venv(work: Path) -> Path:
+    """The documented worker install: the wheel (:func:`build_wheel`) installed by
+    scripts/install-worker into ``work/venv``."""
+    wheel = build_wheel(work)
     venv = work / "venv"
     done = subprocess.run(
-        [str(source / "scripts" / "install-worker"), str(venv), str(wheel)],
+        [str(REPO / "scripts" / "install-worker"), str(venv), str(wheel)],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
