@@ -15,6 +15,8 @@ from typing import Any
 MISSING = "—"
 STATUS_COLOURS = {
     "succeeded": "#1a7f37",
+    "validated": "#1a7f37",
+    "not validated": "#9a6700",
     "ok": "#1a7f37",
     "accepted": "#1a7f37",
     "running": "#0969da",

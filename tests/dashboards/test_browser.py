@@ -159,16 +159,26 @@ def test_voila_report_has_no_code_and_no_console_errors(voila, page, reported_jo
     store, _env = dash_store
     log_in(page, voila, "tester", PASSWORDS["tester"])
     page.get_by_text("Migration report").wait_for(timeout=60_000)
-    page.get_by_text("Mapping coverage:").first.wait_for(timeout=60_000)
-    page.get_by_text("tester · organization default").wait_for(timeout=30_000)
+    page.get_by_text("tester · organization default").wait_for(timeout=60_000)
+    section = page.locator("section.wb-project").filter(
+        has=page.locator("h2.wb-project-name", has_text=re.compile("^reported$"))
+    )
+    section.wait_for(timeout=30_000)
     body = page.inner_text("body")
-    assert "reported" in body and "Validation (newest jobs)" in body
+    # figures at a glance: 30 rows moved, validated, nothing quarantined
+    figures = section.locator(".wb-figure").all_inner_texts()
+    assert any(f.split("\n") == ["ROWS MOVED", "30"] for f in figures), figures
+    assert any(f.split("\n") == ["VALIDATION", "validated"] for f in figures), figures
+    assert f"Validation of job {reported_job}" in section.inner_text()
+    assert section.locator(".wb-charts svg").count() >= 2  # rows/s and rows per table
+    for raw in ("NaT", "None", "nan", "Unnamed"):  # people's formats, no index columns
+        assert not re.search(rf"\b{raw}\b", body), raw
     # the logged-in user and their organization only; the view is in its audit trail
     assert "tester · organization default" in body and "rivals-secret-project" not in body
     views = [e for e in audit.list_events(store) if e.action == "dashboard.view"]
     assert "tester" in [e.actor for e in views]
     for code in ("import ", "open_store", "report_store", "display(", "_wb.bind",
-                 "report.projects_overview"):  # fmt: skip
+                 "report_html"):  # fmt: skip
         assert code not in body and code not in page.content()
     assert not re.search(r"postgresql://[^\s*]*:[^\s*@]+@", page.content())  # no password
     # the lineage of the reported project's copy, drawn: source -> mask -> target
