@@ -43,7 +43,7 @@ def _store():
 
 # numbers with separators, progress as bars, status in colour: one format on the whole page
 _FORMATTERS = {
-    "progress": {"type": "progress", "max": 1, "color": "#1a7f37", "legend": True},
+    "progress": {"type": "progress", "max": 100, "color": "#1a7f37", "legend": True},  # %
     **{
         c: {"type": "money", "precision": 0, "thousand": ",", "symbol": ""}
         for c in ("rows_read", "rows_copied", "rows_written", "rows_quarantined", "rows_estimate",
@@ -57,6 +57,18 @@ def _table(frame: pd.DataFrame, height: int = 220) -> pn.widgets.Tabulator:
         frame, disabled=True, show_index=False, pagination="local", page_size=10, height=height,
         formatters=_FORMATTERS, layout="fit_data_stretch",
     )  # fmt: skip
+
+
+# what fits a screen, most telling first (the store's frames carry more)
+JOB_SHOWN = ["job_id", "project", "kind", "status", "progress", "rows_copied",
+             "rows_quarantined", "rows_per_second", "seconds", "started_at"]  # fmt: skip
+TABLE_SHOWN = ["table", "progress", "rows_read", "rows_estimate", "rows_quarantined",
+               "partitions_done", "partitions", "retries"]  # fmt: skip
+
+
+def _percent(frame: pd.DataFrame) -> pd.DataFrame:
+    """Progress as whole percent (the bar's legend reads 54, not 0.5436)."""
+    return frame.assign(progress=(frame["progress"] * 100).round().astype("int64"))
 
 
 def _status_colours(value: str) -> str:
@@ -77,7 +89,7 @@ class Monitor:
         self.job_select = pn.widgets.Select(name="Job", options={}, width=320)
         self.headline = pn.pane.HTML()
         self.overall = pn.indicators.Progress(name="overall", value=0, max=100, width=320)
-        self.live = _table(pd.DataFrame(columns=views.JOB_COLUMNS), 160)
+        self.live = _table(pd.DataFrame(columns=JOB_SHOWN), 160)
         self.tables = _table(pd.DataFrame())
         self.quarantine = _table(pd.DataFrame())
         self.quarantine_classes = _table(pd.DataFrame(), 160)
@@ -96,10 +108,10 @@ class Monitor:
 
     def refresh(self) -> None:
         history = views.job_history(self.store, None, limit=200)
-        self.history.value = history.drop(columns=["progress", "eta_seconds"])
+        self.history.value = history[[c for c in JOB_SHOWN if c != "progress"]]
         _styled(self.history)
         live = history[history["status"].isin(views.LIVE_STATUSES)]
-        self.live.value = live
+        self.live.value = _percent(live[JOB_SHOWN])
         _styled(self.live)
         options = {
             f"#{r.job_id} {r.project} {r.kind} ({r.status})": int(r.job_id)
@@ -141,7 +153,7 @@ class Monitor:
             + (f"<p style='color:#b00'>{html.escape(row['error'])}</p>" if row["error"] else "")
         )
         self.overall.value = round(100 * row["progress"])
-        self.tables.value = views.table_progress(job)
+        self.tables.value = _percent(views.table_progress(job)[TABLE_SHOWN])
         rate = views.throughput(job)
         self.rate_source.data = {
             "seconds": rate["seconds"].tolist(),
