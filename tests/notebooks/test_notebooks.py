@@ -106,6 +106,12 @@ def test_workbench_demo_writes_notebook_and_html(nb_env, tmp_path):
     page = html.read_text()
     assert "succeeded 15607" in page and "validated: True" in page
     assert "***" in page or "postgres@" in page  # URLs are shown masked
+    # offline: no widget renderer fetched from a CDN; each widget leaves its still picture
+    assert "unpkg.com" not in page and "cdn.jsdelivr" not in page
+    assert page.count("wb-static") >= 4  # schema browser, profile, match, run
+    assert "Invoice -&gt; Invoice" in page or "Invoice -> Invoice" in page  # the match widget
+    assert "names agree" in page  # its reasons, in words
+    assert "100%" in page[page.index("4. Migrate") :]  # the run widget as it finished
 
 
 def test_repository_kernel_spec_runs_a_notebook(nb_env, tmp_path, monkeypatch):

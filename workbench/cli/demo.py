@@ -42,7 +42,11 @@ def run_notebook(
         )
     finally:  # a failing notebook is exported too: the HTML shows where it stopped
         if executed.exists():
-            body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+            node = nbformat.read(executed, as_version=4)
+            # no widget state was saved: each widget's output shows its still picture
+            # (text/html), and the page needs no widget renderer from a CDN
+            node.metadata.pop("widgets", None)
+            body, _ = HTMLExporter().from_notebook_node(node)
             html_path.write_text(body, encoding="utf-8")
     return executed, html_path
 

@@ -31,6 +31,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "kind_equal": ("same kind of data", "different kinds of data"),
     "value_margin": ("the best value match in its row", "closer values elsewhere"),
     "value_support": ("enough values sampled", "few values to compare"),
+    "no_values": ("one side has no values yet (names decide)", "both sides have values"),
     "feedback": ("your earlier decisions agree", "your earlier decisions disagree"),
 }
 WEAK = 0.05  # contributions smaller than this say nothing

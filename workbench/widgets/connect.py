@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 
 from workbench.connectors import ConnectionTest, connect, mask_url
 from workbench.errors import WorkbenchError
+from workbench.widgets import static
 
 KINDS: list[tuple[str, str]] = [
     ("PostgreSQL", "postgresql"),
@@ -135,4 +136,4 @@ class ConnectWidget:
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.view()._repr_mimebundle_(**kwargs)
+        return static.mimebundle(self.view(), **kwargs)

@@ -29,6 +29,7 @@ from workbench.matching.mappings import (
     get_mapping,
     load_pair,
 )
+from workbench.widgets import static
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -242,7 +243,7 @@ class MatchWidget:
         return self.mapping
 
     def _repr_mimebundle_(self, **kwargs):  # display(widget) shows the view
-        return self.view._repr_mimebundle_(**kwargs)
+        return static.mimebundle(self.view, **kwargs)
 
 
 def _error(exc: WorkbenchError) -> str:

@@ -18,6 +18,7 @@ import ipywidgets as w
 from workbench.profiling import full_report, profile_stored, profile_table
 from workbench.profiling.model import ColumnProfile, TableProfile
 from workbench.urls import mask_text
+from workbench.widgets import static
 
 BADGE_COLOURS = {"good": "#2e7d32", "fair": "#f9a825", "poor": "#c62828", "n/a": "#757575"}
 
@@ -133,7 +134,7 @@ class ProfileWidget:
         return w.VBox([controls, self.summary, self.warnings, self.cards])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.view()._repr_mimebundle_(**kwargs)
+        return static.mimebundle(self.view(), **kwargs)
 
     @classmethod
     def from_connector(cls, connector: Any, store: Any = None, **kwargs: Any) -> ProfileWidget:

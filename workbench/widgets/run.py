@@ -25,6 +25,7 @@ from workbench.engine.run import CopyOptions, JobResult, copy_database
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 from workbench.urls import mask_text, mask_url
+from workbench.widgets import static
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -213,9 +214,7 @@ class RunWidget:
         if self.is_running:
             self.cancel_event.set()
             self.cancel_button.disabled = True
-            self.status.value = (
-                "Cancelling: running partitions roll back, committed ones are kept"
-            )
+            self.status.value = "Cancelling: running partitions roll back, committed ones are kept"
 
     def wait(self, timeout: float | None = None) -> JobResult:
         """Block until the job ends; return its result or raise its error."""
@@ -273,7 +272,7 @@ class RunWidget:
         return self._box
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.view()._repr_mimebundle_(**kwargs)
+        return static.mimebundle(self.view(), **kwargs)
 
 
 def summary_html(result: JobResult) -> str:

@@ -12,6 +12,7 @@ import ipywidgets as w
 from workbench.connectors import connect
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.types import TableTypePlan, TypeOptions, plan_schema
+from workbench.widgets import static
 
 
 def human_size(n: int | None) -> str:
@@ -105,4 +106,4 @@ class SchemaBrowser:
         return w.HBox([self.tables, self.columns])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.view()._repr_mimebundle_(**kwargs)
+        return static.mimebundle(self.view(), **kwargs)
