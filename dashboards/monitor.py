@@ -68,7 +68,8 @@ TABLE_SHOWN = ["table", "progress", "rows_read", "rows_estimate", "rows_quaranti
 
 def _percent(frame: pd.DataFrame) -> pd.DataFrame:
     """Progress as whole percent (the bar's legend reads 54, not 0.5436)."""
-    return frame.assign(progress=(frame["progress"] * 100).round().astype("int64"))
+    share = pd.to_numeric(frame["progress"], errors="coerce").fillna(0.0)
+    return frame.assign(progress=(share * 100).round().astype("int64"))
 
 
 def _status_colours(value: str) -> str:

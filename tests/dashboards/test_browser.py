@@ -270,3 +270,22 @@ def test_lab_renders_matching_widget_and_save_reaches_kernel(lab, page):
     save.click()  # the handler runs in the kernel and answers in the status line
     page.get_by_text(re.compile(r"Saved 1 decision\(s\); version 2")).wait_for(timeout=60_000)
     page.screenshot(path=str(SCREENSHOTS / "lab-match.png"))
+
+
+def test_lab_launcher_opens_the_monitor_and_the_report(lab, page):
+    """jupyter-server-proxy entries: Lab's launcher has a card for each dashboard, served
+    under Lab's own URL and login (the servers start on first use)."""
+    page.goto(f"{lab}/lab?reset&token={TOKEN}")
+    for title in ("Workbench monitor", "Workbench report"):
+        page.locator(".jp-LauncherCard", has_text=title).wait_for(timeout=90_000)
+    page.screenshot(path=str(SCREENSHOTS / "lab-launcher.png"))
+    page.goto(f"{lab}/workbench-monitor/monitor?token={TOKEN}")
+    page.get_by_text("Workbench · jobs").first.wait_for(timeout=90_000)
+    page.locator(".wb-who").filter(has_text="tester · organization default").wait_for(
+        timeout=30_000
+    )
+    page.goto(f"{lab}/workbench-report/?token={TOKEN}")
+    page.get_by_text("Migration report").wait_for(timeout=90_000)
+    page.locator(".wb-identity").wait_for(timeout=60_000)
+    assert "tester · organization default" in page.locator(".wb-identity").inner_text()
+    assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors

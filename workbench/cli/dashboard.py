@@ -119,8 +119,10 @@ def report_command(port: int, address: str = "127.0.0.1", auth: str = "store") -
         sys.executable, "-m", "voila", str(report), "--no-browser",
         f"--port={port}", f"--Voila.ip={address}", "--Voila.port_retries=0",
         "--strip_sources=True", "--template=offline",
-        # Panel's lab extension fails to load inside Voilà (a console error) and is unused here
+        # Panel's and the server proxy's lab extensions fail to load inside Voilà (console
+        # errors) and are unused here
         "--VoilaConfiguration.extension_denylist=@pyviz/jupyterlab_pyviz",
+        "--VoilaConfiguration.extension_denylist=@jupyterhub/jupyter-server-proxy",
         *login,
     ]  # fmt: skip
 
