@@ -42,14 +42,14 @@ def monitor_server() -> dict[str, Any]:
             "--args",
             "--refresh-ms=2000",
             "--signin=none",
-        ],  # fmt: skip
+        ],
         "absolute_url": True,  # Panel serves under the full path (--prefix)
         "timeout": 60,
         "launcher_entry": {
             "title": "Workbench monitor",
             "icon_path": _icon(),
             "path_info": "workbench-monitor/monitor",
-        },  # fmt: skip
+        },
     }
 
 
@@ -73,7 +73,7 @@ def report_server() -> dict[str, Any]:
             "--template=offline",
             "--VoilaConfiguration.extension_denylist=@pyviz/jupyterlab_pyviz",
             "--VoilaConfiguration.extension_denylist=@jupyterhub/jupyter-server-proxy",
-        ],  # fmt: skip
+        ],
         # the offline template, and no login of its own: Lab's
         "environment": {"JUPYTER_PATH": str(shipped_dir("dashboards")), AUTH_ENV: "none"},
         "absolute_url": True,
