@@ -12,7 +12,7 @@ from bokeh.models import ColumnDataSource, NumeralTickFormatter
 from bokeh.plotting import figure
 
 from workbench import render
-from workbench.monitoring import anomalies, panel_auth, views
+from workbench.monitoring import anomalies, panel_auth, performance, views
 from workbench.store import jobs, open_store
 from workbench.store.audit import record_dashboard_login
 
@@ -62,8 +62,20 @@ def _table(frame: pd.DataFrame, height: int = 220) -> pn.widgets.Tabulator:
 # what fits a screen, most telling first (the store's frames carry more)
 JOB_SHOWN = ["job_id", "project", "kind", "status", "progress", "rows_copied",
              "rows_quarantined", "rows_per_second", "seconds", "started_at"]  # fmt: skip
-TABLE_SHOWN = ["table", "progress", "rows_read", "rows_estimate", "rows_quarantined",
+TABLE_SHOWN = ["table", "progress", "ETA", "rows_read", "rows_estimate", "rows_quarantined",
                "partitions_done", "partitions", "retries"]  # fmt: skip
+
+
+def _performance_html(store, job_id: int) -> str:
+    """The job's performance report (workbench job show N --perf) for this tab."""
+    report = performance.job_performance(store, job_id)
+    phases = " · ".join(f"{k} {render.seconds(v)}" for k, v in report.phases.items())
+    advice = "".join(f"<li>{html.escape(r)}</li>" for r in report.recommendations)
+    return (
+        f"<p class='wb-perf'>Time by phase: {phases or render.MISSING}</p>"
+        + render.table_html(report.rows_for_people(), performance.COLUMNS)
+        + (f"<p><b>What would make it faster</b></p><ul>{advice}</ul>" if advice else "")
+    )
 
 
 def _percent(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,6 +108,7 @@ class Monitor:
         self.quarantine_classes = _table(pd.DataFrame(), 160)
         self.seen_live: set[int] = set()
         self.logs = _table(pd.DataFrame())
+        self.performance = pn.pane.HTML()
         self.history = _table(pd.DataFrame(), 260)
         self.alerts = pn.Column()
         self.rate_source = ColumnDataSource({"seconds": [], "rows_per_second": []})
@@ -154,13 +167,17 @@ class Monitor:
             + (f"<p style='color:#b00'>{html.escape(row['error'])}</p>" if row["error"] else "")
         )
         self.overall.value = round(100 * row["progress"])
-        self.tables.value = _percent(views.table_progress(job)[TABLE_SHOWN])
+        tables = views.table_progress(job)
+        tables["ETA"] = [render.seconds(v) if v == v and v is not None else "" for v in
+                         tables["eta_seconds"]]  # fmt: skip
+        self.tables.value = _percent(tables[TABLE_SHOWN])
         rate = views.throughput(job)
         self.rate_source.data = {
             "seconds": rate["seconds"].tolist(),
             "rows_per_second": rate["rows_per_second"].tolist(),
         }
         self.logs.value = views.recent_logs(self.store, job.id, limit=30)
+        self.performance.object = _performance_html(self.store, job.id)
         self.quarantine.value = views.quarantined_rows(self.store, job, limit=100)
         self.quarantine_classes.value = views.quarantine_by_class(self.store, job)
 
@@ -173,6 +190,7 @@ class Monitor:
                 ("Rows/s", self.rate_plot),
                 ("Quarantine", pn.Column(self.quarantine_classes, self.quarantine)),
                 ("Log", self.logs),
+                ("Performance", self.performance),
             ),
         )
         ident = self.store.identity

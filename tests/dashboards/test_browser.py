@@ -71,6 +71,9 @@ def test_panel_monitor_follows_a_running_copy(dash_store, panel_monitor, page, p
         done = page.locator(f"h3.wb-job[data-status=succeeded]:has-text('Job {job['id']}')")
         done.wait_for(timeout=30_000)
         assert shown.inner_text() == "15,607"
+        page.get_by_text("Performance", exact=True).first.click()  # job show N --perf, here
+        page.locator(".wb-perf").wait_for(timeout=30_000)
+        assert "Time by phase: plan" in page.locator(".wb-perf").inner_text()
     finally:
         thread.join(120)
         pg_server.drop_database(target)

@@ -19,6 +19,7 @@ def test_job_history_and_tables(mon_store, finished_job):
         tables.loc["item", "rows_written"] == 990 and tables.loc["item", "rows_quarantined"] == 10
     )
     assert (tables["progress"] == 1.0).all()
+    assert tables["eta_seconds"].isna().all()  # nothing left to wait for
 
 
 def test_throughput_logs_and_quarantine(mon_store, finished_job):

@@ -109,8 +109,12 @@ def live_jobs(store: Store, project: str | int | None = None) -> pd.DataFrame:
 
 
 def table_progress(job: JobRecord) -> pd.DataFrame:
-    """Per table: estimate, rows read/written/quarantined, partitions done, retries, progress."""
+    """Per table: estimate, rows read/written/quarantined, partitions done, retries, progress,
+    and, while the job runs, the seconds left for the table at the job's rate so far."""
     tables = (job.statistics or {}).get("tables", {})
+    elapsed = job_seconds(job)
+    read_all = sum(int(t.get("rows_read", 0)) for t in tables.values())
+    rate = read_all / elapsed if elapsed and read_all else 0.0
     rows = []
     for name, t in sorted(tables.items()):
         estimate = int(t.get("rows_estimate") or 0)
@@ -133,13 +137,21 @@ def table_progress(job: JobRecord) -> pd.DataFrame:
                 "retries": int(t.get("retries", 0)),
                 "seconds": round(seconds, 2),
                 "progress": round(progress, 4),
+                "eta_seconds": (
+                    round((estimate - int(t.get("rows_read", 0))) / rate, 1)
+                    if job.status == "running"
+                    and rate
+                    and progress < 1
+                    and estimate > int(t.get("rows_read", 0))
+                    else None
+                ),
             }
         )
     return pd.DataFrame(
         rows,
         columns=[
             "table", "rows_estimate", "rows_read", "rows_written", "rows_quarantined", "bytes",
-            "partitions", "partitions_done", "retries", "seconds", "progress",
+            "partitions", "partitions_done", "retries", "seconds", "progress", "eta_seconds",
         ],
     )  # fmt: skip
 
