@@ -17,193 +17,36 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pymysql
 import pytest
 
-from tests.cluster.hosts import (
-    Host,
-    Network,
-    make_certificates,
-    missing_capability,
-    start_isolated,
+from tests.cluster.hosts import missing_capability
+from tests.cluster.namespaced import (
+    PASSWORD,
+    REPO,
+    RERUN_WITHIN,
+    SOURCE_DB,
+    SOURCE_USER,
+    TPCH,
+    Cluster,
+    build_hosts,
 )
 from tests.conftest import WORKER_KEY, WORKER_KEY_ENV
-from tests.servers import (
-    MySQLServer,
-    PostgresServer,
-    build_worker_venv,
-    port_open,
-    start_private_icu_postgres,
-    start_private_mariadb,
-    stop_private_icu_postgres,
-)
 from workbench.engine.cluster import worker_problems
 from workbench.engine.run import CopyOptions, JobResult, copy_database
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.local_cluster]
 
-REPO = Path(__file__).resolve().parents[2]
-SOURCE_DB = "tpch"  # the source database, and so the target's schema
-SOURCE_USER = "wbsrc"
-PASSWORD = f"Cluster-Pw-{os.getpid()}-k4R"  # the source login's: never in the scheduler
-SCHEDULER_PORT = 8786
-WORKER_TTL = 15  # seconds without a heartbeat before the scheduler drops a worker
-RERUN_WITHIN = 120  # seconds: a lost host's partitions are re-run and committed by then
-
-
-def _load_tpch() -> Any:
-    """benchmarks/tpch.py (not a package): generate() and load_mysql() and its TABLES."""
-    spec = importlib.util.spec_from_file_location("wb_tpch_benchmark", REPO / "benchmarks/tpch.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TPCH = _load_tpch()
-
-
 # --- the cluster ---------------------------------------------------------------------------
-
-
-@dataclass
-class Cluster:
-    network: Network
-    base: Path  # /var/tmp/wbcluster-<pid>: everything the hosts keep
-    venv: Path
-    certs: Path
-    hide: list[Path]  # the driver's folders no worker may see
-    mysql: MySQLServer
-    postgres: PostgresServer
-    rows: dict[str, int]  # TPC-H table -> rows in the source
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    client: Any = None
-
-    def host(self, name: str) -> Host:
-        return self.network.hosts[name]
-
-    @property
-    def logs(self) -> Path:
-        return self.base / "driver" / "logs"
-
-    @property
-    def scheduler_address(self) -> str:
-        return f"tls://{self.host('sched').address}:{SCHEDULER_PORT}"
-
-    @property
-    def source_url(self) -> str:
-        db = self.host("db").address
-        return f"mysql://{SOURCE_USER}:{PASSWORD}@{db}:{self.mysql.port}/{SOURCE_DB}"
-
-    def new_target(self) -> str:
-        return self.postgres.url(self.postgres.create_database("wbt"))
-
-    @property
-    def dask_env(self) -> dict[str, str]:
-        """The whole environment of the Dask processes (beside PATH, LANG and HOME)."""
-        return {
-            WORKER_KEY_ENV: WORKER_KEY,  # the driver's: opens the tasks' sealed URLs
-            "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
-            "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "10s",
-            "DASK_DISTRIBUTED__COMM__TIMEOUTS__TCP": "15s",  # Dask's least
-            "DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL": f"{WORKER_TTL}s",
-            "PYTHONWARNINGS": "ignore",
-        }
-
-    def _tls(self, name: str) -> list[str]:
-        c = self.certs
-        return ["--tls-ca-file", str(c / "ca.pem"), "--tls-cert", str(c / f"{name}.pem"),
-                "--tls-key", str(c / f"{name}.key")]  # fmt: skip
-
-    def _start(self, name: str, argv: list[str], ready: str) -> None:
-        """Start a Dask process on host ``name``; wait until its log says ``ready``."""
-        log = self.logs / f"{name}.log"
-        since = log.stat().st_size if log.exists() else 0
-        proc = start_isolated(self.host(name), argv, self.dask_env, self.hide, log)
-        self.processes[name] = proc
-        deadline = time.monotonic() + 90
-        while ready not in log.read_bytes()[since:].decode(errors="replace"):
-            assert proc.poll() is None, f"{name} ended\n{self._tail(name)}"
-            assert time.monotonic() < deadline, f"{name} did not start\n{self._tail(name)}"
-            time.sleep(0.2)
-
-    def start_scheduler(self) -> None:
-        host = self.host("sched")
-        argv = [str(self.venv / "bin" / "dask"), "scheduler", "--protocol", "tls",
-                "--host", host.address, "--port", str(SCHEDULER_PORT), "--no-dashboard",
-                *self._tls("sched")]  # fmt: skip
-        self._start("sched", argv, "Scheduler at:")
-        assert port_open(host.address, SCHEDULER_PORT)  # from the driver, through the bridge
-
-    def start_worker(self, name: str) -> None:
-        host = self.host(name)
-        argv = [str(self.venv / "bin" / "dask"), "worker", self.scheduler_address,
-                "--protocol", "tls", "--host", host.address, "--name", name,
-                "--nthreads", "1", "--no-dashboard", "--local-directory", "/tmp/dask",
-                *self._tls(name)]  # fmt: skip
-        self._start(name, argv, "Registered to:")
-
-    def wait_for_workers(self, names: set[str], timeout: float = 90) -> dict[str, str]:
-        """Wait until exactly the workers ``names`` are connected; name -> address."""
-        deadline = time.monotonic() + timeout
-        while True:
-            workers = self.client.scheduler_info(n_workers=-1)["workers"]
-            found = {info["name"]: address for address, info in workers.items()}
-            if set(found) == names:
-                return found
-            for name in names:
-                proc = self.processes.get(name)
-                assert proc is None or proc.poll() is None, self._tail(name)
-            assert time.monotonic() < deadline, f"workers {found}, wanted {names}\n" + "\n".join(
-                self._tail(n) for n in names
-            )
-            time.sleep(0.2)
-
-    def worker_of(self, name: str) -> str:
-        return self.wait_for_workers({"w1", "w2"})[name]
-
-    def _tail(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return f"--- {name}.log ---\n{text[-3000:]}"
-
-
-def _hidden_from_workers(base: Path, venv: Path, basetemp: Path) -> list[Path]:
-    """The folders a worker's mount namespace covers: the checkout (with its siblings, when
-    that hides neither the cluster's folder nor the venv's Python), pytest's temporary folder,
-    the driver's files and the database host's; /tmp is covered last in any case."""
-    python = Path(os.path.realpath(venv / "bin" / "python"))
-    checkout = REPO.parent
-    if checkout == Path("/") or base.is_relative_to(checkout) or python.is_relative_to(checkout):
-        checkout = REPO
-    return [checkout, basetemp, base / "driver", base / "db", base / "build" / "src"]
-
-
-def _prepare_source(server: MySQLServer, folder: Path) -> dict[str, int]:
-    """TPC-H SF 0.01 in the database SOURCE_DB, read by SOURCE_USER (who has a password)."""
-    TPCH.generate(0.01, folder)
-    TPCH.load_mysql(server.url(SOURCE_DB), folder)
-    with server.connect() as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE USER '{SOURCE_USER}'@'%' IDENTIFIED BY '{PASSWORD}'")
-        cur.execute(f"GRANT SELECT, SHOW VIEW ON `{SOURCE_DB}`.* TO '{SOURCE_USER}'@'%'")
-        rows = {}
-        for name in TPCH.TABLES:
-            cur.execute(f"SELECT count(*) FROM `{SOURCE_DB}`.{name}")
-            rows[name] = cur.fetchone()[0]
-    return rows
 
 
 @pytest.fixture(scope="module")
@@ -211,83 +54,18 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     missing = missing_capability()
     if missing:
         pytest.skip(f"the namespaced cluster {missing}")
-    from distributed import Client
-    from distributed.security import Security
-
     base = Path("/var/tmp") / f"wbcluster-{os.getpid()}"  # outside /tmp: workers cover /tmp
-    shutil.rmtree(base, ignore_errors=True)
-    (base / "driver" / "logs").mkdir(parents=True)
-    (base / "db").mkdir()
+    tpch_files = tmp_path_factory.mktemp("tpch")
+    TPCH.generate(0.01, tpch_files)
     with contextlib.ExitStack() as stack:
-        stack.callback(shutil.rmtree, base, ignore_errors=True)
-        # the worker install (half a minute of pip) goes on while the hosts are built
-        pool = concurrent.futures.ThreadPoolExecutor(1)
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        building = pool.submit(build_worker_venv, base / "build")
-
-        network = Network(str(os.getpid()))
-        stack.callback(network.close)
-        network.create()
-        for name in ("db", "sched", "w1", "w2"):
-            network.add_host(name)
-        db = network.hosts["db"]
-        addresses = {name: h.address for name, h in network.hosts.items()}
-        certs = base / "certs"
-        make_certificates(certs, {**addresses, "driver": network.driver_address})
-
-        mysql = start_private_mariadb(
-            base / "db" / "mariadb", 3306, ["--skip-name-resolve"], host=db.address,
-            prefix=db.prefix,
-        )  # fmt: skip
-        stack.callback(mysql.stop)
-        # root may log in over the socket only: an admin for the driver, over the link
-        with (
-            pymysql.connect(unix_socket=str(base / "db" / "mariadb" / "sock"), user="root") as c,
-            c.cursor() as cur,
-        ):
-            cur.execute("CREATE USER 'wbadmin'@'%'")
-            cur.execute("GRANT ALL PRIVILEGES ON *.* TO 'wbadmin'@'%' WITH GRANT OPTION")
-        mysql.user = "wbadmin"
-        postgres = start_private_icu_postgres(
-            base / "db" / "pg", host=db.address, prefix=db.prefix, trust_network=network.cidr
-        )
-        stack.callback(stop_private_icu_postgres, postgres)
-        rows = _prepare_source(mysql, base / "driver" / "tpch")
-
-        venv = building.result()
-        cluster = Cluster(
-            network=network,
-            base=base,
-            venv=venv,
-            certs=certs,
-            hide=_hidden_from_workers(base, venv, tmp_path_factory.getbasetemp()),
-            mysql=mysql,
-            postgres=postgres,
-            rows=rows,
-        )
-        stack.callback(_stop_processes, cluster)
+        cluster = build_hosts(stack, base, tpch_files, (WORKER_KEY_ENV, WORKER_KEY),
+                              [tmp_path_factory.getbasetemp()])  # fmt: skip
         cluster.start_scheduler()
         cluster.start_worker("w1")
         cluster.start_worker("w2")
-        security = Security(
-            tls_ca_file=str(certs / "ca.pem"),
-            tls_client_cert=str(certs / "driver.pem"),
-            tls_client_key=str(certs / "driver.key"),
-            require_encryption=True,
-        )
-        cluster.client = stack.enter_context(
-            Client(cluster.scheduler_address, security=security, timeout=30)
-        )
+        cluster.client = stack.enter_context(cluster.connect())
         cluster.wait_for_workers({"w1", "w2"})
         yield cluster
-
-
-def _stop_processes(cluster: Cluster) -> None:
-    for proc in cluster.processes.values():
-        if proc.poll() is None:
-            proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
 
 
 # --- what the tests compare -----------------------------------------------------------------
@@ -452,7 +230,7 @@ def test_the_hosts_are_apart(cluster, pg_server, tmp_path):
     marker.write_text("the driver's file")
     socket_dir = re.search(r"host=([^&]+)", pg_server.base_url)
     hidden = [str(REPO / "pyproject.toml"), str(marker), os.environ["WORKBENCH_DATA_DIR"],
-              str(cluster.base / "driver" / "tpch"), str(cluster.base / "db" / "pg")]  # fmt: skip
+              str(cluster.logs), str(cluster.base / "db" / "pg")]  # fmt: skip
     if socket_dir:  # the store's server: its Unix socket
         hidden.append(socket_dir[1])
     for path in hidden:
