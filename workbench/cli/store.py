@@ -172,7 +172,7 @@ def _dask_check(settings: Any, address: str | None) -> tuple[None, str]:
     if address:
         from workbench.engine.cluster import dask_client, installed_versions, worker_problems
 
-        with dask_client(address) as client:
+        with dask_client(address, timeout=settings.connect_timeout) as client:
             if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
                 raise RuntimeError(f"a worker of {address} returned a wrong result")
             workers, problems = worker_problems(client)
@@ -207,7 +207,7 @@ def _workers_reach_check(store: Any, conn: Any, address: str) -> tuple[None, str
     from workbench.store.connections import connection_to_test
 
     url, label, options = connection_to_test(store, conn.project_id, conn.id)
-    with dask_client(address) as client:
+    with dask_client(address, timeout=store.settings.connect_timeout) as client:
         workers = len(client.scheduler_info()["workers"])
         problems = unreachable_from_workers(
             client, label, url, options, store.settings.connect_timeout

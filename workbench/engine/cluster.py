@@ -42,14 +42,17 @@ def default_workers() -> int:
 
 
 @contextlib.contextmanager
-def dask_client(address: str | None = None, workers: int | None = None) -> Iterator[Client]:
-    """A connected ``distributed.Client``; a local cluster is started and stopped around it."""
+def dask_client(
+    address: str | None = None, workers: int | None = None, timeout: float = 15.0
+) -> Iterator[Client]:
+    """A connected ``distributed.Client``; a local cluster is started and stopped around it.
+    ``timeout``: seconds to wait for a scheduler at ``address``."""
     from distributed import Client, LocalCluster
 
     if address:
         _check_tls_settings(address)
         try:
-            client = Client(address, timeout="15s")
+            client = Client(address, timeout=f"{timeout}s")
         except (OSError, TimeoutError) as exc:
             raise CannotConnectError(
                 f"Cannot reach the Dask scheduler at {address}: {exc}. Check the address "
