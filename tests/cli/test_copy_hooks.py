@@ -8,6 +8,8 @@ import json
 import psycopg
 import pytest
 
+pytestmark = pytest.mark.slow  # runs copies of Chinook
+
 
 @pytest.fixture
 def target(pg_server):

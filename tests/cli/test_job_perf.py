@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs copies of Chinook
+
 
 @pytest.fixture
 def target(pg_server):

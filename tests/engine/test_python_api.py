@@ -11,6 +11,8 @@ from workbench.api import Mappings, Profiles
 from workbench.engine.dry_run import DryRun
 from workbench.engine.options import JobResult
 
+pytestmark = pytest.mark.slow  # runs copies of Chinook
+
 
 def test_copy_in_one_line_renders_for_people(chinook_sqlite, target_url, store):
     result = wb.copy(chinook_sqlite, target_url, store=store, tables="Genre")
