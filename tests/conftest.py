@@ -266,3 +266,21 @@ def secret_source(mysql_server):
     with mysql_server.connect() as conn, conn.cursor() as cur:
         cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
     mysql_server.drop_database(name)
+
+
+@pytest.fixture
+def submitted(monkeypatch) -> list[bytes]:
+    """What a Dask scheduler is given: each ``Client.submit``'s arguments, pickled."""
+    import pickle
+
+    from distributed import Client
+
+    held: list[bytes] = []
+    real = Client.submit
+
+    def spy(self, func, *args, **kwargs):
+        held.append(pickle.dumps((args, kwargs)))
+        return real(self, func, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "submit", spy)
+    return held

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,14 @@ def cli_env(store_url, tmp_path, monkeypatch) -> dict[str, str]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture
+def target(pg_server) -> Iterator[str]:
+    """An empty target database on the test server (apart from the store's); its URL."""
+    name = pg_server.create_database("wbtgt")
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
 
 
 @pytest.fixture

@@ -23,13 +23,6 @@ def small_source(pg_server):
     pg_server.drop_database(name)
 
 
-@pytest.fixture
-def target(pg_server):
-    name = pg_server.create_database("wbclitgt")
-    yield pg_server.url(name)
-    pg_server.drop_database(name)
-
-
 def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 

@@ -11,13 +11,6 @@ import pytest
 pytestmark = pytest.mark.slow  # runs copies of Chinook
 
 
-@pytest.fixture
-def target(pg_server):
-    name = pg_server.create_database("wbhooks")
-    yield pg_server.url(name)
-    pg_server.drop_database(name)
-
-
 def test_before_and_after_sql_run_around_the_load(run, chinook_sqlite, target, tmp_path):
     after = tmp_path / "after.sql"
     after.write_text(

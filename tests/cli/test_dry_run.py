@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import psycopg
-import pytest
 
 
 def _user_tables(url: str) -> int:
@@ -28,14 +27,6 @@ def _names(url: str) -> list[str]:
                 " ('pg_catalog', 'information_schema')"
             ).fetchall()
         ]
-
-
-@pytest.fixture
-def target(pg_server):
-    """An empty target database (apart from the store's)."""
-    name = pg_server.create_database("wbdry")
-    yield pg_server.url(name)
-    pg_server.drop_database(name)
 
 
 def test_dry_run_plans_and_renders_ddl_without_changing_anything(run, chinook_sqlite, target):

@@ -10,18 +10,11 @@ import psycopg
 import pytest
 
 
-@pytest.fixture
-def empty_target(pg_server):
-    name = pg_server.create_database("wbfirst")
-    yield pg_server.url(name)
-    pg_server.drop_database(name)
-
-
 @pytest.mark.slow  # a migration of Chinook
-def test_a_first_session_from_an_empty_target(run, chinook_sqlite, empty_target):
+def test_a_first_session_from_an_target(run, chinook_sqlite, target):
     run("project", "create", "first")
     run("connection", "add", "first", "src", chinook_sqlite)
-    run("connection", "add", "first", "tgt", empty_target, "--role", "target")
+    run("connection", "add", "first", "tgt", target, "--role", "target")
 
     nothing = run("match", "first", "--source", "src", "--target", "tgt")
     assert nothing.exit_code == 1
@@ -34,7 +27,7 @@ def test_a_first_session_from_an_empty_target(run, chinook_sqlite, empty_target)
     assert "Created 11 empty target tables from the type map." in made.stderr
     saved = json.loads(made.stdout)
     assert len(saved) == 11
-    with psycopg.connect(empty_target) as conn:  # keys and foreign keys are there, rows not
+    with psycopg.connect(target) as conn:  # keys and foreign keys are there, rows not
         keys = conn.execute(
             "SELECT count(*) FILTER (WHERE contype = 'p'), count(*) FILTER (WHERE contype = 'f')"
             " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"

@@ -10,13 +10,6 @@ import pytest
 pytestmark = pytest.mark.slow  # runs copies of Chinook
 
 
-@pytest.fixture
-def target(pg_server):
-    name = pg_server.create_database("wbperf")
-    yield pg_server.url(name)
-    pg_server.drop_database(name)
-
-
 def test_job_show_perf_after_a_copy(run, chinook_sqlite, target):
     done = run("copy", chinook_sqlite, target, "--partition-rows", "1000", "--json")
     job_id = json.loads(done.stdout.strip().splitlines()[-1])["job_id"]

@@ -53,18 +53,6 @@ def _load_tpch() -> Any:
 TPCH = _load_tpch()
 
 
-def _load_tpch() -> Any:
-    """benchmarks/tpch.py (not a package): generate() and load_mysql() and its TABLES."""
-    spec = importlib.util.spec_from_file_location("wb_tpch_benchmark", REPO / "benchmarks/tpch.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TPCH = _load_tpch()
-
-
 @dataclass
 class Cluster:
     network: Network

@@ -9,7 +9,6 @@ import pickle
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from distributed import Client
 
 import workbench.engine.run as run_module
 from tests.conftest import SOURCE_PASSWORD as PASSWORD
@@ -35,16 +34,11 @@ def test_a_sealed_url_shows_and_pickles_no_password():
 
 @pytest.mark.slow  # starts a local cluster
 @pytest.mark.local_cluster
-def test_the_jobs_own_cluster_gets_the_tasks_sealed(secret_source, target_url, store, monkeypatch):
+def test_the_jobs_own_cluster_gets_the_tasks_sealed(
+    secret_source, target_url, store, monkeypatch, submitted
+):
     monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 0)  # a local cluster, not threads
-    held: list[bytes] = []
-    real = Client.submit
-
-    def spy(self, func, *args, **kwargs):  # what the scheduler is given
-        held.append(pickle.dumps((args, kwargs)))
-        return real(self, func, *args, **kwargs)
-
-    monkeypatch.setattr(Client, "submit", spy)
+    held = submitted  # what the scheduler is given
     result = copy_database(secret_source, target_url, CopyOptions(workers=1), store=store)
     assert result.status == "succeeded" and result.validated
     assert count(target_url, "items", schema=secret_source.rsplit("/", 1)[1]) == 500

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.matching.stored import make_project, name_vs_values, pg_tables, pg_target, sqlite_db
 from workbench.matching import mappings
 from workbench.store import feedback as stored_feedback
@@ -10,7 +12,9 @@ from workbench.widgets.match import MatchWidget, confidence_colour, diagram_svg
 __all__ = ["pg_target"]
 
 
-def test_widget_shows_suggestions_and_saves_decisions(store, tmp_path, pg_target):
+@pytest.fixture
+def items_mapping(store, tmp_path, pg_target):
+    """Project "p": an items table whose "code" values sit under "sku" in the target."""
     source, target = name_vs_values("code", "sku", 1)
     pg_tables(
         pg_target,
@@ -19,6 +23,11 @@ def test_widget_shows_suggestions_and_saves_decisions(store, tmp_path, pg_target
     )
     make_project(store, "p", sqlite_db(tmp_path / "s.sqlite", {"items": source}), pg_target)
     (m,) = mappings.suggest_mappings(store, "p", "src", "tgt")
+    return m
+
+
+def test_widget_shows_suggestions_and_saves_decisions(store, items_mapping):
+    m = items_mapping
     widget = MatchWidget(store, "p", m.id)
     rows = {r.source: r for r in widget.rows}
     assert set(rows) == {"item_id", "code", "qty"}
@@ -54,15 +63,8 @@ def test_widget_shows_suggestions_and_saves_decisions(store, tmp_path, pg_target
     assert {c.state for c in after.columns if c.source_column == "qty"} == {"rejected"}
 
 
-def test_accept_all_from_a_confidence_is_one_version(store, tmp_path, pg_target):
-    source, target = name_vs_values("code", "sku", 1)
-    pg_tables(
-        pg_target,
-        "CREATE TABLE items (item_id bigint, code text, sku text, qty bigint)",
-        {"items": target},
-    )
-    make_project(store, "p", sqlite_db(tmp_path / "s.sqlite", {"items": source}), pg_target)
-    (m,) = mappings.suggest_mappings(store, "p", "src", "tgt")
+def test_accept_all_from_a_confidence_is_one_version(store, items_mapping):
+    m = items_mapping
     widget = MatchWidget(store, "p", m.id)
     widget.threshold.value = 0.0
     done = widget.on_accept_all()

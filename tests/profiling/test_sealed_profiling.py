@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import pickle
-
-from distributed import Client
-
 from tests.conftest import SOURCE_PASSWORD
 from workbench.connectors import connect
 from workbench.engine.cluster import dask_client
 from workbench.profiling.parallel import profile_tables
 
 
-def test_profiling_tasks_carry_the_url_sealed(secret_source, shared_dask, monkeypatch):
-    held: list[bytes] = []
-    real = Client.submit
-
-    def spy(self, func, *args, **kwargs):  # what the scheduler is given
-        held.append(pickle.dumps((args, kwargs)))
-        return real(self, func, *args, **kwargs)
-
-    monkeypatch.setattr(Client, "submit", spy)
+def test_profiling_tasks_carry_the_url_sealed(secret_source, shared_dask, submitted):
+    held = submitted  # what the scheduler is given
     connector = connect(secret_source)
     try:
         table = connector.introspect().tables[0]
