@@ -58,8 +58,9 @@ def project_section(store: Store, project: Any, history: pd.DataFrame) -> str:
     quality = report.quality_scores(store, project.id)
     last_ok = _newest(history, "succeeded")
     newest = _newest(history)
-    newest_job = jobs.get_job(store, int(newest["job_id"])) if newest is not None else None
-    shown_job = jobs.get_job(store, int(last_ok["job_id"])) if last_ok is not None else newest_job
+    # the newest successful job, else the newest of any status
+    shown = last_ok if last_ok is not None else newest
+    shown_job = jobs.get_job(store, int(shown["job_id"])) if shown is not None else None
     checked = _validation(shown_job)
     validated = (
         render.status("validated")

@@ -120,15 +120,15 @@ def table_progress(job: JobRecord) -> pd.DataFrame:
         estimate = int(t.get("rows_estimate") or 0)
         parts, done = int(t.get("partitions") or 0), int(t.get("partitions_done") or 0)
         seconds = float(t.get("seconds") or 0)
-        if parts:
-            progress = done / parts
-        else:
-            progress = min(1.0, t.get("rows_read", 0) / estimate) if estimate else 0.0
+        read = int(t.get("rows_read", 0))
+        by_rows = min(1.0, read / estimate) if estimate else 0.0
+        progress = done / parts if parts else by_rows
+        running = job.status == "running" and rate and progress < 1 and estimate > read
         rows.append(
             {
                 "table": name,
                 "rows_estimate": estimate,
-                "rows_read": int(t.get("rows_read", 0)),
+                "rows_read": read,
                 "rows_written": int(t.get("rows_written", 0)),
                 "rows_quarantined": int(t.get("rows_quarantined", 0)),
                 "bytes": int(t.get("bytes", 0)),
@@ -137,14 +137,7 @@ def table_progress(job: JobRecord) -> pd.DataFrame:
                 "retries": int(t.get("retries", 0)),
                 "seconds": round(seconds, 2),
                 "progress": round(progress, 4),
-                "eta_seconds": (
-                    round((estimate - int(t.get("rows_read", 0))) / rate, 1)
-                    if job.status == "running"
-                    and rate
-                    and progress < 1
-                    and estimate > int(t.get("rows_read", 0))
-                    else None
-                ),
+                "eta_seconds": round((estimate - read) / rate, 1) if running else None,
             }
         )
     return pd.DataFrame(
