@@ -95,8 +95,7 @@ def test_no_caller_branches_on_a_dialect_name() -> None:
 
 def test_the_seam_check_sees_a_branch() -> None:
     code = (
-        'if dialect == "mysql":\n    pass\n'
-        'if self.source_dialect in ("sqlite", "x"):\n    pass\n'
+        'if dialect == "mysql":\n    pass\nif self.source_dialect in ("sqlite", "x"):\n    pass\n'
     )
     assert _branches_on_kind(ast.parse(code)) == [1, 3]
 

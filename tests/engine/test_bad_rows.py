@@ -148,8 +148,7 @@ def enum_mysql(mysql_server, mysql_database):
 def _shirts(url: str, db: str) -> dict[int, tuple]:
     with psycopg.connect(url) as conn:
         return {
-            r[0]: r[1:]
-            for r in conn.execute(f'SELECT id, size, fit FROM "{db}".shirts').fetchall()
+            r[0]: r[1:] for r in conn.execute(f'SELECT id, size, fit FROM "{db}".shirts').fetchall()
         }
 
 

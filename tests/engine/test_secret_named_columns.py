@@ -37,9 +37,7 @@ def test_copy_then_validate_a_table_with_secret_named_columns(pg_database, targe
     assert report.ok, report.as_dict()
 
     created = [
-        e
-        for e in list_events(store)
-        if e.action == "job.create" and e.object_id == result.job_id
+        e for e in list_events(store) if e.action == "job.create" and e.object_id == result.job_id
     ]
     assert created[0].details["parameters"]["options"]["transforms"] == rules
 

@@ -84,7 +84,12 @@ def test_a_viewer_sees_where_and_why_not_what(people, target_url, store):
         job = jobs.get_job(store, result.job_id)
         seen = quarantined_rows(viewer, job)
         assert list(seen.columns) == [
-            "table", "partition", "source_key", "column", "error_kind", "at"
+            "table",
+            "partition",
+            "source_key",
+            "column",
+            "error_kind",
+            "at",
         ]
         assert len(seen) == 4 and set(seen["column"]) == {"age"}
         assert set(seen["error_kind"]) == {"value cannot be cast to int64"}

@@ -121,8 +121,14 @@ def test_missing_connections_and_projects(store, shop):
         ("app:Pw-9@db/shop", "Cannot parse connection URL 'app:\\*\\*\\*@db"),
     ],
     ids=[
-        "empty", "garbage", "typo", "unknown-kind", "open-bracket", "port-range",
-        "no-scheme-colon", "no-scheme",
+        "empty",
+        "garbage",
+        "typo",
+        "unknown-kind",
+        "open-bracket",
+        "port-range",
+        "no-scheme-colon",
+        "no-scheme",
     ],
 )
 def test_bad_urls_are_refused_without_showing_the_password(store, shop, url, expected):

@@ -31,9 +31,7 @@ def _rows(mapping: Any) -> list[dict[str, Any]]:
 
 def _show(mapping: Any) -> None:
     click.echo(f"#{mapping.id} {mapping.label} (version {mapping.version})")
-    table(
-        _rows(mapping), ["source", "target", "confidence", "origin", "state", "why", "transform"]
-    )
+    table(_rows(mapping), ["source", "target", "confidence", "origin", "state", "why", "transform"])
 
 
 @click.command("match")

@@ -559,9 +559,7 @@ class MySQLConnector(Connector):
             "mysql",
             is_integer=first in INTEGER_TYPES,
             sample_from=sample_from,
-            sample_threshold=int(
-                self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)
-            ),
+            sample_threshold=int(self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)),
         )
 
     def count_zero_dates(self, table: Table) -> dict[str, int]:

@@ -365,9 +365,7 @@ class PostgresConnector(Connector):
             "postgresql",
             is_integer=first in INTEGER_TYPES,
             sample_from=sample_from,
-            sample_threshold=int(
-                self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)
-            ),
+            sample_threshold=int(self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)),
         )
 
     def read_partition(

@@ -273,6 +273,7 @@ _QUOTED = re.compile(r"""(?P<before>\b[\w ]{0,20}?)?(?P<q>["'])(?P<text>(?:(?!(?
 def hide_values(text: str) -> str:
     """An error text without the values it quotes (they may be personal data): names of
     relations, columns and types stay, quoted values become "…"."""
+
     def swap(m: re.Match[str]) -> str:
         before = (m["before"] or "").strip().lower()
         if before.endswith(_NAMES):
@@ -487,9 +488,7 @@ class _CancelCheck:
             )
 
 
-def _throttle(
-    task: PartitionTask, rows: int, started: float, check_cancel: _CancelCheck
-) -> None:
+def _throttle(task: PartitionTask, rows: int, started: float, check_cancel: _CancelCheck) -> None:
     """Sleep until the partition is back under its rate, listening for a cancel meanwhile."""
     if not task.max_rows_per_second:
         return

@@ -198,8 +198,7 @@ def _missing_columns(check: _Check) -> list[MappingProblem]:
                     "error",
                     "missing_column",
                     c.target_column,
-                    f"target column {c.target_column!r} does not exist in "
-                    f"{t_table.qualified_name}",
+                    f"target column {c.target_column!r} does not exist in {t_table.qualified_name}",
                 )
             )
     return out

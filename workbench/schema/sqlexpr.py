@@ -212,9 +212,11 @@ def generated_expression(
         if isinstance(node, _TEXT_FUNCS):
             return is_text(node.this)
         if isinstance(node, exp.DPipe | exp.Concat):
-            return all(is_text(e) for e in node.expressions) if isinstance(
-                node, exp.Concat
-            ) else is_text(node.left) and is_text(node.right)
+            return (
+                all(is_text(e) for e in node.expressions)
+                if isinstance(node, exp.Concat)
+                else is_text(node.left) and is_text(node.right)
+            )
         return False
 
     for node in tree.walk():
