@@ -333,15 +333,30 @@ def build_wheel(work: Path) -> Path:
     return next(wheels.glob("workbench-*.whl"))
 
 
-def build_worker_venv(work: Path) -> Path:
-    """The documented worker install: the wheel (:func:`build_wheel`) installed by
-    scripts/install-worker into ``work/venv``."""
-    wheel = build_wheel(work)
-    venv = work / "venv"
+def install_worker(venv: Path, wheel: Path) -> Path:
+    """The documented worker install: scripts/install-worker puts ``wheel`` into ``venv``."""
     done = subprocess.run(
         [str(REPO / "scripts" / "install-worker"), str(venv), str(wheel)],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "worker install ok" in done.stdout
+    return venv
+
+
+def build_worker_venv(work: Path) -> Path:
+    """The wheel (:func:`build_wheel`) installed by scripts/install-worker into ``work/venv``."""
+    return install_worker(work / "venv", build_wheel(work))
+
+
+def install_bare_dask(venv: Path) -> Path:
+    """A Dask environment without the workbench (distributed at the driver's version only):
+    a worker someone started from the wrong environment."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-c",
+         str(REPO / "constraints.txt"), "distributed"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     return venv

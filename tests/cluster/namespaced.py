@@ -3,7 +3,9 @@
 Network namespaces on a bridge (``hosts.Network``): ``db`` runs a private MariaDB (TPC-H
 loaded, read by a login with a password) and a private PostgreSQL on its link address;
 ``sched`` a TLS ``dask scheduler``; ``w1`` and ``w2`` ``dask worker``s in mount namespaces of
-their own, from the wheel's worker install. No pytest here: a benchmark imports it too.
+their own, each from its own worker install of the wheel (scripts/install-worker), seeing no
+other host's; ``w3`` has a Dask without the workbench, for the worker someone started from the
+wrong environment. No pytest here: a benchmark imports it too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from tests.cluster.hosts import Host, Network, make_certificates, start_isolated
 from tests.servers import (
     MySQLServer,
     PostgresServer,
-    build_worker_venv,
+    build_wheel,
+    install_bare_dask,
+    install_worker,
     port_open,
     start_private_icu_postgres,
     start_private_mariadb,
@@ -57,7 +61,7 @@ TPCH = _load_tpch()
 class Cluster:
     network: Network
     base: Path  # /var/tmp/wbcluster-<pid>: everything the hosts keep
-    venv: Path
+    venvs: dict[str, Path]  # host -> its own environment (sched runs w1's)
     certs: Path
     hide: list[Path]  # the driver's folders no worker may see
     mysql: MySQLServer
@@ -69,6 +73,9 @@ class Cluster:
 
     def host(self, name: str) -> Host:
         return self.network.hosts[name]
+
+    def venv(self, name: str) -> Path:
+        return self.venvs["w1" if name == "sched" else name]
 
     @property
     def logs(self) -> Path:
@@ -107,7 +114,9 @@ class Cluster:
         """Start a Dask process on host ``name``; wait until its log says ``ready``."""
         log = self.logs / f"{name}.log"
         since = log.stat().st_size if log.exists() else 0
-        proc = start_isolated(self.host(name), argv, self.dask_env, self.hide, log)
+        own = self.venv(name)
+        others = [v.parent for v in self.venvs.values() if v != own]  # no host sees another's
+        proc = start_isolated(self.host(name), argv, self.dask_env, [*self.hide, *others], log)
         self.processes[name] = proc
         deadline = time.monotonic() + 90
         while ready not in log.read_bytes()[since:].decode(errors="replace"):
@@ -117,7 +126,7 @@ class Cluster:
 
     def start_scheduler(self) -> None:
         host = self.host("sched")
-        argv = [str(self.venv / "bin" / "dask"), "scheduler", "--protocol", "tls",
+        argv = [str(self.venv("sched") / "bin" / "dask"), "scheduler", "--protocol", "tls",
                 "--host", host.address, "--port", str(SCHEDULER_PORT), "--no-dashboard",
                 *self._tls("sched")]  # fmt: skip
         self._start("sched", argv, "Scheduler at:")
@@ -125,7 +134,7 @@ class Cluster:
 
     def start_worker(self, name: str) -> None:
         host = self.host(name)
-        argv = [str(self.venv / "bin" / "dask"), "worker", self.scheduler_address,
+        argv = [str(self.venv(name) / "bin" / "dask"), "worker", self.scheduler_address,
                 "--protocol", "tls", "--host", host.address, "--name", name,
                 "--nthreads", "1", "--no-dashboard", "--local-directory", "/tmp/dask",
                 *self._tls(name)]  # fmt: skip
@@ -212,12 +221,12 @@ def build_hosts(
     # the worker install (half a minute of pip) goes on while the hosts are built
     pool = concurrent.futures.ThreadPoolExecutor(1)
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-    building = pool.submit(build_worker_venv, base / "build")
+    building = pool.submit(install_environments, base)
 
     network = Network(str(os.getpid()))
     stack.callback(network.close)
     network.create()
-    for name in ("db", "sched", "w1", "w2"):
+    for name in ("db", "sched", "w1", "w2", "w3"):
         network.add_host(name)
     db = network.hosts["db"]
     addresses = {name: h.address for name, h in network.hosts.items()}
@@ -243,13 +252,13 @@ def build_hosts(
     stack.callback(stop_private_icu_postgres, postgres)
     rows = load_source(mysql, tpch_files)
 
-    venv = building.result()
+    venvs = building.result()
     cluster = Cluster(
         network=network,
         base=base,
-        venv=venv,
+        venvs=venvs,
         certs=certs,
-        hide=hidden_from_workers(base, venv, hide),
+        hide=hidden_from_workers(base, venvs["w1"], hide),
         mysql=mysql,
         postgres=postgres,
         rows=rows,
@@ -257,6 +266,20 @@ def build_hosts(
     )
     stack.callback(stop_processes, cluster)
     return cluster
+
+
+def install_environments(base: Path) -> dict[str, Path]:
+    """Each worker host's environment, installed side by side: w1's and w2's by
+    scripts/install-worker from one built wheel, w3's a Dask without the workbench."""
+    wheel = build_wheel(base / "build")
+    hosts = base / "hosts"
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        installs = {
+            "w1": pool.submit(install_worker, hosts / "w1" / "venv", wheel),
+            "w2": pool.submit(install_worker, hosts / "w2" / "venv", wheel),
+            "w3": pool.submit(install_bare_dask, hosts / "w3" / "venv"),
+        }
+        return {name: future.result() for name, future in installs.items()}
 
 
 def stop_processes(cluster: Cluster) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -179,7 +180,7 @@ def copy_keys_on(cluster: Cluster, worker: str) -> set[str]:
 # --- the tests -------------------------------------------------------------------------------
 
 
-def _worker_probe(hidden: list[str], venv: str) -> Callable[[], dict[str, Any]]:
+def _worker_probe(hidden: list[str], venvs: list[str]) -> Callable[[], dict[str, Any]]:
     """What a worker sees (nested: Dask sends it by value, the workers have no tests/)."""
 
     def probe() -> dict[str, Any]:
@@ -193,7 +194,7 @@ def _worker_probe(hidden: list[str], venv: str) -> Callable[[], dict[str, Any]]:
             "seen": [p for p in hidden if os.path.exists(p)],
             "home": os.environ.get("HOME"),
             "workbench": workbench.__file__,
-            "from_venv": workbench.__file__.startswith(venv + os.sep),
+            "venvs": [v for v in venvs if os.path.exists(v)],  # the hosts' environments seen
             "environment": sorted(os.environ),
             "routes": [(r[0], r[1], r[2]) for r in table],  # device, destination, gateway
         }
@@ -235,11 +236,16 @@ def test_the_hosts_are_apart(cluster, pg_server, tmp_path):
         hidden.append(socket_dir[1])
     for path in hidden:
         assert Path(path).exists() or path == os.environ["WORKBENCH_DATA_DIR"], path
-    seen = cluster.client.run(_worker_probe(hidden, str(cluster.venv)))
+    venvs = {name: str(cluster.venvs[name]) for name in ("w1", "w2", "w3")}
+    seen = cluster.client.run(_worker_probe(hidden, list(venvs.values())))
     assert len(seen) == 2
     for worker, what in seen.items():
         assert what["seen"] == [], (worker, what)
-        assert what["home"] == "/tmp/home" and what["from_venv"], (worker, what)
+        assert what["home"] == "/tmp/home", (worker, what)
+        name = next(n for n, address in workers.items() if address == worker)
+        # its own install of the wheel, and no other host's
+        assert what["workbench"].startswith(venvs[name] + os.sep), (worker, what)
+        assert what["venvs"] == [venvs[name]], (worker, what)
         assert "WORKBENCH_DATA_DIR" not in what["environment"], what["environment"]
         assert WORKER_KEY_ENV in what["environment"]
         # one route, to the cluster's network, through the host's own link: no gateway
@@ -325,6 +331,79 @@ def test_the_scheduler_holds_no_password(cluster, store):
     assert secret not in (cluster.logs / "sched.log").read_bytes()
     assert_exactly_once(cluster, target, result, tables)
     assert_same_cells(cluster, target, tables)
+
+
+def _doctor(cluster: Cluster, *args: str) -> tuple[int, dict[str, dict[str, Any]], str]:
+    """``workbench doctor ARGS --json`` in-process, reaching the TLS scheduler with the driver's
+    certificate through Dask's own settings; (exit code, checks by name, output)."""
+    import dask
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    tls = {
+        "distributed.comm.tls.ca-file": str(cluster.certs / "ca.pem"),
+        "distributed.comm.tls.client.cert": str(cluster.certs / "driver.pem"),
+        "distributed.comm.tls.client.key": str(cluster.certs / "driver.key"),
+        "distributed.comm.require-encryption": True,
+    }
+    with dask.config.set(tls):
+        done = CliRunner().invoke(main, ["doctor", *args, "--json"], catch_exceptions=False)
+    checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
+    return done.exit_code, checks, done.stdout + (done.stderr or "")
+
+
+def test_doctor_names_the_worker_without_the_workbench_and_the_one_cut_off(
+    cluster, store_url, monkeypatch, tmp_path
+):
+    """`workbench doctor --dask ADDR --project P` against the hosts: all well first; then w2
+    with no route to the database host is named, with what it saw and the fix; then a worker
+    w3 started from a Dask environment without the workbench is named, with the install
+    script. The source's password appears in no answer."""
+    for key, value in {"WORKBENCH_DATABASE_URL": store_url, "WORKBENCH_USER": "tester",
+                       "WORKBENCH_DATA_DIR": str(tmp_path / "data")}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    for args in (["project", "create", "far"], ["connection", "add", "far", "src",
+                                                 cluster.source_url]):  # fmt: skip
+        assert CliRunner().invoke(main, args).exit_code == 0
+    doctor = ("--project", "far", "--dask", cluster.scheduler_address)
+    w1, w2 = cluster.worker_of("w1"), cluster.worker_of("w2")
+
+    code, checks, said = _doctor(cluster, *doctor)
+    assert code == 0, said
+    assert checks["workers reach src"]["detail"] == "each of 2 workers opened it"
+
+    w2_ns, db = cluster.host("w2").netns, cluster.host("db").address
+    subprocess.run(["ip", "-n", w2_ns, "route", "add", "unreachable", f"{db}/32"], check=True)
+    try:
+        code, checks, cut_off = _doctor(cluster, *doctor)
+    finally:
+        subprocess.run(["ip", "-n", w2_ns, "route", "del", "unreachable", f"{db}/32"], check=True)
+    reach = checks["workers reach src"]
+    assert code == 1 and not reach["ok"] and checks["dask"]["ok"], cut_off
+    assert f"worker {w2} cannot open Connection 'src'" in reach["detail"], reach
+    assert w1 not in reach["detail"]
+    assert "Open a network path from that host" in reach["detail"]
+
+    cluster.start_worker("w3")
+    try:
+        w3 = cluster.wait_for_workers({"w1", "w2", "w3"})["w3"]
+        code, checks, bare = _doctor(cluster, *doctor)
+    finally:
+        cluster.host("w3").kill_all()
+        cluster.processes.pop("w3").wait(10)
+        cluster.wait_for_workers({"w1", "w2"})
+    dask_check = checks["dask"]
+    assert code == 1 and not dask_check["ok"], bare
+    assert f"worker {w3} has no workbench" in dask_check["detail"], dask_check
+    assert "scripts/install-worker" in dask_check["detail"]
+    assert w1 not in dask_check["detail"] and w2 not in dask_check["detail"]
+    for answer in (said, cut_off, bare):
+        assert PASSWORD not in answer
 
 
 # the destructive tests: lineitem in small throttled partitions, so a partition is in flight

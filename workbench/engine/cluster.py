@@ -146,7 +146,14 @@ def worker_problems(client: Client) -> tuple[int, list[str]]:
             problems.append(f"worker {worker} could not answer: {type(got).__name__}: {got}")
             continue
         wrong = [f"{k} {got.get(k)} (driver: {v})" for k, v in here.items() if got.get(k) != v]
-        if wrong:
+        if got.get("workbench") == "missing":
+            problems.append(
+                f"worker {worker} has no workbench (its Python cannot import it): install the "
+                f"worker's environment with `scripts/install-worker DIR workbench-"
+                f"{here['workbench']}-py3-none-any.whl` (the driver's version) and start the "
+                "worker from it (DIR/bin/dask worker ...)"
+            )
+        elif wrong:
             pins = " ".join(f"{k}=={v}" for k, v in here.items() if k != "python")
             problems.append(
                 f"worker {worker} has {', '.join(wrong)}; install the driver's versions in its "
