@@ -8,7 +8,8 @@ driver and the workers hold, and shown everywhere (reprs, logs, the dashboard) m
 The key: a local cluster the job starts gets this process's own key in its workers'
 environment; a cluster someone else runs (``--dask``, a caller's client) needs
 ``WORKBENCH_WORKER_KEY`` (a Fernet key: ``python -c "from cryptography.fernet import Fernet;
-print(Fernet.generate_key().decode())"``) set alike on the driver and every worker. A URL
+print(Fernet.generate_key().decode())"``, or ``WORKBENCH_WORKER_KEY_FILE`` naming a file that
+holds it) set alike on the driver and every worker. A URL
 without a password needs no key and travels as it is.
 """
 
@@ -44,8 +45,19 @@ def process_key() -> bytes:
 
 
 def shared_key() -> bytes | None:
-    """The key set for clusters that others run (driver and workers alike), if any."""
+    """The key set for clusters that others run (driver and workers alike), if any: the
+    variable itself, or the file ``WORKBENCH_WORKER_KEY_FILE`` names (a container secret)."""
     value = os.environ.get(ENV_KEY, "").strip()
+    path = os.environ.get(f"{ENV_KEY}_FILE", "").strip()
+    if not value and path:
+        try:
+            with open(path) as fh:
+                value = fh.read().strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{ENV_KEY}_FILE names {path}, which cannot be read ({exc.strerror}): mount the "
+                "worker key there, or set " + ENV_KEY
+            ) from None
     return value.encode() if value else None
 
 
