@@ -77,3 +77,27 @@ def test_pii_flags():
 )
 def test_hll_empty(ranks, low, high):
     assert low <= pushdown.hll_estimate(ranks) <= high
+
+
+def test_a_bare_name_column_is_a_person_only_when_its_values_read_as_people(datasets):
+    """Chinook's Track, Genre, Artist, Playlist names and Sakila's category and language names
+    are called "name" but hold titles, genres, bands and languages; Sakila's customer names
+    (its customer_list view's "name") are people. Columns whose name says whose it is
+    (FirstName, customer_name) keep needing only the shape."""
+    from workbench.matching.samples import load_all
+
+    tables = load_all(datasets)
+    for table, column in [("chinook.Track", "Name"), ("chinook.Genre", "Name"),
+                          ("chinook.Artist", "Name"), ("chinook.Playlist", "Name"),
+                          ("sakila.category", "name"), ("sakila.language", "name")]:  # fmt: skip
+        values = tables[table].frame[column].dropna().astype(str).tolist()
+        found = semantic.detect(values, column)
+        assert found.name != "person_name", (table, column, found)
+    customers = tables["sakila.customer"].frame
+    people = (customers["first_name"] + " " + customers["last_name"]).tolist()
+    assert semantic.detect(people, "name").name == "person_name"
+    assert semantic.detect(people, "customer_name").name == "person_name"
+    first = tables["chinook.Employee"].frame["FirstName"].tolist()
+    assert semantic.detect(first, "FirstName").name == "person_name"
+    # a bare "name" of single words, even of given names, is not enough
+    assert semantic.detect(["Maria", "John", "Anna"] * 5, "name").name != "person_name"

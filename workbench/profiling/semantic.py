@@ -12,6 +12,7 @@ Luhn, IBANs by ISO 7064 mod 97) count only values whose check digits are right.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -57,6 +58,18 @@ _NAME_HINT = re.compile(
     r"contact|customer|employee|person|owner|manager)(_?name)?$|(first|last)name",
     re.I,
 )
+# a column name that says whose name it is; a bare "name" (Track.Name, category.name) does
+# not, and its values must then read as given name + family name (see _reads_as_people)
+_PERSON_HINT = re.compile(
+    r"(first|last|full|given|family|middle|sur|maiden|nick)_?name|^(author|contact|customer|"
+    r"employee|person|owner|manager|user|member|patient|student|client)s?(_?name)?$",
+    re.I,
+)
+# locales whose given and family names stand for "a person's name" in the data we meet
+_NAME_LOCALES = (
+    "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL",
+    "pl_PL", "sv_SE", "da_DK", "fi_FI", "no_NO", "cs_CZ", "hu_HU", "tr_TR",
+)  # fmt: skip
 _POSTAL_HINT = re.compile(r"post(al)?_?code|zip|postleitzahl|\bplz\b|postcode", re.I)
 
 
@@ -193,7 +206,10 @@ def detect(
         if share:
             shares[det.name] = round(share, 4)
         if chosen is None and share >= min_share and hinted:
-            if det.name == "person_name" and _looks_categorical(texts):
+            if det.name == "person_name" and (
+                _looks_categorical(texts)
+                or (not _PERSON_HINT.search(column_name) and not _reads_as_people(texts))
+            ):
                 continue
             chosen = (det.name, share)
             if not all_shares:
@@ -214,6 +230,32 @@ def _share(test: Callable[[str], bool], texts: Sequence[str], give_up: float | N
             if give_up is not None and misses > give_up:
                 return 0.0
     return hits / len(texts)
+
+
+@functools.cache
+def _known_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Given names and family names (lower case) of Faker's person providers."""
+    import importlib
+
+    given: set[str] = set()
+    family: set[str] = set()
+    for locale in _NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr, into in (("first_names", given), ("first_names_male", given),
+                           ("first_names_female", given), ("last_names", family)):  # fmt: skip
+            into.update(str(n).lower() for n in getattr(provider, attr, ()) or ())
+    return frozenset(given), frozenset(family)
+
+
+def _reads_as_people(texts: Sequence[str], min_share: float = 0.5) -> bool:
+    """Most values are a known given name ... a known family name ("Mary Smith"): song titles,
+    genres and languages are not, though their column is called "name" too."""
+    given, family = _known_names()
+    hits = 0
+    for text in texts:
+        words = re.findall(r"[^\W\d_][\w'\u2019\-]*", text.lower())
+        hits += len(words) >= 2 and words[0] in given and words[-1] in family
+    return hits >= min_share * len(texts)
 
 
 def _looks_categorical(texts: Sequence[str]) -> bool:
