@@ -341,9 +341,7 @@ def main() -> None:
                     env,
                 )
             )
-            runs.append(
-                run_pg_pipe(pg_source, fresh_pg(args.postgres, f"pgpipe_{tag}"), scale)
-            )
+            runs.append(run_pg_pipe(pg_source, fresh_pg(args.postgres, f"pgpipe_{tag}"), scale))
             db = Path(f"/tmp/tpch/{tag}.sqlite")
             sqlite_from_tbl(folder, db)
             runs.append(run_sqlite_pipe(db, fresh_pg(args.postgres, f"sqlpipe_{tag}"), scale))

@@ -105,9 +105,7 @@ def main() -> None:
     assert all(count_rows(t) == TABLES * ROWS for t in targets)
 
     cli_target = fresh_pg(args.postgres, "wb_small_cli")
-    cli = timed(
-        [str(BIN / "workbench"), "copy", source, cli_target, "--if-exists", "replace"], env
-    )
+    cli = timed([str(BIN / "workbench"), "copy", source, cli_target, "--if-exists", "replace"], env)
     results = [
         ("workbench, first job in a process", jobs[0], "5 s target"),
         ("workbench, warm job (median of later)", statistics.median(jobs[1:] or jobs), "2 s"),
@@ -115,9 +113,7 @@ def main() -> None:
     ]
     if shutil.which("pgloader"):
         pgl_target = fresh_pg(args.postgres, "wb_small_pgloader")
-        results.append(
-            ("pgloader", timed(["pgloader", "--quiet", source, pgl_target], env), "")
-        )
+        results.append(("pgloader", timed(["pgloader", "--quiet", source, pgl_target], env), ""))
     if shutil.which("sqlite3"):
         pipe_target = fresh_pg(args.postgres, "wb_small_pipe")
         results.append(("pipe (sqlite3 -csv | psql)", _pipe(source_path, pipe_target, env), ""))

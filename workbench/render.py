@@ -9,6 +9,7 @@ rounded for people, "—" for a missing value, status in colour, no index column
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,6 +71,16 @@ def rate(rows_per_second: float | None) -> str:
 
 def percent(share: float | None, digits: int = 0) -> str:
     return MISSING if share is None else f"{share * 100:.{digits}f}%"
+
+
+def confidence(share: float | None) -> str:
+    """A suggestion's confidence: whole percents, one decimal from 99% up, and never rounded
+    up to 100% (no suggestion is certain)."""
+    if share is None:
+        return MISSING
+    if share >= 0.99:
+        return f"{math.floor(min(share, 0.999) * 1000) / 10:.1f}%"
+    return f"{math.floor(share * 100)}%"
 
 
 def status(word: str) -> str:
@@ -243,7 +254,7 @@ def _mapping_rows(mapping: Mapping[str, Any]) -> list[dict[str, Any]]:
         {
             "source column": c.get("source_column"),
             "target column": c.get("target_column"),
-            "confidence": percent(c.get("confidence")),
+            "confidence": confidence(c.get("confidence")),
             "decision": c.get("state"),
         }
         for c in mapping.get("columns") or []
@@ -260,7 +271,7 @@ def mappings_html(mappings: Sequence[Mapping[str, Any]]) -> str:
             f'<div style="font-family:system-ui,sans-serif;margin-top:6px"><b>'
             f"{html.escape(str(m.get('source_table')))} → "
             f"{html.escape(str(m.get('target_table')))}</b> · confidence "
-            f"{percent(m.get('confidence'))} · version {m.get('version')}</div>"
+            f"{confidence(m.get('confidence'))} · version {m.get('version')}</div>"
         )
         rows = _mapping_rows(m)
         for row in rows:

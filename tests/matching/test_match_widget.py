@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.matching.stored import make_project, name_vs_values, pg_tables, pg_target, sqlite_db
@@ -31,7 +33,11 @@ def test_widget_shows_suggestions_and_saves_decisions(store, items_mapping):
     widget = MatchWidget(store, "p", m.id)
     rows = {r.source: r for r in widget.rows}
     assert set(rows) == {"item_id", "code", "qty"}
-    assert rows["code"].target.value == "code" and "100%" in rows["code"].info.value
+    assert rows["code"].target.value == "code"
+    # the confidence is calibrated on data the model never saw: identical names are very
+    # likely right, not certain (the uncalibrated score said 100% for them)
+    shown = int(re.search(r"(\d+)% suggested", rows["code"].info.value)[1])
+    assert 90 <= shown < 100, rows["code"].info.value
     # reasons in words, never the matcher's feature names; nothing decided yet
     assert "names agree" in rows["code"].info.value and "name_" not in rows["code"].info.value
     assert {r.decision.value for r in rows.values()} == {"undecided"}

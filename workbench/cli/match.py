@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from workbench import render
 from workbench.cli import state
 from workbench.cli.output import emit, table
 
@@ -19,7 +20,7 @@ def _rows(mapping: Any) -> list[dict[str, Any]]:
         {
             "source": c.source_column or "(computed)",
             "target": c.target_column,
-            "confidence": None if c.confidence is None else f"{c.confidence:.0%}",
+            "confidence": None if c.confidence is None else render.confidence(c.confidence),
             "origin": c.origin,
             "state": c.state,
             "why": reasons_in_words(c.reasons) if c.reasons else "",

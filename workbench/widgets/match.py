@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from workbench import render
 from workbench.errors import WorkbenchError
 from workbench.governance import mask_preview, masking_suggestions
 from workbench.governance.masking_suggestions import MASK_KINDS, MaskSuggestion
@@ -58,7 +59,7 @@ def confidence_bar(confidence: float | None) -> str:
     return (
         f"<div style='width:80px;background:#eee;display:inline-block'>"
         f"<div style='width:{pct}%;background:{confidence_colour(confidence)};height:10px'>"
-        f"</div></div> {pct}%"
+        f"</div></div> {render.confidence(confidence)}"
     )
 
 
