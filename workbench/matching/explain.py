@@ -29,6 +29,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "semantic_equal": ("the same kind of value (email, date, ...)", "different kinds of value"),
     "semantic_conflict": ("kinds of value agree", "kinds of value conflict"),
     "kind_equal": ("same kind of data", "different kinds of data"),
+    "value_shape": (
+        "numbers are shaped alike, whatever the unit",
+        "numbers are shaped differently",
+    ),
+    "value_frequencies": (
+        "values repeat alike (codes and their labels)",
+        "values repeat differently",
+    ),
     "value_margin": ("the best value match in its row", "closer values elsewhere"),
     "value_support": ("enough values sampled", "few values to compare"),
     "no_values": ("one side has no values yet (names decide)", "both sides have values"),

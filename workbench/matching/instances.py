@@ -55,6 +55,12 @@ class ValueProfile:
     numbers: np.ndarray  # sorted numeric sample (empty if the column is not numeric)
     values: frozenset[str]  # normalized distinct values of the sample
     qgrams: np.ndarray = field(repr=False)  # L2-normalized hashed character 3-grams
+    # the numbers standardized (mean 0, sd 1), sorted: the distribution's shape whatever the
+    # unit (cm vs inches, dollars vs cents, raw vs standardized)
+    standardized: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    # the shares of the most frequent values, largest first, when values repeat (a code or
+    # a category): codes and their labels ("A" vs "active", 0 vs "setosa") share this profile
+    frequencies: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
 
 def _sample(series: pd.Series, size: int, seed: int) -> pd.Series:
@@ -185,6 +191,13 @@ def profile_column(
     top = dict(patterns.most_common(30))
     distinct = set(normalized.dropna().astype(str))
     qgram_texts = [t.casefold() for t in texts.iloc[:300]] if len(texts) else []
+    standardized = np.empty(0)
+    if len(numbers) >= 8 and float(np.std(numbers)) > 0:
+        standardized = np.sort((numbers - numbers.mean()) / numbers.std())
+    frequencies = np.empty(0)
+    counted = normalized.dropna().astype(str).value_counts()
+    if n >= 20 and 2 <= len(counted) <= max(2, n // 4):
+        frequencies = (counted.to_numpy(float) / counted.sum())[:FREQUENCY_TOP]
     return ValueProfile(
         name=str(series.name),
         sample_count=n,
@@ -198,6 +211,8 @@ def profile_column(
         numbers=np.sort(numbers),
         values=frozenset(distinct),
         qgrams=_qgrams(qgram_texts),
+        standardized=standardized,
+        frequencies=frequencies,
     )
 
 
@@ -214,6 +229,15 @@ def _ks_similarity(a: np.ndarray, b: np.ndarray) -> float:
     cdf_a = np.searchsorted(a, grid, side="right") / len(a)
     cdf_b = np.searchsorted(b, grid, side="right") / len(b)
     return float(1.0 - np.max(np.abs(cdf_a - cdf_b)))
+
+
+def _frequency_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - the total variation distance between two lists of value shares (largest first),
+    times how alike their numbers of distinct values are."""
+    size = max(len(a), len(b))
+    pa, pb = np.zeros(size), np.zeros(size)
+    pa[: len(a)], pb[: len(b)] = a, b
+    return float((1.0 - 0.5 * np.abs(pa - pb).sum()) * min(len(a), len(b)) / size)
 
 
 def _closeness(x: float, y: float) -> float:
@@ -234,7 +258,10 @@ VALUE_FEATURES = (
     "semantic_equal",
     "semantic_conflict",
     "kind_equal",
+    "value_shape",
+    "value_frequencies",
 )
+FREQUENCY_TOP = 12  # most frequent values compared by their shares
 
 
 _SPECIFIC = {
@@ -297,4 +324,8 @@ def value_similarities(
             out["kind_equal"][i, j] = float(
                 a.kind == b.kind or {a.kind, b.kind} == {"integer", "decimal"}
             )
+            if len(a.standardized) and len(b.standardized):
+                out["value_shape"][i, j] = _ks_similarity(a.standardized, b.standardized)
+            if len(a.frequencies) and len(b.frequencies):
+                out["value_frequencies"][i, j] = _frequency_similarity(a.frequencies, b.frequencies)
     return out
