@@ -294,13 +294,32 @@ def report(held: list[Example], chosen: dict[str, dict], shipped: model.MatcherM
     return "\n".join(lines)
 
 
-def feedback_transfer(held: list[Example], chosen: dict[str, dict], strength: float = 1.0) -> str:
+def _record(e: Example, i: int, j: int, right: bool, rivals: int, m: model.MatcherModel):
+    """The record the store keeps for a decision on (i, j), as matching.feedback makes it."""
+    from workbench.matching import feedback
+
+    order = np.argsort(-m.predict(e.features[i]))
+    others = [int(k) for k in order if int(k) != j][:rivals]
+    return feedback.FeedbackRecord(
+        action="accept" if right else "reject",
+        source_column=e.source_columns[i],
+        target_column=e.target_columns[j],
+        label=int(right),
+        features=dict(zip(candidates.FEATURES, e.features[i, j].tolist(), strict=True)),
+        rivals=tuple(tuple(e.features[i, k].tolist()) for k in others),
+    )
+
+
+def feedback_transfer(
+    held: list[Example], chosen: dict[str, dict], strength: float = 1.0, rivals: int | None = None
+) -> str:
     """Learning that transfers: per family, a user reviews the suggestions for half of its
     source tables (accepts the right ones, rejects the wrong ones, corrects the missed), the
     model is retrained from those records (workbench.matching.feedback.retrain, as the store
     does per organization), and the *other* half's pairs, never reviewed, are scored again."""
     from workbench.matching import feedback
 
+    rivals = feedback.RIVALS if rivals is None else rivals
     lines = ["feedback on half of a family's tables, judged on the other half:"]
     for group in GROUPS:
         mine = [e for e in held if e.family == group]
@@ -315,12 +334,8 @@ def feedback_transfer(held: list[Example], chosen: dict[str, dict], strength: fl
         for e in first:
             truth = {(int(i), int(j)) for i, j in zip(*np.nonzero(e.labels), strict=True)}
             for i, j in {*e.chosen, *truth}:
-                records.append(feedback.FeedbackRecord(
-                    action="accept" if (i, j) in truth else "reject",
-                    source_column=e.source_columns[i], target_column=e.target_columns[j],
-                    label=int((i, j) in truth),
-                    features=dict(zip(candidates.FEATURES, e.features[i, j].tolist(), strict=True)),
-                ))  # fmt: skip
+                right = (i, j) in truth
+                records.append(_record(e, i, j, right, rivals if right else 0, base))
         learned = feedback.retrain(records, base, strength=strength)
         before = after = np.zeros(3, dtype=int)
         for e in later:

@@ -111,3 +111,28 @@ def test_records_round_trip_as_plain_dicts(source_people, target_people) -> None
     again = [FeedbackRecord.from_dict(r.to_dict()) for r in records]
     assert again == records
     assert set(records[0].features) == set(matching.default_model().features)
+
+
+def test_an_acceptance_keeps_its_rows_strongest_rivals_as_non_matches() -> None:
+    """Accepting sku for code says the row's other candidates are not code's partner: the
+    record carries their features (the suggestion it corrected is its own record)."""
+    from workbench.matching import candidates
+    from workbench.matching.feedback import RIVALS
+
+    base = matching.default_model()
+    source, target = _pair("code", "sku", seed=1)
+    rejected, accepted = record_feedback(
+        source, target, "correct", "code", "sku", suggested_target="code", model=base
+    )
+    assert rejected.rivals == ()
+    others = len(target.columns) - 2  # neither sku (accepted) nor code (rejected itself)
+    assert len(accepted.rivals) == min(RIVALS, others) == 2
+    assert all(len(r) == len(candidates.FEATURES) for r in accepted.rivals)
+    assert FeedbackRecord.from_dict(accepted.to_dict()) == accepted
+
+    # the rivals are fitted as non-matches: without them the adjustment differs
+    bare = FeedbackRecord(**{**accepted.to_dict(), "rivals": ()})
+    with_rivals, without = retrain([rejected, accepted], base), retrain([rejected, bare], base)
+    assert with_rivals.adjustment != without.adjustment
+    x = np.array(accepted.rivals)
+    assert with_rivals.logits(x).mean() < without.logits(x).mean()  # pushed further down

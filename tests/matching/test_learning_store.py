@@ -49,6 +49,9 @@ def test_a_stored_correction_changes_the_next_suggestion_for_the_organization_on
         ("correct", "sku", 1),
     ]
     assert rows[0]["created_by"] == "tester" and rows[0]["project_id"] == first[0].project_id
+    # the acceptance keeps its row's rivals (stored in the same row, never as decisions)
+    assert rows[0]["rivals"] == [] and len(rows[1]["rivals"]) >= 1
+    assert "_rivals" not in rows[1]["features"]
 
     # an unseen pair with other names and values, shaped alike, in another project
     unseen = _setup(tmp_path, pg_target2, "parts", "ref", "part_no", 2)

@@ -66,7 +66,11 @@ def add_feedback(
             target_table=r.get("target_table"),
             target_column=r["target_column"],
             label=int(r["label"]),
-            features=dict(r["features"]),
+            # an accepted pair's rivals (see matching.feedback) travel in the same JSON
+            features={
+                **r["features"],
+                **({"_rivals": [list(v) for v in r["rivals"]]} if r.get("rivals") else {}),
+            },
             created_by=store.user,
         )
         for r in records
@@ -109,7 +113,8 @@ def list_feedback(store: Store, organization_id: int | None = None) -> list[dict
                 "target_table": r.target_table,
                 "target_column": r.target_column,
                 "label": r.label,
-                "features": dict(r.features),
+                "features": {k: v for k, v in r.features.items() if k != "_rivals"},
+                "rivals": [tuple(v) for v in r.features.get("_rivals", [])],
                 "created_by": r.created_by,
                 "created_at": r.created_at,
             }
