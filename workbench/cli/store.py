@@ -53,7 +53,13 @@ def init() -> None:
     help="Check this Dask scheduler's workers (default: WORKBENCH_DASK_ADDRESS); with "
     "--project, also that every worker reaches each connection.",
 )
-def doctor(project: str | None, dask_address: str | None) -> None:
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="With --project: also check that each source's changes can be followed after a copy "
+    "(MySQL/MariaDB binlog, PostgreSQL logical replication), naming each setting to change.",
+)
+def doctor(project: str | None, dask_address: str | None, follow: bool) -> None:
     """Check the store, its schema revision, Dask and (with --project) connections."""
     cli = state()
     checks: list[dict[str, Any]] = []
@@ -72,12 +78,15 @@ def doctor(project: str | None, dask_address: str | None) -> None:
             )
             if advice:  # server settings that slow a load: the check passes, with tips
                 checks[-1]["advice"] = advice
-            if address and checks[-1]["ok"]:
+            answered = checks[-1]["ok"]
+            if address and answered:
                 _check(
                     checks,
                     f"workers reach {conn.name}",
                     functools.partial(_workers_reach_check, store, conn, address),
                 )
+            if follow and answered and conn.role == "source":
+                _check(checks, f"follow {conn.name}", functools.partial(_follow_check, store, conn))
     ok = all(c["ok"] for c in checks)
 
     def human() -> None:
@@ -199,6 +208,26 @@ def _dask_check(settings: Any, address: str | None) -> tuple[None, str]:
         if client.submit(operator.add, 1, 2).result(timeout=60) != 3:
             raise RuntimeError("a local Dask worker returned a wrong result")
     return None, "local cluster (1 worker process) started and ran a task"
+
+
+def _follow_check(store: Any, conn: Any) -> tuple[None, str]:
+    """The source's change stream can be followed: each missing setting or privilege named."""
+    from workbench.connectors import connect
+    from workbench.store.connections import connection_to_test
+
+    url, label, options = connection_to_test(store, conn.project_id, conn.id)
+    connector = connect(url, connect_timeout=store.settings.connect_timeout, options=options)
+    try:
+        problems = connector.change_stream_problems()
+    finally:
+        connector.close()
+    if problems is None:
+        raise RuntimeError(
+            f"{label} ({conn.kind}) has no change stream to follow; copy it again to refresh it"
+        )
+    if problems:
+        raise RuntimeError(f"{label} cannot be followed yet: " + "; ".join(map(str, problems)))
+    return None, "ready to follow: every setting and privilege a follower needs is there"
 
 
 def _workers_reach_check(store: Any, conn: Any, address: str) -> tuple[None, str]:

@@ -165,5 +165,13 @@ class Connector:
         """Server settings that slow a bulk load through this connection (none by default)."""
         return []
 
+    def change_stream_problems(
+        self, copy_seconds: float | None = None
+    ) -> list[ServerAdvice] | None:
+        """What keeps this source from having its changes followed after a copy (binlog or
+        logical replication settings, the login's privileges), each with the value to use;
+        [] when nothing does; None when the kind has no change stream (files, SQLite)."""
+        return None
+
     def close(self) -> None:
         """Release pooled connections, if any."""

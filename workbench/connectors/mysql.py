@@ -324,6 +324,82 @@ DIALECT = SqlDialect(
 )
 
 
+def binlog_problems(
+    settings: Mapping[str, str], grants: Sequence[str], copy_seconds: float | None = None
+) -> list[ServerAdvice]:
+    """What a MySQL/MariaDB server's settings and a login's grants lack for following its
+    binlog: each missing piece named with the value to set (``workbench doctor --follow``)."""
+    problems = []
+    if settings.get("log_bin", "OFF").upper() != "ON":
+        problems.append(
+            ServerAdvice(
+                "log_bin",
+                settings.get("log_bin", "OFF"),
+                "ON (start the server with --log-bin)",
+                "changes are read from the binary log, which is off",
+            )
+        )
+    if settings.get("binlog_format", "").upper() != "ROW":
+        problems.append(
+            ServerAdvice(
+                "binlog_format",
+                settings.get("binlog_format", "unknown"),
+                "ROW",
+                "only row events say which rows changed (statements would have to be re-run)",
+            )
+        )
+    if settings.get("binlog_row_image", "FULL").upper() != "FULL":
+        problems.append(
+            ServerAdvice(
+                "binlog_row_image",
+                settings["binlog_row_image"],
+                "FULL",
+                "updates and deletes must carry every column to be applied by key",
+            )
+        )
+    kept = _binlog_retention_seconds(settings)
+    wanted = max(7 * 86400.0, 3 * (copy_seconds or 0.0))
+    if kept is not None and kept < wanted:
+        problems.append(
+            ServerAdvice(
+                "binlog_expire_logs_seconds",
+                f"{kept:.0f}",
+                f"{wanted:.0f} or more",
+                "the binlog from the copy's start must still be there when following begins",
+            )
+        )
+    text = " ".join(grants).upper().replace("`", "")
+    everything = "ALL PRIVILEGES ON *.*" in text
+    if not everything and "REPLICATION SLAVE" not in text:
+        problems.append(
+            ServerAdvice(
+                "privilege REPLICATION SLAVE",
+                "not granted",
+                "GRANT REPLICATION SLAVE ON *.* TO the login",
+                "reading the binlog needs it",
+            )
+        )
+    monitor = ("REPLICATION CLIENT", "BINLOG MONITOR", "SUPER")
+    if not everything and not any(m in text for m in monitor):
+        problems.append(
+            ServerAdvice(
+                "privilege REPLICATION CLIENT",
+                "not granted",
+                "GRANT REPLICATION CLIENT ON *.* TO the login (BINLOG MONITOR on MariaDB 10.5+)",
+                "the binlog position is read at the copy's start",
+            )
+        )
+    return problems
+
+
+def _binlog_retention_seconds(settings: Mapping[str, str]) -> float | None:
+    """How long binlogs are kept (None: for ever)."""
+    seconds = float(settings.get("binlog_expire_logs_seconds") or 0)
+    days = float(settings.get("expire_logs_days") or 0)
+    kept = seconds or days * 86400
+    return kept or None
+
+
 # (server URL without its password, TLS settings) -> whether PREFERRED negotiated TLS
 _NEGOTIATED: dict[tuple[str, TlsSettings], bool] = {}
 
@@ -454,6 +530,22 @@ class MySQLConnector(Connector):
                 "the copy and its validation scan each table; a small pool rereads it from disk",
             )
         ]
+
+    def change_stream_problems(
+        self, copy_seconds: float | None = None
+    ) -> list[ServerAdvice] | None:
+        """The binlog a follower reads: on, row-based, full row images, kept longer than the
+        copy takes, and a login allowed to read it (see binlog_problems)."""
+        names = ("log_bin", "binlog_format", "binlog_row_image", "expire_logs_days",
+                 "binlog_expire_logs_seconds")  # fmt: skip
+        rows = self.run(
+            "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES"
+            f" WHERE VARIABLE_NAME IN ({', '.join(['%s'] * len(names))})",
+            [n.upper() for n in names],
+        )
+        settings = {str(k).lower(): str(v) for k, v in rows}
+        grants = [str(r[0]) for r in self.run("SHOW GRANTS")]
+        return binlog_problems(settings, grants, copy_seconds)
 
     def run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[Any]:
         pymysql = _pymysql()

@@ -333,6 +333,51 @@ class PostgresConnector(Connector):
             if name in found and found[name] < least
         ]
 
+    def change_stream_problems(
+        self, copy_seconds: float | None = None
+    ) -> list[ServerAdvice] | None:
+        """Logical replication (pgoutput): wal_level, slots and senders, a login allowed to
+        replicate."""
+        settings = dict(
+            self.run(
+                "SELECT name, setting FROM pg_settings"
+                " WHERE name IN ('wal_level', 'max_replication_slots', 'max_wal_senders')"
+            )
+        )
+        role = self.run(
+            "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        )
+        problems = []
+        if settings.get("wal_level") != "logical":
+            problems.append(
+                ServerAdvice(
+                    "wal_level",
+                    str(settings.get("wal_level")),
+                    "logical (a restart)",
+                    "changes are decoded from the WAL, which only 'logical' keeps enough of",
+                )
+            )
+        for name in ("max_replication_slots", "max_wal_senders"):
+            if int(settings.get(name) or 0) < 1:
+                problems.append(
+                    ServerAdvice(
+                        name,
+                        str(settings.get(name)),
+                        "10",
+                        "a follower holds one replication slot and one WAL sender",
+                    )
+                )
+        if not (role and role[0][0]):
+            problems.append(
+                ServerAdvice(
+                    "role attribute REPLICATION",
+                    "not granted",
+                    "ALTER ROLE the login REPLICATION",
+                    "opening a replication connection needs it",
+                )
+            )
+        return problems
+
     def introspect(
         self, schemas: Sequence[str] | None = None, tables: Sequence[str] | None = None
     ) -> DatabaseSchema:
