@@ -39,6 +39,7 @@ def binlog_mariadb(tmp_path) -> Iterator[MySQLServer]:
     yield from _server(
         Path("/tmp") / f"wbfollow-b-{os.getpid()}",
         "--log-bin=binlog", "--server-id=7", "--binlog-format=ROW", "--binlog-row-image=FULL",
+        "--binlog-row-metadata=FULL",
         "--binlog-expire-logs-seconds=1209600",
     )  # fmt: skip
 

@@ -165,6 +165,12 @@ def _with_password(url: str, env: str | None, prompt: bool, side: str) -> str:
     is_flag=True,
     help="A file source is at the same path on every Dask worker (a shared volume).",
 )
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Record where the source's change stream ends before copying, so that "
+    "`workbench follow JOB` applies every later change (MySQL/MariaDB binlog).",
+)
 @click.option("--resume", "resume", type=int, metavar="JOB", help="Resume this job instead.")
 @click.option(
     "--before",
@@ -215,6 +221,7 @@ def copy_(
     max_rows_per_second,
     max_connections,
     shared_files,
+    follow,
     resume,
     before_sql,
     after_sql,
@@ -263,6 +270,7 @@ def copy_(
         finish=not no_finish,
         before_sql=_sql_texts(before_sql),
         after_sql=_sql_texts(after_sql),
+        follow=follow,
     )
     source = _stored(store, project, source_url)
     target = _stored(store, project, target_url)
@@ -467,7 +475,39 @@ def validate_(job_id, repair) -> None:
         raise SystemExit(1)
 
 
-commands = [copy_, migrate_, jobs_, job, validate_]
+@click.command("follow")
+@click.argument("job_id", type=int)
+@click.option("--batch", "batch_changes", type=click.IntRange(1), default=1000, show_default=True,
+              help="Row changes per target transaction (whole source transactions).")  # fmt: skip
+@click.option("--max-transactions", type=click.IntRange(1),
+              help="Stop after this many source transactions (default: at the end).")  # fmt: skip
+def follow_(job_id, batch_changes, max_transactions) -> None:
+    """Apply the source's changes since copy JOB (started with --follow) began, up to now.
+
+    Changes are applied by key in source commit order, in batches that commit together with
+    the position after them: run it again (or after a kill) to go on, exactly once. A DDL
+    statement on a followed table stops it, naming the statement."""
+    from workbench import render
+    from workbench.engine.follow import follow_job
+
+    store = state().store()
+    result = follow_job(store, job_id, batch_changes=batch_changes,
+                        max_transactions=max_transactions)  # fmt: skip
+    data = result.as_dict()
+    where = result.position
+    fields_shown = [
+        ("job", job_id),
+        ("changes applied", render.number(result.changes)),
+        ("transactions", render.number(result.transactions)),
+        ("position", f"{where.get('file')}:{where.get('offset')}" if where else "-"),
+        ("seconds behind", render.seconds(result.seconds_behind)),
+        ("caught up", "yes" if result.caught_up else "no"),
+        ("took", render.seconds(result.seconds)),
+    ]
+    emit(data, lambda: fields(fields_shown))
+
+
+commands = [copy_, migrate_, jobs_, job, validate_, follow_]
 
 
 def _show_dry_run(source_url: str, target_url: str, options: Any) -> None:

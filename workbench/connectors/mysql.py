@@ -357,6 +357,16 @@ def binlog_problems(
                 "updates and deletes must carry every column to be applied by key",
             )
         )
+    metadata = settings.get("binlog_row_metadata")  # MySQL 8.0.14+, MariaDB 10.5+
+    if metadata is not None and metadata.upper() != "FULL":
+        problems.append(
+            ServerAdvice(
+                "binlog_row_metadata",
+                metadata,
+                "FULL",
+                "row events must name their columns for the follower to map them",
+            )
+        )
     kept = _binlog_retention_seconds(settings)
     wanted = max(7 * 86400.0, 3 * (copy_seconds or 0.0))
     if kept is not None and kept < wanted:
@@ -536,8 +546,8 @@ class MySQLConnector(Connector):
     ) -> list[ServerAdvice] | None:
         """The binlog a follower reads: on, row-based, full row images, kept longer than the
         copy takes, and a login allowed to read it (see binlog_problems)."""
-        names = ("log_bin", "binlog_format", "binlog_row_image", "expire_logs_days",
-                 "binlog_expire_logs_seconds")  # fmt: skip
+        names = ("log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata",
+                 "expire_logs_days", "binlog_expire_logs_seconds")  # fmt: skip
         rows = self.run(
             "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES"
             f" WHERE VARIABLE_NAME IN ({', '.join(['%s'] * len(names))})",

@@ -54,6 +54,9 @@ class CopyOptions:
     # and after the job's tables are loaded, keyed and validated; each list in one transaction
     before_sql: tuple[str, ...] = ()
     after_sql: tuple[str, ...] = ()
+    # record where the source's change stream ends before the first row is read, so that
+    # `workbench follow JOB` can apply every later change (engine.follow)
+    follow: bool = False
 
     def __post_init__(self) -> None:
         if self.if_exists not in ("fail", "replace", "append"):

@@ -303,6 +303,13 @@ class _JobRun:
         )
         self.progress.phase("plan")
         options, timeout = self.options, self.timeout
+        if options.follow and not self.resume:  # before a row is read: see engine.follow
+            from workbench.engine.follow import start_position
+
+            begin = start_position(self.source_url, timeout, options.source_options)
+            jobs.update_job_statistics(self.store, self.job_id, {"follow_from": begin.as_dict()})
+            said = f"Changes will be followed from {begin.file}:{begin.offset}"
+            jobs.log_event(self.store, self.job_id, "INFO", said)
         source = connect(self.source_url, connect_timeout=timeout, options=options.source_options)
         try:
             source.test()  # both ends answer before a cluster starts: a wrong port fails in
@@ -412,8 +419,10 @@ class _JobRun:
             self.script.post_load,
             self.timeout,
             views=self.script.views,
-            validate=self.options.validate,
+            # a followed source changes while it is copied: its validation is the cut-over's
+            validate=self.options.validate and not self.options.follow,
             finish=self.options.finish,
+            defer_constraints=self.options.follow,
         )
         self.progress.start(self.job_id, self.estimates)
         tasks = self._tasks_to_copy(recorder, self.tails)
@@ -517,6 +526,11 @@ class _JobRun:
         assert recorder is not None and tails is not None  # made by plan() and the copy
         self.phase("finish")  # the tables' tails started as each table finished; wait for the rest
         self.validation, self.unfinished, warnings, views_failed = tails.wait(cancel=self.cancel)
+        if tails.deferred:  # built by the follower once it has caught up (engine.follow)
+            recorder.flush(force=True, deferred=tails.deferred)
+            jobs.log_event(self.store, self.job_id, "INFO",
+                           f"{len(tails.deferred)} constraint(s) wait until the follower has "
+                           "caught up with the source")  # fmt: skip
         self.warnings = [*_nulled_values(self.job_plan, recorder), *warnings]
         for w in self.warnings:
             jobs.log_event(self.store, self.job_id, "WARNING", w)

@@ -47,6 +47,7 @@ class TableTails:
         validate: bool,
         finish: bool,
         views: Sequence[tuple[str, str]] = (),
+        defer_constraints: bool = False,
     ) -> None:
         self.plan = plan
         self.target_url = target_url
@@ -61,6 +62,10 @@ class TableTails:
         }
         self.early: dict[str, list[str]] = {}  # table -> its keys, uniques and indexes
         self.late: list[str] = []  # foreign keys, checks, identities, comments
+        # a followed source changed while it was read: the copy is consistent only once the
+        # follower has caught up, so its foreign keys and checks wait for it (engine.follow)
+        self.defer_constraints = defer_constraints
+        self.deferred: list[str] = []
         for statement in post_load if finish else ():
             subject = statement_subject(statement, {i: (n, n) for i, n in idents.items()})
             if statement_phase(statement) == 0 and subject is not None:
@@ -138,6 +143,9 @@ class TableTails:
             raise JobCancelledError("cancelled before the foreign keys were built")
         if self.finish:
             ordered = sorted(self.late, key=lambda s: statement_phase(s) != 1)  # foreign keys first
+            if self.defer_constraints:
+                self.deferred = [s for s in ordered if statement_phase(s) in (1, 2)]
+                ordered = [s for s in ordered if s not in self.deferred]
             failed += run_statements(self.target_url, ordered, self.timeout, 1)
             analyze = [
                 sql.SQL("ANALYZE {}")

@@ -1,0 +1,273 @@
+"""Following a MariaDB source's changes after a copy: exactly once, by key, in commit order.
+
+A private MariaDB with a row-based binary log (started here). A writer runs inserts, updates
+(of values and of keys), deletes and multi-table transactions with a foreign key while the
+copy runs and after it; the follower then applies everything since the copy began, and the
+target equals the source cell by cell. Cut into many short runs, it applies each change
+once; a DDL statement stops it, named; a table without a key is refused."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.servers import MySQLServer, start_private_mariadb
+from workbench.engine.follow import FollowStoppedError, follow_job
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.errors import InvalidInputError
+
+pytestmark = pytest.mark.slow  # a private MariaDB, throttled copies
+
+BINLOG = ["--log-bin=binlog", "--server-id=11", "--binlog-format=ROW",
+          "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> Iterator[MySQLServer]:
+    server = start_private_mariadb(Path("/tmp") / f"wbfollow-{os.getpid()}", extra_args=BINLOG)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop(mariadb) -> Iterator[str]:
+    """A database with items and orders (orders.item_id references items), 2,000 each."""
+    name = mariadb.create_database("shop")
+    with mariadb.connect(name) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE items (id int PRIMARY KEY, name varchar(40) NOT NULL,"
+            " amount decimal(10,2), at datetime(3))"
+        )
+        cur.execute(
+            "CREATE TABLE orders (order_id int PRIMARY KEY, item_id int NOT NULL,"
+            " qty int NOT NULL, FOREIGN KEY (item_id) REFERENCES items (id))"
+        )
+        cur.executemany(
+            "INSERT INTO items VALUES (%s, %s, %s, %s)",
+            [(i, f"item {i}", Decimal(i) / 4, f"2024-01-01 00:00:{i % 60:02d}.{i % 1000:03d}")
+             for i in range(1, 2001)],
+        )  # fmt: skip
+        cur.executemany(
+            "INSERT INTO orders VALUES (%s, %s, %s)", [(i, i, i % 7) for i in range(1, 2001)]
+        )
+        conn.commit()
+    yield mariadb.url(name)
+    mariadb.drop_database(name)
+
+
+class Writer:
+    """Source transactions of every kind, until stopped (a thread)."""
+
+    def __init__(self, server: MySQLServer, database: str, seed: int) -> None:
+        self.server, self.database, self.rng = server, database, random.Random(seed)
+        self.next_id, self.transactions = 100_000, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def close(self) -> int:
+        self.stop.set()
+        self.thread.join(30)
+        return self.transactions
+
+    def step(self, cur) -> None:
+        rng, kind = self.rng, self.rng.randrange(5)
+        if kind == 0:  # a new item and its order, one transaction
+            self.next_id += 1
+            n = self.next_id
+            cur.execute("INSERT INTO items VALUES (%s, %s, %s, NOW(3))", (n, f"new {n}", n % 97))
+            cur.execute("INSERT INTO orders VALUES (%s, %s, %s)", (n, n, 1))
+        elif kind == 1:  # values change
+            cur.execute(
+                "UPDATE items SET amount = amount + 1, name = CONCAT(name, '+') WHERE id = %s",
+                (rng.randrange(1, 2001),),
+            )
+        elif kind == 2:  # a key changes
+            old = rng.randrange(1, 2001)
+            self.next_id += 1
+            cur.execute("UPDATE orders SET order_id = %s WHERE order_id = %s", (self.next_id, old))
+        elif kind == 3:  # an order and its item go, one transaction
+            victim = rng.randrange(1, 2001)
+            cur.execute("DELETE FROM orders WHERE item_id = %s", (victim,))
+            cur.execute("DELETE FROM items WHERE id = %s", (victim,))
+        else:  # several rows at once
+            low = rng.randrange(1, 1900)
+            cur.execute("UPDATE orders SET qty = qty + 1 WHERE order_id BETWEEN %s AND %s",
+                        (low, low + 50))  # fmt: skip
+
+    def _run(self) -> None:
+        with self.server.connect(self.database) as conn, conn.cursor() as cur:
+            while not self.stop.is_set():
+                self.step(cur)
+                conn.commit()
+                self.transactions += 1
+                self.stop.wait(0.005)
+
+
+def _rows(mariadb: MySQLServer, database: str, target_url: str, table: str, key: str):
+    with mariadb.connect(database) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT * FROM {table} ORDER BY {key}")
+        source = [tuple(r) for r in cur.fetchall()]
+    with psycopg.connect(target_url) as conn:
+        target = conn.execute(f'SELECT * FROM "{database}"."{table}" ORDER BY {key}').fetchall()
+    return source, [tuple(r) for r in target]
+
+
+def assert_same(mariadb: MySQLServer, database: str, target_url: str) -> None:
+    for table, key in (("items", "id"), ("orders", "order_id")):
+        source, target = _rows(mariadb, database, target_url, table, key)
+        assert len(target) == len(source), (table, len(source), len(target))
+        for mine, theirs in zip(source, target, strict=True):
+            assert mine == theirs, (table, mine, theirs)
+
+
+def test_changes_during_and_after_the_copy_arrive_exactly_once(mariadb, shop, target_url, store):
+    database = shop.rsplit("/", 1)[1]
+    writer = Writer(mariadb, database, seed=1).start()
+    try:
+        options = CopyOptions(follow=True, partition_rows=400, batch_rows=200,
+                              max_rows_per_second=2_000)  # fmt: skip
+        result = copy_database(shop, target_url, options, store=store)
+    finally:
+        during = writer.transactions
+        after = Writer(mariadb, database, seed=2)
+        after.next_id = writer.next_id + 10_000
+        writer.close()
+    after.start()
+    threading.Event().wait(1.0)
+    written = during + after.close()
+    assert result.status == "succeeded", result.summary()
+    assert during > 20, f"only {during} source transactions ran during the copy"
+
+    followed = follow_job(store, result.job_id)
+    assert followed.caught_up and followed.transactions >= written - during
+    assert followed.seconds_behind is not None and followed.seconds_behind < 60
+    assert_same(mariadb, database, target_url)
+    again = follow_job(store, result.job_id)  # nothing new: nothing applied
+    assert again.changes == 0 and again.caught_up
+    assert_same(mariadb, database, target_url)
+
+
+def test_a_follower_cut_into_short_runs_applies_each_change_once(mariadb, shop, target_url, store):
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    assert result.status == "succeeded"
+    writer = Writer(mariadb, database, seed=3)
+    with mariadb.connect(database) as conn, conn.cursor() as cur:
+        for _ in range(120):
+            writer.step(cur)
+            conn.commit()
+    runs, applied = 0, 0
+    while True:  # every run stops after 7 source transactions, in batches of 3 changes
+        done = follow_job(store, result.job_id, batch_changes=3, max_transactions=7)
+        runs, applied = runs + 1, applied + done.changes
+        if done.caught_up:
+            break
+        assert runs < 100
+    assert runs >= 120 // 7
+    assert_same(mariadb, database, target_url)
+    with psycopg.connect(target_url) as conn:
+        query = "SELECT changes_applied FROM _workbench.follow_positions"
+        (total,) = conn.execute(query).fetchone()
+    assert total == applied  # each change counted once across all the runs
+
+
+def test_a_ddl_statement_stops_the_follower_and_it_goes_on_after(mariadb, shop, target_url, store):
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    with mariadb.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE items SET name = 'before' WHERE id = 1")
+        conn.commit()
+        cur.execute("ALTER TABLE items ADD COLUMN colour varchar(10)")
+        cur.execute("UPDATE items SET name = 'after', colour = 'red' WHERE id = 2")
+        conn.commit()
+    with pytest.raises(FollowStoppedError, match="ALTER TABLE items ADD COLUMN colour") as info:
+        follow_job(store, result.job_id)
+    assert "add the column there" in str(info.value)
+    with psycopg.connect(target_url) as conn:  # what came before the statement is in
+        name = conn.execute(f'SELECT name FROM "{database}".items WHERE id = 1').fetchone()[0]
+        assert name == "before"
+        conn.execute(f'ALTER TABLE "{database}".items ADD COLUMN colour varchar(10)')
+    done = follow_job(store, result.job_id)
+    assert done.caught_up and done.changes == 1
+    assert_same(mariadb, database, target_url)
+
+
+def test_a_table_without_a_key_is_refused(mariadb, target_url, store):
+    name = mariadb.create_database("nokey")
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE notes (body varchar(20))")
+            cur.execute("INSERT INTO notes VALUES ('a'), ('b')")
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        assert result.status == "succeeded"
+        with pytest.raises(InvalidInputError, match="notes has no primary key"):
+            follow_job(store, result.job_id)
+    finally:
+        mariadb.drop_database(name)
+
+
+def test_a_copy_without_follow_cannot_be_followed(mariadb, shop, target_url, store):
+    result = copy_database(shop, target_url, CopyOptions(), store=store)
+    with pytest.raises(InvalidInputError, match="not started with --follow"):
+        follow_job(store, result.job_id)
+
+
+def test_a_killed_follower_process_resumes_exactly_once(
+    mariadb, shop, target_url, store, pg_server, tmp_path
+):
+    """`workbench follow JOB` killed (SIGKILL) after it committed some batches: the next run
+    goes on from the last committed batch; the target equals the source."""
+    import subprocess
+    import sys
+    import time
+
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    writer = Writer(mariadb, database, seed=4)
+    with mariadb.connect(database) as conn, conn.cursor() as cur:
+        for _ in range(1500):
+            writer.step(cur)
+            conn.commit()
+    env = {
+        **os.environ,
+        "WORKBENCH_DATABASE_URL": store.settings.database_url.reveal(),
+        "WORKBENCH_DATA_DIR": str(tmp_path / "data"),
+        "WORKBENCH_USER": store.user,
+    }
+    command = [str(Path(sys.executable).parent / "workbench"), "follow", str(result.job_id),
+               "--batch", "2"]  # fmt: skip
+
+    def applied() -> int:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            if not conn.execute("SELECT to_regclass('_workbench.follow_positions')").fetchone()[0]:
+                return 0
+            row = conn.execute("SELECT changes_applied FROM _workbench.follow_positions").fetchone()
+            return row[0] if row else 0
+
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while applied() == 0:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the follower committed nothing in a minute"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(10)
+    at_kill = applied()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "caught up:" in done.stdout and "yes" in done.stdout
+    assert 0 < at_kill < applied()
+    assert_same(mariadb, database, target_url)

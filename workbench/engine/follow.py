@@ -1,0 +1,292 @@
+"""Following a source's changes after a copy, exactly once.
+
+A copy started with ``follow=True`` records where the source's change stream ends *before*
+it reads a row. Every change committed after that point is then applied to the target by
+key, in source commit order: an insert or update becomes an upsert of the row as it is
+after the change, a delete (and the old key of an update that changed the key) a delete.
+Replayed on top of a copy that read some of those changes already, the same sequence leaves
+each row as the source's last change left it: applying a change twice, or to a row that
+already has it, changes nothing. (AWS DMS's "full load, then cached changes" works the same
+way; the copy needs no snapshot shared by its parallel readers.)
+
+Changes are applied in batches of whole source transactions; each batch commits in the
+target together with the position just after its last transaction
+(``_workbench.follow_positions``), so a follower killed at any moment resumes from the last
+batch it committed: nothing is applied twice or lost. A table without a key is refused
+before anything is applied; a statement that changes a followed table's definition stops
+the follower with the statement named, after the changes before it are applied.
+
+MySQL/MariaDB sources are read from their binary log (``connectors.mysql_binlog``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from workbench.connectors import connect, mysql_binlog
+from workbench.connectors.mysql_binlog import Commit, Position, RowChange, SchemaChange
+from workbench.engine import bookkeeping, records
+from workbench.engine.plan import TablePlan, plan_job
+from workbench.engine.targets import run_statements
+from workbench.errors import ConfigurationError, InvalidInputError, WorkbenchError
+from workbench.store import jobs
+from workbench.urls import mask_url
+
+log = logging.getLogger(__name__)
+
+_POSITIONS = """
+CREATE TABLE IF NOT EXISTS _workbench.follow_positions (
+    job_key text PRIMARY KEY,
+    log_file text NOT NULL,
+    log_offset bigint NOT NULL,
+    changes_applied bigint NOT NULL DEFAULT 0,
+    source_committed_at timestamptz,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+class FollowStoppedError(WorkbenchError):
+    """The follower stopped on something it must not apply by itself (a DDL statement)."""
+
+    exit_code = 1
+
+
+@dataclass
+class FollowResult:
+    job_id: int
+    changes: int = 0  # row changes applied in this run
+    transactions: int = 0
+    position: dict[str, Any] = field(default_factory=dict)  # where the next run starts
+    seconds_behind: float | None = None  # now - the last applied commit's source time
+    caught_up: bool = False
+    seconds: float = 0.0
+    # constraints the copy left for the caught-up follower (foreign keys, checks, sequences)
+    constraints_built: int = 0
+    constraints_failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def start_position(source_url: str, timeout: float, options: dict[str, Any]) -> Position:
+    """Where a copy that is to be followed starts: checked and read before its first row."""
+    connector = connect(source_url, connect_timeout=timeout, options=options)
+    try:
+        problems = connector.change_stream_problems()
+        if problems is None:
+            raise InvalidInputError(
+                f"{mask_url(source_url)} has no change stream to follow (files and SQLite): "
+                "copy it again to refresh the target"
+            )
+        if problems:
+            raise ConfigurationError(
+                f"{mask_url(source_url)} cannot be followed: "
+                + "; ".join(map(str, problems))
+                + " (`workbench doctor --project P --follow` checks them)"
+            )
+        return mysql_binlog.current_position(connector)
+    finally:
+        connector.close()
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one followed source table lands in the target."""
+
+    target: sql.Composable
+    columns: dict[str, str]  # source column -> target column
+    keys: tuple[str, ...]  # source key columns
+
+    def upsert(self, row: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
+        names = [c for c in self.columns if c in row]
+        target = [self.columns[c] for c in names]
+        keys = [self.columns[k] for k in self.keys]
+        update = [c for c in target if c not in keys]
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {}").format(
+            self.target,
+            sql.SQL(", ").join(map(sql.Identifier, target)),
+            sql.SQL(", ").join(sql.Placeholder() * len(target)),
+            sql.SQL(", ").join(map(sql.Identifier, keys)),
+            sql.SQL("UPDATE SET {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+                )
+            )
+            if update
+            else sql.SQL("NOTHING"),
+        )
+        return statement, [row[c] for c in names]
+
+    def delete(self, row: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
+        statement = sql.SQL("DELETE FROM {} WHERE {}").format(
+            self.target,
+            sql.SQL(" AND ").join(
+                sql.SQL("{} = %s").format(sql.Identifier(self.columns[k])) for k in self.keys
+            ),
+        )
+        return statement, [row[k] for k in self.keys]
+
+
+def _tables(plan_tables: Iterable[TablePlan]) -> dict[str, _Table]:
+    out = {}
+    for tp in plan_tables:
+        if not tp.key_columns:
+            raise InvalidInputError(
+                f"Table {tp.name} has no primary key or unique key: its changes cannot be "
+                "applied by key. Add a key to the source table, or copy the job without it "
+                "(--exclude) and copy that table again at cut-over"
+            )
+        moved = [c for c in tp.columns if c.transform is not None and not c.transform.is_identity]
+        if moved:
+            raise InvalidInputError(
+                f"Table {tp.name} has transformed or masked columns "
+                f"({', '.join(c.name for c in moved)}): the follower applies column mappings "
+                "but not transforms or masks yet; follow a job without them"
+            )
+        columns = {c.source: c.name for c in tp.columns if c.source}
+        target = sql.Identifier(tp.target_schema, tp.target_name)
+        out[tp.source.name] = _Table(target, columns, tuple(tp.key_columns))
+    return out
+
+
+def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, int] | None:
+    row = conn.execute(
+        "SELECT log_file, log_offset, changes_applied FROM _workbench.follow_positions"
+        " WHERE job_key = %s",
+        (job_key,),
+    ).fetchone()
+    return (Position(row[0], int(row[1])), int(row[2])) if row else None
+
+
+def _apply(
+    conn: psycopg.Connection,
+    tables: dict[str, _Table],
+    changes: list[RowChange],
+    job_key: str,
+    commit: Commit,
+    applied_before: int,
+) -> None:
+    """One batch of whole source transactions and the position after them, in one target
+    transaction: both or neither. (A batch may be empty: the position alone moves on.)"""
+    with conn.transaction(), conn.cursor() as cur:
+        for change in changes:
+            table = tables[change.table]
+            if change.op == "delete" or (
+                change.op == "update"
+                and any(change.before[k] != change.after[k] for k in table.keys)  # type: ignore[index]
+            ):
+                cur.execute(*table.delete(change.before))  # type: ignore[arg-type]
+            if change.after is not None:
+                cur.execute(*table.upsert(change.after))
+        cur.execute(
+            "INSERT INTO _workbench.follow_positions AS p (job_key, log_file, log_offset,"
+            " changes_applied, source_committed_at) VALUES (%s, %s, %s, %s, to_timestamp(%s))"
+            " ON CONFLICT (job_key) DO UPDATE SET log_file = EXCLUDED.log_file,"
+            " log_offset = EXCLUDED.log_offset, changes_applied = EXCLUDED.changes_applied,"
+            " source_committed_at = EXCLUDED.source_committed_at, applied_at = now()",
+            (job_key, commit.position.file, commit.position.offset,
+             applied_before + len(changes), commit.timestamp),
+        )  # fmt: skip
+
+
+def follow_job(
+    store: Any,
+    job_id: int,
+    *,
+    batch_changes: int = 1000,
+    max_transactions: int | None = None,
+    stop: threading.Event | None = None,
+) -> FollowResult:
+    """Apply the source's changes since the copy began (or since the last applied batch) up
+    to the end of the change stream as it is now; return what was applied and where it
+    stands. ``max_transactions`` stops early (a follower's run can be cut anywhere)."""
+    started = time.monotonic()
+    job = records.load_job(store, job_id, "followed")
+    stats = jobs.get_job(store, job_id).statistics
+    begin = stats.get("follow_from")
+    if not begin:
+        raise InvalidInputError(
+            f"Job {job_id} was not started with --follow: no change-stream position was "
+            "recorded before it copied. Copy again with --follow."
+        )
+    source = connect(job.source_url, connect_timeout=store.settings.connect_timeout,
+                     options=job.options.source_options)  # fmt: skip
+    try:
+        plan = plan_job(source, job.options, job.job_key, None)
+    finally:
+        source.close()
+    tables = _tables(plan.tables)
+    result = FollowResult(job_id)
+    timeout = int(store.settings.connect_timeout)
+    # autocommit: each batch's `transaction()` is a real one, committed when its block ends
+    with psycopg.connect(job.target_url, connect_timeout=timeout, autocommit=True) as conn:
+        bookkeeping.ensure_bookkeeping(conn)
+        with conn.transaction():
+            conn.execute(_POSITIONS)
+        saved = _saved_position(conn, job.job_key)
+        position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
+        pending: list[RowChange] = []
+        in_transaction: list[RowChange] = []
+        last: Commit | None = None
+        for item in mysql_binlog.read_changes(job.source_url, position, list(tables)):
+            if isinstance(item, RowChange):
+                in_transaction.append(item)
+            elif isinstance(item, Commit):
+                pending += in_transaction
+                in_transaction = []
+                last = item
+                result.transactions += 1
+                done = max_transactions is not None and result.transactions >= max_transactions
+                if len(pending) >= batch_changes or done:
+                    _apply(conn, tables, pending, job.job_key, item, applied)
+                    applied += len(pending)
+                    result.changes += len(pending)
+                    pending = []
+                if done or (stop is not None and stop.is_set()):
+                    break
+            elif isinstance(item, SchemaChange):
+                # what came before is applied; the position moves past the statement, whose
+                # change the user makes in the target before the next run
+                _apply(conn, tables, pending, job.job_key,
+                       Commit(item.position, last.timestamp if last else int(time.time())),
+                       applied)  # fmt: skip
+                result.changes += len(pending)
+                raise FollowStoppedError(
+                    f"Job {job_id}'s follower stopped at {item.position.file}:"
+                    f"{item.position.offset}: the source ran `{item.statement}` on a followed "
+                    "table. Make the same change in the target (for ADD COLUMN: add the "
+                    "column there with its PostgreSQL type), then run "
+                    f"`workbench follow {job_id}` again to go on after it.",
+                    job_id=job_id,
+                    statement=item.statement,
+                )
+        else:
+            result.caught_up = True
+        if pending and last is not None:
+            _apply(conn, tables, pending, job.job_key, last, applied)
+            result.changes += len(pending)
+        now_at = _saved_position(conn, job.job_key)
+    deferred = list(stats.get("deferred") or [])
+    if result.caught_up and deferred:  # the target now holds what the source committed
+        failed = run_statements(job.target_url, deferred, store.settings.connect_timeout, 1)
+        result.constraints_built = len(deferred) - len(failed)
+        result.constraints_failed = [f"{u.statement}: {u.error}" for u in failed]
+        jobs.update_job_statistics(store, job_id, {"deferred": [u.statement for u in failed]})
+    if now_at is not None:
+        result.position = now_at[0].as_dict()
+    if last is not None:
+        result.seconds_behind = max(0.0, time.time() - last.timestamp)
+    elif result.caught_up:
+        result.seconds_behind = 0.0
+    result.seconds = round(time.monotonic() - started, 3)
+    jobs.update_job_statistics(store, job_id, {"follow": result.as_dict()})
+    return result
