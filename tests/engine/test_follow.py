@@ -65,9 +65,13 @@ def shop(mariadb) -> Iterator[str]:
 class Writer:
     """Source transactions of every kind, until stopped (a thread)."""
 
-    def __init__(self, server: MySQLServer, database: str, seed: int) -> None:
+    def __init__(
+        self, server: MySQLServer, database: str, seed: int, login: tuple[str, str] | None = None
+    ) -> None:
         self.server, self.database, self.rng = server, database, random.Random(seed)
+        self.login = login  # (user, password): an application's login, not root
         self.next_id, self.transactions = 100_000, 0
+        self.refused: str | None = None  # the error that stopped it, if the source did
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -106,10 +110,22 @@ class Writer:
                         (low, low + 50))  # fmt: skip
 
     def _run(self) -> None:
-        with self.server.connect(self.database) as conn, conn.cursor() as cur:
+        import pymysql
+
+        user, password = self.login or (self.server.user, self.server.password)
+        connection = pymysql.connect(
+            host=self.server.host, port=self.server.port, user=user, password=password,
+            database=self.database, charset="utf8mb4",
+        )  # fmt: skip
+        with connection as conn, conn.cursor() as cur:
             while not self.stop.is_set():
-                self.step(cur)
-                conn.commit()
+                try:
+                    self.step(cur)
+                    conn.commit()
+                except pymysql.err.OperationalError as exc:  # e.g. the source went read-only
+                    conn.rollback()
+                    self.refused = str(exc)
+                    return
                 self.transactions += 1
                 self.stop.wait(0.005)
 
@@ -271,3 +287,53 @@ def test_a_killed_follower_process_resumes_exactly_once(
     assert "caught up:" in done.stdout and "yes" in done.stdout
     assert 0 < at_kill < applied()
     assert_same(mariadb, database, target_url)
+
+
+def test_a_cutover_stops_writes_catches_up_validates_and_measures_the_downtime(
+    mariadb, shop, target_url, store
+):
+    """The application writes through its own login while the copy runs and after it;
+    `cutover --read-only` stops those writes, applies what is left, builds the deferred
+    foreign key, validates every partition, and says how long writes were stopped."""
+    from workbench.engine.cutover import cutover
+
+    database = shop.rsplit("/", 1)[1]
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'App-Pw-5'")
+        cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO 'app'@'%'")
+    writer = Writer(mariadb, database, seed=5, login=("app", "App-Pw-5")).start()
+    try:
+        options = CopyOptions(follow=True, partition_rows=500, max_rows_per_second=4_000)
+        copied = copy_database(shop, target_url, options, store=store)
+        assert copied.status == "succeeded"
+        follow_job(store, copied.job_id)  # the follower runs while the application writes
+        result = cutover(store, copied.job_id, read_only=True)
+        writer.thread.join(10)
+    finally:
+        writer.close()
+        with mariadb.connect() as conn, conn.cursor() as cur:
+            cur.execute("SET GLOBAL read_only = OFF")
+    assert writer.refused and "read-only" in writer.refused, writer.refused
+    assert result.validated and result.tables == 2 and not result.constraints_failed
+    assert result.downtime_seconds is not None and 0 < result.downtime_seconds < 120
+    assert_same(mariadb, database, target_url)
+    with psycopg.connect(target_url) as conn:  # the foreign key the copy deferred is built
+        (fks,) = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid = %s::regclass", (f'"{database}".orders',),
+        ).fetchone()  # fmt: skip
+    assert fks == 1
+
+
+def test_a_cutover_with_a_difference_stops_and_names_it(mariadb, shop, target_url, store):
+    from workbench.engine.cutover import cutover
+    from workbench.errors import ValidationFailedError
+
+    database = shop.rsplit("/", 1)[1]
+    copied = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    with psycopg.connect(target_url) as conn:  # a row the follower would never fix
+        conn.execute(f"UPDATE \"{database}\".items SET name = 'tampered' WHERE id = 5")
+    with pytest.raises(ValidationFailedError, match="items") as info:
+        cutover(store, copied.job_id)
+    partitions = info.value.fields["partitions"]
+    assert any(partitions.values()), partitions

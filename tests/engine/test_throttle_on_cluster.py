@@ -1,10 +1,9 @@
 """--max-rows-per-second is the job's total on a real Dask cluster of 2 and of 4 worker threads,
 and --max-connections bounds the target sessions the job holds at any moment.
 
-The rate is measured from the partitions' commit times in the target: rows committed after
-the first round of partitions, over the time from the end of that round to the last commit
-(the rounds' start-up and the tail, where fewer partitions than threads remain, are left out
-as they would be of any steady rate)."""
+The rate is measured from the partitions' commit times in the target: the rows of whole
+rounds of partitions after the first, over their time (the start-up and a last round of fewer
+partitions than the window are left out, as they would be of any steady rate)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,9 @@ from workbench.engine.run import CopyOptions, copy_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]
 
-ROWS, PARTITION_ROWS, LIMIT = 48_000, 2_000, 12_000.0
+# a limit far below what the machine copies even while the whole suite runs beside it: the
+# test measures the throttle, not the machine
+ROWS, PARTITION_ROWS, LIMIT = 32_000, 2_000, 4_000.0
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,13 @@ def _steady_rate(target_url: str, window: int) -> float:
             " FROM _workbench.checkpoints ORDER BY done_at"
         ).fetchall()
     assert sum(r for r, _ in done) == ROWS and len(done) == ROWS // PARTITION_ROWS
-    first_round_end = done[window - 1][1]
-    later = done[window:]
-    return sum(r for r, _ in later) / (later[-1][1] - first_round_end)
+    # the steady state: from the end of the first round of partitions over whole rounds after
+    # it (partitions end in rounds of `window`; a last round of fewer partitions than the
+    # window uses only part of the rate and is left out)
+    first = window - 1
+    last = first + window * ((len(done) - 1 - first) // window)
+    steady = done[first + 1 : last + 1]
+    return sum(r for r, _ in steady) / (done[last][1] - done[first][1])
 
 
 class SessionWatch:

@@ -507,7 +507,40 @@ def follow_(job_id, batch_changes, max_transactions) -> None:
     emit(data, lambda: fields(fields_shown))
 
 
-commands = [copy_, migrate_, jobs_, job, validate_, follow_]
+@click.command("cutover")
+@click.argument("job_id", type=int)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="First make the MySQL/MariaDB source read-only (SET GLOBAL read_only = ON): writes of "
+    "every login without the admin privilege stop, and the downtime window is measured.",
+)
+def cutover_(job_id, read_only) -> None:
+    """Cut over to the target of copy JOB (started with --follow): catch up, validate.
+
+    Applies what the follower has left, builds the constraints the copy deferred, validates
+    counts and checksums per partition, and reports the write-downtime window. A mismatch
+    stops it with the partitions named (exit code 4): do not switch the applications yet."""
+    from workbench import render
+    from workbench.engine.cutover import cutover
+
+    store = state().store()
+    result = cutover(store, job_id, read_only=read_only)
+    shown = [
+        ("job", job_id),
+        ("source read-only", "yes" if result.source_read_only else "no"),
+        ("changes applied", render.number(result.changes_applied)),
+        ("validated", f"yes ({result.tables} tables)" if result.validated else "no"),
+        ("write downtime", render.seconds(result.downtime_seconds)),
+        ("took", render.seconds(result.seconds)),
+        *[("constraint failed", text) for text in result.constraints_failed],
+    ]
+    emit(result.as_dict(), lambda: fields(shown))
+    if result.constraints_failed:
+        raise click.exceptions.Exit(1)
+
+
+commands = [copy_, migrate_, jobs_, job, validate_, follow_, cutover_]
 
 
 def _show_dry_run(source_url: str, target_url: str, options: Any) -> None:
