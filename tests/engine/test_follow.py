@@ -171,7 +171,17 @@ def test_changes_during_and_after_the_copy_arrive_exactly_once(mariadb, shop, ta
     assert_same(mariadb, database, target_url)
     again = follow_job(store, result.job_id)  # nothing new: nothing applied
     assert again.changes == 0 and again.caught_up
+    assert again.changes_total == followed.changes_total == followed.changes
     assert_same(mariadb, database, target_url)
+
+    from workbench.monitoring.metrics import render  # the lag, as Prometheus scrapes it
+
+    scraped = render(store)
+    job = f'job_id="{result.job_id}"'
+    total = f"workbench_follow_changes_total{{{job}"
+    line = next(x for x in scraped.splitlines() if x.startswith(total))
+    assert float(line.rsplit(" ", 1)[1]) == followed.changes_total
+    assert f"workbench_follow_seconds_behind{{{job}" in scraped
 
 
 def test_a_follower_cut_into_short_runs_applies_each_change_once(mariadb, shop, target_url, store):

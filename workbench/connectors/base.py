@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from workbench.connectors.dialect import SqlDialect
+from workbench.errors import UnsupportedError
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.urls import mask_url
 
@@ -164,6 +165,13 @@ class Connector:
     def load_advice(self) -> list[ServerAdvice]:
         """Server settings that slow a bulk load through this connection (none by default)."""
         return []
+
+    def make_read_only(self) -> None:
+        """Stop the server taking writes from ordinary logins (a cut-over's first step)."""
+        raise UnsupportedError(
+            f"{self.capabilities.dialect} sources cannot be made read-only by the workbench: "
+            "stop the applications' writes yourself, then cut over without --read-only"
+        )
 
     def change_stream_problems(
         self, copy_seconds: float | None = None

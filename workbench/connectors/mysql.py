@@ -541,6 +541,10 @@ class MySQLConnector(Connector):
             )
         ]
 
+    def make_read_only(self) -> None:
+        """read_only stops every login without the admin privilege (applications' logins)."""
+        self.run("SET GLOBAL read_only = ON")
+
     def change_stream_problems(
         self, copy_seconds: float | None = None
     ) -> list[ServerAdvice] | None:

@@ -46,12 +46,7 @@ class CutoverResult:
 def _set_read_only(source_url: str, timeout: float, options: dict[str, Any]) -> None:
     connector = connect(source_url, connect_timeout=timeout, options=options)
     try:
-        if connector.capabilities.dialect != "mysql":
-            raise InvalidInputError(
-                "--read-only is for MySQL/MariaDB sources; stop the applications' writes "
-                "yourself, then cut over without it"
-            )
-        connector.run("SET GLOBAL read_only = ON")
+        connector.make_read_only()
     finally:
         connector.close()
 

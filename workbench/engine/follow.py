@@ -64,6 +64,7 @@ class FollowStoppedError(WorkbenchError):
 class FollowResult:
     job_id: int
     changes: int = 0  # row changes applied in this run
+    changes_total: int = 0  # ... by every run of this job's follower
     transactions: int = 0
     position: dict[str, Any] = field(default_factory=dict)  # where the next run starts
     seconds_behind: float | None = None  # now - the last applied commit's source time
@@ -283,6 +284,7 @@ def follow_job(
         jobs.update_job_statistics(store, job_id, {"deferred": [u.statement for u in failed]})
     if now_at is not None:
         result.position = now_at[0].as_dict()
+        result.changes_total = now_at[1]
     if last is not None:
         result.seconds_behind = max(0.0, time.time() - last.timestamp)
     elif result.caught_up:

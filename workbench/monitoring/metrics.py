@@ -2,7 +2,8 @@
 
 Per job (labels job_id, project, kind, status): rows read / copied / quarantined, bytes,
 retries, errors (log events at ERROR level, plus 1 for a failed job), duration and rows/s;
-per job and table: rows read / written / quarantined, bytes, retries, seconds. Only the
+per job and table: rows read / written / quarantined, bytes, retries, seconds; per followed
+job: seconds behind the source, changes applied, changes per second. Only the
 newest ``limit`` jobs are exported, so the series stay bounded.
 
     workbench metrics serve --port 9464        # then scrape http://host:9464/metrics
@@ -30,6 +31,12 @@ JOB_GAUGES = {
     "retries": "Partition retries",
     "seconds": "Duration of the job in seconds (so far, while running)",
     "rows_per_second": "Rows read per second",
+}
+# a followed copy (engine.follow): the follower's last run
+FOLLOW_GAUGES = {
+    "seconds_behind": "Seconds between now and the source's last applied commit, at the last run",
+    "changes_total": "Row changes applied by the job's follower, all runs",
+    "changes_per_second": "Row changes applied per second in the follower's last run",
 }
 TABLE_GAUGES = {
     "rows_read": "Rows of the table read",
@@ -65,6 +72,10 @@ class JobCollector(Collector):
             key: GaugeMetricFamily(f"{PREFIX}_table_{key}", text, labels=["job_id", "table"])
             for key, text in TABLE_GAUGES.items()
         }
+        follow = {
+            key: GaugeMetricFamily(f"{PREFIX}_follow_{key}", text, labels=JOB_LABELS)
+            for key, text in FOLLOW_GAUGES.items()
+        }
         for job in records:
             row = views.job_row(job, names.get(job.project_id, ""))
             labels = [str(job.id), row["project"], job.kind, job.status]
@@ -74,12 +85,24 @@ class JobCollector(Collector):
                 1 for r in jobs.job_logs(self.store, job.id) if r.level in ("ERROR", "CRITICAL")
             )
             errors.add_metric(labels, float(max(logged, 1 if job.status == "failed" else 0)))
+            followed = (job.statistics or {}).get("follow")
+            if followed:
+                took = float(followed.get("seconds") or 0)
+                values = {
+                    "seconds_behind": followed.get("seconds_behind"),
+                    "changes_total": followed.get("changes_total"),
+                    "changes_per_second": (followed.get("changes") or 0) / took if took else 0,
+                }
+                for key, family in follow.items():
+                    if values[key] is not None:
+                        family.add_metric(labels, float(values[key]))
             for name, stats in (job.statistics or {}).get("tables", {}).items():
                 for key, family in tables.items():
                     family.add_metric([str(job.id), name], float(stats.get(key) or 0))
         yield from job_families.values()
         yield errors
         yield from tables.values()
+        yield from follow.values()
 
 
 def registry(store: Store, project: str | None = None, limit: int = 50) -> CollectorRegistry:
