@@ -199,9 +199,12 @@ def run_partitions(
     on_tick: Callable[[], None] | None = None,
     poll_seconds: float = 1.0,
     window: int | None = None,
+    key_prefix: str = "copy",
 ) -> list[PartitionResult]:
     """Run every task, at most ``window`` at once (default: the runner's slots), biggest
-    tables first; call ``on_result`` as each finishes; return all results."""
+    tables first; call ``on_result`` as each finishes; return all results. ``key_prefix``
+    names the Dask keys: a second run of a partition on the same client (a repair) must use
+    another, or Dask hands back the first run's result without running it."""
     if not tasks:
         return []
     sizes: dict[str, int] = {}
@@ -223,7 +226,7 @@ def run_partitions(
     def submit_more() -> None:  # keep the window full: each task holds two connections
         while queue and sum(1 for f in pending if not f.done()) < window:
             task = queue.pop(0)
-            key = f"copy-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
+            key = f"{key_prefix}-{task.job_key}-{task.table.qualified_name}-{task.partition.index}"
             future = runner.submit(task, key, priority(task))
             futures[future] = task
             pending.add(future)

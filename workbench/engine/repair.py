@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -167,7 +168,11 @@ def _repair(
             client = stack.enter_context(dask_client(address, options.workers))
         runner = DaskRunner(client, key)
         tasks = throttled(tasks, options.max_rows_per_second, runner.slots())
-        run_partitions(runner, tasks, on_result, budget)
+        # keys of their own: the copy's keys may still be held by the caller's client, and
+        # Dask would return the copy's results instead of copying again (seen: an emptied
+        # partition left empty)
+        prefix = f"repair-{uuid.uuid4().hex[:8]}"
+        run_partitions(runner, tasks, on_result, budget, key_prefix=prefix)
     report = validate_job_plan(plan, source_url, target_url, timeout)
     _record(store, job_id, report)
     return report
