@@ -31,7 +31,10 @@ BINLOG = ["--log-bin=binlog", "--server-id=11", "--binlog-format=ROW",
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[MySQLServer]:
-    server = start_private_mariadb(Path("/tmp") / f"wbfollow-{os.getpid()}", extra_args=BINLOG)
+    base = Path("/tmp") / f"wbfollow-{os.getpid()}"
+    (base / "tmp").mkdir(parents=True, exist_ok=True)
+    # its own tmpdir: another test's clean-up of /tmp once took a temporary table's file
+    server = start_private_mariadb(base, extra_args=[*BINLOG, f"--tmpdir={base / 'tmp'}"])
     yield server
     server.stop()
 
