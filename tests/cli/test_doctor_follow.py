@@ -22,7 +22,8 @@ PASSWORD = "Follow-Pw-71x"
 
 
 def _server(base: Path, *args: str) -> Iterator[MySQLServer]:
-    server = start_private_mariadb(base, extra_args=list(args))
+    (base / "tmp").mkdir(parents=True, exist_ok=True)  # its temporary files apart from /tmp's
+    server = start_private_mariadb(base, extra_args=[*args, f"--tmpdir={base / 'tmp'}"])
     try:
         yield server
     finally:
