@@ -48,6 +48,7 @@ COMMAND_MODULES += ("governance",)
 COMMAND_MODULES += ("report",)
 COMMAND_MODULES += ("masking",)
 COMMAND_MODULES += ("organizations",)
+COMMAND_MODULES += ("serve",)
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from workbench.errors import NotFoundError, ResumeRefusedError
 from workbench.store import Store, jobs
 from workbench.store.models import MigrationJob
 from workbench.store.projects import create_project, get_project
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = "adhoc"
 
@@ -193,18 +196,25 @@ class JobRecorder:
 class Heartbeat:
     """Touches the job's heartbeat every few seconds while its driver lives, whatever phase it
     is in (a long index build writes no statistics); a job silent for a minute is shown as
-    interrupted (see ``store.jobs.STALE_SECONDS``)."""
+    interrupted (see ``store.jobs.STALE_SECONDS``). Between beats it looks for a cancel asked
+    for by another process (the HTTP API) and sets ``cancel`` when it finds one."""
 
-    def __init__(self, store: Store, job_id: int) -> None:
-        self.store, self.job_id = store, job_id
+    def __init__(self, store: Store, job_id: int, cancel: threading.Event | None = None) -> None:
+        self.store, self.job_id, self.cancel = store, job_id, cancel
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="wb-heartbeat", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        while not self.stop.wait(jobs.HEARTBEAT_SECONDS):
+        last_beat = time.monotonic()
+        while not self.stop.wait(jobs.CANCEL_POLL_SECONDS):
             with contextlib.suppress(Exception):  # the store blinked: the next beat tries again
-                jobs.touch(self.store, self.job_id)
+                if time.monotonic() - last_beat >= jobs.HEARTBEAT_SECONDS:
+                    jobs.touch(self.store, self.job_id)
+                    last_beat = time.monotonic()
+                if self.cancel is not None and jobs.cancel_requested(self.store, self.job_id):
+                    log.info("job %s: a cancel was asked for from elsewhere", self.job_id)
+                    self.cancel.set()
 
     def close(self) -> None:
         self.stop.set()

@@ -245,7 +245,8 @@ class _JobRun:
     ) -> None:
         """Mark the job running: from here its heartbeat beats until :meth:`close`."""
         self.store, self.job_id, self.job_key = store, job_id, job_key
-        self.options, self.cancel, self.resume = options, cancel, resume
+        # a cancel asked for by another process reaches the run through this event
+        self.options, self.cancel, self.resume = options, cancel or threading.Event(), resume
         self.progress = progress or NullProgress()
         self.settings = store.settings
         self.timeout = self.settings.connect_timeout
@@ -255,7 +256,7 @@ class _JobRun:
         # they run (local or remote workers)
         self.target_url = tag_sessions(target_url, job_key)
         jobs.set_job_status(store, job_id, "running")
-        self.heartbeat = records.Heartbeat(store, job_id)
+        self.heartbeat = records.Heartbeat(store, job_id, self.cancel)
         jobs.log_event(
             store,
             job_id,

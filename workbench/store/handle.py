@@ -146,6 +146,20 @@ class Store:
         )
         return other
 
+    def as_user(self, user: str, user_id: int, db_role: str, organization: str) -> Store:
+        """The same store (and connection pool) working as another user, for a server that
+        authenticated them (the HTTP API). Only a store working through the gateway can
+        switch: its login becomes the user's role in every transaction."""
+        if self.identity.switch_to is None:
+            raise ConfigurationError(
+                "This store is opened with a user's own login, which cannot act for other "
+                "users; a server for many users (the HTTP API, the dashboards) needs the "
+                "store owner's login in WORKBENCH_DATABASE_URL"
+            )
+        other = copy.copy(self)
+        other.identity = resolve_identity(self.engine, user, user_id, db_role, organization)
+        return other
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -251,6 +251,7 @@ def upsert_checkpoints(store: Store, job_id: int, rows: list[dict[str, Any]]) ->
 # A running job's driver touches heartbeat_at every HEARTBEAT_SECONDS (engine.records); one
 # silent for STALE_SECONDS has gone without a word (killed, machine lost): it is interrupted.
 HEARTBEAT_SECONDS = 10
+CANCEL_POLL_SECONDS = 2  # how soon a driver sees a cancel asked for by another process
 STALE_SECONDS = 60
 
 
@@ -261,6 +262,36 @@ def touch(store: Store, job_id: int) -> None:
             update(MigrationJob)
             .where(MigrationJob.id == job_id, MigrationJob.status == "running")
             .values(heartbeat_at=func.now())
+        )
+
+
+def request_cancel(store: Store, job_id: int) -> JobRecord:
+    """Ask a running job to stop, from any process: its driver's heartbeat reads the request
+    within ``CANCEL_POLL_SECONDS`` and cancels the job as its own cancel would. A job that has
+    ended is returned as it is."""
+    require(store, "edit", f"cancel job {job_id}")
+    with store.session() as session:
+        session.execute(
+            update(MigrationJob)
+            .where(
+                MigrationJob.id == job_id,
+                MigrationJob.project_id.in_(_org_projects(store)),
+                MigrationJob.status.in_(("pending", "running")),
+                MigrationJob.cancel_requested_at.is_(None),
+            )
+            .values(cancel_requested_at=func.now())
+        )
+    return get_job(store, job_id)
+
+
+def cancel_requested(store: Store, job_id: int) -> bool:
+    """Whether another process asked job ``job_id`` to stop (see :func:`request_cancel`)."""
+    with store.session() as session:
+        return (
+            session.scalar(
+                select(MigrationJob.cancel_requested_at).where(MigrationJob.id == job_id)
+            )
+            is not None
         )
 
 

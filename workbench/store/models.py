@@ -154,6 +154,27 @@ class User(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class ApiToken(Base):
+    """A user's token for the HTTP API, acting in one organization; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        UniqueConstraint("organization_id", "user_id", "name"),
+        _name_check(),
+    )
+
+    id: Mapped[int] = id_column()
+    organization_id: Mapped[int] = _tenant()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str]
+    token_hash: Mapped[str]  # SHA-256 hex of the whole token
+    prefix: Mapped[str]  # its first characters, shown to tell tokens apart
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class OrganizationKey(Base):
     """An organization's data key, wrapped with the store's key (store/secrets.py)."""
 
@@ -341,6 +362,9 @@ class MigrationJob(Base):
     target_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("connections.id", ondelete="SET NULL"), index=True
     )
+    # asked for by another process (the HTTP API, a second terminal); the driver's heartbeat
+    # reads it and stops the job
+    cancel_requested_at: Mapped[datetime | None]
 
 
 class MigrationLog(Base):
