@@ -154,7 +154,7 @@ def test_a_job_the_api_started_is_cancelled_at_once(
     job = _finished(http, job_id, timeout=60)
     assert job["status"] == "cancelled"
     assert time.monotonic() - asked < 15
-    assert job["progress"]["rows_copied"] < 3503
+    assert (job["progress"]["rows_copied"] or 0) < 3503  # stopped part-way
 
 
 def test_a_job_run_elsewhere_is_cancelled_through_the_store(

@@ -34,7 +34,10 @@ from workbench.cli.output import emit, table
     metavar="ADDRESS",
     help="The scheduler /health/ready checks (default WORKBENCH_DASK_ADDRESS).",
 )
-def serve(host, port, rate_limit, rate_limit_storage, dask_address) -> None:
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Server processes (one per core serves the most requests; with more than "
+              "one, give --rate-limit-storage so that they share each token's limit).")  # fmt: skip
+def serve(host, port, rate_limit, rate_limit_storage, dask_address, workers) -> None:
     """Serve the HTTP API under /api/v1 (OpenAPI at /api/v1/docs) until interrupted.
 
     Callers send a user's token (`workbench token create NAME`) as 'Authorization: Bearer
@@ -52,14 +55,25 @@ def serve(host, port, rate_limit, rate_limit_storage, dask_address) -> None:
         ) from exc
 
     cli = state()
-    app = create_app(
-        cli.store(),
-        rate_limit=rate_limit,
-        rate_limit_storage=rate_limit_storage,
-        dask_address=dask_address or cli.settings.dask_address,
-    )
+    options = {
+        "rate_limit": rate_limit,
+        "rate_limit_storage": rate_limit_storage,
+        "dask_address": dask_address or cli.settings.dask_address,
+    }
+    store = cli.store()  # opened (and upgraded) once here, whatever the number of workers
     click.echo(f"workbench API on http://{host}:{port}/api/v1 (docs: /api/v1/docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(store, **options), host=host, port=port, log_level="warning")
+        return
+    import json
+    import os
+
+    from workbench.httpapi.app import SERVE_OPTIONS
+
+    os.environ[SERVE_OPTIONS] = json.dumps(options)
+    os.environ["WORKBENCH_USER"] = store.user
+    uvicorn.run("workbench.httpapi.app:from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level="warning")  # fmt: skip
 
 
 @click.group()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from importlib import metadata
 
-from fastapi import APIRouter, FastAPI
-from sqlalchemy.engine import Engine
+from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
 
 from workbench.errors import ConfigurationError
 from workbench.httpapi import (
@@ -26,13 +27,13 @@ from workbench.httpapi import (
 )
 from workbench.httpapi.auth import Callers, RateLimit
 from workbench.httpapi.runs import Runs
-from workbench.store.database import create_store_engine
 from workbench.store.handle import Store
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 DEFAULT_RATE_LIMIT = "600/minute"
+POOL = 20  # store connections kept open: about as many as requests answered at once
 
 
 def create_app(
@@ -45,13 +46,18 @@ def create_app(
 ) -> FastAPI:
     """The API over ``store``, which must be opened with the owner's login (it acts for the
     users whose tokens it is shown)."""
-    admin = _admin_engine(store)
+    # as many connections as requests run at once on the server's threads; no test round trip
+    # per request: a lost connection fails one request (503, retry) and renews the pool
+    admin = _admin_engine(store, POOL)
+    store = store.with_pool(POOL, pre_ping=False)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await admin.open()
         yield
         app.state.runs.stop_all()
-        admin.dispose()
+        await admin.close()
+        store.engine.dispose()
 
     app = FastAPI(
         title="workbench",
@@ -68,18 +74,44 @@ def create_app(
     app.state.ready_timeout = ready_timeout
     problems.install(app)
     app.include_router(health.router)
-    v1 = APIRouter(prefix=PREFIX)
     for part in (routes_projects, routes_matching, routes_jobs, routes_governance):
-        v1.include_router(part.router)
-    app.include_router(v1)
+        app.include_router(part.router, prefix=PREFIX)
     return app
 
 
-def _admin_engine(store: Store) -> Engine:
+def _admin_engine(store: Store, pool: int) -> AsyncConnectionPool:
     if store.admin_url is None or store.identity.switch_to is None:
         raise ConfigurationError(
             "The HTTP API acts for many users, so it needs the store owner's login: set "
             "WORKBENCH_DATABASE_URL to the owner's (or WORKBENCH_DATABASE_ADMIN_URL beside a "
             "user's own login), or use the embedded store"
         )
-    return create_store_engine(store.admin_url, store.settings.connect_timeout)
+    conninfo = store.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=2,
+        max_size=pool,
+        open=False,
+        timeout=store.settings.connect_timeout,
+        kwargs={
+            "autocommit": True,
+            "application_name": "workbench",
+            "connect_timeout": max(2, math.ceil(store.settings.connect_timeout)),
+        },
+    )
+
+
+# `workbench serve --workers N` hands its options to each worker process through this
+SERVE_OPTIONS = "WORKBENCH_SERVE_OPTIONS"
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker process of ``workbench serve --workers N`` (uvicorn's factory):
+    each opens the store itself, with the options the command put in the environment."""
+    import json
+    import os
+
+    from workbench.store.handle import open_store
+
+    options = json.loads(os.environ.get(SERVE_OPTIONS) or "{}")
+    return create_app(open_store(migrate=False), **options)

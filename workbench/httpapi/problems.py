@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workbench.errors import (
@@ -114,6 +116,21 @@ def install(app: FastAPI) -> None:
             else str(exc.detail)
         )
         return problem(kind, message, exc.status_code)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def store_lost(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+            return await unexpected(request, exc)
+        log.warning("%s %s: the store's connection was lost", request.method, request.url.path)
+        response = problem(
+            "StoreUnavailableError",
+            "The metadata store's connection was lost (a restart?); the server renews its "
+            "connections: retry the request",
+            503,
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

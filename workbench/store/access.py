@@ -31,7 +31,10 @@ assert set(RANK) == set(MEMBERSHIP_ROLES)
 
 
 def current_role(store: Store) -> str | None:
-    """The current user's role in the current organization, read now; None when not a member."""
+    """The current user's role in the current organization, read now; None when not a member.
+    (A server that read it for this request passes it along: ``Store.knowing_role``.)"""
+    if store.role_hint is not None:
+        return store.role_hint
     with store.session() as session:
         return session.scalar(
             select(Membership.role).where(

@@ -47,11 +47,19 @@ def store_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
-def create_store_engine(url: str | URL, connect_timeout: float) -> Engine:
+def create_store_engine(
+    url: str | URL, connect_timeout: float, pool_size: int = 5, pre_ping: bool = True
+) -> Engine:
+    """``pool_size``: connections kept open for reuse; a server answering many requests at
+    once needs as many as it runs at once, or each extra one is opened and closed per use.
+    ``pre_ping``: test each connection as it is taken from the pool (a round trip); without
+    it, the first use of connections the server lost fails once, and the pool is renewed."""
     parsed = url if isinstance(url, URL) else store_url(url)
     return create_engine(
         parsed,
-        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=2 * pool_size,
+        pool_pre_ping=pre_ping,
         connect_args={
             # libpq takes whole seconds and treats anything below 2 as 2
             "connect_timeout": max(2, math.ceil(connect_timeout)),

@@ -68,6 +68,8 @@ class Store:
         self.schema_before = schema_before  # revision found when opening (None = was empty)
         self.schema_revision = schema_revision
         self._admin_url = admin_url  # the owner's login, when configured; never shown
+        # the user's role as a server read it for this request (see knowing_role)
+        self.role_hint: str | None = None
 
     @property
     def user(self) -> str:
@@ -125,21 +127,22 @@ class Store:
         then shows and accepts only that organization's rows.
         """
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            become(session, self.identity.switch_to)
-            set_tenant(session, self.identity.organization_id, self.identity.user_id)
+            ident = self.identity
+            set_tenant(session, ident.organization_id, ident.user_id, ident.switch_to)
             yield session
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Connection]:
         """A Core connection in one tenant transaction (like :meth:`session`), for raw SQL."""
         with self.engine.begin() as conn:
-            become(conn, self.identity.switch_to)
-            set_tenant(conn, self.identity.organization_id, self.identity.user_id)
+            ident = self.identity
+            set_tenant(conn, ident.organization_id, ident.user_id, ident.switch_to)
             yield conn
 
     def in_organization(self, organization: str) -> Store:
         """The same store, working in ``organization`` (the user must be a member of it)."""
         other = copy.copy(self)
+        other.role_hint = None
         ident = self.identity
         other.identity = resolve_identity(
             self.engine, ident.user, ident.user_id, ident.switch_to, organization
@@ -157,7 +160,25 @@ class Store:
                 "store owner's login in WORKBENCH_DATABASE_URL"
             )
         other = copy.copy(self)
+        other.role_hint = None
         other.identity = resolve_identity(self.engine, user, user_id, db_role, organization)
+        return other
+
+    def with_pool(self, size: int, pre_ping: bool = True) -> Store:
+        """The same store on an engine of its own that keeps ``size`` connections open (a
+        server answering many requests at once; see ``create_store_engine``); close it when
+        done."""
+        other = copy.copy(self)
+        timeout = self.settings.connect_timeout
+        other.engine = create_store_engine(self.engine.url, timeout, size, pre_ping)
+        return other
+
+    def knowing_role(self, role: str | None) -> Store:
+        """The same store for one request whose caller read the user's role a moment ago (the
+        HTTP API reads it with the token): role checks take it instead of reading it again.
+        Row-level security is unchanged; a store kept beyond the request must not use this."""
+        other = copy.copy(self)
+        other.role_hint = role
         return other
 
     def close(self) -> None:
@@ -472,15 +493,26 @@ def become(session: Session | Connection, role: str | None) -> None:
 
 
 def set_tenant(
-    session: Session | Connection, organization_id: int | None, user_id: int | None
+    session: Session | Connection,
+    organization_id: int | None,
+    user_id: int | None,
+    role: str | None = None,
 ) -> None:
-    """Name the organization and user for row-level security, for this transaction only."""
-    session.execute(
-        text("SELECT set_config(:org_key, :org, true), set_config(:user_key, :user, true)"),
-        {
-            "org_key": tenancy.ORG_SETTING,
-            "org": "" if organization_id is None else str(organization_id),
-            "user_key": tenancy.USER_SETTING,
-            "user": "" if user_id is None else str(user_id),
-        },
-    )
+    """Name the organization and user for row-level security, for this transaction only; with
+    ``role``, also work as that role (``set_config('role', ...)`` is ``SET LOCAL ROLE``, checked
+    alike), all in one round trip."""
+    values = {
+        "org_key": tenancy.ORG_SETTING,
+        "org": "" if organization_id is None else str(organization_id),
+        "user_key": tenancy.USER_SETTING,
+        "user": "" if user_id is None else str(user_id),
+    }
+    if role is None:
+        session.execute(_SET_TENANT, values)
+    else:
+        session.execute(_SET_TENANT_AND_ROLE, {**values, "role": role})
+
+
+_TENANT = "set_config(:org_key, :org, true), set_config(:user_key, :user, true)"
+_SET_TENANT = text("SELECT " + _TENANT)
+_SET_TENANT_AND_ROLE = text("SELECT set_config('role', :role, true), " + _TENANT)

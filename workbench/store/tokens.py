@@ -16,15 +16,17 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+import psycopg
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from workbench.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from workbench.store.access import require
 from workbench.store.audit import record_event
-from workbench.store.models import ApiToken, Organization, User
+from workbench.store.models import ApiToken, Membership, Organization, User
 from workbench.store.names import clean_name
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ class TokenOwner:
     user_id: int
     db_role: str | None
     organization: str
+    role: str | None  # their role in that organization as the token was read; None: not a member
 
 
 def token_hash(secret: str) -> str:
@@ -153,26 +156,56 @@ def revoke_token(store: Store, name: str, *, user: str | None = None) -> TokenRe
         return _record(token, owner)
 
 
+# built once: the API runs it on every request
+_FIND_TOKEN = (
+    select(
+        ApiToken.id,
+        ApiToken.name,
+        User.name,
+        User.id,
+        User.db_role,
+        Organization.name,
+        Membership.role,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .join(Organization, Organization.id == ApiToken.organization_id)
+    .outerjoin(
+        Membership,
+        (Membership.user_id == ApiToken.user_id)
+        & (Membership.organization_id == ApiToken.organization_id),
+    )
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
+    )
+)
+
+
 def find_token(admin: Engine, secret: str) -> TokenOwner | None:
     """Who ``secret`` acts as, or None (unknown, revoked or expired). Reads with the owner's
     login (``admin``), which sees every organization: only a trusted server calls this."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     with admin.connect() as conn:
-        row = conn.execute(
-            select(ApiToken.id, ApiToken.name, User.name, User.id, User.db_role, Organization.name)
-            .join(User, User.id == ApiToken.user_id)
-            .join(Organization, Organization.id == ApiToken.organization_id)
-            .where(
-                ApiToken.token_hash == token_hash(secret),
-                ApiToken.revoked_at.is_(None),
-                (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > func.now()),
-            )
-        ).first()
+        row = conn.execute(_FIND_TOKEN, {"token_hash": token_hash(secret)}).first()
     if row is None:
         return None
-    token_id, token_name, user, user_id, db_role, organization = row
-    return TokenOwner(token_id, token_name, user, user_id, db_role, organization)
+    return TokenOwner(*row)
+
+
+# the same query as SQL text, for a plain psycopg connection (the API's asyncio pool)
+FIND_TOKEN_SQL = str(_FIND_TOKEN.compile(dialect=postgresql.psycopg.dialect()))
+
+
+async def find_token_async(conn: psycopg.AsyncConnection[Any], secret: str) -> TokenOwner | None:
+    """:func:`find_token` on an asyncio connection (the owner's login, autocommit): the API
+    looks tokens up on its event loop."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    cursor = await conn.execute(FIND_TOKEN_SQL, {"token_hash": token_hash(secret)})
+    row = await cursor.fetchone()
+    return None if row is None else TokenOwner(*row)
 
 
 def _record(row: ApiToken, user: str) -> TokenRecord:
