@@ -28,6 +28,7 @@ import numpy as np
 import psycopg
 import pyarrow as pa
 
+from workbench import telemetry
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
@@ -95,6 +96,7 @@ class PartitionTask:
     read_ahead: int = 2  # batches read ahead of the COPY (CopyOptions.read_ahead)
     fake_pools: dict[Any, Any] = field(default_factory=dict)  # built by the driver (masking)
     log_level: int = logging.WARNING  # the driver's: -v/-vv show the workers' partitions too
+    trace_context: dict[str, str] = field(default_factory=dict)  # the job's trace (telemetry)
 
     def __repr__(self) -> str:
         return (
@@ -334,11 +336,14 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                     task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
                 )
                 stream = prefetch(batches, task.read_ahead)
+                tracer = telemetry.tracer()
                 while True:
                     # time waiting on the source vs time writing: the job's performance report
                     # tells from these which side bound each table
                     waited = time.monotonic()
-                    batch = next(stream, None)
+                    with tracer.start_as_current_span("read") as span:
+                        batch = next(stream, None)
+                        span.set_attribute("workbench.rows", batch.num_rows if batch else 0)
                     result.read_seconds += time.monotonic() - waited
                     if batch is None:
                         break
@@ -348,17 +353,22 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                     if unreadable:
                         batch = batch.drop_columns([REJECT_COLUMN])
                     began = time.monotonic()
-                    out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
-                    rejected = {**rejected, **unreadable}
+                    with tracer.start_as_current_span("transform") as span:
+                        out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
+                        rejected = {**rejected, **unreadable}
+                        span.set_attribute("workbench.rows_rejected", len(rejected))
                     all_rows = np.arange(batch.num_rows)
-                    if rejected:
-                        bad = np.array(sorted(rejected))
-                        writer.reject(batch, bad, rejected)
-                        all_rows = np.setdiff1d(all_rows, bad)
-                    writer.write(out, batch, all_rows)
+                    with tracer.start_as_current_span("write") as span:
+                        if rejected:
+                            bad = np.array(sorted(rejected))
+                            writer.reject(batch, bad, rejected)
+                            all_rows = np.setdiff1d(all_rows, bad)
+                        writer.write(out, batch, all_rows)
+                        span.set_attribute("workbench.rows", len(all_rows))
                     result.write_seconds += time.monotonic() - began
                     _throttle(task, result.rows_read, started, check_cancel)
                     check_cancel()
+                checkpoint = tracer.start_span("checkpoint")  # ends once the commit is done
                 bookkeeping.quarantine_rows(
                     cur, task.job_key, task.table.qualified_name, task.partition.index, writer.bad
                 )
@@ -377,6 +387,7 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                     rows_quarantined=result.rows_quarantined,
                     bytes_sent=result.bytes,
                 )
+            checkpoint.end()  # the partition's rows and checkpoint committed together
     finally:
         source.close()
     result.seconds = time.monotonic() - started
@@ -511,6 +522,32 @@ def copy_partition(task: PartitionTask) -> PartitionResult:
     package_log = logging.getLogger("workbench")
     if package_log.getEffectiveLevel() != task.log_level:  # on a worker: the driver's level
         package_log.setLevel(task.log_level)  # (forwarded to the driver)
+    attributes: dict[str, str | int | bool] = {
+        "workbench.job.key": task.job_key,
+        "workbench.table": task.table.qualified_name,
+        "workbench.partition": task.partition.index,
+    }
+    with (
+        telemetry.continued(task.trace_context),
+        telemetry.tracer().start_as_current_span(
+            "partition", attributes=attributes, record_exception=False
+        ) as span,
+    ):
+        try:
+            result = _copy_with_retries(task)
+        except BaseException as exc:
+            telemetry.fail(span, exc)
+            raise
+        finally:
+            if task.trace_context:  # on a worker, which may be stopped before the next export
+                telemetry.flush()
+        span.set_attribute("workbench.rows", result.rows_written)
+        span.set_attribute("workbench.attempts", result.attempts)
+        span.set_attribute("workbench.skipped", result.skipped)
+        return result
+
+
+def _copy_with_retries(task: PartitionTask) -> PartitionResult:
     errors: list[str] = []
     first_failure: float | None = None
     check_cancel = _CancelCheck(task)

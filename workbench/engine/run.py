@@ -13,10 +13,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
+from workbench import telemetry
 from workbench.config import Settings
 from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
@@ -197,20 +201,34 @@ def _run(
     client: Client | None = None,
 ) -> JobResult:
     """Run a created job step by step (see :class:`_JobRun`); however it ends is recorded."""
-    run = _JobRun(
-        store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=resume
-    )
-    run.client = client
-    try:
-        run.plan(expected_fingerprint)
-        run.prepare_target()
-        run.copy_partitions()
-        run.finish()
-        return run.record_result()
-    except BaseException as exc:
-        run.fail(exc)
-    finally:
-        run.close()
+    attributes: dict[str, str | int | bool] = {
+        "workbench.job.id": job_id,
+        "workbench.job.key": job_key,
+        "workbench.job.resume": resume,
+        "workbench.source.kind": kind_of(source_url),
+        "workbench.target.kind": kind_of(target_url),
+    }
+    with telemetry.tracer().start_as_current_span(
+        "workbench.job", attributes=attributes, record_exception=False
+    ) as span:
+        run = _JobRun(
+            store, job_id, job_key, source_url, target_url, options, progress, cancel, resume=resume
+        )
+        run.client = client
+        try:
+            run.plan(expected_fingerprint)
+            run.prepare_target()
+            run.copy_partitions()
+            run.finish()
+            result = run.record_result()
+            span.set_attribute("workbench.job.status", result.status)
+            span.set_attribute("workbench.rows_copied", result.rows_copied)
+            return result
+        except BaseException as exc:
+            telemetry.fail(span, exc)
+            run.fail(exc)
+        finally:
+            run.close()
 
 
 class _JobRun:
@@ -268,6 +286,8 @@ class _JobRun:
         self.phases: dict[str, float] = {}  # phase -> seconds, of those that ended
         self.phase_name = "plan"
         self.phase_began = time.monotonic()
+        self.trace_context = otel_context.get_current()  # the job's span: phases hang under it
+        self.phase_span = telemetry.tracer().start_span("plan", context=self.trace_context)
         self.background: BackgroundClient | None = None  # the Dask client, if the job needs one
         self.threads: ThreadRunner | None = None  # ... or threads here, for a small job
         self.client: Client | None = None  # ... or the caller's own client, left open
@@ -281,6 +301,9 @@ class _JobRun:
 
     def phase(self, name: str) -> None:
         self.check_cancel()
+        self.phase_span.end()
+        if name != "done":  # each phase is a span of the job's trace (its parent)
+            self.phase_span = telemetry.tracer().start_span(name, context=self.trace_context)
         now = time.monotonic()
         self.phases[self.phase_name] = round(now - self.phase_began, 3)
         log.info("job %s: %s done in %.1f s; %s", self.job_id, self.phase_name,
@@ -428,6 +451,8 @@ class _JobRun:
         self.progress.start(self.job_id, self.estimates)
         tasks = self._tasks_to_copy(recorder, self.tails)
         self.phase("copy")
+        carrier = self._copy_trace()  # partitions' spans hang under the copy phase's
+        tasks = [replace(t, trace_context=carrier) for t in tasks]
         budget = ErrorBudget(self.options.max_bad_rows, self.options.max_bad_ratio)
         if tasks:
             runner = self.runner()
@@ -494,6 +519,15 @@ class _JobRun:
                         )
                     )
         return tasks
+
+    def _copy_trace(self) -> dict[str, str]:
+        """The W3C context partitions continue (on whatever worker): under the copy phase."""
+        ctx = trace.set_span_in_context(self.phase_span, self.trace_context)
+        token = otel_context.attach(ctx)
+        try:
+            return telemetry.carrier()
+        finally:
+            otel_context.detach(token)
 
     def _on_result(self, task: PartitionTask, result: PartitionResult) -> None:
         """A partition is in: count it, log what it quarantined or retried."""
@@ -647,6 +681,7 @@ class _JobRun:
     def close(self) -> None:
         """Whatever happened: stop the heartbeat and the tails, release the target's tables,
         stop the cluster and the progress display."""
+        self.phase_span.end()  # a failed phase's span (ending twice is ignored)
         self.heartbeat.close()
         if self.tails is not None:
             self.tails.close()

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from workbench import telemetry
 from workbench.engine import bookkeeping
 from workbench.engine.plan import MigrationPlan, TablePlan
 from workbench.engine.targets import Unfinished, run_statements, statement_phase, statement_subject
@@ -73,6 +74,7 @@ class TableTails:
             else:
                 self.late.append(statement)
         self.sides = ValidationSides(source_url, target_url, timeout) if validate else None
+        self.trace_context = telemetry.carrier()  # the tails' spans join the job's trace
         self.checks_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-checksum")
         self.tail_pool = ThreadPoolExecutor(2, thread_name_prefix="wb-tail")
         self.futures: dict[str, Future[_TailResult]] = {}
@@ -95,11 +97,19 @@ class TableTails:
     def _tail(self, tp: TablePlan) -> _TailResult:
         check: TableCheck | None = None
         partitions: list[PartitionCheck] = []
-        if self.validate:
-            assert self.sides is not None
-            keys = self._quarantine_keys(tp)
-            check, partitions = check_table(self.checks_pool, self.sides, tp, keys)
-        failed = run_statements(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
+        tracer = telemetry.tracer()
+        with telemetry.continued(self.trace_context):
+            if self.validate:
+                assert self.sides is not None
+                with tracer.start_as_current_span("validate", attributes={
+                    "workbench.table": tp.name}) as span:  # fmt: skip
+                    keys = self._quarantine_keys(tp)
+                    check, partitions = check_table(self.checks_pool, self.sides, tp, keys)
+                    span.set_attribute("workbench.validation.ok", check.ok)
+            with tracer.start_as_current_span("keys", attributes={"workbench.table": tp.name}):
+                failed = run_statements(
+                    self.target_url, self.early.get(tp.name, []), self.timeout, 1
+                )
         return check, partitions, failed
 
     def _quarantine_keys(self, tp: TablePlan) -> dict[tuple[str, int], list[Any]]:
@@ -146,7 +156,8 @@ class TableTails:
             if self.defer_constraints:
                 self.deferred = [s for s in ordered if statement_phase(s) in (1, 2)]
                 ordered = [s for s in ordered if s not in self.deferred]
-            failed += run_statements(self.target_url, ordered, self.timeout, 1)
+            with telemetry.tracer().start_as_current_span("foreign_keys"):
+                failed += run_statements(self.target_url, ordered, self.timeout, 1)
             analyze = [
                 sql.SQL("ANALYZE {}")
                 .format(sql.Identifier(tp.target_schema, tp.target_name))

@@ -16,6 +16,7 @@ from importlib import metadata
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
+from workbench import telemetry
 from workbench.errors import ConfigurationError
 from workbench.httpapi import (
     health,
@@ -48,6 +49,7 @@ def create_app(
     users whose tokens it is shown)."""
     # as many connections as requests run at once on the server's threads; no test round trip
     # per request: a lost connection fails one request (503, retry) and renews the pool
+    telemetry.tracer()  # installs the OTLP exporter when an endpoint is configured
     admin = _admin_engine(store, POOL)
     store = store.with_pool(POOL, pre_ping=False)
 
@@ -67,6 +69,10 @@ def create_app(
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry spans, one per request (named by route, continuing a
+        # caller's traceparent), through the provider workbench.telemetry installs or the
+        # application's; no per-step spans, metrics or logs (the monitor has its own)
+        telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False},
     )
     app.state.callers = Callers(store, admin, RateLimit(rate_limit, rate_limit_storage))
     app.state.runs = Runs()

@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from workbench.errors import InvalidInputError
 from workbench.httpapi.problems import NotAuthenticatedError, RateLimitedError
+from workbench.httpapi.tracing import tag_caller
 from workbench.store.handle import Store
 from workbench.store.tokens import TokenOwner, find_token_async
 
@@ -83,6 +84,7 @@ class Callers:
                 "The token is unknown, revoked or expired; make one with "
                 "`workbench token create NAME` and send it as 'Authorization: Bearer TOKEN'"
             )
+        tag_caller(owner.user, owner.organization)
         await self.rate_limit.hit(owner.token_id)
         with self._lock:
             known = self._stores.get((owner.user_id, owner.organization))
