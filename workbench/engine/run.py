@@ -25,7 +25,7 @@ from workbench.config import Settings
 from workbench.connectors import connect, connector_class
 from workbench.connectors.base import Partition
 from workbench.connectors.postgres import conninfo
-from workbench.engine import bookkeeping, records, targets
+from workbench.engine import bookkeeping, openlineage, records, targets
 from workbench.engine.cluster import (
     BackgroundClient,
     check_workers_can_use,
@@ -68,10 +68,11 @@ from workbench.errors import (
     ResumeRefusedError,
     WorkbenchError,
 )
-from workbench.governance.lineage import save_lineage
+from workbench.governance.lineage import LineageRecord, save_lineage
 from workbench.schema.ddl import DdlScript
 from workbench.store import Store, flags, jobs, open_store
 from workbench.store.audit import record_event
+from workbench.store.projects import get_project
 from workbench.transforms import masking
 from workbench.urls import kind_of, mask_text, mask_url, parse_url
 
@@ -275,6 +276,7 @@ class _JobRun:
         self.target_url = tag_sessions(target_url, job_key)
         jobs.set_job_status(store, job_id, "running")
         self.heartbeat = records.Heartbeat(store, job_id, self.cancel)
+        self.lineage_events = _lineage_emitter(store, job_id, job_key, source_url, target_url)
         jobs.log_event(
             store,
             job_id,
@@ -354,7 +356,7 @@ class _JobRun:
                 job_id=self.job_id,
             )
         records.set_fingerprint(self.store, self.job_id, plan.fingerprint)
-        _record_lineage(self.store, self.job_id, plan, options)
+        self.lineage_events.start(plan, _record_lineage(self.store, self.job_id, plan, options))
         self.job_plan = plan
         self.estimates = {tp.name: tp.row_estimate or 0 for tp in plan.tables}
         self.recorder = records.JobRecorder(self.store, self.job_id, self.estimates)
@@ -631,6 +633,9 @@ class _JobRun:
         jobs.update_job_statistics(
             self.store, self.job_id, {**result.summary(), "status": "succeeded"}
         )
+        self.lineage_events.complete(
+            {name: t["rows_written"] for name, t in recorder.tables.items()}
+        )
         _audit_finish(
             self.store, self.job_id, "succeeded", recorder, self.started, validated=result.validated
         )
@@ -671,6 +676,7 @@ class _JobRun:
             except Exception:  # the job's own error matters more than its audit event
                 log.exception("could not audit the end of job %s", self.job_id)
         jobs.log_event(self.store, self.job_id, "ERROR", f"Job {status}: {reason}")
+        self.lineage_events.fail(exc)
         if isinstance(exc, WorkbenchError):
             exc.fields.setdefault("job_id", self.job_id)
             raise exc from exc.__cause__
@@ -860,9 +866,22 @@ def check_experimental(store: Store, options: CopyOptions) -> None:
     )
 
 
-def _record_lineage(store: Store, job_id: int, plan: MigrationPlan, options: CopyOptions) -> None:
+def _record_lineage(
+    store: Store, job_id: int, plan: MigrationPlan, options: CopyOptions
+) -> list[LineageRecord]:
     """Every job stores its column lineage once its plan is known (a resume replaces it)."""
-    save_lineage(store, job_id, plan_lineage(job_id, plan, options), automatic=True)
+    return save_lineage(store, job_id, plan_lineage(job_id, plan, options), automatic=True)
+
+
+def _lineage_emitter(
+    store: Store, job_id: int, job_key: str, source_url: str, target_url: str
+) -> openlineage.Emitter:
+    """The job's OpenLineage events, named ``<project>.<kind>`` (read only when sent)."""
+    name = ""
+    if openlineage.configured():
+        job = jobs.get_job(store, job_id)
+        name = f"{get_project(store, job.project_id).name}.{job.kind}"
+    return openlineage.Emitter(job_key, name, source_url, target_url)
 
 
 def _audit(store: Store, job_id: int, action: str, **details: Any) -> None:
