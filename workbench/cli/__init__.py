@@ -49,6 +49,7 @@ COMMAND_MODULES += ("report",)
 COMMAND_MODULES += ("masking",)
 COMMAND_MODULES += ("organizations",)
 COMMAND_MODULES += ("serve",)
+COMMAND_MODULES += ("schedules",)
 
 log = logging.getLogger(__name__)
 

@@ -49,6 +49,8 @@ CONNECTION_ROLES = ("source", "target")
 COLUMN_MAPPING_ORIGINS = ("manual", "fuzzy", "learned")
 COLUMN_MAPPING_STATES = ("suggested", "accepted", "rejected")
 JOB_KINDS = ("copy", "migrate", "validate")
+SCHEDULE_KINDS = ("validate", "copy")
+SCHEDULE_RUN_STATUSES = ("started", "succeeded", "failed", "missed")
 JOB_STATUSES = (
     "pending", "running", "succeeded", "failed", "cancelled", "incomplete", "interrupted",
 )  # fmt: skip
@@ -365,6 +367,67 @@ class MigrationJob(Base):
     # asked for by another process (the HTTP API, a second terminal); the driver's heartbeat
     # reads it and stops the job
     cancel_requested_at: Mapped[datetime | None]
+
+
+class Schedule(Base):
+    """A recurring validation or copy of a project, on a cron expression (workbench.scheduler);
+    it runs as the user who made it."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        _tenant_key(),
+        UniqueConstraint("project_id", "name"),
+        ForeignKeyConstraint(
+            ["project_id", "organization_id"],
+            ["projects.id", "projects.organization_id"],
+            name="fk_schedules_same_tenant_projects",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(check_in("kind", SCHEDULE_KINDS), name="kind"),
+        _name_check(),
+    )
+
+    id: Mapped[int] = id_column()
+    organization_id: Mapped[int] = _tenant()
+    project_id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    cron: Mapped[str]
+    job_id: Mapped[int | None]  # validate: the job whose copy is checked again
+    source_connection: Mapped[str | None]  # copy: the project's connections, by name
+    target_connection: Mapped[str | None]
+    options: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ScheduleRun(Base):
+    """One fire time of a schedule: claimed (started) by exactly one scheduler, or missed."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "fire_time"),
+        ForeignKeyConstraint(
+            ["schedule_id", "organization_id"],
+            ["schedules.id", "schedules.organization_id"],
+            name="fk_schedule_runs_same_tenant_schedules",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(check_in("status", SCHEDULE_RUN_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = id_column()
+    organization_id: Mapped[int] = _tenant()
+    schedule_id: Mapped[int]
+    fire_time: Mapped[datetime]
+    status: Mapped[str]
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("migration_jobs.id", ondelete="SET NULL"))
+    scheduler: Mapped[str | None]  # host:pid of the scheduler that started it
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None]
 
 
 class MigrationLog(Base):
