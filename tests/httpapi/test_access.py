@@ -3,6 +3,7 @@ shape, and secrets that never come back."""
 
 from __future__ import annotations
 
+import socket
 import time
 
 import psycopg
@@ -194,3 +195,21 @@ def test_liveness_and_readiness(api):
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["store"]["ok"] is True
     assert time.monotonic() - began < 5
+
+
+def test_readiness_checks_the_dask_scheduler_within_its_timeout(store, shared_dask):
+    with serving(store, dask_address=shared_dask) as base:
+        ready = client(base, None).get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        dask = ready.json()["checks"]["dask"]
+        assert dask["ok"] is True and "worker(s)" in dask["detail"]
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        nowhere = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    with serving(store, dask_address=nowhere, ready_timeout=1.0) as base:
+        began = time.monotonic()
+        down = client(base, None).get("/health/ready")
+        assert time.monotonic() - began < 5
+        assert down.status_code == 503
+        body = down.json()
+        assert body["checks"]["dask"]["ok"] is False and body["checks"]["store"]["ok"] is True
