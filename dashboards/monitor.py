@@ -156,6 +156,11 @@ class Monitor:
             f' · <a href="{html.escape(link)}" target="_blank">Dask dashboard</a>' if link else ""
         )
         eta = f" · ETA {render.seconds(row['eta_seconds'])}" if row["eta_seconds"] else ""
+        if row["seconds_behind"] is not None:  # a followed copy: its follower's lag
+            eta += (
+                f' · follower <span class="wb-behind">{render.seconds(row["seconds_behind"])}'
+                f"</span> behind, {render.number(row['changes_per_second'])} changes/s"
+            )
         self.headline.object = (
             f"<h3 class='wb-job' data-status='{html.escape(job.status)}'>Job {job.id} "
             f"{render.status(job.status)}</h3><p>"

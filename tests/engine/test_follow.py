@@ -22,6 +22,7 @@ from tests.servers import MySQLServer, start_private_mariadb
 from workbench.engine.follow import FollowStoppedError, follow_job
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import InvalidInputError
+from workbench.store import jobs
 
 pytestmark = pytest.mark.slow  # a private MariaDB, throttled copies
 
@@ -171,6 +172,24 @@ def test_changes_during_and_after_the_copy_arrive_exactly_once(mariadb, shop, ta
     followed = follow_job(store, result.job_id)
     assert followed.caught_up and followed.transactions >= written - during
     assert followed.seconds_behind is not None and followed.seconds_behind < 60
+    # per table and per second, as the job's statistics carry them for `workbench jobs`
+    assert sum(followed.tables.values()) == followed.changes
+    assert set(followed.tables) <= {"items", "orders"} and followed.changes_per_second > 0
+    shown = jobs.get_job(store, result.job_id).statistics["follow"]
+    assert shown["tables"] == followed.tables and shown["seconds_behind"] < 60
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    env = {
+        "WORKBENCH_DATABASE_URL": store.settings.database_url.reveal(),
+        "WORKBENCH_DATA_DIR": str(store.settings.data_dir),
+        "WORKBENCH_USER": store.user,
+    }
+    listed = CliRunner().invoke(main, ["jobs"], env=env)
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.output.splitlines() if line.split()[0] == str(result.job_id))
+    assert "changes/s" in row  # the follower's lag and pace, in the job's row
     assert_same(mariadb, database, target_url)
     again = follow_job(store, result.job_id)  # nothing new: nothing applied
     assert again.changes == 0 and again.caught_up

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from workbench.monitoring import views
 from workbench.store import jobs
 
@@ -13,6 +15,7 @@ def test_job_history_and_tables(mon_store, finished_job):
     assert row["rows_read"] == 1050 and row["rows_quarantined"] == 10
     assert row["rows_copied"] == 1040 and row["seconds"] > 0 and row["rows_per_second"] > 0
     assert views.live_jobs(mon_store, "mon").empty
+    assert pd.isna(row["seconds_behind"])  # not followed: no follower's lag to show
     job = jobs.get_job(mon_store, finished_job.job_id)
     tables = views.table_progress(job).set_index("table")
     assert (
@@ -36,3 +39,13 @@ def test_throughput_logs_and_quarantine(mon_store, finished_job):
     by_class = views.quarantine_by_class(mon_store, job)
     assert by_class["rows"].sum() == 10 and set(by_class["table"]) == {"item"}
     assert list(by_class.columns) == ["table", "column", "error_kind", "rows"]
+
+
+def test_a_followed_jobs_lag_is_in_its_row(mon_store, finished_job):
+    # what engine.follow writes while it applies changes (see tests/engine/test_follow.py)
+    follow = {"seconds_behind": 1.5, "changes_per_second": 812.0, "changes_total": 4200}
+    jobs.update_job_statistics(mon_store, finished_job.job_id, {"follow": follow})
+    row = views.job_row(jobs.get_job(mon_store, finished_job.job_id))
+    assert (row["seconds_behind"], row["changes_per_second"], row["changes_total"]) == (
+        1.5, 812.0, 4200,
+    )  # fmt: skip

@@ -11,7 +11,8 @@ from workbench.cli import state
 from workbench.cli.output import emit, fields, table
 
 _JOB_COLUMNS = [
-    "id", "project", "kind", "status", "rows_copied", "rows_per_second", "seconds", "created_at",
+    "id", "project", "kind", "status", "rows_copied", "rows_per_second", "seconds", "behind",
+    "created_at",
 ]  # fmt: skip
 
 
@@ -372,6 +373,9 @@ def jobs_(project, limit) -> None:
                 "rows_copied": stats.get("rows_copied"),
                 "rows_per_second": stats.get("rows_per_second"),
                 "seconds": stats.get("seconds"),
+                # a followed copy: how far its follower is behind the source, and its pace
+                "seconds_behind": (stats.get("follow") or {}).get("seconds_behind"),
+                "changes_per_second": (stats.get("follow") or {}).get("changes_per_second"),
             }
         )
     shown = [
@@ -379,6 +383,12 @@ def jobs_(project, limit) -> None:
             **row,
             "rows_per_second": render.number(row["rows_per_second"]),
             "seconds": render.seconds(row["seconds"]),
+            "behind": ""
+            if row["seconds_behind"] is None
+            else (
+                f"{render.seconds(row['seconds_behind'])} "
+                f"({render.number(row['changes_per_second'])} changes/s)"
+            ),
             "created_at": str(row.get("created_at") or "")[:19].replace("T", " "),
         }
         for row in rows

@@ -34,10 +34,11 @@ from psycopg import sql
 from workbench.connectors import connect, mysql_binlog
 from workbench.connectors.mysql_binlog import Commit, Position, RowChange, SchemaChange
 from workbench.engine import bookkeeping, records
-from workbench.engine.plan import TablePlan, plan_job
+from workbench.engine.plan import TablePlan
+from workbench.engine.repair import replan
 from workbench.engine.targets import run_statements
 from workbench.errors import ConfigurationError, InvalidInputError, WorkbenchError
-from workbench.store import jobs
+from workbench.store import Store, jobs
 from workbench.urls import mask_url
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class FollowStoppedError(WorkbenchError):
 class FollowResult:
     job_id: int
     changes: int = 0  # row changes applied in this run
+    tables: dict[str, int] = field(default_factory=dict)  # ... per source table
+    changes_per_second: float = 0.0  # ... over this run so far
     changes_total: int = 0  # ... by every run of this job's follower
     transactions: int = 0
     position: dict[str, Any] = field(default_factory=dict)  # where the next run starts
@@ -219,14 +222,10 @@ def follow_job(
             f"Job {job_id} was not started with --follow: no change-stream position was "
             "recorded before it copied. Copy again with --follow."
         )
-    source = connect(job.source_url, connect_timeout=store.settings.connect_timeout,
-                     options=job.options.source_options)  # fmt: skip
-    try:
-        plan = plan_job(source, job.options, job.job_key, None)
-    finally:
-        source.close()
+    plan, _, _, _ = replan(store, job_id, "followed")  # the copy's plan, from the source now
     tables = _tables(plan.tables)
     result = FollowResult(job_id)
+    progress = _Progress(store, job_id, started)
     timeout = int(store.settings.connect_timeout)
     # autocommit: each batch's `transaction()` is a real one, committed when its block ends
     with psycopg.connect(job.target_url, connect_timeout=timeout, autocommit=True) as conn:
@@ -250,8 +249,9 @@ def follow_job(
                 if len(pending) >= batch_changes or done:
                     _apply(conn, tables, pending, job.job_key, item, applied)
                     applied += len(pending)
-                    result.changes += len(pending)
+                    _count(result, pending)
                     pending = []
+                    progress.applied(result, item.timestamp)
                 if done or (stop is not None and stop.is_set()):
                     break
             elif isinstance(item, SchemaChange):
@@ -260,7 +260,7 @@ def follow_job(
                 _apply(conn, tables, pending, job.job_key,
                        Commit(item.position, last.timestamp if last else int(time.time())),
                        applied)  # fmt: skip
-                result.changes += len(pending)
+                _count(result, pending)
                 raise FollowStoppedError(
                     f"Job {job_id}'s follower stopped at {item.position.file}:"
                     f"{item.position.offset}: the source ran `{item.statement}` on a followed "
@@ -274,7 +274,7 @@ def follow_job(
             result.caught_up = True
         if pending and last is not None:
             _apply(conn, tables, pending, job.job_key, last, applied)
-            result.changes += len(pending)
+            _count(result, pending)
         now_at = _saved_position(conn, job.job_key)
     deferred = list(stats.get("deferred") or [])
     if result.caught_up and deferred:  # the target now holds what the source committed
@@ -290,5 +290,33 @@ def follow_job(
     elif result.caught_up:
         result.seconds_behind = 0.0
     result.seconds = round(time.monotonic() - started, 3)
+    result.changes_per_second = round(result.changes / result.seconds, 1) if result.seconds else 0
     jobs.update_job_statistics(store, job_id, {"follow": result.as_dict()})
     return result
+
+
+def _count(result: FollowResult, applied: list[RowChange]) -> None:
+    result.changes += len(applied)
+    for change in applied:
+        result.tables[change.table] = result.tables.get(change.table, 0) + 1
+
+
+class _Progress:
+    """The follower's lag and pace in the job's statistics while it runs (at most once a
+    second): what `workbench jobs`, the monitor and the Prometheus metrics show live."""
+
+    EVERY = 1.0
+
+    def __init__(self, store: Store, job_id: int, started: float) -> None:
+        self.store, self.job_id, self.started = store, job_id, started
+        self.last = 0.0
+
+    def applied(self, result: FollowResult, committed_at: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.EVERY:
+            return
+        self.last = now
+        result.seconds = round(now - self.started, 3)
+        result.seconds_behind = max(0.0, time.time() - committed_at)
+        result.changes_per_second = round(result.changes / result.seconds, 1)
+        jobs.update_job_statistics(self.store, self.job_id, {"follow": result.as_dict()})

@@ -44,9 +44,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def replan(store: Store, job_id: int) -> tuple[MigrationPlan, str, str, CopyOptions]:
-    job = records.load_job(store, job_id, "validated or repaired again")
-    source = connect(job.source_url, connect_timeout=store.settings.connect_timeout)
+def replan(
+    store: Store, job_id: int, doing: str = "validated or repaired again"
+) -> tuple[MigrationPlan, str, str, CopyOptions]:
+    """Job ``job_id``'s plan made again from its source as it is now (``doing`` names what
+    is being done with it in the errors), its URLs and options."""
+    job = records.load_job(store, job_id, doing)
+    source = connect(job.source_url, connect_timeout=store.settings.connect_timeout,
+                     options=job.options.source_options)  # fmt: skip
     try:
         plan = plan_job(source, job.options, job.job_key, jobs.job_checkpoints(store, job_id))
         plan.salt = mask_salt(store, job_id)

@@ -470,6 +470,10 @@ class _JobRun:
                 self.cancel,
                 on_tick=lambda: recorder.flush(force=True),
                 window=window,
+                # a resume's keys are its own: on the caller's long-lived client the first
+                # run's failed or cancelled futures may still be held under the copy's keys,
+                # and Dask would hand their outcome back instead of copying again
+                key_prefix=f"resume-{uuid.uuid4().hex[:8]}" if self.resume else "copy",
             )
         recorder.flush(force=True)
 

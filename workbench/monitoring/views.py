@@ -40,6 +40,9 @@ JOB_COLUMNS = [
     "rows_estimate",
     "eta_seconds",
     "error",
+    "seconds_behind",
+    "changes_per_second",
+    "changes_total",
 ]
 LIVE_STATUSES = ("pending", "running")
 
@@ -58,6 +61,7 @@ def job_seconds(job: JobRecord, now: datetime | None = None) -> float:
 def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
     """One job as a flat row (totals, duration, progress as a fraction of the estimate)."""
     stats = job.statistics or {}
+    follow = stats.get("follow") or {}
     seconds = job_seconds(job)
     read = int(stats.get("rows_read", 0))
     estimate = int(stats.get("rows_estimate", 0))
@@ -85,6 +89,10 @@ def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
         "rows_estimate": estimate,
         "eta_seconds": round(eta, 1) if eta is not None else None,
         "error": mask_text(job.error) if job.error else "",
+        # a followed copy (engine.follow): its follower's lag and pace, as last written
+        "seconds_behind": follow.get("seconds_behind"),
+        "changes_per_second": follow.get("changes_per_second"),
+        "changes_total": follow.get("changes_total"),
     }
 
 
