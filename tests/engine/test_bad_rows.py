@@ -87,8 +87,13 @@ def test_zero_dates_become_null_and_break_not_null(bad_mysql, target_url, store)
 
 def test_error_budget_stops_the_job(bad_mysql, target_url, store):
     options = CopyOptions(workers=1, max_bad_rows=1, type_options={"zero_dates": "strict"})
-    with pytest.raises(ErrorBudgetExceededError, match="error budget"):
+    # the partition itself stops at its second bad row, before reading on (uncommitted: no
+    # checkpoint, nothing quarantined), not only the job once the partition is in
+    with pytest.raises(ErrorBudgetExceededError, match="more than 1 rows do not fit"):
         copy_database(bad_mysql, target_url, options, store=store)
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute("SELECT count(*) FROM _workbench.checkpoints").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM _workbench.quarantine").fetchone()[0] == 0
 
 
 def test_check_violation_into_existing_table(bad_mysql, target_url, store):

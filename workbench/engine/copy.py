@@ -198,6 +198,15 @@ class _Writer:
                 if column in row:
                     row[column] = _jsonable(values[n])
             self.bad.append((key, row, hide_values(mask_text(reason))[:2000]))
+        # this partition alone is past the job's budget: stop reading it now (uncommitted)
+        limit = self.task.max_bad_rows
+        if limit is not None and len(self.bad) > limit:
+            raise ErrorBudgetExceededError(
+                f"Table {self.task.table.qualified_name}: more than {limit} rows do not fit the "
+                f"target (last error: {self.bad[-1][2]}); the job's error budget is exhausted. "
+                "See _workbench.quarantine in the target, fix the mapping or raise the budget.",
+                table=self.task.table.qualified_name,
+            )
 
     def _masked_values(self, source: pa.RecordBatch, rows: np.ndarray) -> dict[str, list[Any]]:
         """Source column -> its masked values for ``rows``: a quarantined row is masked as the
@@ -214,14 +223,6 @@ class _Writer:
             except (pa.ArrowException, ValueError, TypeError):  # cannot mask: keep nothing
                 out[column] = [None] * len(rows)
         return out
-        limit = self.task.max_bad_rows
-        if limit is not None and len(self.bad) > limit:
-            raise ErrorBudgetExceededError(
-                f"Table {self.task.table.qualified_name}: more than {limit} rows do not fit the "
-                f"target (last error: {self.bad[-1][2]}); the job's error budget is exhausted. "
-                "See _workbench.quarantine in the target, fix the mapping or raise the budget.",
-                table=self.task.table.qualified_name,
-            )
 
     def write(self, out: pa.RecordBatch, source: pa.RecordBatch, rows: np.ndarray) -> None:
         """COPY the rows ``rows`` (indexes into ``out`` and ``source``); split halves on error."""
