@@ -491,16 +491,26 @@ def validate_(job_id, repair) -> None:
               help="Row changes per target transaction (whole source transactions).")  # fmt: skip
 @click.option("--max-transactions", type=click.IntRange(1),
               help="Stop after this many source transactions (default: at the end).")  # fmt: skip
-def follow_(job_id, batch_changes, max_transactions) -> None:
+@click.option("--by", "by", multiple=True, metavar="COLUMN|TABLE.COLUMN",
+              help="No change stream: catch up by a column that grows on every write "
+              "(updated_at, an increasing id). Deleted rows are not seen.")  # fmt: skip
+def follow_(job_id, batch_changes, max_transactions, by) -> None:
     """Apply the source's changes since copy JOB (started with --follow) began, up to now.
 
     Changes are applied by key in source commit order, in batches that commit together with
     the position after them: run it again (or after a kill) to go on, exactly once. A DDL
-    statement on a followed table stops it, naming the statement."""
+    statement on a followed table stops it, naming the statement.
+
+    With --by, a source without a change stream (no binlog privilege, SQLite, ...) is caught
+    up instead: rows whose column is at or past what the target holds are upserted by key.
+    That does not see deleted rows, nor rows changed without moving the column."""
     from workbench import render
     from workbench.engine.follow import follow_job
 
     store = state().store()
+    if by:
+        _catch_up(store, job_id, by)
+        return
     result = follow_job(store, job_id, batch_changes=batch_changes,
                         max_transactions=max_transactions)  # fmt: skip
     data = result.as_dict()
@@ -515,6 +525,26 @@ def follow_(job_id, batch_changes, max_transactions) -> None:
         ("took", render.seconds(result.seconds)),
     ]
     emit(data, lambda: fields(fields_shown))
+
+
+def _catch_up(store, job_id: int, by: tuple[str, ...]) -> None:
+    from workbench.engine.catch_up import LIMITS, catch_up_job
+
+    if len(by) == 1 and "." not in by[0]:
+        chosen: str | dict[str, str] = by[0]
+    else:
+        bad = [b for b in by if "." not in b]
+        if bad:
+            raise click.UsageError(f"Give every --by as TABLE.COLUMN when there are several: {bad}")
+        chosen = dict(b.rsplit(".", 1) for b in by)
+    click.echo(f"Note: {LIMITS}.", err=True)
+    result = catch_up_job(store, job_id, chosen)
+    rows = [
+        {"table": t, "rows": n, "rejected": result.rejected.get(t, 0), "mark": result.marks[t]}
+        for t, n in result.tables.items()
+    ] + [{"table": t, "rows": "", "rejected": "", "mark": f"skipped: {why}"}
+         for t, why in result.skipped.items()]  # fmt: skip
+    emit(result.as_dict(), lambda: table(rows, ["table", "rows", "rejected", "mark"]))
 
 
 @click.command("cutover")
