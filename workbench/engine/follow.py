@@ -34,6 +34,7 @@ from psycopg import sql
 from workbench.connectors import connect, mysql_binlog
 from workbench.connectors.mysql_binlog import Commit, Position, RowChange, SchemaChange
 from workbench.engine import bookkeeping, records
+from workbench.engine.copy import prefetch
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.targets import run_statements
@@ -109,34 +110,52 @@ class _Table:
     target: sql.Composable
     columns: dict[str, str]  # source column -> target column
     keys: tuple[str, ...]  # source key columns
+    # statements rendered once per set of columns (a row event carries all of them)
+    _rendered: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
 
-    def upsert(self, row: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
-        names = [c for c in self.columns if c in row]
+    def upsert(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
+        names = tuple(c for c in self.columns if c in row)
+        statement = self._rendered.get(names)
+        if statement is None:
+            statement = self._rendered[names] = self._upsert_sql(names)
+        return statement, [row[c] for c in names]
+
+    def _upsert_sql(self, names: tuple[str, ...]) -> str:
         target = [self.columns[c] for c in names]
         keys = [self.columns[k] for k in self.keys]
         update = [c for c in target if c not in keys]
-        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {}").format(
-            self.target,
-            sql.SQL(", ").join(map(sql.Identifier, target)),
-            sql.SQL(", ").join(sql.Placeholder() * len(target)),
-            sql.SQL(", ").join(map(sql.Identifier, keys)),
-            sql.SQL("UPDATE SET {}").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+        return (
+            sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {}")
+            .format(
+                self.target,
+                sql.SQL(", ").join(map(sql.Identifier, target)),
+                sql.SQL(", ").join(sql.Placeholder() * len(target)),
+                sql.SQL(", ").join(map(sql.Identifier, keys)),
+                sql.SQL("UPDATE SET {}").format(
+                    sql.SQL(", ").join(
+                        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+                    )
                 )
+                if update
+                else sql.SQL("NOTHING"),
             )
-            if update
-            else sql.SQL("NOTHING"),
+            .as_string(None)
         )
-        return statement, [row[c] for c in names]
 
-    def delete(self, row: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
-        statement = sql.SQL("DELETE FROM {} WHERE {}").format(
-            self.target,
-            sql.SQL(" AND ").join(
-                sql.SQL("{} = %s").format(sql.Identifier(self.columns[k])) for k in self.keys
-            ),
-        )
+    def delete(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
+        statement = self._rendered.get(())
+        if statement is None:
+            statement = self._rendered[()] = (
+                sql.SQL("DELETE FROM {} WHERE {}")
+                .format(
+                    self.target,
+                    sql.SQL(" AND ").join(
+                        sql.SQL("{} = %s").format(sql.Identifier(self.columns[k]))
+                        for k in self.keys
+                    ),
+                )
+                .as_string(None)
+            )
         return statement, [row[k] for k in self.keys]
 
 
@@ -181,7 +200,9 @@ def _apply(
 ) -> None:
     """One batch of whole source transactions and the position after them, in one target
     transaction: both or neither. (A batch may be empty: the position alone moves on.)"""
-    with conn.transaction(), conn.cursor() as cur:
+    # pipeline mode: the statements go out without waiting for each answer (order kept,
+    # an error still fails the whole transaction)
+    with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
         for change in changes:
             table = tables[change.table]
             if change.op == "delete" or (
@@ -237,7 +258,9 @@ def follow_job(
         pending: list[RowChange] = []
         in_transaction: list[RowChange] = []
         last: Commit | None = None
-        for item in mysql_binlog.read_changes(job.source_url, position, list(tables)):
+        # the binlog is parsed in a thread of its own while this one applies
+        changes = mysql_binlog.read_changes(job.source_url, position, list(tables))
+        for item in prefetch(changes, depth=20_000):
             if isinstance(item, RowChange):
                 in_transaction.append(item)
             elif isinstance(item, Commit):

@@ -1,0 +1,222 @@
+"""How fast a follower applies a MariaDB source's row changes, its lag under a steady writer,
+and the cut-over's write-downtime window.
+
+    python benchmarks/follow_bench.py [--rows 200000] [--changes 200000] [--rate 5000]
+
+Starts a private MariaDB with a row-based binlog (as tests/engine/test_follow.py does),
+loads a TPC-H-shaped ``orders`` table (``--rows``), copies it into a fresh database of
+``--postgres`` with ``--follow``, then measures, in one run:
+
+1. **apply rate**: ``--changes`` row changes (inserts, value updates, key updates and
+   deletes in transactions of 100) written while nobody follows, then one ``follow_job``
+   applies them all; row changes/s, next to the plain ``INSERT ... ON CONFLICT`` rate of the
+   same target for the same rows (a baseline measured in the same run);
+2. **lag**: a writer at ``--rate`` row changes/s for ``--seconds``, a follower running in
+   turns; the follower's seconds behind (p50/p95/max) sampled after every turn;
+3. **cut-over**: the source made read-only, caught up and validated: the write-downtime
+   window (from read-only to validated).
+
+Targets (issue 17): at least 20,000 row changes/s applied; a cut-over window under 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.servers import start_private_mariadb
+from workbench.config import load_settings
+from workbench.engine.cutover import cutover
+from workbench.engine.follow import follow_job
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.store import open_store
+from workbench.store.tenancy import drop_store_roles
+
+BINLOG = ["--log-bin=binlog", "--server-id=11", "--binlog-format=ROW",
+          "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"]  # fmt: skip
+ORDERS = (
+    "CREATE TABLE orders (o_orderkey bigint PRIMARY KEY, o_custkey int NOT NULL,"
+    " o_orderstatus char(1) NOT NULL, o_totalprice decimal(15,2) NOT NULL,"
+    " o_orderdate date NOT NULL, o_orderpriority varchar(15) NOT NULL,"
+    " o_clerk varchar(15) NOT NULL, o_shippriority int NOT NULL, o_comment varchar(79))"
+)
+
+
+def _order(key: int, rng: random.Random) -> tuple:
+    return (key, rng.randrange(1, 150_000), rng.choice("OFP"),
+            Decimal(rng.randrange(100, 50_000_000)) / 100,
+            f"199{rng.randrange(2, 9)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 10)}",
+            rng.choice(["1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW"]),
+            f"Clerk#{rng.randrange(1, 1000):09d}", 0, f"comment {key} " * rng.randrange(1, 5))  # fmt: skip
+
+
+class Writer:
+    """Row changes in transactions of 100: 40% inserts, 40% value updates, 10% key updates,
+    10% deletes, at ``rate`` changes/s (None: as fast as it can) until ``changes`` or
+    stopped."""
+
+    def __init__(self, server, database: str, next_key: int, rows: int, seed: int) -> None:
+        self.server, self.database = server, database
+        self.next_key, self.rows, self.rng = next_key, rows, random.Random(seed)
+        self.changes = 0
+        self.stop = threading.Event()
+
+    def run(self, changes: int | None = None, rate: float | None = None) -> int:
+        began = time.monotonic()
+        with self.server.connect(self.database) as conn, conn.cursor() as cur:
+            while not self.stop.is_set() and (changes is None or self.changes < changes):
+                self._transaction(cur)
+                conn.commit()
+                if rate:
+                    ahead = self.changes / rate - (time.monotonic() - began)
+                    if ahead > 0:
+                        time.sleep(ahead)
+        return self.changes
+
+    def _transaction(self, cur) -> None:
+        rng, inserts, updates, moves, deletes = self.rng, [], [], [], []
+        for _ in range(100):
+            kind = rng.random()
+            if kind < 0.4:
+                self.next_key += 1
+                inserts.append(_order(self.next_key, rng))
+            elif kind < 0.8:
+                updates.append((Decimal(rng.randrange(100, 9_999_999)) / 100,
+                                rng.randrange(1, self.rows + 1)))  # fmt: skip
+            elif kind < 0.9:
+                self.next_key += 1
+                moves.append((self.next_key, rng.randrange(1, self.rows + 1)))
+            else:
+                deletes.append((rng.randrange(1, self.rows + 1),))
+        cur.executemany("INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)", inserts)
+        cur.executemany("UPDATE orders SET o_totalprice = %s WHERE o_orderkey = %s", updates)
+        cur.executemany("UPDATE orders SET o_orderkey = %s WHERE o_orderkey = %s", moves)
+        cur.executemany("DELETE FROM orders WHERE o_orderkey = %s", deletes)
+        # statements (a key already moved or deleted changes no row: counted all the same)
+        self.changes += 100
+
+
+def _upsert_baseline(target_url: str, schema: str, rows: list[tuple]) -> float:
+    """Rows/s of plain per-row INSERT ... ON CONFLICT DO UPDATE into a scratch table."""
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute(f'CREATE TEMP TABLE t (LIKE "{schema}".orders INCLUDING ALL)')
+        began = time.monotonic()
+        with conn.transaction(), conn.cursor() as cur:
+            for row in rows:
+                cur.execute(
+                    "INSERT INTO t VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (o_orderkey)"
+                    " DO UPDATE SET o_totalprice = EXCLUDED.o_totalprice", row,
+                )  # fmt: skip
+        return len(rows) / (time.monotonic() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--changes", type=int, default=200_000)
+    parser.add_argument("--rate", type=float, default=5_000, help="row changes/s, lag phase")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the lag phase")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="wb-follow-bench-"))
+    (work / "tmp").mkdir()
+    server = start_private_mariadb(
+        work / "mariadb", extra_args=[*BINLOG, f"--tmpdir={work / 'tmp'}"]
+    )
+    store_db, target_db = (f"wb_follow_bench_{uuid.uuid4().hex[:8]}{s}" for s in ("", "_t"))
+    base = make_url(args.postgres)
+    with psycopg.connect(args.postgres, autocommit=True) as conn:
+        for name in (store_db, target_db):
+            conn.execute(f'CREATE DATABASE "{name}"')
+    target_url = base.set(database=target_db).render_as_string(False)
+    store = open_store(load_settings(database_url=base.set(database=store_db).render_as_string(False),
+                                     data_dir=work / "wb", user="bench"))  # fmt: skip
+    try:
+        database = server.create_database("tpch")
+        rng = random.Random(1)
+        with server.connect(database) as conn, conn.cursor() as cur:
+            cur.execute(ORDERS)
+            for start in range(1, args.rows + 1, 10_000):
+                cur.executemany("INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                                [_order(k, rng) for k in range(start, min(start + 10_000,
+                                                                           args.rows + 1))])  # fmt: skip
+            conn.commit()
+        source_url = server.url(database)
+        copied = copy_database(source_url, target_url, CopyOptions(follow=True), store=store)
+        print(f"copied {copied.rows_copied:,} rows in {copied.seconds:.1f} s (--follow)")
+
+        # 1. apply rate
+        writer = Writer(server, database, args.rows + 1_000_000, args.rows, seed=2)
+        began = time.monotonic()
+        writer.run(changes=args.changes)
+        wrote = time.monotonic() - began
+        followed = follow_job(store, copied.job_id, batch_changes=5_000)
+        rate = followed.changes / followed.seconds
+        sample = [_order(k, random.Random(k)) for k in range(1, 20_001)]
+        baseline = _upsert_baseline(target_url, database, sample)
+        print("\n| measure | value |\n| --- | ---: |")
+        print(
+            f"| row changes written by the source (transactions of 100) | "
+            f"{writer.changes:,} in {wrote:.1f} s |"
+        )
+        print(
+            f"| **follower: row changes applied/s** | **{rate:,.0f}** "
+            f"({followed.changes:,} in {followed.seconds:.1f} s) |"
+        )
+        print(
+            f"| baseline: per-row INSERT ... ON CONFLICT into the target | {baseline:,.0f} rows/s |"
+        )
+
+        # 2. lag under a steady writer
+        steady = Writer(server, database, writer.next_key + 1_000_000, args.rows, seed=3)
+        thread = threading.Thread(target=steady.run, kwargs={"rate": args.rate})
+        thread.start()
+        lags: list[float] = []
+        deadline = time.monotonic() + args.seconds
+        while time.monotonic() < deadline:
+            turn = follow_job(store, copied.job_id, batch_changes=5_000)
+            lags.append(turn.seconds_behind or 0.0)
+            time.sleep(0.2)
+        steady.stop.set()
+        thread.join()
+        cuts = statistics.quantiles(lags, n=20) if len(lags) > 1 else lags * 19
+        print(
+            f"| lag at {args.rate:,.0f} changes/s for {args.seconds:g} s: p50 / p95 / max | "
+            f"{statistics.median(lags):.1f} / {cuts[18]:.1f} / {max(lags):.1f} s |"
+        )
+
+        # 3. cut-over
+        done = cutover(store, copied.job_id, read_only=True)
+        print(
+            f"| cut-over write-downtime window ({copied.rows_copied:,} rows, validated "
+            f"{'ok' if done.validated else 'NOT ok'}) | {done.downtime_seconds:.1f} s |"
+        )
+    finally:
+        store.close()
+        server.stop()
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            for name in (store_db, target_db):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_store_roles(conn, store_db)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
