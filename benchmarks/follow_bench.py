@@ -46,8 +46,13 @@ from workbench.engine.run import CopyOptions, copy_database
 from workbench.store import open_store
 from workbench.store.tenancy import drop_store_roles
 
-BINLOG = ["--log-bin=binlog", "--server-id=11", "--binlog-format=ROW",
-          "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"]  # fmt: skip
+BINLOG = [
+    "--log-bin=binlog",
+    "--server-id=11",
+    "--binlog-format=ROW",
+    "--binlog-row-image=FULL",
+    "--binlog-row-metadata=FULL",
+]
 ORDERS = (
     "CREATE TABLE orders (o_orderkey bigint PRIMARY KEY, o_custkey int NOT NULL,"
     " o_orderstatus char(1) NOT NULL, o_totalprice decimal(15,2) NOT NULL,"
@@ -57,11 +62,17 @@ ORDERS = (
 
 
 def _order(key: int, rng: random.Random) -> tuple:
-    return (key, rng.randrange(1, 150_000), rng.choice("OFP"),
-            Decimal(rng.randrange(100, 50_000_000)) / 100,
-            f"199{rng.randrange(2, 9)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 10)}",
-            rng.choice(["1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW"]),
-            f"Clerk#{rng.randrange(1, 1000):09d}", 0, f"comment {key} " * rng.randrange(1, 5))  # fmt: skip
+    return (
+        key,
+        rng.randrange(1, 150_000),
+        rng.choice("OFP"),
+        Decimal(rng.randrange(100, 50_000_000)) / 100,
+        f"199{rng.randrange(2, 9)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 10)}",
+        rng.choice(["1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW"]),
+        f"Clerk#{rng.randrange(1, 1000):09d}",
+        0,
+        f"comment {key} " * rng.randrange(1, 5),
+    )
 
 
 class Writer:
@@ -95,8 +106,9 @@ class Writer:
                 self.next_key += 1
                 inserts.append(_order(self.next_key, rng))
             elif kind < 0.8:
-                updates.append((Decimal(rng.randrange(100, 9_999_999)) / 100,
-                                rng.randrange(1, self.rows + 1)))  # fmt: skip
+                updates.append(
+                    (Decimal(rng.randrange(100, 9_999_999)) / 100, rng.randrange(1, self.rows + 1))
+                )
             elif kind < 0.9:
                 self.next_key += 1
                 moves.append((self.next_key, rng.randrange(1, self.rows + 1)))
@@ -119,8 +131,9 @@ def _upsert_baseline(target_url: str, schema: str, rows: list[tuple]) -> float:
             for row in rows:
                 cur.execute(
                     "INSERT INTO t VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (o_orderkey)"
-                    " DO UPDATE SET o_totalprice = EXCLUDED.o_totalprice", row,
-                )  # fmt: skip
+                    " DO UPDATE SET o_totalprice = EXCLUDED.o_totalprice",
+                    row,
+                )
         return len(rows) / (time.monotonic() - began)
 
 
@@ -146,17 +159,23 @@ def main() -> None:
         for name in (store_db, target_db):
             conn.execute(f'CREATE DATABASE "{name}"')
     target_url = base.set(database=target_db).render_as_string(False)
-    store = open_store(load_settings(database_url=base.set(database=store_db).render_as_string(False),
-                                     data_dir=work / "wb", user="bench"))  # fmt: skip
+    store = open_store(
+        load_settings(
+            database_url=base.set(database=store_db).render_as_string(False),
+            data_dir=work / "wb",
+            user="bench",
+        )
+    )
     try:
         database = server.create_database("tpch")
         rng = random.Random(1)
         with server.connect(database) as conn, conn.cursor() as cur:
             cur.execute(ORDERS)
             for start in range(1, args.rows + 1, 10_000):
-                cur.executemany("INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                                [_order(k, rng) for k in range(start, min(start + 10_000,
-                                                                           args.rows + 1))])  # fmt: skip
+                cur.executemany(
+                    "INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    [_order(k, rng) for k in range(start, min(start + 10_000, args.rows + 1))],
+                )
             conn.commit()
         source_url = server.url(database)
         copied = copy_database(source_url, target_url, CopyOptions(follow=True), store=store)
