@@ -29,17 +29,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 from workbench.connectors import connect, mysql_binlog
 from workbench.connectors.mysql_binlog import Commit, Position, RowChange, SchemaChange
 from workbench.engine import bookkeeping, records
-from workbench.engine.copy import prefetch
+from workbench.engine.copy import hide_values, prefetch
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.targets import run_statements
 from workbench.errors import ConfigurationError, InvalidInputError, WorkbenchError
 from workbench.store import Store, jobs
+from workbench.transforms.rules import ColumnTransform, apply_transforms
 from workbench.urls import mask_url
 
 log = logging.getLogger(__name__)
@@ -105,31 +107,59 @@ def start_position(source_url: str, timeout: float, options: dict[str, Any]) -> 
 
 @dataclass(frozen=True)
 class _Table:
-    """How one followed source table lands in the target."""
+    """How one followed source table lands in the target: its columns' names there, its key,
+    and the copy's transforms and masks (None: the columns are only renamed)."""
 
     target: sql.Composable
     columns: dict[str, str]  # source column -> target column
     keys: tuple[str, ...]  # source key columns
-    # statements rendered once per set of columns (a row event carries all of them)
+    transforms: tuple[ColumnTransform, ...] | None = None
+    salt: str = ""
+    # statements rendered once per set of target columns (a row event carries all of them)
     _rendered: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
 
+    @property
+    def target_keys(self) -> tuple[str, ...]:
+        return tuple(self.columns[k] for k in self.keys)
+
+    def to_target(self, rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
+        """Source rows as the copy writes them: renamed, and transformed and masked by the
+        copy's rules (vectorized over the batch's rows of this table)."""
+        if self.transforms is None:
+            return [{self.columns[c]: v for c, v in row.items() if c in self.columns}
+                    for row in rows]  # fmt: skip
+        batch = pa.RecordBatch.from_pylist(rows)
+        batch = pa.RecordBatch.from_arrays(
+            [_widened(c) for c in batch.columns], names=batch.schema.names
+        )
+        out, rejected = apply_transforms(batch, list(self.transforms), self.salt)
+        if rejected:
+            first = min(rejected)
+            raise FollowStoppedError(
+                f"A change to {table} does not fit the target: {hide_values(rejected[first])} "
+                f"({len(rejected)} row(s) in this batch). Nothing of the batch was applied; "
+                "fix the mapping's transform (or the source row), then run the follower again.",
+                table=table,
+            )
+        converted: list[dict[str, Any]] = out.to_pylist()
+        return converted
+
     def upsert(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
-        names = tuple(c for c in self.columns if c in row)
+        names = tuple(row)
         statement = self._rendered.get(names)
         if statement is None:
             statement = self._rendered[names] = self._upsert_sql(names)
-        return statement, [row[c] for c in names]
+        return statement, list(row.values())
 
     def _upsert_sql(self, names: tuple[str, ...]) -> str:
-        target = [self.columns[c] for c in names]
-        keys = [self.columns[k] for k in self.keys]
-        update = [c for c in target if c not in keys]
+        keys = self.target_keys
+        update = [c for c in names if c not in keys]
         return (
             sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {}")
             .format(
                 self.target,
-                sql.SQL(", ").join(map(sql.Identifier, target)),
-                sql.SQL(", ").join(sql.Placeholder() * len(target)),
+                sql.SQL(", ").join(map(sql.Identifier, names)),
+                sql.SQL(", ").join(sql.Placeholder() * len(names)),
                 sql.SQL(", ").join(map(sql.Identifier, keys)),
                 sql.SQL("UPDATE SET {}").format(
                     sql.SQL(", ").join(
@@ -143,6 +173,7 @@ class _Table:
         )
 
     def delete(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
+        """Delete the target row whose (target) key ``row`` holds."""
         statement = self._rendered.get(())
         if statement is None:
             statement = self._rendered[()] = (
@@ -150,16 +181,26 @@ class _Table:
                 .format(
                     self.target,
                     sql.SQL(" AND ").join(
-                        sql.SQL("{} = %s").format(sql.Identifier(self.columns[k]))
-                        for k in self.keys
+                        sql.SQL("{} = %s").format(sql.Identifier(k)) for k in self.target_keys
                     ),
                 )
                 .as_string(None)
             )
-        return statement, [row[k] for k in self.keys]
+        return statement, [row[k] for k in self.target_keys]
 
 
-def _tables(plan_tables: Iterable[TablePlan]) -> dict[str, _Table]:
+def _widened(column: pa.Array) -> pa.Array:
+    """A column typed from a few rows' values, widened to what a whole table's read gives:
+    decimals to full precision (a transform's default or cast must fit), and a column NULL in
+    every row of the batch, which has no type yet, to text."""
+    if pa.types.is_null(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_decimal(column.type):
+        return column.cast(pa.decimal128(38, column.type.scale))
+    return column
+
+
+def _tables(plan_tables: Iterable[TablePlan], salt: str = "") -> dict[str, _Table]:
     out = {}
     for tp in plan_tables:
         if not tp.key_columns:
@@ -168,16 +209,19 @@ def _tables(plan_tables: Iterable[TablePlan]) -> dict[str, _Table]:
                 "applied by key. Add a key to the source table, or copy the job without it "
                 "(--exclude) and copy that table again at cut-over"
             )
-        moved = [c for c in tp.columns if c.transform is not None and not c.transform.is_identity]
-        if moved:
+        computed = [c.name for c in tp.columns if c.transform is not None and (
+            c.transform.expression or c.source is None)]  # fmt: skip
+        if computed:
             raise InvalidInputError(
-                f"Table {tp.name} has transformed or masked columns "
-                f"({', '.join(c.name for c in moved)}): the follower applies column mappings "
-                "but not transforms or masks yet; follow a job without them"
+                f"Table {tp.name} has columns computed by the source from SQL expressions "
+                f"({', '.join(computed)}): a change record carries stored values only. Follow "
+                "a job without them, or copy that table again at cut-over"
             )
+        moved = any(c.transform is not None and not c.transform.is_identity for c in tp.columns)
         columns = {c.source: c.name for c in tp.columns if c.source}
         target = sql.Identifier(tp.target_schema, tp.target_name)
-        out[tp.source.name] = _Table(target, columns, tuple(tp.key_columns))
+        out[tp.source.name] = _Table(target, columns, tuple(tp.key_columns),
+                                     tp.transforms if moved else None, salt)  # fmt: skip
     return out
 
 
@@ -202,16 +246,17 @@ def _apply(
     transaction: both or neither. (A batch may be empty: the position alone moves on.)"""
     # pipeline mode: the statements go out without waiting for each answer (order kept,
     # an error still fails the whole transaction)
+    after, before = _in_target(tables, changes)
     with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
-        for change in changes:
+        for i, change in enumerate(changes):
             table = tables[change.table]
             if change.op == "delete" or (
                 change.op == "update"
                 and any(change.before[k] != change.after[k] for k in table.keys)  # type: ignore[index]
             ):
-                cur.execute(*table.delete(change.before))  # type: ignore[arg-type]
+                cur.execute(*table.delete(before[i]))
             if change.after is not None:
-                cur.execute(*table.upsert(change.after))
+                cur.execute(*table.upsert(after[i]))
         cur.execute(
             "INSERT INTO _workbench.follow_positions AS p (job_key, log_file, log_offset,"
             " changes_applied, source_committed_at) VALUES (%s, %s, %s, %s, to_timestamp(%s))"
@@ -221,6 +266,23 @@ def _apply(
             (job_key, commit.position.file, commit.position.offset,
              applied_before + len(changes), commit.timestamp),
         )  # fmt: skip
+
+
+def _in_target(
+    tables: dict[str, _Table], changes: list[RowChange]
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Each change's row after (to upsert) and before (whose key to delete), as the target
+    holds them: transformed per table over the whole batch, then indexed by change."""
+    after: dict[int, dict[str, Any]] = {}
+    before: dict[int, dict[str, Any]] = {}
+    for name, table in tables.items():
+        for side, out in (("after", after), ("before", before)):
+            picked = [(i, getattr(c, side)) for i, c in enumerate(changes)
+                      if c.table == name and getattr(c, side) is not None]  # fmt: skip
+            if picked:
+                rows = table.to_target([row for _, row in picked], name)
+                out.update(zip((i for i, _ in picked), rows, strict=True))
+    return after, before
 
 
 def follow_job(
@@ -244,7 +306,7 @@ def follow_job(
             "recorded before it copied. Copy again with --follow."
         )
     plan, _, _, _ = replan(store, job_id, "followed")  # the copy's plan, from the source now
-    tables = _tables(plan.tables)
+    tables = _tables(plan.tables, plan.salt)
     result = FollowResult(job_id)
     progress = _Progress(store, job_id, started)
     timeout = int(store.settings.connect_timeout)
