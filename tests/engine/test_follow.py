@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -405,3 +406,30 @@ def test_changes_go_through_the_copys_transforms_and_masks(
         assert not any(n.startswith(("item ", "new ")) for n in names)  # masked, all of them
     finally:
         pg_server.drop_database(fresh.rsplit("/", 1)[1])
+
+
+def test_the_follow_widget_shows_the_lag_turn_after_turn_and_cuts_over(
+    mariadb, shop, target_url, store
+):
+    from workbench.widgets.follow import FollowWidget
+
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    writer = Writer(mariadb, database, seed=7).start()
+    widget = FollowWidget(result.job_id, store=store, every=0.2)
+    widget.view()
+    widget.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(widget.turns) < 3:
+            assert time.monotonic() < deadline and widget.error is None, widget.lag.value
+            time.sleep(0.1)
+    finally:
+        writer.close()
+    assert "behind</b>" in widget.lag.value and "changes/s" in widget.lag.value
+    assert any(t.changes for t in widget.turns) and "items" in widget.tables.value
+    widget.read_only.value = False  # the module's server stays writable for the next tests
+    done = widget.cut_over()
+    assert not widget.is_running and done.validated
+    assert "cut over</b>" in widget.lag.value and "write downtime" in widget.lag.value
+    assert_same(mariadb, database, target_url)
