@@ -184,3 +184,22 @@ def test_a_cli_job_exports_its_trace_over_otlp(store_url, tmp_path, chinook_sqli
     assert {"plan", "copy", "finish", "read", "write", "checkpoint", "validate"} <= set(names)
     assert len({s.trace_id for s in spans if s.name != "workbench.job"} | {
         s.trace_id for s in spans if s.name == "workbench.job"}) == 1  # fmt: skip
+
+
+def test_nothing_is_installed_or_sent_without_an_endpoint():
+    probe = (
+        "from opentelemetry import trace\n"
+        "from workbench import telemetry\n"
+        "with telemetry.tracer().start_as_current_span('x') as span:\n"
+        "    print(type(trace.get_tracer_provider()).__name__, span.is_recording())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    plain = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    assert plain.stdout.split() == ["ProxyTracerProvider", "False"]
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9"  # configured (nobody listens)
+    env["OTEL_BSP_EXPORT_TIMEOUT"] = "500"
+    env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "1"
+    configured = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                                text=True, check=True, timeout=60)  # fmt: skip
+    assert configured.stdout.split() == ["TracerProvider", "True"]
