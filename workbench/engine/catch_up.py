@@ -31,7 +31,7 @@ from psycopg import sql
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Partition
 from workbench.connectors.pgcopy import copy_batch
-from workbench.engine.copy import _count_nulled, _reader_rejects
+from workbench.engine.copy import count_nulled, reader_rejects
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.run import partition_task
@@ -152,8 +152,8 @@ def _catch_up_table(
         read = rejected = 0
         for batch in source.read_partition(tp.source, since, task.read_columns,
                                            task.batch_rows, task.expressions):  # fmt: skip
-            batch = _count_nulled(batch, {})
-            unreadable = _reader_rejects(batch)
+            batch = count_nulled(batch, {})
+            unreadable = reader_rejects(batch)
             if unreadable:
                 batch = batch.drop_columns([REJECT_COLUMN])
             out, refused = apply_transforms(batch, list(task.transforms), task.salt)

@@ -245,7 +245,7 @@ class _Writer:
             self.write(out, source, rows[mid:])
 
 
-def _count_nulled(batch: pa.RecordBatch, counts: dict[str, int]) -> pa.RecordBatch:
+def count_nulled(batch: pa.RecordBatch, counts: dict[str, int]) -> pa.RecordBatch:
     """Add up and drop the plan's counter columns (values the read expressions made NULL)."""
     counters = [n for n in batch.schema.names if n.startswith(NULLED_PREFIX)]
     if not counters:
@@ -258,7 +258,7 @@ def _count_nulled(batch: pa.RecordBatch, counts: dict[str, int]) -> pa.RecordBat
     return batch.drop_columns(counters)
 
 
-def _reader_rejects(batch: pa.RecordBatch) -> dict[int, str]:
+def reader_rejects(batch: pa.RecordBatch) -> dict[int, str]:
     """Rows the source reader could not deliver exactly, with its reason (see REJECT_COLUMN)."""
     index = batch.schema.get_field_index(REJECT_COLUMN)
     if index < 0:
@@ -349,8 +349,8 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                     if batch is None:
                         break
                     result.rows_read += batch.num_rows
-                    batch = _count_nulled(batch, result.nulled)
-                    unreadable = _reader_rejects(batch)
+                    batch = count_nulled(batch, result.nulled)
+                    unreadable = reader_rejects(batch)
                     if unreadable:
                         batch = batch.drop_columns([REJECT_COLUMN])
                     began = time.monotonic()
