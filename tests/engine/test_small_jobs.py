@@ -90,3 +90,47 @@ def test_a_callers_client_is_used_and_left_open(chinook_sqlite, target_url, stor
         assert report.ok, report.as_dict()
         assert client.submit(sum, [2, 3]).result() == 5
     _counts_equal(chinook_sqlite, target_url)
+
+
+def test_a_job_cancelled_on_a_callers_client_resumes_on_it(chinook_sqlite, target_url, store):
+    """Cancelled half-way on a notebook's own client, then resumed on the same client: it
+    copies what was not committed and validates, and the client stays open. (The resume's
+    own task keys guard against the first run's keys still being held; this run does not
+    reproduce that case: it passes with the copy's keys too.)"""
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    from workbench.engine.run import resume_job
+    from workbench.errors import JobCancelledError
+
+    cancel = threading.Event()
+    job: dict = {}
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                     dashboard_address="127.0.0.1:0") as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        options = CopyOptions(partition_rows=300, max_rows_per_second=3_000)
+
+        def run() -> None:
+            try:
+                copy_database(chinook_sqlite, target_url, options, store=store, client=client,
+                              cancel=cancel, on_job=lambda i: job.setdefault("id", i))  # fmt: skip
+            except JobCancelledError as exc:
+                job["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while "id" not in job or not jobs.job_checkpoints(store, job["id"]):
+            assert time.monotonic() < deadline, "no partition committed"
+            time.sleep(0.1)
+        cancel.set()
+        thread.join(60)
+        assert "error" in job and jobs.get_job(store, job["id"]).status == "cancelled"
+        result = resume_job(job["id"], store=store, client=client)
+        assert result.status == "succeeded" and result.validated, result.summary()
+        assert client.submit(sum, [1, 2]).result() == 3  # still open
+    assert _counts_equal(chinook_sqlite, target_url) == 15607
