@@ -213,3 +213,47 @@ def test_readiness_checks_the_dask_scheduler_within_its_timeout(store, shared_da
         assert down.status_code == 503
         body = down.json()
         assert body["checks"]["dask"]["ok"] is False and body["checks"]["store"]["ok"] is True
+
+
+def test_the_servers_disk_and_code_running_options_are_refused(store, tmp_path):
+    token = create_token(store, "ci")[1]
+    allowed = tmp_path / "exports"
+    allowed.mkdir()
+    with serving(store, files_under=(allowed,)) as base:
+        http = client(base, token)
+        http.post("/api/v1/projects", json={"name": "shop"})
+        for url in (
+            "sqlite:////etc/passwd",
+            "csv:///etc",
+            "duckdb:////root/secrets.duckdb",
+            f"sqlite:///{allowed}/../../elsewhere.db",
+        ):
+            refused = http.post("/api/v1/projects/shop/connections", json={"name": "x", "url": url})
+            assert refused.status_code == 403, (url, refused.text)
+            assert "--files-under" in _error(refused)["message"]
+        inside = http.post(
+            "/api/v1/projects/shop/connections",
+            json={"name": "lake", "url": f"parquet://{allowed}"},
+        )
+        assert inside.status_code == 201, inside.text
+        http.post(
+            "/api/v1/projects/shop/connections",
+            json={"name": "tgt", "url": "postgresql://app@db.example/x", "role": "target"},
+        )
+        for options in (
+            {"after_sql": ["DROP TABLE users"]},
+            {"dask_address": "tcp://evil:8786"},
+            {"transforms": {}},
+            {"source_options": {}},
+        ):
+            job = http.post(
+                "/api/v1/projects/shop/jobs",
+                json={"kind": "copy", "source": "lake", "target": "tgt", "options": options},
+            )
+            assert job.status_code == 403, (options, job.text)
+            assert _error(job)["fields"]["refused"] == sorted(options)
+    with serving(store) as base:  # no folder allowed: a file connection made elsewhere is refused
+        job = client(base, token).post(
+            "/api/v1/projects/shop/jobs", json={"kind": "copy", "source": "lake", "target": "tgt"}
+        )
+        assert job.status_code == 403 and "path on the server" in _error(job)["message"]

@@ -25,6 +25,16 @@ pytestmark = pytest.mark.slow  # copies Chinook through the API
 
 
 @pytest.fixture
+def api(store, chinook_sqlite):
+    """The API, allowed to read the Chinook file's folder (the server's disk otherwise
+    refused: tests/httpapi/test_access.py)."""
+    with serving(
+        store, files_under=(Path(chinook_sqlite.removeprefix("sqlite:///")).parent,)
+    ) as base:
+        yield base
+
+
+@pytest.fixture
 def target_url(pg_server):
     name = pg_server.create_database("wbapitgt")
     yield pg_server.url(name)

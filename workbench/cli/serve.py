@@ -37,7 +37,10 @@ from workbench.cli.output import emit, table
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Server processes (one per core serves the most requests; with more than "
               "one, give --rate-limit-storage so that they share each token's limit).")  # fmt: skip
-def serve(host, port, rate_limit, rate_limit_storage, dask_address, workers) -> None:
+@click.option("--files-under", multiple=True, metavar="DIR",
+              help="Allow SQLite/DuckDB/CSV/Parquet sources under DIR (default: none; the "
+              "server would read its own disk for its callers).")  # fmt: skip
+def serve(host, port, rate_limit, rate_limit_storage, dask_address, workers, files_under) -> None:
     """Serve the HTTP API under /api/v1 (OpenAPI at /api/v1/docs) until interrupted.
 
     Callers send a user's token (`workbench token create NAME`) as 'Authorization: Bearer
@@ -59,6 +62,7 @@ def serve(host, port, rate_limit, rate_limit_storage, dask_address, workers) -> 
         "rate_limit": rate_limit,
         "rate_limit_storage": rate_limit_storage,
         "dask_address": dask_address or cli.settings.dask_address,
+        "files_under": list(files_under),
     }
     store = cli.store()  # opened (and upgraded) once here, whatever the number of workers
     click.echo(f"workbench API on http://{host}:{port}/api/v1 (docs: /api/v1/docs)", err=True)

@@ -7,6 +7,7 @@ lazily, so a missing optional driver fails only when that kind is used, naming t
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
@@ -46,6 +47,12 @@ def connect(
     return cls(url, connect_timeout=connect_timeout, options=options)
 
 
+def local_path(url: str) -> Path | None:
+    """The file or folder on this machine ``url`` reads (SQLite, DuckDB, CSV/Parquet), or
+    None for a database server."""
+    return connector_class(kind_of(url)).local_path(url)
+
+
 def check_url(
     url: str, label: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None
 ) -> ConnectionTest:
@@ -80,5 +87,6 @@ __all__ = [
     "connector_class",
     "dialect_of",
     "kind_of",
+    "local_path",
     "mask_url",
 ]

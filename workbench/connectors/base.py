@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -109,6 +110,13 @@ class Connector:
         self.url = url
         self.connect_timeout = connect_timeout
         self.options = dict(options or {})
+
+    @classmethod
+    def local_path(cls, url: str) -> Path | None:
+        """The file or folder on this machine a URL of this kind reads (absolute); None for a
+        database reached over the network. A server for other people refuses them (it would
+        read its own disk for them)."""
+        return None
 
     def __repr__(self) -> str:
 

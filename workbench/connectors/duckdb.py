@@ -208,6 +208,10 @@ DIALECT = SqlDialect(
 
 
 class DuckDBConnector(Connector):
+    @classmethod
+    def local_path(cls, url: str) -> Path | None:
+        return Path(parse_url(url).database or "").absolute()
+
     kind = "duckdb"
     capabilities = Capabilities(dialect="duckdb")
     dialect = DIALECT

@@ -37,6 +37,10 @@ def _sql_string(text: str) -> str:
 
 
 class FilesConnector(DuckDBConnector):
+    @classmethod
+    def local_path(cls, url: str) -> Path | None:
+        return folder_of(url)[1]
+
     kind = "files"
     capabilities = Capabilities(dialect="files")
     dialect = replace(DuckDBConnector.dialect, name="files")  # the folder's views are DuckDB

@@ -123,6 +123,10 @@ DIALECT = SqlDialect(
 
 
 class SQLiteConnector(Connector):
+    @classmethod
+    def local_path(cls, url: str) -> Path | None:
+        return Path(parse_url(url).database or "").absolute()
+
     kind = "sqlite"
     capabilities = Capabilities(dialect="sqlite")
     dialect = DIALECT

@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from importlib import metadata
+from pathlib import Path
 
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
@@ -44,6 +45,7 @@ def create_app(
     rate_limit_storage: str | None = None,
     dask_address: str | None = None,
     ready_timeout: float = 2.0,
+    files_under: tuple[str | Path, ...] = (),
 ) -> FastAPI:
     """The API over ``store``, which must be opened with the owner's login (it acts for the
     users whose tokens it is shown)."""
@@ -78,6 +80,7 @@ def create_app(
     app.state.runs = Runs()
     app.state.dask_address = dask_address
     app.state.ready_timeout = ready_timeout
+    app.state.file_roots = tuple(Path(p) for p in files_under)  # see httpapi/guard.py
     problems.install(app)
     app.include_router(health.router)
     for part in (routes_projects, routes_matching, routes_jobs, routes_governance):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from workbench.engine.options import CopyOptions
 from workbench.errors import InvalidInputError
+from workbench.httpapi import guard
 from workbench.httpapi.auth import CallerStore
 from workbench.httpapi.bodies import NewJob, ValidateRequest
 from workbench.httpapi.problems import JobConflictError
@@ -65,12 +66,16 @@ def start_job(
 ) -> dict[str, Any]:
     """Start a job in the server; answers at once with the job (watch it at its Location)."""
     access.require(store, "edit", f"start a {body.kind} job in project {project!r}")
+    guard.check_options(body.options)
+    roots = request.app.state.file_roots
     store = store.knowing_role(None)  # the job outlives the request: its checks read the role
     run: Callable[[threading.Event, Callable[[int], None]], Any]
     if body.kind == "migrate":
         from workbench.engine.migrate import run_migration
 
         options = _copy_options(body.options, if_exists="append")
+        for record in connections.list_connections(store, project):
+            guard.check_url(record.url, roots, f"Connection {record.name!r}")
 
         def run(cancel: threading.Event, on_job: Callable[[int], None]) -> Any:
             return run_migration(
@@ -91,6 +96,8 @@ def start_job(
             )
         source = connections.get_connection(store, project, body.source)
         target = connections.get_connection(store, project, body.target)
+        for record in (source, target):
+            guard.check_url(record.url, roots, f"Connection {record.name!r}")
         options = with_connection_options(_copy_options(body.options), source)
         urls = connections.connection_url(store, source), connections.connection_url(store, target)
 
@@ -145,9 +152,16 @@ def cancel_job(store: CallerStore, job_id: int, request: Request) -> dict[str, A
 
 
 @router.post("/jobs/{job_id}/validate")
-def validate_job(store: CallerStore, job_id: int, body: ValidateRequest) -> dict[str, Any]:
+def validate_job(
+    store: CallerStore, job_id: int, body: ValidateRequest, request: Request
+) -> dict[str, Any]:
     """Validate a finished job's copy again (counts and checksums per partition, in both
     databases); with ``repair``, re-copy the partitions that differ first."""
     from workbench.engine.repair import validate_job as validate
+
+    recorded = jobs.get_job(store, job_id).parameters
+    for side in ("source", "target"):  # the URLs are recorded masked: their paths are whole
+        if recorded.get(side):
+            guard.check_url(recorded[side], request.app.state.file_roots, f"The job's {side}")
 
     return validate(job_id, store=store, repair=body.repair).as_dict()

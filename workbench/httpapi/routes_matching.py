@@ -5,19 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from workbench.httpapi import guard
 from workbench.httpapi.auth import CallerStore
 from workbench.httpapi.bodies import AcceptAll, Decisions, MatchRequest
 from workbench.matching import decisions
 from workbench.matching.mappings import get_mapping, list_mappings, suggest_mappings
+from workbench.store import connections
 
 router = APIRouter(tags=["matching"])
 
 
 @router.post("/projects/{project}/matches")
-def match(store: CallerStore, project: str, body: MatchRequest) -> list[dict[str, Any]]:
+def match(
+    store: CallerStore, project: str, body: MatchRequest, request: Request
+) -> list[dict[str, Any]]:
     """Suggest table and column pairs from ``source`` to ``target``; saved as suggested."""
+    for name in (body.source, body.target):
+        record = connections.get_connection(store, project, name)
+        guard.check_url(record.url, request.app.state.file_roots, f"Connection {name!r}")
     saved = suggest_mappings(store, project, body.source, body.target, sample_rows=body.sample_rows)
     return [m.to_dict() for m in saved]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
+from workbench.httpapi import guard
 from workbench.httpapi.auth import CallerStore
 from workbench.httpapi.bodies import NewConnection, NewProject, ProfileRequest
 from workbench.store import access, connections, projects
@@ -54,9 +55,13 @@ def list_connections(store: CallerStore, project: str) -> list[dict[str, Any]]:
 
 
 @router.post("/projects/{project}/connections", status_code=status.HTTP_201_CREATED)
-def add_connection(store: CallerStore, project: str, body: NewConnection) -> dict[str, Any]:
+def add_connection(
+    store: CallerStore, project: str, body: NewConnection, request: Request
+) -> dict[str, Any]:
     """Store a connection; its password (in the URL or ``password``) is kept encrypted and
-    never returned."""
+    never returned. A path on the server's disk is refused (see httpapi/guard.py)."""
+    access.require(store, "edit", f"add connection {body.name!r} to project {project!r}")
+    guard.check_url(body.url, request.app.state.file_roots, f"Connection {body.name!r}")
     if body.replace:
         try:
             connections.get_connection(store, project, body.name)
@@ -81,12 +86,15 @@ def remove_connection(store: CallerStore, project: str, name: str) -> None:
 
 
 @router.post("/projects/{project}/connections/{name}/profiles")
-def profile(store: CallerStore, project: str, name: str, body: ProfileRequest) -> list[Any]:
+def profile(
+    store: CallerStore, project: str, name: str, body: ProfileRequest, request: Request
+) -> list[Any]:
     """Profile the connection's tables (unchanged tables' stored profiles are reused)."""
     from workbench.profiling import profiles_for
 
     access.require(store, "edit", f"profile connection {name!r}")
     record = connections.get_connection(store, project, name)
+    guard.check_url(record.url, request.app.state.file_roots, f"Connection {name!r}")
     found = profiles_for(
         store,
         connections.connection_url(store, record),
