@@ -22,15 +22,17 @@ import os
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from workbench.connectors import local_path
 from workbench.engine import records
 from workbench.engine.migrate import with_connection_options
 from workbench.engine.options import CopyOptions
-from workbench.errors import ConfigurationError
+from workbench.errors import ConfigurationError, PermissionDeniedError
 from workbench.store import connections, jobs
 from workbench.store import schedules as stored
 from workbench.store.database import create_store_engine
@@ -44,7 +46,13 @@ TICK = timedelta(microseconds=1)
 
 class Scheduler:
     def __init__(
-        self, store: Store, *, poll: float = 10.0, grace: float = 60.0, workers: int = 4
+        self,
+        store: Store,
+        *,
+        poll: float = 10.0,
+        grace: float = 60.0,
+        workers: int = 4,
+        files_under: tuple[Path, ...] = (),
     ) -> None:
         if store.admin_url is None or store.identity.switch_to is None:
             raise ConfigurationError(
@@ -52,6 +60,7 @@ class Scheduler:
                 "login: WORKBENCH_DATABASE_URL as the owner (or the embedded store)"
             )
         self.store, self.poll, self.grace = store, poll, grace
+        self.files_under = files_under  # file sources it may read (none by default)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.admin = create_store_engine(store.admin_url, store.settings.connect_timeout)
         self.aps = BackgroundScheduler(
@@ -178,6 +187,17 @@ class Scheduler:
 
         source = connections.get_connection(store, row.project_id, row.source_connection)
         target = connections.get_connection(store, row.project_id, row.target_connection)
+        for record in (source, target):  # the scheduler's disk is not its users' to read
+            path = local_path(record.url)
+            if path is not None and not any(
+                path.resolve().is_relative_to(root.resolve()) for root in self.files_under
+            ):
+                raise PermissionDeniedError(
+                    f"Connection {record.name!r} is a path on the scheduler's machine ({path}); "
+                    "refused unless its operator allows the folder with "
+                    "`workbench scheduler --files-under DIR`",
+                    path=str(path),
+                )
         raw = dict(row.options or {})
         for name in ("tables", "exclude"):
             if isinstance(raw.get(name), list):

@@ -18,9 +18,10 @@ import pytest
 
 from workbench.engine.options import CopyOptions
 from workbench.engine.run import copy_database
-from workbench.errors import InvalidInputError
+from workbench.errors import InvalidInputError, PermissionDeniedError
 from workbench.scheduler import Scheduler, latest_fire_time
 from workbench.store import connections, jobs, projects
+from workbench.store import schedules as stored
 from workbench.store.schedules import create_schedule, list_schedules, schedule_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]
@@ -136,7 +137,12 @@ def test_a_scheduled_copy_is_a_copy_job(store, chinook_sqlite, target_url):
     connections.add_connection(store, "shop", "tgt", target_url, role="target")
     create_schedule(store, "shop", "refresh", EVERY_2S, source="src", target="tgt",
                     options={"tables": ["Genre", "MediaType"], "if_exists": "replace"})  # fmt: skip
-    service = Scheduler(store, poll=0.5, grace=10)
+    refused = Scheduler(store, poll=0.5, grace=10)  # the scheduler's disk: not by default
+    with pytest.raises(PermissionDeniedError, match="path on the scheduler's machine"):
+        refused._copy(store, stored.load(store, list_schedules(store, "shop")[0].id), 0, {})
+    refused.admin.dispose()
+    folder = Path(chinook_sqlite.removeprefix("sqlite:///")).parent
+    service = Scheduler(store, poll=0.5, grace=10, files_under=(folder,))
     thread = threading.Thread(target=service.run)
     thread.start()
     try:
@@ -152,6 +158,9 @@ def test_a_scheduled_copy_is_a_copy_job(store, chinook_sqlite, target_url):
 
 
 def test_bad_schedules_are_refused_with_the_fix(store, copied):
+    with pytest.raises(InvalidInputError, match="does not take"):
+        create_schedule(store, "shop", "x", "0 2 * * *", source="a", target="b",
+                        options={"after_sql": ["DROP TABLE t"]})  # fmt: skip
     with pytest.raises(InvalidInputError, match="5 fields"):
         create_schedule(store, "shop", "x", "every night", validate_job=copied)
     with pytest.raises(InvalidInputError, match="not valid"):

@@ -120,7 +120,13 @@ def schedule_remove(project, name) -> None:
     metavar="ADDRESS",
     help="The cluster the runs use (default WORKBENCH_DASK_ADDRESS).",
 )
-def scheduler(poll, grace, dask_address) -> None:
+@click.option(
+    "--files-under",
+    multiple=True,
+    metavar="DIR",
+    help="Allow scheduled copies from SQLite/DuckDB/CSV/Parquet under DIR (default: none).",
+)
+def scheduler(poll, grace, dask_address, files_under) -> None:
     """Run the schedules of every project on time, until interrupted (SIGINT/SIGTERM).
 
     Start several for availability: each run is started by exactly one of them."""
@@ -131,7 +137,11 @@ def scheduler(poll, grace, dask_address) -> None:
 
     if dask_address:
         os.environ["WORKBENCH_DASK_ADDRESS"] = dask_address
-    service = Scheduler(state().store(), poll=poll, grace=grace)
+    from pathlib import Path
+
+    service = Scheduler(
+        state().store(), poll=poll, grace=grace, files_under=tuple(Path(d) for d in files_under)
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop.set())
     click.echo(f"workbench scheduler {service.name} running (poll {poll:g} s)", err=True)

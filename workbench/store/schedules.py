@@ -39,6 +39,15 @@ if TYPE_CHECKING:
     from workbench.store.handle import Store
 
 CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+# a scheduled copy runs in the scheduler's process, for its user: options that run SQL with
+# stored logins or choose where work runs are not among them (as over HTTP)
+COPY_OPTIONS = frozenset(
+    {
+        "tables", "exclude", "target_schema", "validate", "if_exists", "partition_rows",
+        "batch_rows", "max_bad_rows", "max_bad_ratio", "max_rows_per_second",
+        "max_connections", "finish", "type_options",
+    }
+)  # fmt: skip
 
 
 def cron_trigger(expression: str) -> CronTrigger:
@@ -120,6 +129,13 @@ def create_schedule(
             "project's connections (--copy SOURCE TARGET): give one of them"
         )
     kind = "validate" if validate_job is not None else "copy"
+    refused = sorted(set(options or {}) - COPY_OPTIONS)
+    if refused:
+        raise InvalidInputError(
+            f"A scheduled copy does not take {refused}: it runs in the scheduler's process; "
+            f"the options it takes: {', '.join(sorted(COPY_OPTIONS))}",
+            refused=refused,
+        )
     with store.session() as session:
         row = project_row(session, store, project)
         if validate_job is not None:
