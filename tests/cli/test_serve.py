@@ -9,11 +9,13 @@ import subprocess
 import time
 
 import httpx
+import pytest
 
 from tests.cli.conftest import WORKBENCH, run_process
 from tests.servers import free_port
 
 
+@pytest.mark.slow  # a `workbench serve` process
 def test_a_token_from_the_cli_opens_the_served_api_until_revoked(cli_env):
     made = run_process("token", "create", "airflow", "--expires-days", "30", "--json", env=cli_env)
     assert made.returncode == 0, made.stderr

@@ -92,6 +92,7 @@ def test_a_callers_client_is_used_and_left_open(chinook_sqlite, target_url, stor
     _counts_equal(chinook_sqlite, target_url)
 
 
+@pytest.mark.slow  # a local cluster of processes
 def test_a_job_cancelled_on_a_callers_client_resumes_on_it(chinook_sqlite, target_url, store):
     """Cancelled half-way on a notebook's own client, then resumed on the same client: it
     copies what was not committed and validates, and the client stays open. (The resume's

@@ -146,6 +146,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # a `workbench copy` process
 def test_a_cli_job_exports_its_trace_over_otlp(store_url, tmp_path, chinook_sqlite, pg_server):
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
