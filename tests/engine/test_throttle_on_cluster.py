@@ -20,8 +20,9 @@ from workbench.engine.run import CopyOptions, copy_database
 pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]
 
 # a limit far below what the machine copies even while the whole suite runs beside it: the
-# test measures the throttle, not the machine
-ROWS, PARTITION_ROWS, LIMIT = 32_000, 2_000, 4_000.0
+# test measures the throttle, not the machine (at 4,000 rows/s one full CI run measured 3,348
+# with two single-thread workers: the machine, not the throttle)
+ROWS, PARTITION_ROWS, LIMIT = 32_000, 2_000, 3_000.0
 
 
 @pytest.fixture(scope="module")
