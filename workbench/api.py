@@ -24,7 +24,7 @@ from typing import Any
 
 from workbench import render
 from workbench.engine.dry_run import DryRun, dry_run
-from workbench.engine.options import CopyOptions, JobResult
+from workbench.engine.options import CopyOptions, JobResult, with_tuples
 from workbench.errors import NotFoundError
 from workbench.matching.mappings import SchemaMappingRecord
 from workbench.profiling.model import TableProfile
@@ -85,16 +85,7 @@ def copy(
 _dry_run = dry_run
 
 
-def _tuples(options: dict[str, Any]) -> dict[str, Any]:
-    """``tables="orders"`` as well as ``tables=["orders"]``: CopyOptions keeps tuples."""
-    out = dict(options)
-    for name in ("tables", "exclude"):
-        value = out.get(name)
-        if isinstance(value, str):
-            out[name] = (value,)
-        elif value is not None:
-            out[name] = tuple(value)
-    return out
+_tuples = with_tuples
 
 
 def project(name: str, *, create: bool = True, store: Store | None = None) -> Project:

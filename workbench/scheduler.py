@@ -31,7 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from workbench.connectors import local_path
 from workbench.engine import records
 from workbench.engine.migrate import with_connection_options
-from workbench.engine.options import CopyOptions
+from workbench.engine.options import CopyOptions, with_tuples
 from workbench.errors import ConfigurationError, PermissionDeniedError
 from workbench.store import connections, jobs
 from workbench.store import schedules as stored
@@ -198,11 +198,7 @@ class Scheduler:
                     "`workbench scheduler --files-under DIR`",
                     path=str(path),
                 )
-        raw = dict(row.options or {})
-        for name in ("tables", "exclude"):
-            if isinstance(raw.get(name), list):
-                raw[name] = tuple(raw[name])
-        options = with_connection_options(CopyOptions(**raw), source)
+        options = with_connection_options(CopyOptions(**with_tuples(row.options or {})), source)
 
         def on_job(job_id: int) -> None:
             job["id"] = job_id

@@ -17,6 +17,19 @@ EXPERIMENTAL_OPTIONS: dict[str, tuple[Any, str]] = {
 }
 
 
+def with_tuples(options: dict[str, Any]) -> dict[str, Any]:
+    """``tables="orders"`` or ``tables=["orders"]`` as CopyOptions keeps them (tuples), for
+    options that come from Python, JSON or the store."""
+    out = dict(options)
+    for name in ("tables", "exclude"):
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = (value,)
+        elif value is not None:
+            out[name] = tuple(value)
+    return out
+
+
 @dataclass(frozen=True)
 class CopyOptions:
     """Everything that shapes a copy job (all JSON-able; stored on the job)."""

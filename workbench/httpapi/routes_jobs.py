@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from workbench.engine.options import CopyOptions
+from workbench.engine.options import CopyOptions, with_tuples
 from workbench.errors import InvalidInputError
 from workbench.httpapi import guard
 from workbench.httpapi.auth import CallerStore
@@ -39,20 +39,9 @@ def job_view(job: JobRecord) -> dict[str, Any]:
     return data
 
 
-def _options(raw: dict[str, Any]) -> dict[str, Any]:
-    out = dict(raw)
-    for name in ("tables", "exclude"):
-        value = out.get(name)
-        if isinstance(value, str):
-            out[name] = (value,)
-        elif value is not None:
-            out[name] = tuple(value)
-    return out
-
-
 def _copy_options(raw: dict[str, Any], **defaults: Any) -> CopyOptions:
     try:
-        return CopyOptions(**{**defaults, **_options(raw)})
+        return CopyOptions(**{**defaults, **with_tuples(raw)})
     except TypeError as exc:  # an unknown field
         raise InvalidInputError(
             f"Unknown copy option in {sorted(raw)}: {exc}; the options are CopyOptions' "
