@@ -32,6 +32,9 @@ class Capabilities:
 
     dialect: str  # the type map's and the SQL dialect's key: "postgresql", "mysql", ...
     can_write: bool = False  # a migration target: COPY into tables (PostgreSQL only)
+    # rows can be read as PostgreSQL COPY text (`read_copy_text`): PostgreSQL sources, whose
+    # columns of the target's own types then pass through without being parsed
+    copy_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,16 @@ class Connector:
         Values must be exact: typed Arrow values, or text in PostgreSQL input syntax.
         """
         raise NotImplementedError
+
+    def read_copy_text(
+        self, table: Table, partition: Partition, columns: Sequence[str], chunk_bytes: int
+    ) -> Iterator[tuple[bytes, int]]:
+        """The partition's rows in PostgreSQL's COPY text format, in chunks of about
+        ``chunk_bytes`` whole rows (each chunk with its row count): only where
+        ``capabilities.copy_text`` says the source can."""
+        raise UnsupportedError(
+            f"{self.capabilities.dialect} sources cannot be read as PostgreSQL COPY text"
+        )
 
     def free_connections(self) -> int | None:
         """Connections the server would still accept (None: no such limit, e.g. a file)."""

@@ -20,9 +20,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from workbench import telemetry
 from workbench.connectors import connect
-from workbench.connectors.base import REJECT_COLUMN, Partition
-from workbench.connectors.pgcopy import copy_batch
+from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
+from workbench.connectors.pgcopy import copy_batch, copy_statement
 from workbench.connectors.sealed import SealedUrl, reveal
 from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
@@ -42,6 +42,7 @@ from workbench.transforms.rules import ColumnTransform, apply_transforms
 from workbench.urls import mask_text, mask_url
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A worker host that vanishes mid-COPY leaves its backend holding the partition's lock, in an
 # open transaction, until TCP gives up (hours). Keepalives on both ends notice a dead peer in
@@ -66,6 +67,9 @@ def _shown(url: str | SealedUrl) -> str:
     return url.masked if isinstance(url, SealedUrl) else mask_url(url)
 
 
+# Rows passed through as COPY text go in chunks of about this size (see _pass_copy_text).
+COPY_TEXT_CHUNK = 1 << 18
+
 # Errors that mean "these rows do not fit", as opposed to "the server is gone".
 ROW_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError, pa.ArrowException)
 
@@ -84,6 +88,9 @@ class PartitionTask:
     transforms: tuple[ColumnTransform, ...]
     read_columns: tuple[str, ...]
     expressions: dict[str, str] = field(default_factory=dict)
+    # (source, target) columns when the rows may pass as the source's own COPY text
+    # (TablePlan.copy_text_columns; used where the source's capabilities allow it)
+    text_columns: tuple[tuple[str, str], ...] = ()
     key_columns: tuple[str, ...] = ()
     batch_rows: int = 50_000
     max_bad_rows: int | None = None  # this partition may quarantine at most this many rows
@@ -120,6 +127,7 @@ class PartitionResult:
     attempts: int = 1
     errors: list[str] = field(default_factory=list)
     nulled: dict[str, int] = field(default_factory=dict)  # target column -> values made NULL
+    as_text: bool = False  # the rows passed through as the source's COPY text (no Arrow)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -333,43 +341,14 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                     log.debug("%s: already committed by an earlier attempt, skipped", _where(task))
                     return result
                 writer = _Writer(conn, task)
-                batches = source.read_partition(
-                    task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
+                passed = (
+                    bool(task.text_columns)
+                    and source.capabilities.copy_text
+                    and _pass_copy_text(task, source, writer, result, started, check_cancel)
                 )
-                stream = prefetch(batches, task.read_ahead)
-                tracer = telemetry.tracer()
-                while True:
-                    # time waiting on the source vs time writing: the job's performance report
-                    # tells from these which side bound each table
-                    waited = time.monotonic()
-                    with tracer.start_as_current_span("read") as span:
-                        batch = next(stream, None)
-                        span.set_attribute("workbench.rows", batch.num_rows if batch else 0)
-                    result.read_seconds += time.monotonic() - waited
-                    if batch is None:
-                        break
-                    result.rows_read += batch.num_rows
-                    batch = count_nulled(batch, result.nulled)
-                    unreadable = reader_rejects(batch)
-                    if unreadable:
-                        batch = batch.drop_columns([REJECT_COLUMN])
-                    began = time.monotonic()
-                    with tracer.start_as_current_span("transform") as span:
-                        out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
-                        rejected = {**rejected, **unreadable}
-                        span.set_attribute("workbench.rows_rejected", len(rejected))
-                    all_rows = np.arange(batch.num_rows)
-                    with tracer.start_as_current_span("write") as span:
-                        if rejected:
-                            bad = np.array(sorted(rejected))
-                            writer.reject(batch, bad, rejected)
-                            all_rows = np.setdiff1d(all_rows, bad)
-                        writer.write(out, batch, all_rows)
-                        span.set_attribute("workbench.rows", len(all_rows))
-                    result.write_seconds += time.monotonic() - began
-                    _throttle(task, result.rows_read, started, check_cancel)
-                    check_cancel()
-                checkpoint = tracer.start_span("checkpoint")  # ends once the commit is done
+                if not passed:
+                    _copy_batches(task, source, writer, result, started, check_cancel)
+                checkpoint = telemetry.tracer().start_span("checkpoint")  # ends with the commit
                 bookkeeping.quarantine_rows(
                     cur, task.job_key, task.table.qualified_name, task.partition.index, writer.bad
                 )
@@ -397,7 +376,107 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
     return result
 
 
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+def _copy_batches(
+    task: PartitionTask,
+    source: Connector,
+    writer: _Writer,
+    result: PartitionResult,
+    started: float,
+    check_cancel: _CancelCheck,
+) -> None:
+    """The general path: Arrow batches read, transformed, rendered and COPYed; rows that do
+    not fit are isolated and quarantined."""
+    batches = source.read_partition(
+        task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
+    )
+    stream = prefetch(batches, task.read_ahead)
+    tracer = telemetry.tracer()
+    while True:
+        # time waiting on the source vs time writing: the job's performance report
+        # tells from these which side bound each table
+        waited = time.monotonic()
+        with tracer.start_as_current_span("read") as span:
+            batch = next(stream, None)
+            span.set_attribute("workbench.rows", batch.num_rows if batch else 0)
+        result.read_seconds += time.monotonic() - waited
+        if batch is None:
+            break
+        result.rows_read += batch.num_rows
+        batch = count_nulled(batch, result.nulled)
+        unreadable = reader_rejects(batch)
+        if unreadable:
+            batch = batch.drop_columns([REJECT_COLUMN])
+        began = time.monotonic()
+        with tracer.start_as_current_span("transform") as span:
+            out, rejected = apply_transforms(batch, list(task.transforms), task.salt)
+            rejected = {**rejected, **unreadable}
+            span.set_attribute("workbench.rows_rejected", len(rejected))
+        all_rows = np.arange(batch.num_rows)
+        with tracer.start_as_current_span("write") as span:
+            if rejected:
+                bad = np.array(sorted(rejected))
+                writer.reject(batch, bad, rejected)
+                all_rows = np.setdiff1d(all_rows, bad)
+            writer.write(out, batch, all_rows)
+            span.set_attribute("workbench.rows", len(all_rows))
+        result.write_seconds += time.monotonic() - began
+        _throttle(task, result.rows_read, started, check_cancel)
+        check_cancel()
+
+
+def _pass_copy_text(
+    task: PartitionTask,
+    source: Connector,
+    writer: _Writer,
+    result: PartitionResult,
+    started: float,
+    check_cancel: _CancelCheck,
+) -> bool:
+    """Rows of the target's own types passed through as the source's COPY text, unparsed, in
+    one COPY (the pipe's own work: no Arrow, no rendering). False, with nothing left
+    behind, when a row does not fit the target: the general path then isolates it."""
+    columns = [s for s, _ in task.text_columns]
+    statement = copy_statement(
+        task.target_schema, task.target_table, [t for _, t in task.text_columns], "text"
+    )
+    chunks = prefetch(
+        source.read_copy_text(task.table, task.partition, columns, COPY_TEXT_CHUNK),
+        4 * task.read_ahead,  # smaller than batches: as many bytes in flight
+    )
+    tracer = telemetry.tracer()
+    rows = sent = 0
+    try:
+        with writer.conn.transaction(), writer.cur.copy(statement) as copy:
+            while True:
+                waited = time.monotonic()
+                with tracer.start_as_current_span("read") as span:
+                    chunk = next(chunks, None)
+                    span.set_attribute("workbench.rows", chunk[1] if chunk else 0)
+                result.read_seconds += time.monotonic() - waited
+                if chunk is None:
+                    break
+                began = time.monotonic()
+                with tracer.start_as_current_span("write") as span:
+                    copy.write(chunk[0])
+                    span.set_attribute("workbench.rows", chunk[1])
+                result.write_seconds += time.monotonic() - began
+                rows += chunk[1]
+                sent += len(chunk[0])
+                _throttle(task, rows, started, check_cancel)
+                check_cancel()
+    except ROW_ERRORS as exc:
+        log.debug("%s: a row does not fit as text (%s); isolating it", _where(task), exc)
+        chunks.close()
+        result.read_seconds = result.write_seconds = 0.0
+        return False
+    result.rows_read += rows
+    result.as_text = True
+    writer.written += rows
+    writer.bytes += sent
+    return True
+
+
+def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """Read the next batches in a thread while the caller writes this one.
 
     The source's driver (Rust/C, GIL released) and the target's COPY then work at the same
@@ -431,7 +510,7 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item  # type: ignore[misc]  # a T: anything else returned or raised above
     finally:
         stop.set()
         close = getattr(batches, "close", None)

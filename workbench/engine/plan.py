@@ -81,6 +81,24 @@ class TablePlan:
         return tuple(names) + tuple(self.nulled_counters) + tuple(self.rejections)
 
     @property
+    def copy_text_columns(self) -> tuple[tuple[str, str], ...]:
+        """(source, target) column pairs when every row can go to the target as the source's
+        own COPY text (see ``Capabilities.copy_text``): each column read plain, copied as
+        read, into a column of exactly its source type; () when any is not."""
+        pairs = []
+        for c in self.columns:
+            plain = c.transform is None or (c.transform.is_identity and not c.transform.expression)
+            if c.source is None or c.read_expression or c.nulled_when or c.rejected_when:
+                return ()
+            native = self.source.column(c.source).native if plain else None
+            if native is None or _bare(native.raw, native.type_schema) != _bare(
+                c.pg_type, native.type_schema
+            ):
+                return ()
+            pairs.append((c.source, c.name))
+        return tuple(pairs)
+
+    @property
     def expressions(self) -> dict[str, str]:
         plain = {c.name: c.read_expression for c in self.columns if c.read_expression}
         return {**plain, **self.nulled_counters, **self.rejections}
@@ -106,6 +124,13 @@ class TablePlan:
             for c in self.columns
             if c.nulled_when
         }
+
+
+def _bare(type_name: str, schema: str | None) -> str:
+    """A type's name without quotes, case or its own schema: ``"public"."mood"`` is mood."""
+    bare = type_name.replace('"', "").strip().lower()
+    prefix = f"{schema.lower()}." if schema else ""
+    return bare[len(prefix) :] if prefix and bare.startswith(prefix) else bare
 
 
 @dataclass

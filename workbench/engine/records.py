@@ -134,6 +134,8 @@ class JobRecorder:
                 nulled[column] = nulled.get(column, 0) + int(n)
             if skipped:
                 t["partitions_skipped"] = t.get("partitions_skipped", 0) + 1
+            if result.get("as_text"):  # passed through as the source's COPY text
+                t["partitions_as_text"] = t.get("partitions_as_text", 0) + 1
         jobs.upsert_checkpoints(
             self.store,
             self.job_id,

@@ -956,6 +956,7 @@ def partition_task(
         transforms=tp.transforms,
         read_columns=tp.read_columns,
         expressions=tp.expressions,
+        text_columns=tp.copy_text_columns,
         key_columns=tp.key_columns,
         batch_rows=options.batch_rows,
         max_bad_rows=options.max_bad_rows,
