@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import SqlDialect
 from workbench.errors import UnsupportedError
 from workbench.schema.model import DatabaseSchema, Table
@@ -201,6 +202,23 @@ class Connector:
         logical replication settings, the login's privileges), each with the value to use;
         [] when nothing does; None when the kind has no change stream (files, SQLite)."""
         return None
+
+    def start_change_stream(self, tables: Sequence[Table], job_key: str) -> Position:
+        """Where the change stream ends now, made ready for a follower of ``tables`` to read
+        from there (PostgreSQL: the job's publication and replication slot). Called before the
+        copy reads a row."""
+        raise UnsupportedError(
+            f"{self.capabilities.dialect} sources have no change stream to follow: copy them "
+            "again to refresh the target"
+        )
+
+    def read_changes(self, start: Position, tables: Sequence[Table]) -> Iterator[Change]:
+        """The changes of ``tables`` committed after ``start``, in commit order, up to the end
+        of the stream as it is now (call again to read on)."""
+        raise UnsupportedError(f"{self.capabilities.dialect} sources have no change stream")
+
+    def end_change_stream(self, position: Position) -> None:
+        """Release what :meth:`start_change_stream` holds on the server (nothing by default)."""
 
     def close(self) -> None:
         """Release pooled connections, if any."""

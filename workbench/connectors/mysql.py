@@ -52,6 +52,7 @@ from workbench.connectors.base import (
     Partition,
     ServerAdvice,
 )
+from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import HLL_BITS, ChecksumSql, ProfileSql, SampleSql, SqlDialect
 from workbench.connectors.mysql_catalog import introspect
 from workbench.connectors.sqltext import (
@@ -544,6 +545,16 @@ class MySQLConnector(Connector):
     def make_read_only(self) -> None:
         """read_only stops every login without the admin privilege (applications' logins)."""
         self.run("SET GLOBAL read_only = ON")
+
+    def start_change_stream(self, tables: Sequence[Table], job_key: str) -> Position:
+        from workbench.connectors import mysql_binlog
+
+        return mysql_binlog.current_position(self)
+
+    def read_changes(self, start: Position, tables: Sequence[Table]) -> Iterator[Change]:
+        from workbench.connectors import mysql_binlog
+
+        return mysql_binlog.read_changes(self.url, start, [t.name for t in tables])
 
     def change_stream_problems(
         self, copy_seconds: float | None = None

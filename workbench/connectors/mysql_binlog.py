@@ -12,43 +12,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from workbench.connectors.changes import Commit, Position, RowChange, SchemaChange
 from workbench.errors import ConfigurationError
-
-
-@dataclass(frozen=True)
-class Position:
-    """A place in the binary log: the file and the byte offset of the next event."""
-
-    file: str
-    offset: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "offset": self.offset}
-
-
-@dataclass(frozen=True)
-class RowChange:
-    table: str  # the source table's name (the followed schema is the URL's database)
-    op: str  # insert | update | delete
-    before: dict[str, Any] | None  # update and delete: the row as it was
-    after: dict[str, Any] | None  # insert and update: the row as it is now
-
-
-@dataclass(frozen=True)
-class Commit:
-    position: Position  # just after the commit: a follower resumes here
-    timestamp: int  # when the source committed (seconds since the epoch)
-
-
-@dataclass(frozen=True)
-class SchemaChange:
-    statement: str
-    tables: frozenset[str]  # the tables of the URL's database it names
-    position: Position  # just after the statement
 
 
 def current_position(connector: Any) -> Position:

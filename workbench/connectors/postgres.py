@@ -29,6 +29,7 @@ from workbench.connectors.base import (
     Partition,
     ServerAdvice,
 )
+from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import (
     HLL_BITS,
     HLL_W_MASK,
@@ -333,6 +334,26 @@ class PostgresConnector(Connector):
             for name, (least, suggested, why) in LOAD_SETTINGS.items()
             if name in found and found[name] < least
         ]
+
+    def start_change_stream(self, tables: Sequence[Table], job_key: str) -> Position:
+        from workbench.connectors import postgres_changes
+
+        return postgres_changes.start(self.conn, tables, job_key)
+
+    def read_changes(self, start: Position, tables: Sequence[Table]) -> Iterator[Change]:
+        from workbench.connectors import postgres_changes
+
+        conn = self._connect()
+        conn.autocommit = False  # the changes come through a server-side cursor
+        try:
+            yield from postgres_changes.read(conn, start, tables)
+        finally:
+            conn.close()
+
+    def end_change_stream(self, position: Position) -> None:
+        from workbench.connectors import postgres_changes
+
+        postgres_changes.end(self.conn, position.file)
 
     def change_stream_problems(
         self, copy_seconds: float | None = None

@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workbench.connectors import connect
+from workbench.connectors.changes import Position
 from workbench.engine import records
-from workbench.engine.follow import follow_job
+from workbench.engine.follow import end_position, follow_job
 from workbench.engine.repair import validate_job
 from workbench.engine.validate import validation_failed
 from workbench.errors import InvalidInputError
@@ -77,6 +78,10 @@ def cutover(store: Any, job_id: int, *, read_only: bool = False) -> CutoverResul
     if not report.ok:
         raise validation_failed(job_id, report)
     result.validated = True
+    begin = jobs.get_job(store, job_id).statistics.get("follow_from")
+    if begin:  # the target has taken over: what following held on the source goes
+        end_position(job.source_url, store.settings.connect_timeout, job.options.source_options,
+                     Position(begin["file"], int(begin["offset"])))  # fmt: skip
     if frozen_at is not None:
         result.downtime_seconds = round(time.monotonic() - frozen_at, 3)
     result.seconds = round(time.monotonic() - started, 3)

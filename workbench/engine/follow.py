@@ -16,7 +16,9 @@ batch it committed: nothing is applied twice or lost. A table without a key is r
 before anything is applied; a statement that changes a followed table's definition stops
 the follower with the statement named, after the changes before it are applied.
 
-MySQL/MariaDB sources are read from their binary log (``connectors.mysql_binlog``).
+MySQL/MariaDB sources are read from their binary log (``connectors.mysql_binlog``),
+PostgreSQL sources through logical replication (``connectors.postgres_changes``: a slot and a
+publication of the job's, dropped at its cut-over).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,14 +34,15 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from workbench.connectors import connect, mysql_binlog
-from workbench.connectors.mysql_binlog import Commit, Position, RowChange, SchemaChange
+from workbench.connectors import connect
+from workbench.connectors.changes import Commit, Position, RowChange, SchemaChange
 from workbench.engine import bookkeeping, records
 from workbench.engine.copy import hide_values, prefetch
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.targets import run_statements
 from workbench.errors import ConfigurationError, InvalidInputError, WorkbenchError
+from workbench.schema.model import Table
 from workbench.store import Store, jobs
 from workbench.transforms.rules import ColumnTransform, apply_transforms
 from workbench.urls import mask_url
@@ -84,7 +87,13 @@ class FollowResult:
         return asdict(self)
 
 
-def start_position(source_url: str, timeout: float, options: dict[str, Any]) -> Position:
+def start_position(
+    source_url: str,
+    timeout: float,
+    options: dict[str, Any],
+    tables: Sequence[Table],
+    job_key: str,
+) -> Position:
     """Where a copy that is to be followed starts: checked and read before its first row."""
     connector = connect(source_url, connect_timeout=timeout, options=options)
     try:
@@ -100,7 +109,16 @@ def start_position(source_url: str, timeout: float, options: dict[str, Any]) -> 
                 + "; ".join(map(str, problems))
                 + " (`workbench doctor --project P --follow` checks them)"
             )
-        return mysql_binlog.current_position(connector)
+        return connector.start_change_stream(tables, job_key)
+    finally:
+        connector.close()
+
+
+def end_position(source_url: str, timeout: float, options: dict[str, Any], at: Position) -> None:
+    """Release what following held on the source (a PostgreSQL slot keeps WAL until dropped)."""
+    connector = connect(source_url, connect_timeout=timeout, options=options)
+    try:
+        connector.end_change_stream(at)
     finally:
         connector.close()
 
@@ -225,6 +243,28 @@ def _tables(plan_tables: Iterable[TablePlan], salt: str = "") -> dict[str, _Tabl
     return out
 
 
+def _target_columns(
+    conn: psycopg.Connection, plan_tables: Iterable[TablePlan]
+) -> dict[str, set[str]]:
+    """Source table -> the columns its target table has now."""
+    out = {}
+    for tp in plan_tables:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s",
+            (tp.target_schema, tp.target_name),
+        ).fetchall()
+        out[tp.source.name] = {r[0] for r in rows}
+    return out
+
+
+def _lacking(table: _Table, change: RowChange, columns: set[str]) -> list[str]:
+    """Source columns of ``change`` with no column in the target (a column added since the
+    copy: the follower must not drop its values)."""
+    row = change.after if change.after is not None else change.before or {}
+    return [c for c in row if c in table.columns and table.columns[c] not in columns]
+
+
 def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, int] | None:
     row = conn.execute(
         "SELECT log_file, log_offset, changes_applied FROM _workbench.follow_positions"
@@ -315,51 +355,70 @@ def follow_job(
         bookkeeping.ensure_bookkeeping(conn)
         with conn.transaction():
             conn.execute(_POSITIONS)
+        target_columns = _target_columns(conn, plan.tables)
         saved = _saved_position(conn, job.job_key)
         position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
         pending: list[RowChange] = []
         in_transaction: list[RowChange] = []
         last: Commit | None = None
-        # the binlog is parsed in a thread of its own while this one applies
-        changes = mysql_binlog.read_changes(job.source_url, position, list(tables))
-        for item in prefetch(changes, depth=20_000):
-            if isinstance(item, RowChange):
-                in_transaction.append(item)
-            elif isinstance(item, Commit):
-                pending += in_transaction
-                in_transaction = []
-                last = item
-                result.transactions += 1
-                done = max_transactions is not None and result.transactions >= max_transactions
-                if len(pending) >= batch_changes or done:
-                    _apply(conn, tables, pending, job.job_key, item, applied)
-                    applied += len(pending)
+        # the change stream is decoded in a thread of its own while this one applies
+        source = connect(job.source_url, connect_timeout=timeout,
+                         options=job.options.source_options)  # fmt: skip
+        changes = source.read_changes(position, [tp.source for tp in plan.tables])
+        try:
+            for item in prefetch(changes, depth=20_000):
+                if isinstance(item, RowChange):
+                    lacking = _lacking(tables[item.table], item, target_columns[item.table])
+                    if lacking:  # the source's definition changed (PostgreSQL says no DDL)
+                        _apply(conn, tables, pending, job.job_key,
+                               last or Commit(position, int(time.time())), applied)  # fmt: skip
+                        _count(result, pending)
+                        raise FollowStoppedError(
+                            f"Job {job_id}'s follower stopped: a change of {item.table} holds "
+                            f"column(s) {', '.join(lacking)} that the target table lacks (the "
+                            "source's table was altered). Add them to the target with their "
+                            f"PostgreSQL types, then run `workbench follow {job_id}` again.",
+                            job_id=job_id,
+                            columns=lacking,
+                        )
+                    in_transaction.append(item)
+                elif isinstance(item, Commit):
+                    pending += in_transaction
+                    in_transaction = []
+                    last = item
+                    result.transactions += 1
+                    done = max_transactions is not None and result.transactions >= max_transactions
+                    if len(pending) >= batch_changes or done:
+                        _apply(conn, tables, pending, job.job_key, item, applied)
+                        applied += len(pending)
+                        _count(result, pending)
+                        pending = []
+                        progress.applied(result, item.timestamp)
+                    if done or (stop is not None and stop.is_set()):
+                        break
+                elif isinstance(item, SchemaChange):
+                    # what came before is applied; the position moves past the statement, whose
+                    # change the user makes in the target before the next run
+                    _apply(conn, tables, pending, job.job_key,
+                           Commit(item.position, last.timestamp if last else int(time.time())),
+                           applied)  # fmt: skip
                     _count(result, pending)
-                    pending = []
-                    progress.applied(result, item.timestamp)
-                if done or (stop is not None and stop.is_set()):
-                    break
-            elif isinstance(item, SchemaChange):
-                # what came before is applied; the position moves past the statement, whose
-                # change the user makes in the target before the next run
-                _apply(conn, tables, pending, job.job_key,
-                       Commit(item.position, last.timestamp if last else int(time.time())),
-                       applied)  # fmt: skip
+                    raise FollowStoppedError(
+                        f"Job {job_id}'s follower stopped at {item.position.file}:"
+                        f"{item.position.offset}: the source ran `{item.statement}` on a followed "
+                        "table. Make the same change in the target (for ADD COLUMN: add the "
+                        "column there with its PostgreSQL type), then run "
+                        f"`workbench follow {job_id}` again to go on after it.",
+                        job_id=job_id,
+                        statement=item.statement,
+                    )
+            else:
+                result.caught_up = True
+            if pending and last is not None:
+                _apply(conn, tables, pending, job.job_key, last, applied)
                 _count(result, pending)
-                raise FollowStoppedError(
-                    f"Job {job_id}'s follower stopped at {item.position.file}:"
-                    f"{item.position.offset}: the source ran `{item.statement}` on a followed "
-                    "table. Make the same change in the target (for ADD COLUMN: add the "
-                    "column there with its PostgreSQL type), then run "
-                    f"`workbench follow {job_id}` again to go on after it.",
-                    job_id=job_id,
-                    statement=item.statement,
-                )
-        else:
-            result.caught_up = True
-        if pending and last is not None:
-            _apply(conn, tables, pending, job.job_key, last, applied)
-            _count(result, pending)
+        finally:
+            source.close()
         now_at = _saved_position(conn, job.job_key)
     deferred = list(stats.get("deferred") or [])
     if result.caught_up and deferred:  # the target now holds what the source committed

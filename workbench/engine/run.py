@@ -329,13 +329,6 @@ class _JobRun:
         )
         self.progress.phase("plan")
         options, timeout = self.options, self.timeout
-        if options.follow and not self.resume:  # before a row is read: see engine.follow
-            from workbench.engine.follow import start_position
-
-            begin = start_position(self.source_url, timeout, options.source_options)
-            jobs.update_job_statistics(self.store, self.job_id, {"follow_from": begin.as_dict()})
-            said = f"Changes will be followed from {begin.file}:{begin.offset}"
-            jobs.log_event(self.store, self.job_id, "INFO", said)
         source = connect(self.source_url, connect_timeout=timeout, options=options.source_options)
         try:
             source.test()  # both ends answer before a cluster starts: a wrong port fails in
@@ -344,6 +337,14 @@ class _JobRun:
             plan = plan_job(source, options, self.job_key, resume_rows, self.choose_runner)
         finally:
             source.close()
+        if options.follow and not self.resume:  # before a row is read: see engine.follow
+            from workbench.engine.follow import start_position
+
+            begin = start_position(self.source_url, timeout, options.source_options,
+                                   [tp.source for tp in plan.tables], self.job_key)  # fmt: skip
+            jobs.update_job_statistics(self.store, self.job_id, {"follow_from": begin.as_dict()})
+            said = f"Changes will be followed from {begin.file}:{begin.offset}"
+            jobs.log_event(self.store, self.job_id, "INFO", said)
         self.choose_runner(sum(tp.row_estimate or 0 for tp in plan.tables))
         self.check_workers_can_use_the_urls()
         self.check_cancel()

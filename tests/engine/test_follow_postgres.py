@@ -1,0 +1,283 @@
+"""Following a PostgreSQL source through logical replication (pgoutput), exactly once.
+
+A private PostgreSQL with ``wal_level=logical`` (started here). A writer runs inserts,
+updates of values and of keys, deletes and multi-table transactions with a foreign key while
+a throttled copy runs and after it; the follower then applies everything since the copy
+began and the target equals the source cell by cell (compared as PostgreSQL's own text).
+Cut into short runs it applies each change once; a TRUNCATE and a new column stop it, named;
+a keyless table is refused; the cut-over drops the job's slot and publication.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.servers import PostgresServer, start_private_postgres, stop_private_postgres
+from workbench.connectors.postgres_changes import lsn_int
+from workbench.engine.cutover import cutover
+from workbench.engine.follow import FollowStoppedError, follow_job
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.errors import InvalidInputError
+from workbench.store import jobs
+
+pytestmark = pytest.mark.slow  # a private PostgreSQL restarted with wal_level=logical
+
+SHOP = """
+CREATE TABLE items (id int PRIMARY KEY, name varchar(40) NOT NULL, amount numeric(10,2),
+                    at timestamptz, tags text[], doc jsonb, span interval, ratio float8);
+CREATE TABLE orders (order_id int PRIMARY KEY, item_id int NOT NULL REFERENCES items (id),
+                     qty int NOT NULL);
+INSERT INTO items SELECT i, 'item ' || i, i / 4.0, timestamptz '2024-01-01' + i * interval '1s',
+                         ARRAY['t' || i, NULL], jsonb_build_object('i', i),
+                         i * interval '1 mon 1 day', i / 3.0
+                  FROM generate_series(1, 2000) i;
+INSERT INTO orders SELECT i, i, i % 7 FROM generate_series(1, 2000) i;
+ANALYZE;
+"""
+
+
+@pytest.fixture(scope="module")
+def logical_pg() -> Iterator[PostgresServer]:
+    base = Path("/tmp") / f"wblogical-{os.getpid()}"  # a short socket path
+    server = start_private_postgres(base / "data")
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET wal_level = logical")
+    server.stop()
+    server.start()
+    yield server
+    stop_private_postgres(server)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def shop(logical_pg) -> Iterator[str]:
+    name = logical_pg.create_database("shop")
+    url = logical_pg.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SHOP)
+    yield url
+    with psycopg.connect(logical_pg.url(), autocommit=True) as conn:  # slots pin a database
+        conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE database = %s",
+            (name,),
+        )
+    logical_pg.drop_database(name)
+
+
+class Writer:
+    """Source transactions of every kind, until stopped (a thread)."""
+
+    def __init__(self, url: str, seed: int, first_id: int = 100_000) -> None:
+        self.url, self.rng = url, random.Random(seed)
+        self.next_id, self.transactions = first_id, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def close(self) -> int:
+        self.stop.set()
+        self.thread.join(30)
+        return self.transactions
+
+    def step(self, conn: psycopg.Connection) -> None:
+        rng, kind = self.rng, self.rng.randrange(5)
+        if kind == 0:  # a new item and its order, one transaction
+            self.next_id += 1
+            n = self.next_id
+            conn.execute(
+                "INSERT INTO items VALUES (%s, %s, %s, now(), %s, %s, %s, %s)",
+                (n, f"new {n}\ttab", n % 97, ["x", None, 'q"uote'], '{"new": true}',
+                 "3 days 04:05:06", 1e-300),
+            )  # fmt: skip
+            conn.execute("INSERT INTO orders VALUES (%s, %s, 1)", (n, n))
+        elif kind == 1:  # values change
+            conn.execute(
+                "UPDATE items SET amount = amount + 1, name = name || '+', span = span * 2"
+                " WHERE id = %s",
+                (rng.randrange(1, 2001),),
+            )
+        elif kind == 2:  # a key changes
+            self.next_id += 1
+            conn.execute(
+                "UPDATE orders SET order_id = %s WHERE order_id = %s",
+                (self.next_id, rng.randrange(1, 2001)),
+            )
+        elif kind == 3:  # an order and its item go, one transaction
+            victim = rng.randrange(1, 2001)
+            conn.execute("DELETE FROM orders WHERE item_id = %s", (victim,))
+            conn.execute("DELETE FROM items WHERE id = %s", (victim,))
+        else:  # several rows at once
+            low = rng.randrange(1, 1900)
+            conn.execute(
+                "UPDATE orders SET qty = qty + 1 WHERE order_id BETWEEN %s AND %s",
+                (low, low + 50),
+            )
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url) as conn:
+            while not self.stop.is_set():
+                self.step(conn)
+                conn.commit()
+                self.transactions += 1
+                self.stop.wait(0.005)
+
+
+def as_text(url: str, table: str, schema: str = "public") -> list[str]:
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TimeZone = 'UTC'; SET extra_float_digits = 3")
+        rows = conn.execute(f'SELECT r::text FROM "{schema}"."{table}" r ORDER BY 1').fetchall()
+    return [r[0] for r in rows]
+
+
+def assert_same(source: str, target: str) -> None:
+    for table in ("items", "orders"):
+        mine, theirs = as_text(source, table), as_text(target, table)
+        assert len(theirs) == len(mine), (table, len(mine), len(theirs))
+        assert theirs == mine, table
+
+
+def slots(server: PostgresServer) -> list[str]:
+    with psycopg.connect(server.url()) as conn:
+        return [r[0] for r in conn.execute("SELECT slot_name FROM pg_replication_slots")]
+
+
+def test_changes_during_and_after_the_copy_arrive_exactly_once(logical_pg, shop, target_url, store):
+    writer = Writer(shop, seed=1).start()
+    try:
+        options = CopyOptions(follow=True, partition_rows=400, batch_rows=200,
+                              max_rows_per_second=2_000)  # fmt: skip
+        result = copy_database(shop, target_url, options, store=store)
+    finally:
+        during = writer.transactions
+        after = Writer(shop, seed=2, first_id=writer.next_id + 10_000)
+        writer.close()
+    after.start()
+    threading.Event().wait(1.0)
+    written = during + after.close()
+    assert result.status == "succeeded", result.summary()
+    assert during > 20, f"only {during} source transactions ran during the copy"
+
+    followed = follow_job(store, result.job_id)
+    assert followed.caught_up and followed.transactions >= written - during
+    assert set(followed.tables) <= {"items", "orders"} and followed.changes > 0
+    assert followed.seconds_behind is not None and followed.seconds_behind < 60
+    assert_same(shop, target_url)
+    again = follow_job(store, result.job_id)  # nothing new: nothing applied
+    assert again.changes == 0 and again.caught_up
+    assert again.changes_total == followed.changes_total
+    assert_same(shop, target_url)
+    # the slot moved on with the target: the source may recycle the WAL before that point
+    with psycopg.connect(shop) as conn:
+        (flushed,) = conn.execute("SELECT confirmed_flush_lsn::text FROM pg_replication_slots")
+    assert lsn_int(flushed[0]) >= followed.position["offset"] > result_start(store, result)
+
+
+def result_start(store, result) -> int:
+    return int(jobs.get_job(store, result.job_id).statistics["follow_from"]["offset"])
+
+
+def test_a_follower_cut_into_short_runs_applies_each_change_once(shop, target_url, store):
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    assert result.status == "succeeded"
+    writer = Writer(shop, seed=3)
+    with psycopg.connect(shop) as conn:
+        for _ in range(120):
+            writer.step(conn)
+            conn.commit()
+    runs, applied = 0, 0
+    while True:  # every run stops after 7 source transactions, in batches of 3 changes
+        done = follow_job(store, result.job_id, batch_changes=3, max_transactions=7)
+        runs, applied = runs + 1, applied + done.changes
+        if done.caught_up:
+            break
+        assert runs < 100
+    assert runs >= 120 // 7
+    assert_same(shop, target_url)
+    with psycopg.connect(target_url) as conn:
+        query = "SELECT changes_applied FROM _workbench.follow_positions"
+        (total,) = conn.execute(query).fetchone()
+    assert total == applied  # each change counted once across all the runs
+
+
+def test_a_new_column_stops_the_follower_and_it_goes_on_after(shop, target_url, store):
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("UPDATE items SET name = 'before' WHERE id = 1")
+        conn.execute("ALTER TABLE items ADD COLUMN colour varchar(10)")
+        conn.execute("UPDATE items SET name = 'after', colour = 'red' WHERE id = 2")
+    with pytest.raises(FollowStoppedError, match=r"items holds column\(s\) colour") as info:
+        follow_job(store, result.job_id)
+    assert "Add them to the target" in str(info.value)
+    with psycopg.connect(target_url) as conn:  # what came before the change is in
+        name = conn.execute("SELECT name FROM public.items WHERE id = 1").fetchone()[0]
+        assert name == "before"
+        conn.execute("ALTER TABLE public.items ADD COLUMN colour varchar(10)")
+    done = follow_job(store, result.job_id)
+    assert done.caught_up and done.changes == 1
+    assert_same(shop, target_url)
+
+
+def test_a_truncate_stops_the_follower_named(shop, target_url, store):
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("UPDATE items SET name = 'kept' WHERE id = 3")
+        conn.execute("TRUNCATE orders")
+    with pytest.raises(FollowStoppedError, match="TRUNCATE orders"):
+        follow_job(store, result.job_id)
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute("SELECT name FROM items WHERE id = 3").fetchone()[0] == "kept"
+        conn.execute("TRUNCATE orders")
+    done = follow_job(store, result.job_id)  # on after the statement, made in the target
+    assert done.caught_up and done.changes == 0
+    assert_same(shop, target_url)
+
+
+def test_a_table_without_a_key_is_refused(logical_pg, target_url, store):
+    name = logical_pg.create_database("nokey")
+    url = logical_pg.url(name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE notes (body text)")
+            conn.execute("INSERT INTO notes VALUES ('a'), ('b')")
+        result = copy_database(url, target_url, CopyOptions(follow=True), store=store)
+        assert result.status == "succeeded"
+        with psycopg.connect(url, autocommit=True) as conn:  # not published: writes go on
+            conn.execute("UPDATE notes SET body = 'c' WHERE body = 'a'")
+        with pytest.raises(InvalidInputError, match="notes has no primary key"):
+            follow_job(store, result.job_id)
+    finally:
+        with psycopg.connect(logical_pg.url(), autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                " WHERE database = %s",
+                (name,),
+            )
+        logical_pg.drop_database(name)
+
+
+def test_the_cutover_validates_and_releases_the_slot(logical_pg, shop, target_url, store):
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    assert any(s.startswith("wb_follow_") for s in slots(logical_pg))
+    writer = Writer(shop, seed=4)
+    with psycopg.connect(shop) as conn:
+        for _ in range(40):
+            writer.step(conn)
+            conn.commit()
+    done = cutover(store, result.job_id)
+    assert done.validated and done.changes_applied > 0
+    assert_same(shop, target_url)
+    assert not [s for s in slots(logical_pg) if s.startswith("wb_follow_")]
+    with psycopg.connect(shop) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_publication").fetchone()[0] == 0
