@@ -281,3 +281,35 @@ def test_the_cutover_validates_and_releases_the_slot(logical_pg, shop, target_ur
     assert not [s for s in slots(logical_pg) if s.startswith("wb_follow_")]
     with psycopg.connect(shop) as conn:
         assert conn.execute("SELECT count(*) FROM pg_publication").fetchone()[0] == 0
+
+
+def test_changes_go_through_the_copys_transforms_and_masks(logical_pg, shop, target_url, store):
+    """A masked, transformed table is followed: each change lands as the copy would have
+    written that row (compared with a fresh copy of the source, same project, same salt)."""
+    rules = {"items": {"name": {"mask": {"kind": "hash"}}, "amount": {"default": 0}}}
+    writer = Writer(shop, seed=5).start()
+    try:
+        options = CopyOptions(follow=True, partition_rows=400, batch_rows=200,
+                              max_rows_per_second=2_000, transforms=rules)  # fmt: skip
+        result = copy_database(shop, target_url, options, store=store)
+    finally:
+        writer.close()
+    assert result.status == "succeeded", result.summary()
+    with psycopg.connect(shop, autocommit=True) as conn:  # a NULL the default fills
+        conn.execute("UPDATE items SET amount = NULL WHERE id = 7")
+    followed = follow_job(store, result.job_id)
+    assert followed.caught_up and followed.tables.get("items", 0) > 0
+
+    fresh = logical_pg.url(logical_pg.create_database("wbfresh"))
+    try:
+        again = copy_database(shop, fresh, CopyOptions(transforms=rules), store=store)
+        assert again.status == "succeeded"
+        for table in ("items", "orders"):
+            assert as_text(target_url, table) == as_text(fresh, table), table
+        with psycopg.connect(target_url) as conn:
+            names = [n for (n,) in conn.execute("SELECT name FROM items")]
+            amount = conn.execute("SELECT amount FROM items WHERE id = 7").fetchone()[0]
+        assert not any(n.startswith(("item ", "new ")) for n in names)  # masked, all of them
+        assert amount == 0
+    finally:
+        logical_pg.drop_database(fresh.rsplit("/", 1)[1])

@@ -5,11 +5,14 @@ named after the job, made before the copy reads a row: the slot keeps every chan
 after that point until the follower says it has them. The follower peeks at the slot
 (``pg_logical_slot_peek_binary_changes``: an ordinary connection, no replication protocol) and
 decodes pgoutput's messages (protocol 1): Begin, Relation, Insert, Update, Delete, Truncate,
-Commit. Values come as PostgreSQL's own text and are kept as that text: a parameter of
-unknown type that the target parses into the column's type, exactly what the copy's COPY
-text does (no float, interval or array is converted on the way). Only the slot's position
-moves once the target has committed a batch (the next read advances it to the position the
-follower resumes from), so a follower killed at any moment loses nothing.
+Commit. Values come as PostgreSQL's own text. Those of plain built-in types (numbers, text,
+dates and times, bytea, uuid) become the Python values the copy's reader gives (psycopg's
+own loaders: the copy's transforms and masks then treat them alike); every other value
+(intervals, arrays, JSON, enums, an infinite date) stays that text, a parameter of unknown
+type that the target parses into the column's type, exactly as the copy's COPY text is.
+Only the slot's position moves once the target has committed a batch (the next read advances
+it to the position the follower resumes from), so a follower killed at any moment loses
+nothing.
 
 Only tables with a primary key are published: an UPDATE of a published table without a
 replica identity fails *at the source*, and the follower refuses keyless tables anyway.
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,11 +116,40 @@ def read(conn: Any, begin: Position, tables: Sequence[Table]) -> Iterator[Change
     conn.commit()
 
 
+# built-in types whose text psycopg loads exactly (OIDs): int2, int4, int8, numeric, bool,
+# text, varchar, bpchar, name, date, time, timestamp, timestamptz, bytea, uuid, float4, float8
+TYPED = frozenset({21, 23, 20, 1700, 16, 25, 1043, 1042, 19, 1082, 1083, 1114, 1184, 17, 2950,
+                   700, 701})  # fmt: skip
+
+
+def _loader(oid: int) -> Callable[[str], Any] | None:
+    """A function from PostgreSQL's text of a value of type ``oid`` to the Python value (None:
+    keep the text). A value it cannot hold (``infinity`` as a date) stays text."""
+    if oid not in TYPED:
+        return None
+    import psycopg
+    from psycopg import adapters, pq
+
+    found = adapters.get_loader(oid, pq.Format.TEXT)
+    if found is None:
+        return None
+    load = found(oid).load
+
+    def typed(text: str) -> Any:
+        try:
+            return load(text.encode())
+        except (ValueError, ArithmeticError, psycopg.DataError):
+            return text
+
+    return typed
+
+
 @dataclass
 class _Relation:
     table: Table | None  # None: not followed
     columns: list[str]
     keys: list[str]
+    loaders: list[Callable[[str], Any] | None]
 
 
 class _Decoder:
@@ -162,15 +194,18 @@ class _Decoder:
         at += 1  # replica identity setting
         (ncols,) = struct.unpack_from("!h", data, at)
         at += 2
-        columns, keys = [], []
+        columns, keys, loaders = [], [], []
         for _ in range(ncols):
             flags = data[at]
             column, at = _cstring(data, at + 1)
+            (type_oid,) = struct.unpack_from("!I", data, at)
             at += 8  # type oid, type modifier
             columns.append(column)
+            loaders.append(_loader(type_oid))
             if flags & 1:
                 keys.append(column)
-        self.relations[oid] = _Relation(self.followed.get((namespace, relname)), columns, keys)
+        table = self.followed.get((namespace, relname))
+        self.relations[oid] = _Relation(table, columns, keys, loaders)
 
     def _row(self, kind: bytes, data: bytes) -> RowChange | None:
         (oid,) = struct.unpack_from("!I", data, 1)
@@ -180,11 +215,11 @@ class _Decoder:
         at = 5
         old: dict[str, Any] | None = None
         if data[at : at + 1] in (b"K", b"O"):  # the old key (or whole old row)
-            old, at = _tuple(data, at + 1, relation.columns)
+            old, at = _tuple(data, at + 1, relation)
         if kind == b"D":
             return RowChange(relation.table.name, "delete", old, None)
         assert data[at : at + 1] == b"N"
-        new, _ = _tuple(data, at + 1, relation.columns)
+        new, _ = _tuple(data, at + 1, relation)
         if kind == b"I":
             return RowChange(relation.table.name, "insert", None, new)
         # no old tuple: the key did not change, and the new row holds it
@@ -205,9 +240,9 @@ def _cstring(data: bytes, at: int) -> tuple[str, int]:
     return data[at:end].decode(), end + 1
 
 
-def _tuple(data: bytes, at: int, columns: list[str]) -> tuple[dict[str, Any], int]:
+def _tuple(data: bytes, at: int, relation: _Relation) -> tuple[dict[str, Any], int]:
     """TupleData: each column NULL, unchanged (a TOASTed value the change did not touch: left
-    out, so the target keeps its own), or text."""
+    out, so the target keeps its own), or text (typed where its loader can)."""
     (ncols,) = struct.unpack_from("!h", data, at)
     at += 2
     row: dict[str, Any] = {}
@@ -215,11 +250,13 @@ def _tuple(data: bytes, at: int, columns: list[str]) -> tuple[dict[str, Any], in
         kind = data[at : at + 1]
         at += 1
         if kind == b"n":
-            row[columns[i]] = None
+            row[relation.columns[i]] = None
         elif kind == b"t":
             (length,) = struct.unpack_from("!i", data, at)
             at += 4
-            row[columns[i]] = data[at : at + length].decode()
+            text = data[at : at + length].decode()
+            load = relation.loaders[i]
+            row[relation.columns[i]] = text if load is None else load(text)
             at += length
         # b"u": unchanged TOAST, not sent
     return row, at
