@@ -313,3 +313,56 @@ def test_changes_go_through_the_copys_transforms_and_masks(logical_pg, shop, tar
         assert amount == 0
     finally:
         logical_pg.drop_database(fresh.rsplit("/", 1)[1])
+
+
+def test_a_read_only_cutover_stops_the_applications_writes_and_measures_them(
+    logical_pg, shop, target_url, store
+):
+    """The application writes through its own login; `cutover --read-only` ends its sessions,
+    its reconnections are read-only, what is left is applied and validated, the foreign key
+    the copy deferred is built, and the write-downtime is measured."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("CREATE ROLE app LOGIN PASSWORD 'App-Pw-5'")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON items, orders TO app")
+    app = shop.replace("postgresql://postgres:@", "postgresql://app:App-Pw-5@")
+    refused: list[str] = []
+
+    def write() -> None:  # the application: reconnects when its session is ended
+        writer = Writer(app, seed=6)
+        while not writer.stop.is_set() and not refused:
+            try:
+                with psycopg.connect(app) as conn:
+                    while True:
+                        writer.step(conn)
+                        conn.commit()
+                        writer.stop.wait(0.005)
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                refused.append(str(exc))
+            except psycopg.OperationalError:
+                continue  # its session was ended: it connects again
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        options = CopyOptions(follow=True, partition_rows=500, max_rows_per_second=4_000)
+        copied = copy_database(shop, target_url, options, store=store)
+        assert copied.status == "succeeded"
+        result = cutover(store, copied.job_id, read_only=True)
+        thread.join(10)
+    finally:
+        with psycopg.connect(shop, autocommit=True) as conn:
+            conn.execute("SET default_transaction_read_only = off")
+            db = shop.rsplit("/", 1)[1].split("?")[0]
+            conn.execute(f'ALTER DATABASE "{db}" RESET default_transaction_read_only')
+            conn.execute("DROP OWNED BY app")
+            conn.execute("DROP ROLE app")
+    assert refused and "read-only transaction" in refused[0], refused
+    assert result.validated and result.tables == 2 and not result.constraints_failed
+    assert result.downtime_seconds is not None and 0 < result.downtime_seconds < 120
+    assert_same(shop, target_url)
+    with psycopg.connect(target_url) as conn:  # the foreign key the copy deferred is built
+        (fks,) = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid = 'public.orders'::regclass"
+        ).fetchone()
+    assert fks == 1

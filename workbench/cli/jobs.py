@@ -552,8 +552,9 @@ def _catch_up(store, job_id: int, by: tuple[str, ...]) -> None:
 @click.option(
     "--read-only",
     is_flag=True,
-    help="First make the MySQL/MariaDB source read-only (SET GLOBAL read_only = ON): writes of "
-    "every login without the admin privilege stop, and the downtime window is measured.",
+    help="First make the source read-only: MySQL/MariaDB SET GLOBAL read_only = ON (every login "
+    "without the admin privilege); PostgreSQL: the database's sessions start read-only and the "
+    "applications' open sessions are ended. The downtime window is measured.",
 )
 def cutover_(job_id, read_only) -> None:
     """Cut over to the target of copy JOB (started with --follow): catch up, validate.

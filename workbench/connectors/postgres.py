@@ -335,6 +335,20 @@ class PostgresConnector(Connector):
             if name in found and found[name] < least
         ]
 
+    def make_read_only(self) -> None:
+        """New sessions of the database start read-only (``default_transaction_read_only``),
+        and the sessions open now, the applications' (not a superuser's, not this one), are
+        ended so that they reconnect read-only: their writes fail from here on."""
+        database = parse_url(self.url).database
+        self.conn.execute(f"ALTER DATABASE {quote_ident(database, 'postgresql')}"
+                          " SET default_transaction_read_only = on")  # fmt: skip
+        self.run(
+            "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a"
+            " JOIN pg_roles r ON r.oid = a.usesysid"
+            " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
+            " AND NOT r.rolsuper AND a.backend_type = 'client backend'"
+        )
+
     def start_change_stream(self, tables: Sequence[Table], job_key: str) -> Position:
         from workbench.connectors import postgres_changes
 

@@ -33,6 +33,9 @@ from workbench.schema.model import Table
 
 PG_EPOCH = 946_684_800  # 2000-01-01 in Unix seconds: pgoutput's timestamps count from it
 FETCH = 5_000  # messages per round trip of the server-side cursor
+# a cut-over makes the source's sessions read-only by default; the slot still has to move
+# and go, so the follower's own sessions opt out (a session's setting beats the database's)
+WRITABLE = "SET default_transaction_read_only = off"
 
 
 def stream_name(job_key: str) -> str:
@@ -53,6 +56,7 @@ def start(conn: Any, tables: Sequence[Table], job_key: str) -> Position:
     """Publish the keyed ``tables`` and create the job's slot; the slot's start position.
     ``conn``: an autocommit psycopg connection to the source."""
     name = stream_name(job_key)
+    conn.execute(WRITABLE)
     keyed = [t for t in tables if t.primary_key]  # the follower refuses the others, named
     listed = ", ".join(
         f"{quote_ident(t.schema, 'postgresql')}.{quote_ident(t.name, 'postgresql')}"
@@ -73,6 +77,7 @@ def start(conn: Any, tables: Sequence[Table], job_key: str) -> Position:
 
 def end(conn: Any, name: str) -> None:
     """Drop the job's slot (which would keep WAL on the source forever) and publication."""
+    conn.execute(WRITABLE)
     conn.execute(
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
         (name,),
@@ -84,6 +89,7 @@ def read(conn: Any, begin: Position, tables: Sequence[Table]) -> Iterator[Change
     """The changes committed after ``begin``, to the end of the WAL as it is now.
     ``conn``: a psycopg connection to the source, not in autocommit (a server-side cursor)."""
     name = begin.file
+    conn.execute(WRITABLE)
     slot = conn.execute(
         "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s",
         (name,),
