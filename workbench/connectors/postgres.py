@@ -339,7 +339,7 @@ class PostgresConnector(Connector):
         """New sessions of the database start read-only (``default_transaction_read_only``),
         and the sessions open now, the applications' (not a superuser's, not this one), are
         ended so that they reconnect read-only: their writes fail from here on."""
-        database = parse_url(self.url).database
+        database = parse_url(self.url).database or "postgres"
         self.conn.execute(f"ALTER DATABASE {quote_ident(database, 'postgresql')}"
                           " SET default_transaction_read_only = on")  # fmt: skip
         self.run(
