@@ -1,9 +1,12 @@
-"""How fast a follower applies a MariaDB source's row changes, its lag under a steady writer,
-and the cut-over's write-downtime window.
+"""How fast a follower applies a source's row changes, its lag under a steady writer, and the
+cut-over's write-downtime window.
 
-    python benchmarks/follow_bench.py [--rows 200000] [--changes 200000] [--rate 5000]
+    python benchmarks/follow_bench.py [--source mariadb|postgres] [--rows 200000]
+        [--changes 200000] [--rate 5000]
 
-Starts a private MariaDB with a row-based binlog (as tests/engine/test_follow.py does),
+Starts a private MariaDB with a row-based binlog (as tests/engine/test_follow.py does), or a
+private PostgreSQL with ``wal_level=logical`` (``--source postgres``, followed through
+pgoutput as tests/engine/test_follow_postgres.py does),
 loads a TPC-H-shaped ``orders`` table (``--rows``), copies it into a fresh database of
 ``--postgres`` with ``--follow``, then measures, in one run:
 
@@ -15,6 +18,9 @@ loads a TPC-H-shaped ``orders`` table (``--rows``), copies it into a fresh datab
    turns; the follower's seconds behind (p50/p95/max) sampled after every turn;
 3. **cut-over**: the source made read-only, caught up and validated: the write-downtime
    window (from read-only to validated).
+
+With ``--source postgres`` the cut-over's read-only step ends the application sessions and
+makes new ones read-only (the writer has stopped by then).
 
 Targets (issue 17): at least 20,000 row changes/s applied; a cut-over window under 10 s.
 """
@@ -38,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import start_private_mariadb
+from tests.servers import start_private_mariadb, start_private_postgres, stop_private_postgres
 from workbench.config import load_settings
 from workbench.engine.cutover import cutover
 from workbench.engine.follow import follow_job
@@ -80,15 +86,15 @@ class Writer:
     10% deletes, at ``rate`` changes/s (None: as fast as it can) until ``changes`` or
     stopped."""
 
-    def __init__(self, server, database: str, next_key: int, rows: int, seed: int) -> None:
-        self.server, self.database = server, database
+    def __init__(self, connect, next_key: int, rows: int, seed: int) -> None:
+        self.connect = connect  # () -> a DB-API connection to the source database
         self.next_key, self.rows, self.rng = next_key, rows, random.Random(seed)
         self.changes = 0
         self.stop = threading.Event()
 
     def run(self, changes: int | None = None, rate: float | None = None) -> int:
         began = time.monotonic()
-        with self.server.connect(self.database) as conn, conn.cursor() as cur:
+        with self.connect() as conn, conn.cursor() as cur:
             while not self.stop.is_set() and (changes is None or self.changes < changes):
                 self._transaction(cur)
                 conn.commit()
@@ -137,6 +143,15 @@ def _upsert_baseline(target_url: str, schema: str, rows: list[tuple]) -> float:
         return len(rows) / (time.monotonic() - began)
 
 
+def _logical_postgres(base: Path):
+    server = start_private_postgres(base / "data")
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET wal_level = logical")
+    server.stop()
+    server.start()
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -146,12 +161,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5_000, help="row changes/s, lag phase")
     parser.add_argument("--seconds", type=float, default=20, help="length of the lag phase")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--source", choices=["mariadb", "postgres"], default="mariadb")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="wb-follow-bench-"))
     (work / "tmp").mkdir()
-    server = start_private_mariadb(
-        work / "mariadb", extra_args=[*BINLOG, f"--tmpdir={work / 'tmp'}"]
+    server = (
+        start_private_mariadb(work / "mariadb", extra_args=[*BINLOG, f"--tmpdir={work / 'tmp'}"])
+        if args.source == "mariadb"
+        else _logical_postgres(Path("/tmp") / f"wb-follow-bench-pg-{uuid.uuid4().hex[:6]}")
     )
     store_db, target_db = (f"wb_follow_bench_{uuid.uuid4().hex[:8]}{s}" for s in ("", "_t"))
     base = make_url(args.postgres)
@@ -168,8 +186,17 @@ def main() -> None:
     )
     try:
         database = server.create_database("tpch")
+        source_url = server.url(database)
+
+        def connect():
+            return (
+                server.connect(database)
+                if args.source == "mariadb"
+                else psycopg.connect(source_url)
+            )
+
         rng = random.Random(1)
-        with server.connect(database) as conn, conn.cursor() as cur:
+        with connect() as conn, conn.cursor() as cur:
             cur.execute(ORDERS)
             for start in range(1, args.rows + 1, 10_000):
                 cur.executemany(
@@ -177,19 +204,19 @@ def main() -> None:
                     [_order(k, rng) for k in range(start, min(start + 10_000, args.rows + 1))],
                 )
             conn.commit()
-        source_url = server.url(database)
         copied = copy_database(source_url, target_url, CopyOptions(follow=True), store=store)
         print(f"copied {copied.rows_copied:,} rows in {copied.seconds:.1f} s (--follow)")
 
         # 1. apply rate
-        writer = Writer(server, database, args.rows + 1_000_000, args.rows, seed=2)
+        writer = Writer(connect, args.rows + 1_000_000, args.rows, seed=2)
         began = time.monotonic()
         writer.run(changes=args.changes)
         wrote = time.monotonic() - began
         followed = follow_job(store, copied.job_id, batch_changes=5_000)
         rate = followed.changes / followed.seconds
         sample = [_order(k, random.Random(k)) for k in range(1, 20_001)]
-        baseline = _upsert_baseline(target_url, database, sample)
+        schema = database if args.source == "mariadb" else "public"
+        baseline = _upsert_baseline(target_url, schema, sample)
         print("\n| measure | value |\n| --- | ---: |")
         print(
             f"| row changes written by the source (transactions of 100) | "
@@ -204,7 +231,7 @@ def main() -> None:
         )
 
         # 2. lag under a steady writer
-        steady = Writer(server, database, writer.next_key + 1_000_000, args.rows, seed=3)
+        steady = Writer(connect, writer.next_key + 1_000_000, args.rows, seed=3)
         thread = threading.Thread(target=steady.run, kwargs={"rate": args.rate})
         thread.start()
         lags: list[float] = []
@@ -229,7 +256,10 @@ def main() -> None:
         )
     finally:
         store.close()
-        server.stop()
+        if args.source == "mariadb":
+            server.stop()
+        else:
+            stop_private_postgres(server)
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             for name in (store_db, target_db):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
