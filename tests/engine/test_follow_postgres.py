@@ -25,7 +25,7 @@ from workbench.connectors.postgres_changes import lsn_int
 from workbench.engine.cutover import cutover
 from workbench.engine.follow import FollowStoppedError, follow_job
 from workbench.engine.run import CopyOptions, copy_database
-from workbench.errors import InvalidInputError
+from workbench.errors import InvalidInputError, ValidationFailedError
 from workbench.store import jobs
 
 pytestmark = pytest.mark.slow  # a private PostgreSQL restarted with wal_level=logical
@@ -366,3 +366,50 @@ def test_a_read_only_cutover_stops_the_applications_writes_and_measures_them(
             " AND conrelid = 'public.orders'::regclass"
         ).fetchone()
     assert fks == 1
+
+
+def test_after_the_writes_stop_only_what_moved_is_checked_again(
+    logical_pg, shop, target_url, store, monkeypatch
+):
+    """Every partition is checked while the source is live; once it stands still only those
+    holding a key a change touched since are read again (and a planted difference in one the
+    changes did not touch is still found: it differed in the live check)."""
+    import workbench.engine.cutover as module
+
+    live_check = module.validate_job_plan
+    calls = []
+
+    def then_write(*args, **kwargs):  # the application writes right after the live check
+        report = live_check(*args, **kwargs)
+        if not calls:
+            with psycopg.connect(shop, autocommit=True) as conn:  # two keys, far apart
+                conn.execute("UPDATE items SET name = 'moved' WHERE id IN (5, 1999)")
+        calls.append(report)
+        return report
+
+    monkeypatch.setattr(module, "validate_job_plan", then_write)
+    options = CopyOptions(follow=True, partition_rows=200)
+    result = copy_database(shop, target_url, options, store=store)
+    assert result.tables["public.items"]["partitions"] >= 8
+    done = cutover(store, result.job_id)
+    assert done.validated and done.changes_applied == 2
+    assert done.partitions_rechecked == 2  # items: the two holding 5 and 1999; orders: none
+    assert_same(shop, target_url)
+
+    again = copy_database(
+        shop, target_url, CopyOptions(follow=True, partition_rows=200, if_exists="replace"),
+        store=store,
+    )  # fmt: skip
+    calls.append("no more writes")
+    with psycopg.connect(target_url, autocommit=True) as conn:  # a difference nobody made
+        conn.execute("UPDATE items SET name = 'tampered' WHERE id = 1000")
+    with pytest.raises(ValidationFailedError, match=r"public\.items") as info:
+        cutover(store, again.job_id)
+    assert len(info.value.fields["partitions"]["public.items"]) == 1  # the tampered one
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute("UPDATE items SET name = 'moved' WHERE id = 1000")
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("UPDATE items SET name = 'moved' WHERE id = 1000")
+    checked = cutover(store, again.job_id, full_check=True)  # every partition read again
+    assert checked.validated
+    assert checked.partitions_rechecked == sum(t["partitions"] for t in again.tables.values())

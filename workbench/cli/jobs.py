@@ -556,22 +556,31 @@ def _catch_up(store, job_id: int, by: tuple[str, ...]) -> None:
     "without the admin privilege); PostgreSQL: the database's sessions start read-only and the "
     "applications' open sessions are ended. The downtime window is measured.",
 )
-def cutover_(job_id, read_only) -> None:
+@click.option(
+    "--full-check",
+    is_flag=True,
+    help="Once writes have stopped, check every partition again (default: those that "
+    "differed while the source was live and those a change touched since).",
+)
+def cutover_(job_id, read_only, full_check) -> None:
     """Cut over to the target of copy JOB (started with --follow): catch up, validate.
 
-    Applies what the follower has left, builds the constraints the copy deferred, validates
-    counts and checksums per partition, and reports the write-downtime window. A mismatch
-    stops it with the partitions named (exit code 4): do not switch the applications yet."""
+    Checks every partition while the source is live, then (with --read-only) stops its
+    writes, applies what the follower has left, builds the constraints the copy deferred,
+    checks again the partitions that differed or that a change touched since, compares every
+    table's row count, and reports the write-downtime window. A mismatch stops it with the
+    partitions named (exit code 4): do not switch the applications yet."""
     from workbench import render
     from workbench.engine.cutover import cutover
 
     store = state().store()
-    result = cutover(store, job_id, read_only=read_only)
+    result = cutover(store, job_id, read_only=read_only, full_check=full_check)
     shown = [
         ("job", job_id),
         ("source read-only", "yes" if result.source_read_only else "no"),
         ("changes applied", render.number(result.changes_applied)),
         ("validated", f"yes ({result.tables} tables)" if result.validated else "no"),
+        ("checked again", f"{result.partitions_rechecked} partition(s) after writes stopped"),
         ("write downtime", render.seconds(result.downtime_seconds)),
         ("took", render.seconds(result.seconds)),
         *[("constraint failed", text) for text in result.constraints_failed],

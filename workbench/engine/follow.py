@@ -332,10 +332,12 @@ def follow_job(
     batch_changes: int = 1000,
     max_transactions: int | None = None,
     stop: threading.Event | None = None,
+    touched: dict[str, set[tuple[Any, ...]]] | None = None,
 ) -> FollowResult:
     """Apply the source's changes since the copy began (or since the last applied batch) up
     to the end of the change stream as it is now; return what was applied and where it
-    stands. ``max_transactions`` stops early (a follower's run can be cut anywhere)."""
+    stands. ``max_transactions`` stops early (a follower's run can be cut anywhere);
+    ``touched`` collects, per source table, the key of every row a change applied touched."""
     started = time.monotonic()
     job = records.load_job(store, job_id, "followed")
     stats = jobs.get_job(store, job_id).statistics
@@ -372,7 +374,7 @@ def follow_job(
                     if lacking:  # the source's definition changed (PostgreSQL says no DDL)
                         _apply(conn, tables, pending, job.job_key,
                                last or Commit(position, int(time.time())), applied)  # fmt: skip
-                        _count(result, pending)
+                        _count(result, pending, tables, touched)
                         raise FollowStoppedError(
                             f"Job {job_id}'s follower stopped: a change of {item.table} holds "
                             f"column(s) {', '.join(lacking)} that the target table lacks (the "
@@ -391,7 +393,7 @@ def follow_job(
                     if len(pending) >= batch_changes or done:
                         _apply(conn, tables, pending, job.job_key, item, applied)
                         applied += len(pending)
-                        _count(result, pending)
+                        _count(result, pending, tables, touched)
                         pending = []
                         progress.applied(result, item.timestamp)
                     if done or (stop is not None and stop.is_set()):
@@ -402,7 +404,7 @@ def follow_job(
                     _apply(conn, tables, pending, job.job_key,
                            Commit(item.position, last.timestamp if last else int(time.time())),
                            applied)  # fmt: skip
-                    _count(result, pending)
+                    _count(result, pending, tables, touched)
                     raise FollowStoppedError(
                         f"Job {job_id}'s follower stopped at {item.position.file}:"
                         f"{item.position.offset}: the source ran `{item.statement}` on a followed "
@@ -416,7 +418,7 @@ def follow_job(
                 result.caught_up = True
             if pending and last is not None:
                 _apply(conn, tables, pending, job.job_key, last, applied)
-                _count(result, pending)
+                _count(result, pending, tables, touched)
         finally:
             source.close()
         now_at = _saved_position(conn, job.job_key)
@@ -439,10 +441,20 @@ def follow_job(
     return result
 
 
-def _count(result: FollowResult, applied: list[RowChange]) -> None:
+def _count(
+    result: FollowResult,
+    applied: list[RowChange],
+    tables: dict[str, _Table],
+    touched: dict[str, set[tuple[Any, ...]]] | None,
+) -> None:
     result.changes += len(applied)
     for change in applied:
         result.tables[change.table] = result.tables.get(change.table, 0) + 1
+        if touched is not None:  # the source keys each change touched, before and after
+            keys = tables[change.table].keys
+            for row in (change.before, change.after):
+                if row is not None:
+                    touched.setdefault(change.table, set()).add(tuple(row.get(k) for k in keys))
 
 
 class _Progress:

@@ -112,7 +112,7 @@ def validate_job(
         )
         report = validate_job_plan(plan, source_url, target_url, timeout)
         if report.ok or not repair:
-            _record(store, job_id, report)
+            record_validation(store, job_id, report)
             return report
         lock = TargetLock(target_url, timeout, job_id, plan.job_key)
         lock.acquire([(tp.target_schema, tp.target_name) for tp in plan.tables])
@@ -179,11 +179,12 @@ def _repair(
         prefix = f"repair-{uuid.uuid4().hex[:8]}"
         run_partitions(runner, tasks, on_result, budget, key_prefix=prefix)
     report = validate_job_plan(plan, source_url, target_url, timeout)
-    _record(store, job_id, report)
+    record_validation(store, job_id, report)
     return report
 
 
-def _record(store: Store, job_id: int, report: ValidationReport) -> None:
+def record_validation(store: Store, job_id: int, report: ValidationReport) -> None:
+    """The job's validation verdict in its statistics and log."""
     jobs.update_job_statistics(
         store, job_id, {"validation": report.as_dict(), "validated": report.ok}
     )

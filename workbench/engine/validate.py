@@ -261,7 +261,10 @@ def check_table(
     sides: ValidationSides,
     tp: TablePlan,
     quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]],
+    whole_counts: bool = True,
 ) -> tuple[TableCheck, list[PartitionCheck]]:
+    """``whole_counts``: also compare the partitions' sum with the whole table's count (only
+    meaningful when the source stands still and every partition is checked)."""
     src_cols, tgt_cols, types, unchecked = checksum_columns(tp, sides.source_dialect)
     tc = TableCheck(
         tp.name,
@@ -270,7 +273,7 @@ def check_table(
         approximate_columns=[c.name for c in src_cols if c.category in (APPROXIMATE, PRESENCE)],
         per_partition=all(order_safe(tp.source, p.key_columns) for p in tp.partitions),
     )
-    ranged = len(tp.partitions) > 1
+    ranged = len(tp.partitions) > 1 and whole_counts
     # what partitioning cannot hide: the whole table's count on the source (overlapping
     # ranges would count rows twice) and, where ranges cannot be compared in the target,
     # that no key landed twice
@@ -358,14 +361,17 @@ def validate_plan(
     quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]] | None = None,
     threads: int = 2,
     connect_timeout: float = 10.0,
+    whole_counts: bool = True,
 ) -> ValidationReport:
-    """Compare every partition of every table of ``plan``; both sides queried in parallel."""
+    """Compare every partition of every table of ``plan``; both sides queried in parallel.
+    ``whole_counts=False``: a plan holding some partitions only, or a source still written
+    to (see ``check_table``)."""
     sides = ValidationSides(source_url, target_url, connect_timeout)
     tables: list[TableCheck] = []
     checks: list[PartitionCheck] = []
     with ThreadPoolExecutor(max_workers=max(2, threads)) as pool:
         for tp in plan.tables:
-            tc, partition_checks = check_table(pool, sides, tp, quarantine_keys or {})
+            tc, partition_checks = check_table(pool, sides, tp, quarantine_keys or {}, whole_counts)
             tables.append(tc)
             checks += partition_checks
     return ValidationReport(all(t.ok for t in tables), tables, checks)
@@ -396,16 +402,68 @@ def _exclusion(tp: TablePlan, keys: list[dict[str, Any] | None]) -> list[tuple[A
         return None
 
 
-def validate_job_plan(
-    plan: MigrationPlan, source_url: str, target_url: str, timeout: float
-) -> ValidationReport:
+def quarantine_keys(
+    plan: MigrationPlan, target_url: str, timeout: float
+) -> dict[tuple[str, int], list[dict[str, Any] | None]]:
+    """(table, partition) -> the source keys of its quarantined rows."""
     keys: dict[tuple[str, int], list[dict[str, Any] | None]] = {}
     with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
         for row in bookkeeping.quarantined(conn, plan.job_key, limit=1_000_000):
             keys.setdefault((row["table_name"], row["partition_index"]), []).append(
                 row["source_key"]
             )
-    return validate_plan(plan, source_url, target_url, keys, connect_timeout=timeout)
+    return keys
+
+
+def validate_job_plan(
+    plan: MigrationPlan,
+    source_url: str,
+    target_url: str,
+    timeout: float,
+    whole_counts: bool = True,
+) -> ValidationReport:
+    keys = quarantine_keys(plan, target_url, timeout)
+    return validate_plan(
+        plan, source_url, target_url, keys, connect_timeout=timeout, whole_counts=whole_counts
+    )
+
+
+def count_mismatches(
+    plan: MigrationPlan, source_url: str, target_url: str, timeout: float
+) -> dict[str, str]:
+    """Table -> why its whole row count differs (source = target + quarantined), for every
+    table of ``plan``: what checking some partitions only cannot see (overlaps, gaps)."""
+    sides = ValidationSides(source_url, target_url, timeout)
+    quarantined: dict[str, int] = {}
+    for (table, _), keys in quarantine_keys(plan, target_url, timeout).items():
+        quarantined[table] = quarantined.get(table, 0) + len(keys)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = [
+            (
+                tp,
+                pool.submit(sides.source_count, tp),
+                pool.submit(target_count, target_url, tp, timeout),
+            )
+            for tp in plan.tables
+        ]
+        out = {}
+        for tp, source, target in counts:
+            s, t, q = source.result(), target.result(), quarantined.get(tp.name, 0)
+            if s != t + q:
+                out[tp.name] = f"row counts differ: source {s}, target {t}" + (
+                    f" (+{q} quarantined)" if q else ""
+                )
+    return out
+
+
+def target_count(target_url: str, tp: TablePlan, timeout: float) -> int:
+    query = psql.SQL("SELECT count(*) FROM {}").format(
+        psql.Identifier(tp.target_schema, tp.target_name)
+    )
+    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 def validation_failed(job_id: int, report: ValidationReport) -> ValidationFailedError:
