@@ -44,6 +44,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import tpch
+
 from tests.servers import start_private_mariadb, start_private_postgres, stop_private_postgres
 from workbench.config import load_settings
 from workbench.engine.cutover import cutover
@@ -90,18 +92,23 @@ class Writer:
         self.connect = connect  # () -> a DB-API connection to the source database
         self.next_key, self.rows, self.rng = next_key, rows, random.Random(seed)
         self.changes = 0
+        self.refused: str | None = None
         self.stop = threading.Event()
 
     def run(self, changes: int | None = None, rate: float | None = None) -> int:
+        """Write until stopped, ``changes`` are written, or the source refuses (read-only)."""
         began = time.monotonic()
-        with self.connect() as conn, conn.cursor() as cur:
-            while not self.stop.is_set() and (changes is None or self.changes < changes):
-                self._transaction(cur)
-                conn.commit()
-                if rate:
-                    ahead = self.changes / rate - (time.monotonic() - began)
-                    if ahead > 0:
-                        time.sleep(ahead)
+        try:
+            with self.connect() as conn, conn.cursor() as cur:
+                while not self.stop.is_set() and (changes is None or self.changes < changes):
+                    self._transaction(cur)
+                    conn.commit()
+                    if rate:
+                        ahead = self.changes / rate - (time.monotonic() - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
+        except Exception as exc:  # the cut-over made the source read-only: the app stops
+            self.refused = str(exc)
         return self.changes
 
     def _transaction(self, cur) -> None:
@@ -143,6 +150,24 @@ def _upsert_baseline(target_url: str, schema: str, rows: list[tuple]) -> float:
         return len(rows) / (time.monotonic() - began)
 
 
+def _app_login(source: str, server, database: str):
+    """A connection factory for an application login (not an admin) on the source."""
+    if source == "mariadb":
+        import pymysql
+
+        with server.connect() as conn, conn.cursor() as cur:
+            cur.execute("CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'App-Pw-5'")
+            cur.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO 'app'@'%'")
+        return lambda: pymysql.connect(host=server.host, port=server.port, user="app",
+                                       password="App-Pw-5", database=database)  # fmt: skip
+    url = server.url(database)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE app LOGIN PASSWORD 'App-Pw-5'")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app")
+    app = make_url(url).set(username="app", password="App-Pw-5").render_as_string(False)
+    return lambda: psycopg.connect(app)
+
+
 def _logical_postgres(base: Path):
     server = start_private_postgres(base / "data")
     with psycopg.connect(server.url(), autocommit=True) as conn:
@@ -162,6 +187,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="length of the lag phase")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--source", choices=["mariadb", "postgres"], default="mariadb")
+    parser.add_argument(
+        "--tpch", type=float, default=None, help="load TPC-H at this scale factor instead"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="wb-follow-bench-"))
@@ -196,16 +224,37 @@ def main() -> None:
             )
 
         rng = random.Random(1)
-        with connect() as conn, conn.cursor() as cur:
-            cur.execute(ORDERS)
-            for start in range(1, args.rows + 1, 10_000):
-                cur.executemany(
-                    "INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [_order(k, rng) for k in range(start, min(start + 10_000, args.rows + 1))],
-                )
-            conn.commit()
-        copied = copy_database(source_url, target_url, CopyOptions(follow=True), store=store)
-        print(f"copied {copied.rows_copied:,} rows in {copied.seconds:.1f} s (--follow)")
+        if args.tpch:  # the whole TPC-H database; the writer changes its orders
+            folder = tpch.generate(args.tpch, Path(f"/tmp/tpch/sf{args.tpch:g}"))
+            if args.source == "mariadb":
+                tpch.load_mysql(source_url, folder)
+            else:
+                tpch.load_postgres(source_url, folder)
+                tpch.add_postgres_keys(source_url)
+            with connect() as conn, conn.cursor() as cur:
+                cur.execute("SELECT max(o_orderkey) FROM orders")
+                args.rows = int(cur.fetchone()[0])  # keys are sparse: some changes miss
+        else:
+            with connect() as conn, conn.cursor() as cur:
+                cur.execute(ORDERS)
+                for start in range(1, args.rows + 1, 10_000):
+                    cur.executemany(
+                        "INSERT INTO orders VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                        [_order(k, rng) for k in range(start, min(start + 10_000, args.rows + 1))],
+                    )
+                conn.commit()
+        during = Writer(connect, args.rows + 10_000_000, args.rows, seed=9)
+        thread = threading.Thread(target=during.run, kwargs={"rate": args.rate})
+        thread.start()  # the application keeps writing while the copy runs
+        try:
+            copied = copy_database(source_url, target_url, CopyOptions(follow=True), store=store)
+        finally:
+            during.stop.set()
+            thread.join()
+        print(
+            f"copied {copied.rows_copied:,} rows in {copied.seconds:.1f} s (--follow), "
+            f"{during.changes:,} row changes written meanwhile"
+        )
 
         # 1. apply rate
         writer = Writer(connect, args.rows + 1_000_000, args.rows, seed=2)
@@ -249,11 +298,25 @@ def main() -> None:
         )
 
         # 3. cut-over
-        done = cutover(store, copied.job_id, read_only=True)
+        # the application writes through its own login (an admin's would not be stopped)
+        steady = Writer(_app_login(args.source, server, database), steady.next_key + 1_000_000,
+                        args.rows, seed=4)  # fmt: skip
+        thread = threading.Thread(target=steady.run, kwargs={"rate": args.rate})
+        thread.start()  # writing until the source goes read-only
+        time.sleep(2)
+        try:
+            done = cutover(store, copied.job_id, read_only=True)
+        finally:
+            steady.stop.set()
+            thread.join()
         print(
             f"| cut-over write-downtime window ({copied.rows_copied:,} rows, validated "
-            f"{'ok' if done.validated else 'NOT ok'}) | {done.downtime_seconds:.1f} s |"
+            f"{'ok' if done.validated else 'NOT ok'}, {done.partitions_rechecked} partition(s) "
+            f"checked again, the writer at {args.rate:,.0f} changes/s until read-only) | "
+            f"{done.downtime_seconds:.1f} s |"
         )
+        print(f"(the application's writes stopped with: {steady.refused}; the window's steps:"
+              f" {done.steps})")  # fmt: skip
     finally:
         store.close()
         if args.source == "mariadb":

@@ -581,6 +581,7 @@ def cutover_(job_id, read_only, full_check) -> None:
         ("changes applied", render.number(result.changes_applied)),
         ("validated", f"yes ({result.tables} tables)" if result.validated else "no"),
         ("checked again", f"{result.partitions_rechecked} partition(s) after writes stopped"),
+        ("window steps", ", ".join(f"{k} {render.seconds(v)}" for k, v in result.steps.items())),
         ("write downtime", render.seconds(result.downtime_seconds)),
         ("took", render.seconds(result.seconds)),
         *[("constraint failed", text) for text in result.constraints_failed],
