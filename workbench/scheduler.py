@@ -73,6 +73,7 @@ class Scheduler:
             },
         )
         self.known: dict[int, str] = {}  # schedule id -> the cron it is scheduled with
+        self.refused: dict[int, str] = {}  # schedule id -> why it cannot run (said once)
         self._stores: dict[tuple[int, str], Store] = {}
         self.stop = threading.Event()
 
@@ -95,19 +96,35 @@ class Scheduler:
         """Schedule what the store holds now; record fire times nobody ran as missed."""
         due = stored.enabled_schedules(self.admin)
         for schedule in due:
-            if self.known.get(schedule.id) != schedule.cron:
-                self.aps.add_job(
-                    self.fire,
-                    trigger=stored.cron_trigger(schedule.cron),
-                    id=str(schedule.id),
-                    args=[schedule],
-                    replace_existing=True,
-                )
-                self.known[schedule.id] = schedule.cron
-            self.record_missed(schedule)
+            try:
+                self.sync_one(schedule)
+            except Exception as exc:  # this schedule only: the others go on
+                if self.refused.get(schedule.id) != str(exc):  # said once, not every pass
+                    log.warning("schedule %s/%s cannot run: %s (edit or remove it)",
+                                schedule.project, schedule.name, exc)  # fmt: skip
+                self.refused[schedule.id] = str(exc)
+                if self.known.pop(schedule.id, None) is not None:
+                    self.aps.remove_job(str(schedule.id))
+            else:
+                self.refused.pop(schedule.id, None)
         for gone in set(self.known) - {s.id for s in due}:
             self.aps.remove_job(str(gone))
             del self.known[gone]
+
+    def sync_one(self, schedule: stored.Due) -> None:
+        """Schedule one (again if its cron changed). Its missed fire times are recorded first:
+        that fails when its user can no longer act in its organization, and then it is not
+        scheduled at all."""
+        self.record_missed(schedule)
+        if self.known.get(schedule.id) != schedule.cron:
+            self.aps.add_job(
+                self.fire,
+                trigger=stored.cron_trigger(schedule.cron),
+                id=str(schedule.id),
+                args=[schedule],
+                replace_existing=True,
+            )
+            self.known[schedule.id] = schedule.cron
 
     def record_missed(self, schedule: stored.Due) -> None:
         store = self.store_for(schedule)

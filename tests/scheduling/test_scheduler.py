@@ -176,3 +176,30 @@ def test_the_latest_fire_time_is_the_same_for_every_scheduler():
     assert latest_fire_time(EVERY_2S, now) == now.replace(second=6, microsecond=0)
     assert latest_fire_time("0 2 * * *", now) == now.replace(minute=0, second=0, microsecond=0)
     assert latest_fire_time("0 3 1 * *", now) == datetime(2026, 12, 1, 3, tzinfo=UTC)
+
+
+def test_a_schedule_whose_user_left_is_said_once_and_the_others_still_run(store, copied, caplog):
+    """A schedule made by someone who has since left the organization cannot run as them:
+    the scheduler says so once (not at every pass), does not schedule it, and the other
+    schedules are scheduled and run all the same."""
+    from workbench.store import open_store, organizations
+
+    organizations.add_member(store, "leaver", "editor")
+    theirs = open_store(store.settings.with_(user="leaver"), create_user=False)
+    create_schedule(theirs, "shop", "theirs", EVERY_2S, validate_job=copied)
+    theirs.close()
+    organizations.remove_member(store, "leaver")
+    create_schedule(store, "shop", "mine", EVERY_2S, validate_job=copied)
+    service = Scheduler(store, poll=0.5, grace=10)
+    thread = threading.Thread(target=service.run, daemon=True)
+    with caplog.at_level("WARNING", logger="workbench.scheduler"):
+        thread.start()
+        try:
+            _wait(lambda: len(_finished(store, "mine")) >= 2, 30, "two runs of mine")
+        finally:
+            service.stop.set()
+            thread.join(30)
+    said = [r.getMessage() for r in caplog.records if "shop/theirs cannot run" in r.getMessage()]
+    assert len(said) == 1, said  # once, though the scheduler passed over it many times
+    assert all(r["status"] == "succeeded" for r in _finished(store, "mine"))
+    assert not [r for r in schedule_runs(store, "shop", "theirs") if r["status"] != "missed"]
