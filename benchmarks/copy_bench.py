@@ -332,7 +332,6 @@ def main() -> None:
         if "extra" not in args.skip:
             pg_source = fresh_pg(args.postgres, f"pgsrc_{tag}")
             tpch.load_postgres(pg_source, folder)
-            tpch.add_postgres_keys(pg_source)
             with psycopg.connect(pg_source, autocommit=True) as conn:
                 # as a live database is: vacuumed and analyzed (whoever reads a freshly loaded
                 # table first pays for setting its hint bits)

@@ -230,7 +230,6 @@ def main() -> None:
                 tpch.load_mysql(source_url, folder)
             else:
                 tpch.load_postgres(source_url, folder)
-                tpch.add_postgres_keys(source_url)
             with connect() as conn, conn.cursor() as cur:
                 cur.execute("SELECT max(o_orderkey) FROM orders")
                 args.rows = int(cur.fetchone()[0])  # keys are sparse: some changes miss

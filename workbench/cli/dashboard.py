@@ -20,7 +20,6 @@ from workbench.cli import state
 from workbench.cli.output import emit
 from workbench.cli.shipped import shipped_dir
 from workbench.errors import ConfigurationError, DriverMissingError
-from workbench.monitoring.report_access import AUTH_ENV as REPORT_AUTH_ENV
 from workbench.store.secrets import SecretCipher
 
 AUTH_MODES = ("store", "oauth", "none")
@@ -136,6 +135,8 @@ def dashboard_env(cipher: SecretCipher | None = None, report_auth: str = "store"
         str(shipped_dir("dashboards")),
         *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep)),
     ]
+    from workbench.monitoring.report_access import AUTH_ENV as REPORT_AUTH_ENV
+
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths), REPORT_AUTH_ENV: report_auth}
     if cipher is not None:
         env.setdefault("PANEL_COOKIE_SECRET", cipher.derive("dashboard-cookie-secret"))
