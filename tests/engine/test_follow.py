@@ -252,6 +252,16 @@ def test_a_ddl_statement_stops_the_follower_and_it_goes_on_after(mariadb, shop, 
     assert_same(mariadb, database, target_url)
 
 
+def test_a_renamed_table_stops_the_follower(mariadb, shop, target_url, store):
+    """RENAME TABLE names no table sqlglot can read: it stops the follower all the same."""
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    with mariadb.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("RENAME TABLE orders TO orders_old")
+    with pytest.raises(FollowStoppedError, match="RENAME TABLE orders TO orders_old"):
+        follow_job(store, result.job_id)
+
+
 def test_a_table_without_a_key_is_refused(mariadb, target_url, store):
     name = mariadb.create_database("nokey")
     try:

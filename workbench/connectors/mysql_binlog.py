@@ -10,6 +10,8 @@ every column (``binlog_row_image=FULL``) and their names (``binlog_row_metadata=
 
 from __future__ import annotations
 
+import logging
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -40,16 +42,34 @@ def _settings(url: str) -> dict[str, Any]:
     }
 
 
+# DDL that changes a table's rows or shape, whatever the tables' names (RENAME TABLE, MariaDB's
+# ALTER ONLINE TABLE ... sqlglot reads some of these as an opaque command naming no table)
+_TABLE_DDL = re.compile(
+    r"^\s*(ALTER\s+(ONLINE\s+|OFFLINE\s+|IGNORE\s+)*TABLE|RENAME\s+TABLE|TRUNCATE|"
+    r"DROP\s+(TEMPORARY\s+)?TABLE|CREATE\s+(OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE)\b",
+    re.IGNORECASE,
+)
+
+
 def _named_tables(statement: str, database: str) -> frozenset[str]:
-    """The tables of ``database`` a DDL statement names (unqualified names count as it)."""
+    """The tables of ``database`` a DDL statement names (unqualified names count as it);
+    ``{"*"}`` for table DDL whose tables cannot be read from it (it may touch any)."""
     import sqlglot
     from sqlglot import exp
 
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "unsupported syntax, parsed as a command": handled here
     try:
         tree = sqlglot.parse_one(statement, read="mysql")
     except sqlglot.errors.ParseError:
-        return frozenset({"*"})  # unreadable DDL: treat it as touching every table
-    return frozenset(t.name for t in tree.find_all(exp.Table) if t.db in ("", database))
+        tree = None
+    finally:
+        quiet.setLevel(level)
+    tables = [] if tree is None or isinstance(tree, exp.Command) else list(tree.find_all(exp.Table))
+    if not tables:  # unreadable, or read as naming no table at all
+        return frozenset({"*"}) if _TABLE_DDL.match(statement) else frozenset()
+    return frozenset(t.name for t in tables if t.db in ("", database))
 
 
 _DDL = ("ALTER", "DROP", "RENAME", "TRUNCATE", "CREATE")
