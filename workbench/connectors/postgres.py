@@ -576,7 +576,7 @@ def _chunks(pgconn: Any, copy: Any, chunk_bytes: int) -> Iterator[tuple[bytes, i
                 yield buffer, rows  # type: ignore[misc]  # a fresh buffer follows: no copy
                 buffer, rows = bytearray(), 0
         elif nbytes == 0:  # nothing buffered: wait for the server
-            select.select([socket], [], [], 5.0)
+            select.select([socket], [], [], 1.0)
             consume()
         elif nbytes == -1:  # the end, which psycopg's read would not see again: its result
             _end_copy_out(pgconn)

@@ -390,6 +390,20 @@ def _copy_batches(
         task.table, task.partition, task.read_columns, task.batch_rows, task.expressions
     )
     stream = prefetch(batches, task.read_ahead)
+    try:
+        _copy_stream(task, stream, writer, result, started, check_cancel)
+    finally:
+        stream.close()  # at once, whatever happened (see _pass_copy_text)
+
+
+def _copy_stream(
+    task: PartitionTask,
+    stream: Iterator[pa.RecordBatch],
+    writer: _Writer,
+    result: PartitionResult,
+    started: float,
+    check_cancel: _CancelCheck,
+) -> None:
     tracer = telemetry.tracer()
     while True:
         # time waiting on the source vs time writing: the job's performance report
@@ -466,9 +480,12 @@ def _pass_copy_text(
                 check_cancel()
     except ROW_ERRORS as exc:
         log.debug("%s: a row does not fit as text (%s); isolating it", _where(task), exc)
-        chunks.close()
         result.read_seconds = result.write_seconds = 0.0
         return False
+    finally:
+        # at once, whatever happened: a reader left open holds a source backend blocked on
+        # its write, and such a backend stalls every DROP DATABASE on that server
+        chunks.close()
     result.rows_read += rows
     result.as_text = True
     writer.written += rows
