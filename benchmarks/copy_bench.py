@@ -261,7 +261,10 @@ def main() -> None:
         "--skip",
         action="append",
         default=[],
-        help="contenders to skip: workbench, validated, pgloader, pipe, naive, extra",
+        help=(
+            "contenders to skip: workbench, validated, pgloader, pipe, naive, extra (the other"
+            " sources), mariadb (every MariaDB contender), sqlite"
+        ),
     )
     args = parser.parse_args()
     scales = args.scale or [0.1, 1]
@@ -271,7 +274,11 @@ def main() -> None:
         tag = f"sf{scale:g}".replace(".", "")
         folder = tpch.generate(scale, Path(f"/tmp/tpch/sf{scale:g}"))
         source = f"{args.mysql}/tpch_{tag}"
-        mariadb = {"workbench", "validated", "pgloader", "pipe", "naive"} - set(args.skip)
+        mariadb = (
+            set()
+            if "mariadb" in args.skip
+            else {"workbench", "validated", "pgloader", "pipe", "naive"} - set(args.skip)
+        )
         if mariadb and not _mysql_has(source):  # only the other sources: MariaDB not needed
             tpch.load_mysql(source, folder)
         contenders: list[tuple[str, Callable[[], Run]]] = [
@@ -320,7 +327,7 @@ def main() -> None:
                 )
             )
         for key, fn in contenders:
-            if key in args.skip:
+            if key not in mariadb:
                 continue
             run = fn()
             runs.append(run)
@@ -347,6 +354,18 @@ def main() -> None:
                 )
             )
             runs.append(run_pg_pipe(pg_source, fresh_pg(args.postgres, f"pgpipe_{tag}"), scale))
+            if "validated" not in args.skip:
+                runs.append(
+                    run_workbench(
+                        "workbench PG->PG (validated)",
+                        pg_source,
+                        fresh_pg(args.postgres, f"pgval_{tag}"),
+                        scale,
+                        True,
+                        env,
+                    )
+                )
+        if "extra" not in args.skip and "sqlite" not in args.skip:
             db = Path(f"/tmp/tpch/{tag}.sqlite")
             sqlite_from_tbl(folder, db)
             runs.append(run_sqlite_pipe(db, fresh_pg(args.postgres, f"sqlpipe_{tag}"), scale))
@@ -375,6 +394,18 @@ def main() -> None:
 
     print()
     print(table(runs, baseline))
+    for kind, plain_name, checked_name in [
+        ("MariaDB->PG", "workbench copy --no-validate", "workbench copy (validated)"),
+        ("PG->PG", "workbench PG->PG --no-validate", "workbench PG->PG (validated)"),
+    ]:
+        for scale in sorted({r.scale for r in runs}):
+            plain = next((r for r in runs if r.name == plain_name and r.scale == scale), None)
+            checked = next((r for r in runs if r.name == checked_name and r.scale == scale), None)
+            if plain and checked:
+                print(
+                    f"validated / unvalidated, {kind} SF{scale:g}: "
+                    f"{checked.seconds / plain.seconds:.2f}x (target 1.25x)"
+                )
     shutil.rmtree(env["WORKBENCH_DATA_DIR"], ignore_errors=True)
 
 

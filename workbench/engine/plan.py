@@ -19,7 +19,7 @@ from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
 from workbench.engine.partitions import choose_key, plan_partitions, split_columns
 from workbench.errors import InvalidInputError, NotFoundError
-from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.model import DatabaseSchema, NativeType, Table
 from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
@@ -91,9 +91,7 @@ class TablePlan:
             if c.source is None or c.read_expression or c.nulled_when or c.rejected_when:
                 return ()
             native = self.source.column(c.source).native if plain else None
-            if native is None or _bare(native.raw, native.type_schema) != _bare(
-                c.pg_type, native.type_schema
-            ):
+            if native is None or not same_type(native, c.pg_type):
                 return ()
             pairs.append((c.source, c.name))
         return tuple(pairs)
@@ -124,6 +122,11 @@ class TablePlan:
             for c in self.columns
             if c.nulled_when
         }
+
+
+def same_type(native: NativeType, pg_type: str) -> bool:
+    """Whether a source column's own type is exactly the target column's (PostgreSQL sources)."""
+    return _bare(native.raw, native.type_schema) == _bare(pg_type, native.type_schema)
 
 
 def _bare(type_name: str, schema: str | None) -> str:

@@ -22,12 +22,19 @@ from psycopg import sql as psql
 
 from workbench.connectors import connect
 from workbench.connectors.base import Partition, PartitionChecksum
-from workbench.connectors.checksums import APPROXIMATE, PRESENCE, ChecksumColumn, category_of
+from workbench.connectors.checksums import (
+    APPROXIMATE,
+    PRESENCE,
+    ChecksumColumn,
+    binary_hash_agrees,
+    category_of,
+    same_engine,
+)
 from workbench.connectors.checksums import checksum_partition as run_checksum
 from workbench.connectors.sqltext import quote_ident
 from workbench.engine import bookkeeping
 from workbench.engine.partitions import order_safe
-from workbench.engine.plan import MigrationPlan, TablePlan
+from workbench.engine.plan import MigrationPlan, TablePlan, same_type
 from workbench.errors import ValidationFailedError
 
 log = logging.getLogger(__name__)
@@ -117,9 +124,17 @@ def checksum_columns(
             # the read renders PostgreSQL input text (an array literal, a 0/1 string): the
             # canonical form is computed from the stored value instead
             expression = quote_ident(col.source, source_dialect)
-        src.append(ChecksumColumn(col.name, expression, category, nullable, is_utf8))
+        same = (
+            source_col is not None
+            and not col.read_expression
+            and same_engine(source_dialect)
+            and same_type(source_col.native, col.pg_type)
+        )
+        src.append(ChecksumColumn(col.name, expression, category, nullable, is_utf8, same))
         target_expr = quote_ident(col.name, "postgresql")
-        tgt.append(ChecksumColumn(col.name, target_expr, category, nullable or col.nullable))
+        tgt.append(
+            ChecksumColumn(col.name, target_expr, category, nullable or col.nullable, True, same)
+        )
         types[col.name] = col.pg_type
     return src, tgt, types, unchecked
 
@@ -195,8 +210,18 @@ class ValidationSides:
     def __init__(self, source_url: str, target_url: str, connect_timeout: float) -> None:
         self.source_url, self.target_url, self.timeout = source_url, target_url, connect_timeout
         probe = connect(source_url, connect_timeout=connect_timeout)
-        self.source_dialect = probe.capabilities.dialect
-        probe.close()
+        try:
+            self.source_dialect = probe.capabilities.dialect
+            # PostgreSQL on both sides: rows hashed by their values' binary hashes, not as text
+            self.binary = False
+            if same_engine(self.source_dialect):
+                target = connect(target_url, connect_timeout=connect_timeout)
+                try:
+                    self.binary = binary_hash_agrees(probe, target)
+                finally:
+                    target.close()
+        finally:
+            probe.close()
 
     def source(
         self,
@@ -210,7 +235,14 @@ class ValidationSides:
         try:
             exclude = (tp.key_columns, excluded) if excluded else None
             return run_checksum(
-                conn, tp.source, p, cols, self.source_dialect, types, exclude=exclude
+                conn,
+                tp.source,
+                p,
+                cols,
+                self.source_dialect,
+                types,
+                exclude=exclude,
+                binary=self.binary,
             )
         finally:
             conn.close()
@@ -251,6 +283,7 @@ class ValidationSides:
                 types,
                 schema=tp.target_schema,
                 name=tp.target_name,
+                binary=self.binary,
             )
         finally:
             conn.close()
