@@ -263,7 +263,7 @@ def main() -> None:
         default=[],
         help=(
             "contenders to skip: workbench, validated, pgloader, pipe, naive, extra (the other"
-            " sources), mariadb (every MariaDB contender), sqlite"
+            " sources), mariadb (every MariaDB contender), pgsource, sqlite"
         ),
     )
     args = parser.parse_args()
@@ -336,7 +336,7 @@ def main() -> None:
                 f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
                 flush=True,
             )
-        if "extra" not in args.skip:
+        if "extra" not in args.skip and "pgsource" not in args.skip:
             pg_source = fresh_pg(args.postgres, f"pgsrc_{tag}")
             tpch.load_postgres(pg_source, folder)
             with psycopg.connect(pg_source, autocommit=True) as conn:

@@ -1,4 +1,5 @@
-"""SQLite connector (the standard library's sqlite3), read-only.
+"""SQLite connector (the standard library's sqlite3; partitions through connectorx where it
+reads them exactly, see ``sqlite_arrow``), read-only.
 
 Introspection is in ``sqlite_catalog``. Value contract of
 :meth:`SQLiteConnector.read_partition`: columns of INTEGER affinity and booleans as int64, REAL
@@ -23,6 +24,7 @@ from workbench.connectors.arrowbatch import batches_from_cursor
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.checksums import Hash60Sum, numeric_scale
 from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
+from workbench.connectors.sqlite_arrow import inline, read_exactly
 from workbench.connectors.sqlite_catalog import introspect
 from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
 from workbench.connectors.sqltext import (
@@ -246,14 +248,20 @@ class SQLiteConnector(Connector):
             fields.append(pa.field(name, t))
         _, select = select_list(table, "sqlite", names, exprs)
         pred, params = partition_predicate(partition, "sqlite", placeholder="?")
+        schema = pa.schema(fields)
+        sql = f"SELECT {select} FROM {table_ref(table, 'sqlite')}{where(pred)}"
+        inlined = inline(sql, params) if self.path != ":memory:" else None
+        if inlined is not None and Path(self.path).is_file():
+            whole = read_exactly(str(Path(self.path).resolve()), inlined, schema)
+            if whole is not None:
+                yield from whole.to_batches(max_chunksize=batch_rows)
+                return
         conn = self._connect()  # own connection: reads may run beside introspection
         conn.text_factory = _lenient_text
         try:
-            cur = conn.execute(
-                f"SELECT {select} FROM {table_ref(table, 'sqlite')}{where(pred)}", params
-            )
+            cur = conn.execute(sql, params)
             yield from batches_from_cursor(
-                cur, pa.schema(fields), batch_rows, f"{table.qualified_name} ({partition.label})"
+                cur, schema, batch_rows, f"{table.qualified_name} ({partition.label})"
             )
         finally:
             conn.close()
