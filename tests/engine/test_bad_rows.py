@@ -192,3 +192,41 @@ def test_enum_error_value_kept_or_quarantined_on_request(enum_mysql, target_url,
     )
     assert refused.rows_quarantined == 2 and refused.validated
     assert {101, 102} == set(quarantine(target_url)) - {1}
+
+
+def test_zero_dates_of_each_shape_become_null_counted_apart_from_nulls(
+    mysql_server, mysql_database, target_url, store
+):
+    """Zero, zero-month, zero-day and year-0 dates become NULL and are counted; a NULL is
+    not counted; the first day PostgreSQL can hold and the last stay (the guard is one
+    TO_DAYS per value: it must agree with the three-part test it replaced)."""
+    db = make_url(mysql_database).database
+    with mysql_server.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute(
+            "CREATE TABLE shapes (id INT PRIMARY KEY, d DATE, dt DATETIME(6),"
+            " ts TIMESTAMP NULL, nn DATE NOT NULL)"
+        )
+        cur.execute(
+            "INSERT INTO shapes VALUES"
+            " (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00'),"
+            " (2, '2024-00-10', '2024-01-00 10:00:00', NULL, '2024-00-00'),"
+            " (3, '0000-01-01', '0000-12-31 23:59:59', '2024-02-29 12:00:00', '0001-01-01'),"
+            " (4, NULL, NULL, NULL, '9999-12-31'),"
+            " (5, '0001-01-01', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01',"
+            "  '2024-02-29')"
+        )
+    options = CopyOptions(workers=1, type_options={"zero_dates": "null"})
+    result = copy_database(mysql_database, target_url, options, store=store)
+    assert result.validated and result.rows_quarantined == 2  # nn NOT NULL: rows 1 and 2
+    assert result.tables[f"{db}.shapes"]["nulled"] == {"d": 3, "dt": 3, "ts": 1, "nn": 2}
+    with psycopg.connect(target_url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        rows = conn.execute(
+            f'SELECT id, d::text, dt::text, ts::text, nn::text FROM "{db}".shapes ORDER BY id'
+        ).fetchall()
+    assert rows == [
+        (3, None, None, "2024-02-29 12:00:00+00", "0001-01-01"),
+        (4, None, None, None, "9999-12-31"),
+        (5, "0001-01-01", "9999-12-31 23:59:59.999999", "1970-01-01 00:00:01+00", "2024-02-29"),
+    ]

@@ -75,7 +75,7 @@ def test_mysql_type_map(native, opts, expected):
 def test_mysql_read_expressions():
     table = Table(None, "t", (Column("d`x", nt("date")), Column("s", nt("set", values=("a",)))))
     d = plan_column(table, table.columns[0], "mysql")
-    assert d.read_expression.startswith("CASE WHEN (YEAR(`d``x`) = 0")
+    assert d.read_expression.startswith("CASE WHEN TO_DAYS(`d``x`) >= 366")
     strict = plan_column(table, table.columns[0], "mysql", TypeOptions(zero_dates="strict"))
     assert strict.read_expression == "CAST(`d``x` AS CHAR)"  # PostgreSQL rejects zero dates
     over = TypeOptions(type_overrides={"date": "text"})
@@ -83,7 +83,9 @@ def test_mysql_read_expressions():
     s = plan_column(table, table.columns[1], "mysql")
     assert "CONCAT('{\"'" in s.read_expression and "'{}'" in s.read_expression
     sql = zero_date_count_sql(table)
-    assert sql.startswith("SELECT COALESCE(SUM(CASE WHEN (YEAR(`d``x`) = 0") and "FROM `t`" in sql
+    assert sql.startswith(
+        "SELECT COALESCE(SUM(CASE WHEN COALESCE(TO_DAYS(`d``x`) < 366"
+    ) and "FROM `t`" in sql
 
 
 DEFAULT_CASES = [
