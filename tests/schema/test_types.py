@@ -83,9 +83,10 @@ def test_mysql_read_expressions():
     s = plan_column(table, table.columns[1], "mysql")
     assert "CONCAT('{\"'" in s.read_expression and "'{}'" in s.read_expression
     sql = zero_date_count_sql(table)
-    assert sql.startswith(
-        "SELECT COALESCE(SUM(CASE WHEN COALESCE(TO_DAYS(`d``x`) < 366"
-    ) and "FROM `t`" in sql
+    assert (
+        sql.startswith("SELECT COALESCE(SUM(CASE WHEN COALESCE(TO_DAYS(`d``x`) < 366")
+        and "FROM `t`" in sql
+    )
 
 
 DEFAULT_CASES = [
