@@ -61,8 +61,11 @@ def throttled(
 
 
 # A job whose tables hold at most this many rows in all runs on threads of the driver, unless
-# a Dask address is set: no cluster is started for it.
-SMALL_JOB_ROWS = 200_000
+# a Dask address is set: no cluster is started for it. The copy's work is in native code that
+# releases the GIL (drivers, Arrow, libpq), so threads keep up with worker processes: TPC-H
+# SF0.1 (866,602 rows) MariaDB -> PostgreSQL took 5.7 s on threads against 8.4-8.8 s with a
+# local cluster, SF1 38.2-39.0 s against 38.6-39.6 s, on 2 cores with a third less CPU.
+SMALL_JOB_ROWS = 2_000_000
 
 
 class TaskRunner(Protocol):
