@@ -90,6 +90,7 @@ def read_changes(
         connection_settings=_settings(url),
         server_id=server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000,
         resume_stream=True,
+        freeze_schema=True,
         log_file=start.file,
         log_pos=start.offset,
         blocking=False,
