@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from workbench.connectors.binlog_rows import RowImage, row_decoder
 from workbench.connectors.changes import Commit, Position, RowChange, SchemaChange
 from workbench.errors import ConfigurationError
 
@@ -86,6 +87,7 @@ def read_changes(
 
     database = unquote(urlsplit(url).path.lstrip("/"))
     wanted = set(tables)
+    decoders: dict[int, RowImage | None] = {}
     stream = BinLogStreamReader(
         connection_settings=_settings(url),
         server_id=server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000,
@@ -110,14 +112,45 @@ def read_changes(
                     if "*" in named or named & wanted:
                         yield SchemaChange(statement, named, here)
             elif event.schema == database and event.table in wanted:
-                for row in event.rows:
+                for before, after in _images(event, decoders):
                     if isinstance(event, WriteRowsEvent):
-                        yield RowChange(event.table, "insert", None, row["values"])
+                        yield RowChange(event.table, "insert", None, after)
                     elif isinstance(event, UpdateRowsEvent):
-                        yield RowChange(
-                            event.table, "update", row["before_values"], row["after_values"]
-                        )
+                        yield RowChange(event.table, "update", before, after)
                     else:
-                        yield RowChange(event.table, "delete", row["values"], None)
+                        yield RowChange(event.table, "delete", before, None)
     finally:
         stream.close()
+
+
+Values = dict[str, Any]
+
+
+def _images(event: Any, decoders: dict[int, RowImage | None]) -> list[tuple[Values | None, Values]]:
+    """(before, after) of each row of a rows event: a write has no before, a delete's row is
+    its before. Decoded by ``binlog_rows`` where the table's types allow, else the library."""
+    from pymysqlreplication.row_event import RowsEvent, UpdateRowsEvent, WriteRowsEvent
+
+    if event.table_id not in decoders:  # table ids are fixed while the reader runs
+        decoders[event.table_id] = row_decoder(event.columns, RowsEvent.charset_to_encoding)
+    decode = decoders[event.table_id]
+    if decode is None or not event.complete:
+        if isinstance(event, UpdateRowsEvent):
+            return [(r["before_values"], r["after_values"]) for r in event.rows]
+        if isinstance(event, WriteRowsEvent):
+            return [(None, r["values"]) for r in event.rows]
+        return [(r["values"], r["values"]) for r in event.rows]
+    body = event.packet.read(event.event_size - event.packet.read_bytes)
+    first = event.columns_present_bitmap
+    rows: list[tuple[Values | None, Values]] = []
+    pos = 0
+    while pos < len(body):
+        values, pos = decode(body, pos, first)
+        if isinstance(event, UpdateRowsEvent):
+            after, pos = decode(body, pos, event.columns_present_bitmap2)
+            rows.append((values, after))
+        elif isinstance(event, WriteRowsEvent):
+            rows.append((None, values))
+        else:
+            rows.append((values, values))
+    return rows
