@@ -130,7 +130,9 @@ class MySQLServer:
         auth = self.user + (f":{self.password}" if self.password else "")
         return f"mysql://{auth}@{self.host}:{self.port}/{database}"
 
-    def connect(self, database: str | None = None, **kw) -> pymysql.connections.Connection:
+    def connect(
+        self, database: str | None = None, autocommit: bool = True, **kw
+    ) -> pymysql.connections.Connection:
         return pymysql.connect(
             host=self.host,
             port=self.port,
@@ -138,7 +140,7 @@ class MySQLServer:
             password=self.password,
             database=database,
             charset="utf8mb4",
-            autocommit=True,
+            autocommit=autocommit,
             **kw,
         )
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -135,6 +135,7 @@ class _Table:
     salt: str = ""
     # statements rendered once per set of target columns (a row event carries all of them)
     _rendered: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
+    types: Mapping[str, str] = field(default_factory=dict)  # target column -> its SQL type
 
     @property
     def target_keys(self) -> tuple[str, ...]:
@@ -189,6 +190,43 @@ class _Table:
             )
             .as_string(None)
         )
+
+    def _arrays(self, names: Sequence[str]) -> sql.Composable:
+        """``unnest`` of one array parameter per column, each cast to its target type: a
+        statement of a few parameters whatever the rows (psycopg parses it and the server
+        prepares it once; a multi-row VALUES list was parsed again for every batch)."""
+        return sql.SQL("SELECT * FROM unnest({})").format(
+            sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(self.types[n])) for n in names)
+        )
+
+    def upsert_many(self, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+        """One INSERT ... ON CONFLICT for rows of distinct keys and the same columns."""
+        names = tuple(rows[0])
+        statement = self._rendered.get(("*", *names))
+        if statement is None:
+            one = self.upsert(rows[0])[0]
+            values = (
+                sql.SQL("VALUES ({})")
+                .format(sql.SQL(", ").join(sql.Placeholder() * len(names)))
+                .as_string(None)
+            )
+            arrays = self._arrays(names).as_string(None)
+            statement = self._rendered[("*", *names)] = one.replace(values, arrays, 1)
+        return statement, [[row[n] for row in rows] for n in names]
+
+    def delete_many(self, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+        """One DELETE of the target rows whose (target) keys ``rows`` hold."""
+        keys = self.target_keys
+        statement = self._rendered.get(("-", *keys))
+        if statement is None:
+            statement = self._rendered[("-", *keys)] = (
+                sql.SQL("DELETE FROM {} WHERE ({}) IN ({})")
+                .format(
+                    self.target, sql.SQL(", ").join(map(sql.Identifier, keys)), self._arrays(keys)
+                )
+                .as_string(None)
+            )
+        return statement, [[row[k] for row in rows] for k in keys]
 
     def delete(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
         """Delete the target row whose (target) key ``row`` holds."""
@@ -245,20 +283,21 @@ def _tables(plan_tables: Iterable[TablePlan], salt: str = "") -> dict[str, _Tabl
 
 def _target_columns(
     conn: psycopg.Connection, plan_tables: Iterable[TablePlan]
-) -> dict[str, set[str]]:
-    """Source table -> the columns its target table has now."""
+) -> dict[str, dict[str, str]]:
+    """Source table -> the columns its target table has now, with their types."""
     out = {}
     for tp in plan_tables:
         rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s",
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+            " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped",
             (tp.target_schema, tp.target_name),
         ).fetchall()
-        out[tp.source.name] = {r[0] for r in rows}
+        out[tp.source.name] = {r[0]: r[1] for r in rows}
     return out
 
 
-def _lacking(table: _Table, change: RowChange, columns: set[str]) -> list[str]:
+def _lacking(table: _Table, change: RowChange, columns: Mapping[str, str]) -> list[str]:
     """Source columns of ``change`` with no column in the target (a column added since the
     copy: the follower must not drop its values)."""
     row = change.after if change.after is not None else change.before or {}
@@ -288,15 +327,15 @@ def _apply(
     # an error still fails the whole transaction)
     after, before = _in_target(tables, changes)
     with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
-        for i, change in enumerate(changes):
-            table = tables[change.table]
-            if change.op == "delete" or (
-                change.op == "update"
-                and any(change.before[k] != change.after[k] for k in table.keys)  # type: ignore[index]
-            ):
-                cur.execute(*table.delete(before[i]))
-            if change.after is not None:
-                cur.execute(*table.upsert(after[i]))
+        try:
+            with conn.transaction():  # a savepoint: the set-based form may fail where ...
+                _apply_net(cur, tables, changes, after, before)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.DatabaseError as exc:
+            # ... the source's own order does not (a unique value moved between two rows)
+            log.info("Applying the batch change by change: %s", exc)
+            _apply_in_order(cur, tables, changes, after, before)
         cur.execute(
             "INSERT INTO _workbench.follow_positions AS p (job_key, log_file, log_offset,"
             " changes_applied, source_committed_at) VALUES (%s, %s, %s, %s, to_timestamp(%s))"
@@ -306,6 +345,67 @@ def _apply(
             (job_key, commit.position.file, commit.position.offset,
              applied_before + len(changes), commit.timestamp),
         )  # fmt: skip
+
+
+def _moves_key(table: _Table, change: RowChange) -> bool:
+    return change.op == "delete" or (
+        change.op == "update" and any(change.before[k] != change.after[k] for k in table.keys)  # type: ignore[index]
+    )
+
+
+def _apply_in_order(
+    cur: psycopg.Cursor[Any],
+    tables: dict[str, _Table],
+    changes: list[RowChange],
+    after: dict[int, dict[str, Any]],
+    before: dict[int, dict[str, Any]],
+) -> None:
+    """One statement per change, in the source's order."""
+    for i, change in enumerate(changes):
+        table = tables[change.table]
+        if _moves_key(table, change):
+            cur.execute(*table.delete(before[i]))
+        if change.after is not None:
+            cur.execute(*table.upsert(after[i]))
+
+
+NET_ROWS = 500  # rows per multi-row statement
+
+
+def _apply_net(
+    cur: psycopg.Cursor[Any],
+    tables: dict[str, _Table],
+    changes: list[RowChange],
+    after: dict[int, dict[str, Any]],
+    before: dict[int, dict[str, Any]],
+) -> None:
+    """The batch's net effect, set-based: each key ends as its last change left it (a row or
+    none), so per table one DELETE of the keys that end deleted and multi-row upserts of the
+    rows that end present give the state the changes one by one give (the target's keys are
+    unique; a statement per change costs PostgreSQL a parse, plan and execution each)."""
+    net: dict[str, dict[tuple[Any, ...], tuple[bool, dict[str, Any]]]] = {}
+    for i, change in enumerate(changes):
+        table = tables[change.table]
+        keys = table.target_keys
+        ends = net.setdefault(change.table, {})
+        if _moves_key(table, change):
+            row = before[i]
+            ends[tuple(row[k] for k in keys)] = (False, row)
+        if change.after is not None:
+            row = after[i]
+            ends[tuple(row[k] for k in keys)] = (True, row)
+    for name, ends in net.items():
+        table = tables[name]
+        gone = [row for present, row in ends.values() if not present]
+        for at in range(0, len(gone), NET_ROWS):
+            cur.execute(*table.delete_many(gone[at : at + NET_ROWS]))
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for present, row in ends.values():
+            if present:
+                by_columns.setdefault(tuple(row), []).append(row)
+        for rows in by_columns.values():
+            for at in range(0, len(rows), NET_ROWS):
+                cur.execute(*table.upsert_many(rows[at : at + NET_ROWS]))
 
 
 def _in_target(
@@ -358,6 +458,7 @@ def follow_job(
         with conn.transaction():
             conn.execute(_POSITIONS)
         target_columns = _target_columns(conn, plan.tables)
+        tables = {n: replace(t, types=target_columns[n]) for n, t in tables.items()}
         saved = _saved_position(conn, job.job_key)
         position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
         pending: list[RowChange] = []
