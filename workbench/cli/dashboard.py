@@ -147,13 +147,16 @@ def dashboard_env(cipher: SecretCipher | None = None, report_auth: str = "store"
 
 
 def _serve(command: list[str], url: str, report_auth: str = "store") -> None:
+    """Become the server (exec): a service manager's SIGTERM, a terminal's Ctrl-C and its
+    exit code are the server's own. (A child process outlived a SIGTERM sent to this one and
+    kept the port.)"""
     store = state().store()  # fail here, with the usual one-line error, if it is unreachable
+    env = dashboard_env(store.master_cipher, report_auth)
+    store.close()
     click.echo(f"Serving {url} (Ctrl-C stops)", err=True)
-    try:
-        env = dashboard_env(store.master_cipher, report_auth)
-        raise SystemExit(subprocess.call(command, env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(command[0], command, env)
 
 
 @click.group("dashboard")
