@@ -116,7 +116,7 @@ def cutover(
     late = validate_job_plan(again, source_url, target_url, timeout, whole_counts=False)
     step = _lap(result, "check_again", step)
     # whole counts again where the live ones cannot stand: tables changed since, or differing
-    recount = {name for name in touched} | set(early_counts)
+    recount = set(touched) | set(early_counts)
     counted = replace(plan, tables=[tp for tp in plan.tables
                                     if full_check or tp.source.name in recount
                                     or tp.name in recount])  # fmt: skip

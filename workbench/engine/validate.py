@@ -254,6 +254,15 @@ class ValidationSides:
         finally:
             conn.close()
 
+    def target_count(self, tp: TablePlan) -> int:
+        query = psql.SQL("SELECT count(*) FROM {}").format(
+            psql.Identifier(tp.target_schema, tp.target_name)
+        )
+        with psycopg.connect(self.target_url, connect_timeout=int(self.timeout)) as conn:
+            row = conn.execute(query).fetchone()
+            assert row is not None  # an aggregate without GROUP BY returns one row
+            return int(row[0])
+
     def target_duplicate_keys(self, tp: TablePlan) -> int:
         """How many key values the target holds more than once (0 when every key is unique)."""
         rename = {c.source: c.name for c in tp.columns if c.source}
@@ -475,7 +484,7 @@ def count_mismatches(
             (
                 tp,
                 pool.submit(sides.source_count, tp),
-                pool.submit(target_count, target_url, tp, timeout),
+                pool.submit(sides.target_count, tp),
             )
             for tp in plan.tables
         ]
@@ -487,16 +496,6 @@ def count_mismatches(
                     f" (+{q} quarantined)" if q else ""
                 )
     return out
-
-
-def target_count(target_url: str, tp: TablePlan, timeout: float) -> int:
-    query = psql.SQL("SELECT count(*) FROM {}").format(
-        psql.Identifier(tp.target_schema, tp.target_name)
-    )
-    with psycopg.connect(target_url, connect_timeout=int(timeout)) as conn:
-        row = conn.execute(query).fetchone()
-        assert row is not None
-        return int(row[0])
 
 
 def validation_failed(job_id: int, report: ValidationReport) -> ValidationFailedError:
