@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tpch
 
-from tests.servers import start_private_mariadb, start_private_postgres, stop_private_postgres
+from tests.servers import start_logical_postgres, start_private_mariadb, stop_private_postgres
 from workbench.config import load_settings
 from workbench.engine.cutover import cutover
 from workbench.engine.follow import follow_job
@@ -168,15 +168,6 @@ def _app_login(source: str, server, database: str):
     return lambda: psycopg.connect(app)
 
 
-def _logical_postgres(base: Path):
-    server = start_private_postgres(base / "data")
-    with psycopg.connect(server.url(), autocommit=True) as conn:
-        conn.execute("ALTER SYSTEM SET wal_level = logical")
-    server.stop()
-    server.start()
-    return server
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -202,7 +193,9 @@ def main() -> None:
     server = (
         start_private_mariadb(work / "mariadb", extra_args=[*BINLOG, f"--tmpdir={work / 'tmp'}"])
         if args.source == "mariadb"
-        else _logical_postgres(Path("/tmp") / f"wb-follow-bench-pg-{uuid.uuid4().hex[:6]}")
+        else start_logical_postgres(
+            Path("/tmp") / f"wb-follow-bench-pg-{uuid.uuid4().hex[:6]}" / "data"
+        )
     )
     store_db, target_db = (f"wb_follow_bench_{uuid.uuid4().hex[:8]}{s}" for s in ("", "_t"))
     base = make_url(args.postgres)

@@ -110,6 +110,17 @@ def start_private_postgres(pgdata: Path) -> PostgresServer:
     return PostgresServer(base_url=uri, pgdata=pgdata, _server=srv)
 
 
+def start_logical_postgres(pgdata: Path) -> PostgresServer:
+    """A private PostgreSQL with ``wal_level=logical`` (a restart applies it): a source whose
+    changes can be followed through pgoutput."""
+    server = start_private_postgres(pgdata)
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET wal_level = logical")
+    server.stop()
+    server.start()
+    return server
+
+
 def stop_private_postgres(server: PostgresServer, delete: bool = True) -> None:
     with contextlib.suppress(Exception):
         server.stop()

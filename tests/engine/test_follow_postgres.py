@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.servers import PostgresServer, start_private_postgres, stop_private_postgres
+from tests.servers import PostgresServer, start_logical_postgres, stop_private_postgres
 from workbench.connectors.postgres_changes import lsn_int
 from workbench.engine.cutover import cutover
 from workbench.engine.follow import FollowStoppedError, follow_job
@@ -47,11 +47,7 @@ ANALYZE;
 @pytest.fixture(scope="module")
 def logical_pg() -> Iterator[PostgresServer]:
     base = Path("/tmp") / f"wblogical-{os.getpid()}"  # a short socket path
-    server = start_private_postgres(base / "data")
-    with psycopg.connect(server.url(), autocommit=True) as conn:
-        conn.execute("ALTER SYSTEM SET wal_level = logical")
-    server.stop()
-    server.start()
+    server = start_logical_postgres(base / "data")
     yield server
     stop_private_postgres(server)
     shutil.rmtree(base, ignore_errors=True)
