@@ -91,9 +91,9 @@ def test_postgres_servers_hash_alike_and_the_validation_uses_it(pg_database, tar
         binary=True,
     )
     assert "hash_record_extended" in select and "md5" not in select
-    assert '("a")' in select and '("n")::text' in select  # unconstrained numeric as text
+    assert '(("a")::integer)' in select and '("n")::text' in select  # numeric: as text
     # text compared byte for byte: a case-insensitive (ICU) collation would hash case alike
-    assert '("t") COLLATE "C"' in select
+    assert '(("t")::character varying(20)) COLLATE "C"' in select
 
 
 @pytest.mark.slow
@@ -129,3 +129,23 @@ def test_a_column_swapped_between_rows_is_found(copied_every, target_url, store)
     assert not report.ok
     (table,) = report.mismatched
     assert len(table.mismatched_partitions) == len(pairs), table.reasons
+
+
+def test_an_append_into_a_column_of_another_type_validates_and_is_checked(
+    pg_database, target_url, store
+):
+    """The plan's types are the source's; the table appended into holds another type (text
+    read into integer). Both sides hash the plan's type, as the text checksum compared both
+    sides' text: no false mismatch, and a changed value is still found."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE codes (id int PRIMARY KEY, code text, label varchar(10))")
+        conn.execute("INSERT INTO codes SELECT i, i::text, 'l' || i FROM generate_series(1, 500) i")
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE codes (id bigint PRIMARY KEY, code integer, label text)")
+    options = CopyOptions(workers=1, if_exists="append")
+    result = copy_database(pg_database, target_url, options, store=store)
+    assert result.validated and result.validation.ok
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute("UPDATE public.codes SET code = 7000 WHERE id = 7")
+    report = validate_job(result.job_id, store=store)
+    assert not report.ok and "in column(s) code" in " ".join(report.mismatched[0].reasons)

@@ -219,7 +219,9 @@ def _binary_row_hash_sum(
         if c.same_type and _binary_hashed(pg_type):
             bare = re.sub(r"\s*\(.*", "", pg_type.strip().lower())
             collate = ' COLLATE "C"' if bare in _COLLATABLE else ""
-            values.append(f"({c.expression}){collate}")
+            # as the plan's type: a no-op where the column has it, and where a job appended
+            # into a table of another type, both sides hash the same type (as the text does)
+            values.append(f"(({c.expression})::{pg_type}){collate}")
         else:
             text = canonical("postgresql", c.category, c.expression, source_dialect, pg_type)
             values.append(f'({text})::text COLLATE "C"')
