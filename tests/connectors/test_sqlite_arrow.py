@@ -7,6 +7,7 @@ connector's contract (a BOOLEAN holding 2), the partition falls back and keeps e
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pyarrow as pa
@@ -131,6 +132,9 @@ def test_a_path_connectorx_would_misread_is_read_by_the_standard_reader(tmp_path
 def test_inline_renders_safe_literals_or_declines():
     assert inline("a >= ? AND a < ?", ["O'Brien", 5]) == "a >= 'O''Brien' AND a < 5"
     assert inline("a = ?", [b"\x00\x01"]) == "a = X'0001'"
+    # dates and times as SQLite's own text, whatever adapters sqlite3 was given
+    assert inline("a >= ?", [dt.datetime(2026, 1, 1, 10, 0, 59)]) == "a >= '2026-01-01 10:00:59'"
+    assert inline("a >= ?", [dt.date(2026, 1, 1)]) == "a >= '2026-01-01'"
     assert inline("a = ?", [float("nan")]) is None
     assert inline("a = ?", [None]) is None
     assert inline("a = '?' AND b = ?", [1]) is None  # a ? that is not a parameter

@@ -112,3 +112,23 @@ def test_the_command_states_the_limits(store, source, target_url):
     done = CliRunner().invoke(main, ["follow", str(result.job_id), "--by", "id"], env=env)
     assert done.exit_code == 0, done.output
     assert "does not see deleted rows" in done.output and "logs" in done.output
+
+
+def test_a_same_day_update_arrives_whatever_sqlite3_adapters_a_library_set(
+    store, source, target_url, monkeypatch
+):
+    """nbformat (imported in Jupyter) makes Python's sqlite3 bind datetimes with a 'T'; the mark
+    bound so sorted after every value of its own day and the run skipped a later update."""
+    import datetime as dt
+
+    url, conn = source
+    result = copy_database(url, target_url, CopyOptions(tables=("items",)), store=store)
+    assert result.status == "succeeded"
+    monkeypatch.setitem(
+        sqlite3.adapters, (dt.datetime, sqlite3.PrepareProtocol), lambda v: v.isoformat()
+    )
+    conn.execute("UPDATE items SET name = 'later', updated_at = '2026-01-01 11:00:00' WHERE id = 5")
+    conn.commit()
+    caught = catch_up_job(store, result.job_id, "updated_at")
+    assert caught.tables["items"] >= 1
+    assert dict(_target(target_url, 'SELECT id, name FROM "items"'))[5] == "later"

@@ -24,7 +24,7 @@ from workbench.connectors.arrowbatch import batches_from_cursor
 from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
 from workbench.connectors.checksums import Hash60Sum, numeric_scale
 from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
-from workbench.connectors.sqlite_arrow import inline, read_exactly
+from workbench.connectors.sqlite_arrow import bound, inline, read_exactly
 from workbench.connectors.sqlite_catalog import introspect
 from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
 from workbench.connectors.sqltext import (
@@ -180,7 +180,7 @@ class SQLiteConnector(Connector):
             self._conn = None
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, params).fetchall()
+        return self.conn.execute(sql, [bound(p) for p in params]).fetchall()
 
     def test(self) -> ConnectionTest:
         start = time.perf_counter()
@@ -259,7 +259,7 @@ class SQLiteConnector(Connector):
         conn = self._connect()  # own connection: reads may run beside introspection
         conn.text_factory = _lenient_text
         try:
-            cur = conn.execute(sql, params)
+            cur = conn.execute(sql, [bound(p) for p in params])
             yield from batches_from_cursor(
                 cur, schema, batch_rows, f"{table.qualified_name} ({partition.label})"
             )

@@ -11,6 +11,7 @@ partial read: connectorx returns the whole partition or nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -25,8 +26,22 @@ log = logging.getLogger(__name__)
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9_./+-]+")
 
 
+def bound(value: Any) -> Any:
+    """A bound parameter as SQLite compares it: dates and times as ISO text with a space
+    (SQLite's own datetime() format), rendered here. Python's sqlite3 adapters are global and
+    any library may replace them: nbformat, imported in Jupyter, makes datetimes ISO with a
+    'T', which sorts after the space, and a catch-up's bound then skipped that day's later
+    rows."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
 def literal(value: Any) -> str | None:
     """A SQLite literal for a partition bound, or None for a value without a safe one."""
+    value = bound(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
