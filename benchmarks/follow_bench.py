@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tpch
 
-from tests.servers import start_logical_postgres, start_private_mariadb, stop_private_postgres
+from tests.servers import start_binlog_mariadb, start_logical_postgres, stop_private_postgres
 from workbench.config import load_settings
 from workbench.engine.cutover import cutover
 from workbench.engine.follow import follow_job
@@ -54,13 +54,6 @@ from workbench.engine.run import CopyOptions, copy_database
 from workbench.store import open_store
 from workbench.store.tenancy import drop_store_roles
 
-BINLOG = [
-    "--log-bin=binlog",
-    "--server-id=11",
-    "--binlog-format=ROW",
-    "--binlog-row-image=FULL",
-    "--binlog-row-metadata=FULL",
-]
 ORDERS = (
     "CREATE TABLE orders (o_orderkey bigint PRIMARY KEY, o_custkey int NOT NULL,"
     " o_orderstatus char(1) NOT NULL, o_totalprice decimal(15,2) NOT NULL,"
@@ -189,9 +182,8 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="wb-follow-bench-"))
-    (work / "tmp").mkdir()
     server = (
-        start_private_mariadb(work / "mariadb", extra_args=[*BINLOG, f"--tmpdir={work / 'tmp'}"])
+        start_binlog_mariadb(work / "mariadb")
         if args.source == "mariadb"
         else start_logical_postgres(
             Path("/tmp") / f"wb-follow-bench-pg-{uuid.uuid4().hex[:6]}" / "data"

@@ -121,6 +121,21 @@ def start_logical_postgres(pgdata: Path) -> PostgresServer:
     return server
 
 
+# a row-based binary log with every column and its name: what following a MariaDB needs
+BINLOG_ARGS = ("--log-bin=binlog", "--binlog-format=ROW", "--binlog-row-image=FULL",
+               "--binlog-row-metadata=FULL")  # fmt: skip
+
+
+def start_binlog_mariadb(base: Path, server_id: int = 11) -> MySQLServer:
+    """A private MariaDB under ``base`` that writes a row-based binary log (a source whose
+    changes can be followed), with its temporary files in ``base/tmp``: another test's
+    clean-up of /tmp once took a temporary table's file."""
+    (base / "tmp").mkdir(parents=True, exist_ok=True)
+    return start_private_mariadb(
+        base, extra_args=[*BINLOG_ARGS, f"--server-id={server_id}", f"--tmpdir={base / 'tmp'}"]
+    )
+
+
 def stop_private_postgres(server: PostgresServer, delete: bool = True) -> None:
     with contextlib.suppress(Exception):
         server.stop()

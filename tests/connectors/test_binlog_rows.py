@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.servers import MySQLServer, start_private_mariadb
+from tests.servers import MySQLServer, start_binlog_mariadb
 from workbench.connectors import connect
 from workbench.connectors.binlog_rows import row_decoder
 from workbench.connectors.changes import RowChange
 from workbench.connectors.mysql_binlog import _settings, current_position, read_changes
 
 pytestmark = pytest.mark.slow  # a private MariaDB
-
-BINLOG = ["--log-bin=binlog", "--server-id=12", "--binlog-format=ROW",
-          "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"]  # fmt: skip
 
 EVERY = """CREATE TABLE every (
   id int PRIMARY KEY, t tinyint, tu tinyint unsigned, s smallint, su smallint unsigned,
@@ -97,9 +95,7 @@ def _every_row(key: int, rng: random.Random) -> tuple:
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[MySQLServer]:
-    base = Path("/tmp") / f"wbbinlogrows-{os.getpid()}"
-    (base / "tmp").mkdir(parents=True, exist_ok=True)
-    server = start_private_mariadb(base, extra_args=[*BINLOG, f"--tmpdir={base / 'tmp'}"])
+    server = start_binlog_mariadb(Path("/tmp") / f"wbbinlogrows-{os.getpid()}", server_id=12)
     yield server
     server.stop()
 
@@ -202,3 +198,72 @@ def test_the_decoder_reads_what_the_library_reads(mariadb, monkeypatch):
     assert kinds == {(t, k) for t in ("every", "other") for k in ("insert", "update", "delete")}
     for mine, library in zip(ours, theirs, strict=True):
         assert mine == library
+
+
+def _position(url: str):
+    source = connect(url)
+    try:
+        return current_position(source)
+    finally:
+        source.close()
+
+
+def test_a_non_transactional_tables_changes_end_with_their_commit(mariadb):
+    """MariaDB ends a MyISAM/Aria statement's changes with a COMMIT statement, not an XID:
+    the reader yields the changes, then their commit (the follower applies nothing it has
+    not seen committed)."""
+    from workbench.connectors.changes import Commit
+
+    db = mariadb.create_database("aria")
+    url = mariadb.url(db)
+    with mariadb.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE plain (id int PRIMARY KEY, v varchar(10)) ENGINE=Aria")
+    start = _position(url)
+    with mariadb.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO plain VALUES (1, 'a'), (2, 'b')")
+        cur.execute("UPDATE plain SET v = 'c' WHERE id = 2")
+    items = list(read_changes(url, start, ["plain"]))
+    shape = [type(i).__name__ for i in items]
+    assert shape == ["RowChange", "RowChange", "Commit", "RowChange", "Commit"]
+    assert items[3].after == {"id": 2, "v": "c"}
+    assert isinstance(items[-1], Commit) and items[-1].position.offset > start.offset
+
+
+def test_compressed_events_stop_the_reader_with_the_setting_named(mariadb):
+    """A compressed rows event cannot be read: skipping it would lose the change silently."""
+    from workbench.errors import ConfigurationError
+
+    db = mariadb.create_database("packed")
+    url = mariadb.url(db)
+    with mariadb.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE packed (id int PRIMARY KEY, v varchar(2000))")
+    start = _position(url)
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("SET GLOBAL log_bin_compress = ON")
+        try:
+            cur.execute(f"INSERT INTO `{db}`.packed VALUES (1, %s)", ("x" * 1500,))
+        finally:
+            cur.execute("SET GLOBAL log_bin_compress = OFF")
+    with pytest.raises(ConfigurationError, match="log_bin_compress"):
+        list(read_changes(url, start, ["packed"]))
+
+
+def test_a_purged_log_is_named_with_what_to_do(mariadb):
+    from workbench.errors import ConfigurationError
+
+    db = mariadb.create_database("purged")
+    url = mariadb.url(db)
+    start = _position(url)
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("FLUSH BINARY LOGS")
+        for _ in range(50):  # a log is kept until the engine's checkpoint has passed it
+            cur.execute("SHOW MASTER STATUS")
+            cur.execute(f"PURGE BINARY LOGS TO '{cur.fetchone()[0]}'")
+            cur.execute("SHOW BINARY LOGS")
+            if start.file not in [row[0] for row in cur.fetchall()]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"{start.file} could not be purged")
+    with pytest.raises(ConfigurationError, match=f"no longer holds.*{start.file}.*--follow"):
+        list(read_changes(url, start, ["t"]))

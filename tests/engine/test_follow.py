@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.servers import MySQLServer, start_private_mariadb
+from tests.servers import MySQLServer, start_binlog_mariadb
 from workbench.engine.follow import FollowStoppedError, follow_job
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import InvalidInputError
@@ -27,16 +27,10 @@ from workbench.store import jobs
 
 pytestmark = pytest.mark.slow  # a private MariaDB, throttled copies
 
-BINLOG = ["--log-bin=binlog", "--server-id=11", "--binlog-format=ROW",
-          "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"]  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[MySQLServer]:
-    base = Path("/tmp") / f"wbfollow-{os.getpid()}"
-    (base / "tmp").mkdir(parents=True, exist_ok=True)
-    # its own tmpdir: another test's clean-up of /tmp once took a temporary table's file
-    server = start_private_mariadb(base, extra_args=[*BINLOG, f"--tmpdir={base / 'tmp'}"])
+    server = start_binlog_mariadb(Path("/tmp") / f"wbfollow-{os.getpid()}")
     yield server
     server.stop()
 

@@ -14,10 +14,22 @@ import logging
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from workbench.connectors.binlog_rows import RowImage, row_decoder
+from workbench.connectors.binlog_stream import (
+    QUERY,
+    ROTATE,
+    ROWS,
+    TABLE_MAP,
+    UNREADABLE,
+    WRITE_V2,
+    XID,
+    BinlogStream,
+    Event,
+)
 from workbench.connectors.changes import Commit, Position, RowChange, SchemaChange
 from workbench.errors import ConfigurationError
 
@@ -81,44 +93,71 @@ def read_changes(
 ) -> Iterator[RowChange | Commit | SchemaChange]:
     """The changes of ``tables`` (of the URL's database) from ``start`` to the end of the log
     as it is now, in commit order; the stream ends there (call again to read on)."""
-    from pymysqlreplication import BinLogStreamReader
-    from pymysqlreplication.event import QueryEvent, XidEvent
-    from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+    from pymysqlreplication.row_event import (
+        DeleteRowsEvent,
+        RowsEvent,
+        TableMapEvent,
+        UpdateRowsEvent,
+        WriteRowsEvent,
+    )
 
     database = unquote(urlsplit(url).path.lstrip("/"))
     wanted = set(tables)
-    decoders: dict[int, RowImage | None] = {}
-    stream = BinLogStreamReader(
-        connection_settings=_settings(url),
-        server_id=server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000,
-        resume_stream=True,
-        freeze_schema=True,
-        log_file=start.file,
-        log_pos=start.offset,
-        blocking=False,
-        # no only_schemas: a DDL statement run from another default database names ours
-        # only in its text, and the reader would drop it
-        only_events=[WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, XidEvent, QueryEvent],
+    followed: dict[int, _Followed | None] = {}  # table id -> how its rows are read (None: skip)
+    library_tables: dict[int, Any] = {}  # the library's TABLE_MAPs, for the rarer row types
+    library_rows = {WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent}
+    stream = BinlogStream(
+        _settings(url), start, server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000
     )
+    file = start.file
     try:
-        for event in stream:
-            here = Position(stream.log_file, int(event.packet.log_pos))
-            if isinstance(event, XidEvent):
-                yield Commit(here, int(event.timestamp))
-            elif isinstance(event, QueryEvent):
-                statement = str(event.query).strip()
-                if statement.upper().startswith(_DDL):
+        for event in stream.events():
+            kind = event.type
+            if kind in ROWS:
+                table = followed.get(_table_id(event, stream))
+                if table is None:
+                    continue
+                op = ROWS[kind]
+                if table.decode is None:
+                    parsed = stream.library_event(event, library_tables, library_rows)
+                    images = _library_images(parsed, op)
+                else:
+                    images = _images(event, stream, table.decode, op)
+                for before, after in images:
+                    yield RowChange(table.name, op, before, after)
+            elif kind == XID:
+                yield Commit(Position(file, event.next_offset), event.timestamp)
+            elif kind == TABLE_MAP:
+                table_id = _table_id(event, stream)
+                if table_id in followed:  # each transaction maps its tables again
+                    continue
+                schema, name = _table_map_names(event, stream)
+                if schema != database or name not in wanted:
+                    followed[table_id] = None
+                    continue
+                parsed = stream.library_event(event, library_tables, {TableMapEvent})
+                decode = row_decoder(parsed.columns, RowsEvent.charset_to_encoding)
+                followed[table_id] = _Followed(name, decode)
+            elif kind == QUERY:
+                statement = _statement(event, stream)
+                here = Position(file, event.next_offset)
+                if statement.upper() == "COMMIT":  # a transaction of non-transactional tables
+                    yield Commit(here, event.timestamp)
+                elif statement.upper().startswith(_DDL):
                     named = _named_tables(statement, database)
                     if "*" in named or named & wanted:
                         yield SchemaChange(statement, named, here)
-            elif event.schema == database and event.table in wanted:
-                for before, after in _images(event, decoders):
-                    if isinstance(event, WriteRowsEvent):
-                        yield RowChange(event.table, "insert", None, after)
-                    elif isinstance(event, UpdateRowsEvent):
-                        yield RowChange(event.table, "update", before, after)
-                    else:
-                        yield RowChange(event.table, "delete", before, None)
+            elif kind == ROTATE:
+                file = event.body[8:].decode()
+                if event.timestamp:  # a real rotation: the server may have restarted, and
+                    followed.clear()  # table ids are reused across restarts
+                    library_tables.clear()
+            elif kind in UNREADABLE:
+                raise ConfigurationError(
+                    f"The source's binary log holds {UNREADABLE[kind]} at {file}:"
+                    f"{event.next_offset}, which the follower cannot read; turn that setting "
+                    "off on the source, then copy again with --follow."
+                )
     finally:
         stream.close()
 
@@ -126,31 +165,82 @@ def read_changes(
 Values = dict[str, Any]
 
 
-def _images(event: Any, decoders: dict[int, RowImage | None]) -> list[tuple[Values | None, Values]]:
-    """(before, after) of each row of a rows event: a write has no before, a delete's row is
-    its before. Decoded by ``binlog_rows`` where the table's types allow, else the library."""
-    from pymysqlreplication.row_event import RowsEvent, UpdateRowsEvent, WriteRowsEvent
+@dataclass(frozen=True, slots=True)
+class _Followed:
+    name: str
+    decode: RowImage | None  # None: the library decodes this table's rows
 
-    if event.table_id not in decoders:  # table ids are fixed while the reader runs
-        decoders[event.table_id] = row_decoder(event.columns, RowsEvent.charset_to_encoding)
-    decode = decoders[event.table_id]
-    if decode is None or not event.complete:
-        if isinstance(event, UpdateRowsEvent):
-            return [(r["before_values"], r["after_values"]) for r in event.rows]
-        if isinstance(event, WriteRowsEvent):
-            return [(None, r["values"]) for r in event.rows]
-        return [(r["values"], r["values"]) for r in event.rows]
-    body = event.packet.read(event.event_size - event.packet.read_bytes)
-    first = event.columns_present_bitmap
-    rows: list[tuple[Values | None, Values]] = []
-    pos = 0
-    while pos < len(body):
+
+def _table_id(event: Event, stream: BinlogStream) -> int:
+    if stream.post_header_length(event.type, 8) == 6:  # MySQL before 5.1.4: 4-byte ids
+        return int.from_bytes(event.body[:4], "little")
+    return int.from_bytes(event.body[:6], "little")
+
+
+def _table_map_names(event: Event, stream: BinlogStream) -> tuple[str, str]:
+    """A TABLE_MAP's schema and table: length-prefixed, NUL-ended names."""
+    body = event.body
+    pos = stream.post_header_length(TABLE_MAP, 8)
+    schema = body[pos + 1 : pos + 1 + body[pos]].decode()
+    pos += 2 + body[pos]
+    return schema, body[pos + 1 : pos + 1 + body[pos]].decode()
+
+
+def _statement(event: Event, stream: BinlogStream) -> str:
+    """A QUERY event's statement: after the post-header (thread, seconds, length of the
+    default database, error code, length of the status variables), those variables and the
+    NUL-ended database name."""
+    body = event.body
+    post = stream.post_header_length(QUERY, 13)
+    schema_length, variables = body[8], int.from_bytes(body[11:13], "little")
+    return body[post + variables + schema_length + 1 :].decode("utf-8", "replace").strip()
+
+
+def _lenenc(body: bytes, pos: int) -> tuple[int, int]:
+    first = body[pos]
+    if first < 251:
+        return first, pos + 1
+    size = {252: 2, 253: 3, 254: 8}[first]
+    return int.from_bytes(body[pos + 1 : pos + 1 + size], "little"), pos + 1 + size
+
+
+Images = list[tuple[Values | None, Values | None]]
+
+
+def _images(event: Event, stream: BinlogStream, decode: RowImage, op: str) -> Images:
+    """(before, after) of each row of a rows event: a write has no before, a delete no
+    after. After the post-header (table id, flags; version 2 adds extra data whose
+    length counts its own two bytes), the column count and which columns each image holds."""
+    body = event.body
+    version_2 = event.type >= WRITE_V2
+    pos = stream.post_header_length(event.type, 10 if version_2 else 8)
+    if version_2:
+        pos += int.from_bytes(body[pos - 2 : pos], "little") - 2
+    count, pos = _lenenc(body, pos)
+    width = (count + 7) // 8
+    first = body[pos : pos + width]
+    pos += width
+    second = first
+    if op == "update":
+        second = body[pos : pos + width]
+        pos += width
+    rows: Images = []
+    end = len(body)
+    while pos < end:
         values, pos = decode(body, pos, first)
-        if isinstance(event, UpdateRowsEvent):
-            after, pos = decode(body, pos, event.columns_present_bitmap2)
+        if op == "update":
+            after, pos = decode(body, pos, second)
             rows.append((values, after))
-        elif isinstance(event, WriteRowsEvent):
+        elif op == "insert":
             rows.append((None, values))
         else:
-            rows.append((values, values))
+            rows.append((values, None))
     return rows
+
+
+def _library_images(event: Any, op: str) -> Images:
+    if op == "update":
+        return [(r["before_values"], r["after_values"]) for r in event.rows]
+    if op == "insert":
+        return [(None, r["values"]) for r in event.rows]
+    return [(r["values"], None) for r in event.rows]

@@ -27,7 +27,8 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import psycopg
@@ -134,17 +135,24 @@ class _Table:
     transforms: tuple[ColumnTransform, ...] | None = None
     salt: str = ""
     # statements rendered once per set of target columns (a row event carries all of them)
-    _rendered: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
-    types: Mapping[str, str] = field(default_factory=dict)  # target column -> its SQL type
+    _rendered: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def target_keys(self) -> tuple[str, ...]:
         return tuple(self.columns[k] for k in self.keys)
+
+    @cached_property
+    def renames_nothing(self) -> bool:
+        return all(source == target for source, target in self.columns.items())
 
     def to_target(self, rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
         """Source rows as the copy writes them: renamed, and transformed and masked by the
         copy's rules (vectorized over the batch's rows of this table)."""
         if self.transforms is None:
+            shape = rows[0].keys() if rows else None
+            if (self.renames_nothing and shape is not None and shape <= self.columns.keys()
+                    and all(row.keys() == shape for row in rows)):  # fmt: skip
+                return rows  # the rows as they are (nobody changes them)
             return [{self.columns[c]: v for c, v in row.items() if c in self.columns}
                     for row in rows]  # fmt: skip
         batch = pa.RecordBatch.from_pylist(rows)
@@ -165,7 +173,7 @@ class _Table:
 
     def upsert(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
         names = tuple(row)
-        statement = self._rendered.get(names)
+        statement: str | None = self._rendered.get(names)
         if statement is None:
             statement = self._rendered[names] = self._upsert_sql(names)
         return statement, list(row.values())
@@ -191,42 +199,29 @@ class _Table:
             .as_string(None)
         )
 
-    def _arrays(self, names: Sequence[str]) -> sql.Composable:
-        """``unnest`` of one array parameter per column, each cast to its target type: a
-        statement of a few parameters whatever the rows (psycopg parses it and the server
-        prepares it once; a multi-row VALUES list was parsed again for every batch)."""
-        return sql.SQL("SELECT * FROM unnest({})").format(
-            sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(self.types[n])) for n in names)
-        )
-
-    def upsert_many(self, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-        """One INSERT ... ON CONFLICT for rows of distinct keys and the same columns."""
-        names = tuple(rows[0])
-        statement = self._rendered.get(("*", *names))
-        if statement is None:
-            one = self.upsert(rows[0])[0]
+    def merge_staged(self, stage: sql.Identifier, names: tuple[str, ...]) -> tuple[str, str]:
+        """The DELETE of the target rows whose keys ``stage`` holds as gone, and the
+        INSERT ... ON CONFLICT of the rows it holds as present (rendered once per stage)."""
+        statements = self._rendered.get(("stage", *names))
+        if statements is None:
+            keys = self.target_keys
+            on_keys = sql.SQL(" AND ").join(
+                sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in keys
+            )
+            delete = sql.SQL("DELETE FROM {} t USING {} s WHERE NOT s._wb_present AND {}").format(
+                self.target, stage, on_keys
+            )
+            columns = sql.SQL(", ").join(map(sql.Identifier, names))
+            upsert = self.upsert(dict.fromkeys(names))[0]
             values = (
                 sql.SQL("VALUES ({})")
                 .format(sql.SQL(", ").join(sql.Placeholder() * len(names)))
                 .as_string(None)
             )
-            arrays = self._arrays(names).as_string(None)
-            statement = self._rendered[("*", *names)] = one.replace(values, arrays, 1)
-        return statement, [[row[n] for row in rows] for n in names]
-
-    def delete_many(self, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-        """One DELETE of the target rows whose (target) keys ``rows`` hold."""
-        keys = self.target_keys
-        statement = self._rendered.get(("-", *keys))
-        if statement is None:
-            statement = self._rendered[("-", *keys)] = (
-                sql.SQL("DELETE FROM {} WHERE ({}) IN ({})")
-                .format(
-                    self.target, sql.SQL(", ").join(map(sql.Identifier, keys)), self._arrays(keys)
-                )
-                .as_string(None)
-            )
-        return statement, [[row[k] for row in rows] for k in keys]
+            chosen = sql.SQL("SELECT {} FROM {} WHERE _wb_present").format(columns, stage)
+            statements = (delete.as_string(None), upsert.replace(values, chosen.as_string(None), 1))
+            self._rendered[("stage", *names)] = statements
+        return statements
 
     def delete(self, row: dict[str, Any]) -> tuple[str, list[Any]]:
         """Delete the target row whose (target) key ``row`` holds."""
@@ -313,6 +308,34 @@ def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, i
     return (Position(row[0], int(row[1])), int(row[2])) if row else None
 
 
+class _Staging:
+    """Per target table and set of columns, a temporary table of the connection into which a
+    batch's net rows are copied (COPY: psycopg formats rows in C, where array parameters were
+    dumped value by value in Python), then merged by one DELETE and one INSERT. Created
+    outside the batch's transaction: a batch rolled back must not take its stage with it."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.stages: dict[tuple[str, tuple[str, ...]], sql.Identifier] = {}
+
+    def stage(self, name: str, table: _Table, names: tuple[str, ...]) -> sql.Identifier:
+        stage = self.stages.get((name, names))
+        if stage is None:
+            stage = sql.Identifier(f"wb_follow_stage_{len(self.stages)}")
+            with self.conn.transaction():  # emptied by each commit; the target's types
+                self.conn.execute(
+                    sql.SQL(
+                        "CREATE TEMPORARY TABLE {} ON COMMIT DELETE ROWS AS"
+                        " SELECT true AS _wb_present, {} FROM {} WITH NO DATA"
+                    ).format(stage, sql.SQL(", ").join(map(sql.Identifier, names)), table.target)
+                )
+            self.stages[(name, names)] = stage
+        return stage
+
+
+Net = dict[str, dict[tuple[str, ...], list[tuple[bool, dict[str, Any]]]]]
+
+
 def _apply(
     conn: psycopg.Connection,
     tables: dict[str, _Table],
@@ -320,16 +343,18 @@ def _apply(
     job_key: str,
     commit: Commit,
     applied_before: int,
+    staging: _Staging,
 ) -> None:
     """One batch of whole source transactions and the position after them, in one target
     transaction: both or neither. (A batch may be empty: the position alone moves on.)"""
-    # pipeline mode: the statements go out without waiting for each answer (order kept,
-    # an error still fails the whole transaction)
     after, before = _in_target(tables, changes)
-    with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+    net = _net(tables, changes, after, before)
+    stages = {(name, names): staging.stage(name, tables[name], names)
+              for name, groups in net.items() for names in groups}  # fmt: skip
+    with conn.transaction(), conn.cursor() as cur:
         try:
             with conn.transaction():  # a savepoint: the set-based form may fail where ...
-                _apply_net(cur, tables, changes, after, before)
+                _apply_net(cur, tables, net, stages)
         except psycopg.OperationalError:
             raise
         except psycopg.DatabaseError as exc:
@@ -369,43 +394,57 @@ def _apply_in_order(
             cur.execute(*table.upsert(after[i]))
 
 
-NET_ROWS = 500  # rows per multi-row statement
+def _net(
+    tables: dict[str, _Table],
+    changes: list[RowChange],
+    after: dict[int, dict[str, Any]],
+    before: dict[int, dict[str, Any]],
+) -> Net:
+    """The batch's net effect: each key ends as its last change left it, a row (present) or
+    none (gone, its last row known), grouped per table and set of columns."""
+    ends: dict[str, dict[tuple[Any, ...], tuple[bool, dict[str, Any]]]] = {}
+    for i, change in enumerate(changes):
+        table = tables[change.table]
+        keys = table.target_keys
+        last = ends.setdefault(change.table, {})
+        if _moves_key(table, change):
+            row = before[i]
+            last[tuple(row[k] for k in keys)] = (False, row)
+        if change.after is not None:
+            row = after[i]
+            last[tuple(row[k] for k in keys)] = (True, row)
+    net: Net = {}
+    for name, rows in ends.items():
+        groups = net.setdefault(name, {})
+        for present, row in rows.values():
+            groups.setdefault(tuple(row), []).append((present, row))
+    return net
 
 
 def _apply_net(
     cur: psycopg.Cursor[Any],
     tables: dict[str, _Table],
-    changes: list[RowChange],
-    after: dict[int, dict[str, Any]],
-    before: dict[int, dict[str, Any]],
+    net: Net,
+    stages: dict[tuple[str, tuple[str, ...]], sql.Identifier],
 ) -> None:
-    """The batch's net effect, set-based: each key ends as its last change left it (a row or
-    none), so per table one DELETE of the keys that end deleted and multi-row upserts of the
-    rows that end present give the state the changes one by one give (the target's keys are
-    unique; a statement per change costs PostgreSQL a parse, plan and execution each)."""
-    net: dict[str, dict[tuple[Any, ...], tuple[bool, dict[str, Any]]]] = {}
-    for i, change in enumerate(changes):
-        table = tables[change.table]
-        keys = table.target_keys
-        ends = net.setdefault(change.table, {})
-        if _moves_key(table, change):
-            row = before[i]
-            ends[tuple(row[k] for k in keys)] = (False, row)
-        if change.after is not None:
-            row = after[i]
-            ends[tuple(row[k] for k in keys)] = (True, row)
-    for name, ends in net.items():
+    """The net effect, set-based: per table and set of columns, the rows copied into the
+    stage, then one DELETE of the keys that end gone and one upsert of the rows that end
+    present; that gives the state the changes one by one give (the target's keys are unique;
+    a statement per change costs PostgreSQL a parse, plan and execution each)."""
+    for name, groups in net.items():
         table = tables[name]
-        gone = [row for present, row in ends.values() if not present]
-        for at in range(0, len(gone), NET_ROWS):
-            cur.execute(*table.delete_many(gone[at : at + NET_ROWS]))
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for present, row in ends.values():
-            if present:
-                by_columns.setdefault(tuple(row), []).append(row)
-        for rows in by_columns.values():
-            for at in range(0, len(rows), NET_ROWS):
-                cur.execute(*table.upsert_many(rows[at : at + NET_ROWS]))
+        for names, rows in groups.items():
+            stage = stages[(name, names)]
+            columns = sql.SQL(", ").join(map(sql.Identifier, names))
+            with cur.copy(
+                sql.SQL("COPY {} (_wb_present, {}) FROM STDIN").format(stage, columns)
+            ) as copy:
+                for present, row in rows:
+                    copy.write_row((present, *row.values()))
+            delete, upsert = table.merge_staged(stage, names)
+            if any(not present for present, _ in rows):
+                cur.execute(delete)
+            cur.execute(upsert)
 
 
 def _in_target(
@@ -458,7 +497,7 @@ def follow_job(
         with conn.transaction():
             conn.execute(_POSITIONS)
         target_columns = _target_columns(conn, plan.tables)
-        tables = {n: replace(t, types=target_columns[n]) for n, t in tables.items()}
+        staging = _Staging(conn)
         saved = _saved_position(conn, job.job_key)
         position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
         pending: list[RowChange] = []
@@ -474,7 +513,8 @@ def follow_job(
                     lacking = _lacking(tables[item.table], item, target_columns[item.table])
                     if lacking:  # the source's definition changed (PostgreSQL says no DDL)
                         _apply(conn, tables, pending, job.job_key,
-                               last or Commit(position, int(time.time())), applied)  # fmt: skip
+                               last or Commit(position, int(time.time())), applied,
+                               staging)  # fmt: skip
                         _count(result, pending, tables, touched)
                         raise FollowStoppedError(
                             f"Job {job_id}'s follower stopped: a change of {item.table} holds "
@@ -492,7 +532,7 @@ def follow_job(
                     result.transactions += 1
                     done = max_transactions is not None and result.transactions >= max_transactions
                     if len(pending) >= batch_changes or done:
-                        _apply(conn, tables, pending, job.job_key, item, applied)
+                        _apply(conn, tables, pending, job.job_key, item, applied, staging)
                         applied += len(pending)
                         _count(result, pending, tables, touched)
                         pending = []
@@ -504,7 +544,7 @@ def follow_job(
                     # change the user makes in the target before the next run
                     _apply(conn, tables, pending, job.job_key,
                            Commit(item.position, last.timestamp if last else int(time.time())),
-                           applied)  # fmt: skip
+                           applied, staging)  # fmt: skip
                     _count(result, pending, tables, touched)
                     raise FollowStoppedError(
                         f"Job {job_id}'s follower stopped at {item.position.file}:"
@@ -518,7 +558,7 @@ def follow_job(
             else:
                 result.caught_up = True
             if pending and last is not None:
-                _apply(conn, tables, pending, job.job_key, last, applied)
+                _apply(conn, tables, pending, job.job_key, last, applied, staging)
                 _count(result, pending, tables, touched)
         finally:
             source.close()
