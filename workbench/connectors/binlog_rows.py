@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 # MySQL column type codes (include/field_types.h)
@@ -68,34 +68,37 @@ def _string(length_bytes: int, encoding: str) -> Reader:
 
 def _decimal(precision: int, scale: int) -> Reader:
     """MySQL's binary DECIMAL: big-endian groups of 9 digits in 4 bytes, the leftover digits of
-    each side in fewer bytes, the sign in the top bit (negatives stored inverted)."""
+    each side in fewer bytes, the sign in the top bit (negatives stored inverted). Read as one
+    integer whose groups are cut out by shifts: the digits without the point, then scaled."""
     integral = precision - scale
     whole_i, left_i = divmod(integral, 9)
     whole_f, left_f = divmod(scale, 9)
-    size_i, size_f = _COMPRESSED[left_i], _COMPRESSED[left_f]
-    total = size_i + 4 * whole_i + 4 * whole_f + size_f
+    sizes = [s for s in (_COMPRESSED[left_i],) if s] + [4] * (whole_i + whole_f)
+    sizes += [s for s in (_COMPRESSED[left_f],) if s]
+    total = sum(sizes)
+    # per group, from the last: (bits to shift away, mask, weight among the digits)
+    groups = []
+    shift, weight = 0, 1
+    digits = [left_i] * bool(_COMPRESSED[left_i]) + [9] * (whole_i + whole_f)
+    digits += [left_f] * bool(_COMPRESSED[left_f])
+    for size, count in zip(reversed(sizes), reversed(digits), strict=True):
+        groups.append((shift, (1 << 8 * size) - 1, weight))
+        shift += 8 * size
+        weight *= 10**count
+    sign_bit, every_bit = 1 << (8 * total - 1), (1 << 8 * total) - 1
+    exact = Context(prec=precision + 1)  # scaling must not round
 
     def read(buf: bytes, pos: int) -> tuple[Any, int]:
-        raw = bytearray(buf[pos : pos + total])
-        negative = not raw[0] & 0x80
-        raw[0] ^= 0x80
+        raw = int.from_bytes(buf[pos : pos + total], "big")
+        negative = not raw & sign_bit
+        raw ^= sign_bit
         if negative:
-            raw = bytearray(b ^ 0xFF for b in raw)
-        text = "-" if negative else ""
-        at = 0
-        if size_i:
-            text += str(int.from_bytes(raw[:size_i], "big", signed=True))
-            at = size_i
-        for _ in range(whole_i):
-            text += f"{_BE32.unpack_from(raw, at)[0]:09d}"
-            at += 4
-        text += "."
-        for _ in range(whole_f):
-            text += f"{_BE32.unpack_from(raw, at)[0]:09d}"
-            at += 4
-        if size_f:
-            text += f"{int.from_bytes(raw[at : at + size_f], 'big', signed=True):0{left_f}d}"
-        return Decimal(text), pos + total
+            raw ^= every_bit
+        number = 0
+        for bits, mask, times in groups:
+            number += ((raw >> bits) & mask) * times
+        value = Decimal(-number if negative else number).scaleb(-scale, exact)
+        return value, pos + total
 
     return read
 
@@ -205,7 +208,32 @@ def row_decoder(columns: Sequence[Any], encoding_of: Callable[[str], str]) -> Ro
             return None
         plan.append((str(name), read))
 
+    every = bytes([0xFF] * (len(plan) // 8)) + (
+        bytes([(1 << len(plan) % 8) - 1]) if len(plan) % 8 else b""
+    )
+    width = (len(plan) + 7) // 8
+
     def image(buf: bytes, pos: int, present: bytes) -> tuple[dict[str, Any], int]:
+        if present != every:
+            return some(buf, pos, present)
+        nulls = int.from_bytes(buf[pos : pos + width], "little")
+        pos += width
+        values: dict[str, Any] = {}
+        if not nulls:
+            for name, read in plan:
+                values[name], pos = read(buf, pos)
+            return values, pos
+        bit = 1
+        for name, read in plan:
+            if nulls & bit:
+                values[name] = None
+            else:
+                values[name], pos = read(buf, pos)
+            bit <<= 1
+        return values, pos
+
+    def some(buf: bytes, pos: int, present: bytes) -> tuple[dict[str, Any], int]:
+        """An image of some of the columns (binlog_row_image=MINIMAL or NOBLOB)."""
         count = sum(bin(b).count("1") for b in present)
         nulls = buf[pos : pos + (count + 7) // 8]
         pos += (count + 7) // 8
@@ -213,7 +241,7 @@ def row_decoder(columns: Sequence[Any], encoding_of: Callable[[str], str]) -> Ro
         slot = 0
         for i, (name, read) in enumerate(plan):
             if not present[i >> 3] & (1 << (i & 7)):
-                values[name] = None  # not in the image (binlog_row_image=MINIMAL)
+                values[name] = None  # not in the image
                 continue
             if nulls[slot >> 3] & (1 << (slot & 7)):
                 values[name] = None

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from itertools import chain, islice
 from typing import Any
 
 import psycopg
@@ -136,6 +137,7 @@ class _Table:
     salt: str = ""
     # statements rendered once per set of target columns (a row event carries all of them)
     _rendered: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
+    complete: dict[str, None] = field(default_factory=dict, compare=False)  # see _lacking
 
     @cached_property
     def target_keys(self) -> tuple[str, ...]:
@@ -294,9 +296,16 @@ def _target_columns(
 
 def _lacking(table: _Table, change: RowChange, columns: Mapping[str, str]) -> list[str]:
     """Source columns of ``change`` with no column in the target (a column added since the
-    copy: the follower must not drop its values)."""
+    copy: the follower must not drop its values). Rows of one table have the same columns
+    until its definition changes: the last set found complete is not looked at again."""
     row = change.after if change.after is not None else change.before or {}
-    return [c for c in row if c in table.columns and table.columns[c] not in columns]
+    if len(row) == len(table.complete) and row.keys() == table.complete:
+        return []
+    lacking = [c for c in row if c in table.columns and table.columns[c] not in columns]
+    if not lacking:
+        table.complete.clear()
+        table.complete.update(dict.fromkeys(row))
+    return lacking
 
 
 def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, int] | None:
@@ -450,17 +459,24 @@ def _apply_net(
 def _in_target(
     tables: dict[str, _Table], changes: list[RowChange]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    """Each change's row after (to upsert) and before (whose key to delete), as the target
-    holds them: transformed per table over the whole batch, then indexed by change."""
+    """Each change's row after (to upsert) and, where the change deletes or moves a key, its
+    row before (whose key to delete), as the target holds them: transformed per table over the
+    whole batch, then indexed by change."""
+    sides: dict[tuple[str, bool], tuple[list[int], list[dict[str, Any]]]] = {}
+    for i, change in enumerate(changes):
+        if change.after is not None:
+            at, rows = sides.setdefault((change.table, True), ([], []))
+            at.append(i)
+            rows.append(change.after)
+        if _moves_key(tables[change.table], change):
+            at, rows = sides.setdefault((change.table, False), ([], []))
+            at.append(i)
+            rows.append(change.before)  # type: ignore[arg-type]  # a delete or an update
     after: dict[int, dict[str, Any]] = {}
     before: dict[int, dict[str, Any]] = {}
-    for name, table in tables.items():
-        for side, out in (("after", after), ("before", before)):
-            picked = [(i, getattr(c, side)) for i, c in enumerate(changes)
-                      if c.table == name and getattr(c, side) is not None]  # fmt: skip
-            if picked:
-                rows = table.to_target([row for _, row in picked], name)
-                out.update(zip((i for i, _ in picked), rows, strict=True))
+    for (name, is_after), (at, rows) in sides.items():
+        converted = tables[name].to_target(rows, name)
+        (after if is_after else before).update(zip(at, converted, strict=True))
     return after, before
 
 
@@ -507,8 +523,10 @@ def follow_job(
         source = connect(job.source_url, connect_timeout=timeout,
                          options=job.options.source_options)  # fmt: skip
         changes = source.read_changes(position, [tp.source for tp in plan.tables])
+        # handed over in lists: a queue's locks per change cost as much as applying it
+        fetched = prefetch(iter(lambda: list(islice(changes, 500)), []), depth=40)
         try:
-            for item in prefetch(changes, depth=20_000):
+            for item in chain.from_iterable(fetched):
                 if isinstance(item, RowChange):
                     lacking = _lacking(tables[item.table], item, target_columns[item.table])
                     if lacking:  # the source's definition changed (PostgreSQL says no DDL)
@@ -561,6 +579,7 @@ def follow_job(
                 _apply(conn, tables, pending, job.job_key, last, applied, staging)
                 _count(result, pending, tables, touched)
         finally:
+            fetched.close()
             source.close()
         now_at = _saved_position(conn, job.job_key)
     deferred = list(stats.get("deferred") or [])
