@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.engine.family import FAMILY, FAMILY_TABLES, family_changes, family_rows
 from tests.servers import MySQLServer, start_binlog_mariadb
 from workbench.engine.follow import FollowStoppedError, follow_job
 from workbench.engine.run import CopyOptions, copy_database
@@ -508,5 +509,36 @@ def test_a_batch_is_applied_by_its_net_effect(mariadb, target_url, store, caplog
         with psycopg.connect(target_url) as conn:
             target = conn.execute(f'SELECT id, n FROM "{name}".counters ORDER BY id').fetchall()
         assert target == source
+    finally:
+        mariadb.drop_database(name)
+
+
+def test_changes_the_source_cascades_without_logging_them_arrive(mariadb, target_url, store):
+    """MariaDB applies foreign keys' ON DELETE/ON UPDATE actions inside the engine and writes
+    only the parent's change to the binary log; the follower applies the same actions to the
+    target, both while the target has no foreign keys yet (before its first catch-up) and
+    after they were built (where a key change applied as delete + insert would be refused)."""
+    name = mariadb.create_database("family")
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            for statement in FAMILY:
+                cur.execute(statement)
+            for statement, rows in family_rows():
+                cur.executemany(statement, rows)
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        assert result.status == "succeeded"
+        for round_, base in enumerate((1000, 2000)):
+            with mariadb.connect(name) as conn, conn.cursor() as cur:
+                family_changes(cur, base)
+                conn.commit()
+            done = follow_job(store, result.job_id)
+            assert done.caught_up
+            if round_ == 0:  # the target's foreign keys, ON UPDATE CASCADE included, now hold
+                assert done.constraints_built == 4 and not done.constraints_failed
+            for table, key in FAMILY_TABLES:
+                source, target = _rows(mariadb, name, target_url, table, key)
+                assert target == source, (round_, table)
     finally:
         mariadb.drop_database(name)

@@ -212,6 +212,11 @@ class Connector:
             "again to refresh the target"
         )
 
+    # whether the change stream holds the rows a foreign key's ON DELETE / ON UPDATE action
+    # changed (PostgreSQL's does; MySQL/MariaDB's binlog holds only the parent's change, and
+    # the follower applies the actions itself: engine.cascades)
+    logs_cascaded_rows = True
+
     def read_changes(self, start: Position, tables: Sequence[Table]) -> Iterator[Change]:
         """The changes of ``tables`` committed after ``start``, in commit order, up to the end
         of the stream as it is now (call again to read on)."""

@@ -419,6 +419,7 @@ class MySQLConnector(Connector):
     kind = "mysql"
     capabilities = Capabilities(dialect="mysql")
     dialect = DIALECT
+    logs_cascaded_rows = False  # the engine applies foreign keys' actions unlogged
 
     def __init__(
         self, url: str, *, connect_timeout: float = 10.0, options: dict[str, Any] | None = None

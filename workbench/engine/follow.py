@@ -38,7 +38,7 @@ from psycopg import sql
 
 from workbench.connectors import connect
 from workbench.connectors.changes import Commit, Position, RowChange, SchemaChange
-from workbench.engine import bookkeeping, records
+from workbench.engine import bookkeeping, cascades, records
 from workbench.engine.copy import hide_values, prefetch
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
@@ -353,23 +353,36 @@ def _apply(
     commit: Commit,
     applied_before: int,
     staging: _Staging,
+    rules: cascades.Rules,
 ) -> None:
     """One batch of whole source transactions and the position after them, in one target
     transaction: both or neither. (A batch may be empty: the position alone moves on.)"""
-    after, before = _in_target(tables, changes)
-    net = _net(tables, changes, after, before)
+    refs = rules.references
+    after, before = _in_target(tables, changes, refs)
+    # in order: a change whose foreign-key actions the follower applies, and a key change of
+    # a referenced table (as an UPDATE: the set-based form deletes and inserts)
+    ordered = bool(refs) and any(
+        rules.acted(c) or (c.table in refs and _moves_key(tables[c.table], c) and c.op == "update")
+        for c in changes
+    )
+    net = {} if ordered else _net(tables, changes, after, before)
     stages = {(name, names): staging.stage(name, tables[name], names)
               for name, groups in net.items() for names in groups}  # fmt: skip
     with conn.transaction(), conn.cursor() as cur:
         try:
-            with conn.transaction():  # a savepoint: the set-based form may fail where ...
-                _apply_net(cur, tables, net, stages)
+            if ordered:
+                _apply_in_order(cur, tables, changes, after, before, rules)
+            else:
+                with conn.transaction():  # a savepoint: the set-based form may fail where ...
+                    _apply_net(cur, tables, net, stages)
         except psycopg.OperationalError:
             raise
         except psycopg.DatabaseError as exc:
+            if ordered:
+                raise
             # ... the source's own order does not (a unique value moved between two rows)
             log.info("Applying the batch change by change: %s", exc)
-            _apply_in_order(cur, tables, changes, after, before)
+            _apply_in_order(cur, tables, changes, after, before, rules)
         cur.execute(
             "INSERT INTO _workbench.follow_positions AS p (job_key, log_file, log_offset,"
             " changes_applied, source_committed_at) VALUES (%s, %s, %s, %s, to_timestamp(%s))"
@@ -393,14 +406,50 @@ def _apply_in_order(
     changes: list[RowChange],
     after: dict[int, dict[str, Any]],
     before: dict[int, dict[str, Any]],
+    rules: cascades.Rules,
 ) -> None:
-    """One statement per change, in the source's order."""
+    """One statement per change, in the source's order; then, for a table other tables
+    refer to, the actions the source applied to them without logging (``cascades``)."""
+    refs = rules.references
     for i, change in enumerate(changes):
         table = tables[change.table]
-        if _moves_key(table, change):
-            cur.execute(*table.delete(before[i]))
-        if change.after is not None:
-            cur.execute(*table.upsert(after[i]))
+        referenced = change.table in refs
+        if referenced and change.op == "update" and _moves_key(table, change):
+            _move(cur, table, before[i], after[i])
+        else:
+            if _moves_key(table, change):
+                cur.execute(*table.delete(before[i]))
+            if change.after is not None:
+                cur.execute(*table.upsert(after[i]))
+        if referenced and rules.applied_here and change.op == "delete":
+            cascades.on_delete(cur, refs, change.table, before[i])
+        elif referenced and rules.applied_here and change.op == "update":
+            cascades.on_update(cur, refs, change.table, before[i], after[i])
+
+
+def _move(
+    cur: psycopg.Cursor[Any], table: _Table, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """A key change as an UPDATE of the row (a DELETE and an INSERT would set off the target's
+    ON DELETE rules, or be refused by them, once its foreign keys exist)."""
+    cur.execute(*table.delete(after))  # a row the copy may hold at the new key already
+    names = tuple(after)
+    statement = table._rendered.get(("move", *names))
+    if statement is None:
+        statement = table._rendered[("move", *names)] = (
+            sql.SQL("UPDATE {} SET {} WHERE {}")
+            .format(
+                table.target,
+                sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in names),
+                sql.SQL(" AND ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(k)) for k in table.target_keys
+                ),
+            )
+            .as_string(None)
+        )
+    cur.execute(statement, [*after.values(), *(before[k] for k in table.target_keys)])
+    if cur.rowcount == 0:  # the copy had not read the row at its old key
+        cur.execute(*table.upsert(after))
 
 
 def _net(
@@ -457,10 +506,11 @@ def _apply_net(
 
 
 def _in_target(
-    tables: dict[str, _Table], changes: list[RowChange]
+    tables: dict[str, _Table], changes: list[RowChange], refs: cascades.References
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    """Each change's row after (to upsert) and, where the change deletes or moves a key, its
-    row before (whose key to delete), as the target holds them: transformed per table over the
+    """Each change's row after (to upsert) and, where the change deletes or moves a key or
+    changes a row other tables refer to, its row before (whose key to delete, or whose
+    referenced values to follow), as the target holds them: transformed per table over the
     whole batch, then indexed by change."""
     sides: dict[tuple[str, bool], tuple[list[int], list[dict[str, Any]]]] = {}
     for i, change in enumerate(changes):
@@ -468,7 +518,9 @@ def _in_target(
             at, rows = sides.setdefault((change.table, True), ([], []))
             at.append(i)
             rows.append(change.after)
-        if _moves_key(tables[change.table], change):
+        if _moves_key(tables[change.table], change) or (
+            change.op == "update" and change.table in refs
+        ):
             at, rows = sides.setdefault((change.table, False), ([], []))
             at.append(i)
             rows.append(change.before)  # type: ignore[arg-type]  # a delete or an update
@@ -523,6 +575,8 @@ def follow_job(
         source = connect(job.source_url, connect_timeout=timeout,
                          options=job.options.source_options)  # fmt: skip
         changes = source.read_changes(position, [tp.source for tp in plan.tables])
+        rules = cascades.Rules(cascades.references(plan.tables),
+                               applied_here=not source.logs_cascaded_rows)  # fmt: skip
         # handed over in lists: a queue's locks per change cost as much as applying it
         fetched = prefetch(iter(lambda: list(islice(changes, 500)), []), depth=40)
         try:
@@ -532,8 +586,8 @@ def follow_job(
                     if lacking:  # the source's definition changed (PostgreSQL says no DDL)
                         _apply(conn, tables, pending, job.job_key,
                                last or Commit(position, int(time.time())), applied,
-                               staging)  # fmt: skip
-                        _count(result, pending, tables, touched)
+                               staging, rules)  # fmt: skip
+                        _count(result, pending, tables, touched, rules)
                         raise FollowStoppedError(
                             f"Job {job_id}'s follower stopped: a change of {item.table} holds "
                             f"column(s) {', '.join(lacking)} that the target table lacks (the "
@@ -550,9 +604,9 @@ def follow_job(
                     result.transactions += 1
                     done = max_transactions is not None and result.transactions >= max_transactions
                     if len(pending) >= batch_changes or done:
-                        _apply(conn, tables, pending, job.job_key, item, applied, staging)
+                        _apply(conn, tables, pending, job.job_key, item, applied, staging, rules)
                         applied += len(pending)
-                        _count(result, pending, tables, touched)
+                        _count(result, pending, tables, touched, rules)
                         pending = []
                         progress.applied(result, item.timestamp)
                     if done or (stop is not None and stop.is_set()):
@@ -562,8 +616,8 @@ def follow_job(
                     # change the user makes in the target before the next run
                     _apply(conn, tables, pending, job.job_key,
                            Commit(item.position, last.timestamp if last else int(time.time())),
-                           applied, staging)  # fmt: skip
-                    _count(result, pending, tables, touched)
+                           applied, staging, rules)  # fmt: skip
+                    _count(result, pending, tables, touched, rules)
                     raise FollowStoppedError(
                         f"Job {job_id}'s follower stopped at {item.position.file}:"
                         f"{item.position.offset}: the source ran `{item.statement}` on a followed "
@@ -576,8 +630,8 @@ def follow_job(
             else:
                 result.caught_up = True
             if pending and last is not None:
-                _apply(conn, tables, pending, job.job_key, last, applied, staging)
-                _count(result, pending, tables, touched)
+                _apply(conn, tables, pending, job.job_key, last, applied, staging, rules)
+                _count(result, pending, tables, touched, rules)
         finally:
             fetched.close()
             source.close()
@@ -606,6 +660,7 @@ def _count(
     applied: list[RowChange],
     tables: dict[str, _Table],
     touched: dict[str, set[tuple[Any, ...]]] | None,
+    rules: cascades.Rules,
 ) -> None:
     result.changes += len(applied)
     for change in applied:
@@ -615,6 +670,9 @@ def _count(
             for row in (change.before, change.after):
                 if row is not None:
                     touched.setdefault(change.table, set()).add(tuple(row.get(k) for k in keys))
+            if rules.acted(change):  # rows no change names: every one
+                for child in cascades.reached(rules.references, change.table):
+                    touched.setdefault(child, set()).add(("*",))
 
 
 class _Progress:
