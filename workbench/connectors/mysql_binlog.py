@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -239,8 +239,29 @@ def _images(event: Event, stream: BinlogStream, decode: RowImage, op: str) -> Im
 
 
 def _library_images(event: Any, op: str) -> Images:
+    """The library's rows, with SET values as a SELECT returns them (what the copy reads):
+    its members in definition order joined by commas ('' when empty, where the library says
+    None)."""
+    special = [(c.name, c) for c in event.columns if c.type == _SET]
+
+    def selected(values: Values | None, nones: Mapping[str, str]) -> Values | None:
+        if values is None or not special:
+            return values
+        for name, column in special:
+            value = values.get(name)
+            if value is not None:
+                values[name] = ",".join(m for m in column.set_values if m in value)
+            elif nones.get(name) == _EMPTY_SET:
+                values[name] = ""
+        return values
+
     if op == "update":
-        return [(r["before_values"], r["after_values"]) for r in event.rows]
+        return [(selected(r["before_values"], r.get("before_none_sources", {})),
+                 selected(r["after_values"], r.get("after_none_sources", {})))
+                for r in event.rows]  # fmt: skip
     if op == "insert":
-        return [(None, r["values"]) for r in event.rows]
-    return [(r["values"], None) for r in event.rows]
+        return [(None, selected(r["values"], r.get("none_sources", {}))) for r in event.rows]
+    return [(selected(r["values"], r.get("none_sources", {})), None) for r in event.rows]
+
+
+_SET, _EMPTY_SET = 248, "empty set"  # the library's FIELD_TYPE.SET, NONE_SOURCE.EMPTY_SET

@@ -41,6 +41,7 @@ class Reference:
     referenced_target: tuple[str, ...]  # the same, target names
     on_delete: str
     on_update: str
+    child_keys: tuple[str, ...] = ()  # the child's key, as the target names it
 
 
 References = Mapping[str, tuple[Reference, ...]]  # parent source table -> references to it
@@ -70,6 +71,7 @@ def references(plan_tables: Iterable[TablePlan]) -> dict[str, tuple[Reference, .
                     referenced_target=tuple(parent[c] for c in fk.ref_columns),
                     on_delete=fk.on_delete.upper(),
                     on_update=fk.on_update.upper(),
+                    child_keys=tuple(child[c] for c in tp.key_columns if c in child),
                 )
             )
     return {parent: tuple(refs) for parent, refs in out.items()}
@@ -163,6 +165,8 @@ def on_update(
             continue
         needed = _referenced_columns(refs, ref.child)
         _deeper(depth, ref)
+        if set(ref.columns) & set(ref.child_keys):
+            _make_way(cur, ref, old, new)
         cur.execute(
             sql.SQL("UPDATE {} SET {} WHERE {} RETURNING {}").format(
                 ref.target,
@@ -179,6 +183,28 @@ def on_update(
             now = dict(zip(needed, values, strict=True))
             was = now | {c: o for c, o, n in zip(ref.columns, old, new, strict=True) if c in now}
             on_update(cur, refs, ref.child, was, now, depth + 1)
+
+
+def _make_way(cur: psycopg.Cursor[Any], ref: Reference, old: list[Any], new: list[Any]) -> None:
+    """Child rows already at the new value that a row at the old one is about to replace: a
+    copy that read the child's partitions before and after the source's change holds both
+    (the row moved is the one the change stream goes on from)."""
+    others = [k for k in ref.child_keys if k not in ref.columns]
+    same = sql.SQL("").join(sql.SQL(" AND o.{0} = c.{0}").format(sql.Identifier(k)) for k in others)
+    cur.execute(
+        sql.SQL("DELETE FROM {} c WHERE {} AND EXISTS (SELECT 1 FROM {} o WHERE {}{})").format(
+            ref.target,
+            sql.SQL(" AND ").join(
+                sql.SQL("c.{} = %s").format(sql.Identifier(c)) for c in ref.columns
+            ),
+            ref.target,
+            sql.SQL(" AND ").join(
+                sql.SQL("o.{} = %s").format(sql.Identifier(c)) for c in ref.columns
+            ),
+            same,
+        ),
+        [*new, *old],
+    )
 
 
 def _set(cur: psycopg.Cursor[Any], ref: Reference, action: str, old: list[Any]) -> None:

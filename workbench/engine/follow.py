@@ -23,11 +23,12 @@ publication of the job's, dropped at its cut-over).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from itertools import chain, islice
 from typing import Any
@@ -138,6 +139,8 @@ class _Table:
     # statements rendered once per set of target columns (a row event carries all of them)
     _rendered: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
     complete: dict[str, None] = field(default_factory=dict, compare=False)  # see _lacking
+    # source column -> its values made what the copy loads into the target's type
+    adapters: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict, compare=False)
 
     @cached_property
     def target_keys(self) -> tuple[str, ...]:
@@ -150,6 +153,8 @@ class _Table:
     def to_target(self, rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
         """Source rows as the copy writes them: renamed, and transformed and masked by the
         copy's rules (vectorized over the batch's rows of this table)."""
+        if self.adapters:
+            rows = [_adapted(row, self.adapters) for row in rows]
         if self.transforms is None:
             shape = rows[0].keys() if rows else None
             if (self.renames_nothing and shape is not None and shape <= self.columns.keys()
@@ -240,6 +245,66 @@ class _Table:
                 .as_string(None)
             )
         return statement, [row[k] for k in self.target_keys]
+
+
+def _adapted(row: dict[str, Any], adapters: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    changed = {c: f(row[c]) for c, f in adapters.items() if row.get(c) is not None}
+    return {**row, **changed} if changed else row
+
+
+def _bit_as_boolean(value: Any) -> Any:
+    """A BIT(1) ('0'/'1' in the change stream) as the copy loads it: its value <> 0."""
+    return value.strip("0") != "" if isinstance(value, str) else value
+
+
+def _as_boolean(value: Any) -> Any:
+    """MySQL's BOOL (tinyint(1)) as the copy loads it: 0/1 (other values are refused, not
+    guessed)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    raise FollowStoppedError(
+        f"A change holds {value!r} for a boolean column (MySQL's tinyint(1) holds 0 or 1 as "
+        "booleans): nothing of its batch was applied. Map the column to smallint, or fix the "
+        "source row, then run the follower again."
+    )
+
+
+def _as_members(value: Any) -> Any:
+    """A SET's 'a,b' as the copy loads it into text[]: its members ('' is none)."""
+    return value if not isinstance(value, str) else ([] if value == "" else value.split(","))
+
+
+def _as_time(value: Any) -> Any:
+    """A TIME read as a span (timedelta) loaded into a time of day."""
+    if isinstance(value, dt.timedelta):
+        return (
+            (dt.datetime.min + value).time()
+            if dt.timedelta(0) <= value < dt.timedelta(days=1)
+            else value
+        )  # out of range: left for PostgreSQL to refuse, as the copy's load does
+    return value
+
+
+def _adapters(
+    table: _Table, types: Mapping[str, str], source: Table
+) -> dict[str, Callable[[Any], Any]]:
+    """Per source column, what makes a change's value the copy's for its target type: the
+    change stream holds the source's stored values, the copy read them through SQL."""
+    out: dict[str, Callable[[Any], Any]] = {}
+    declared = {c.name: c.native.name for c in source.columns}
+    for name, target in table.columns.items():
+        kind = types.get(target, "")
+        if kind == "boolean" and declared.get(name) == "bit":
+            out[name] = _bit_as_boolean
+        elif kind == "boolean" and declared.get(name) in ("tinyint", "smallint", "int"):
+            out[name] = _as_boolean
+        elif kind.endswith("[]") and declared.get(name) == "set":
+            out[name] = _as_members
+        elif kind.startswith("time") and not kind.startswith("timestamp"):
+            out[name] = _as_time
+    return out
 
 
 def _widened(column: pa.Array) -> pa.Array:
@@ -565,6 +630,9 @@ def follow_job(
         with conn.transaction():
             conn.execute(_POSITIONS)
         target_columns = _target_columns(conn, plan.tables)
+        sources = {tp.source.name: tp.source for tp in plan.tables}
+        tables = {n: replace(t, adapters=_adapters(t, target_columns[n], sources[n]))
+                  for n, t in tables.items()}  # fmt: skip
         staging = _Staging(conn)
         saved = _saved_position(conn, job.job_key)
         position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
