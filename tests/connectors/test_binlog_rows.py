@@ -133,14 +133,15 @@ def _library_changes(url: str, start, tables: set[str]) -> list[tuple]:
 
 
 def _as_selected(change: tuple) -> tuple:
-    """The library's SET values (a Python set; None when empty) as a SELECT returns them:
-    the reader's contract."""
+    """The library's SET (a Python set; None when empty) and POINT (MySQL's SRID, then WKB)
+    values as the copy reads them: the reader's contract."""
     table, op, before, after = change
     if table != "other":
         return change
     for row in (before, after):
         if row is not None:
             row["st"] = ",".join(m for m in ("y", "x") if m in (row["st"] or ()))
+            row["g"] = None if row["g"] is None else row["g"][4:]
     return (table, op, before, after)
 
 
@@ -215,11 +216,11 @@ def test_the_decoder_reads_what_the_library_reads(mariadb, monkeypatch):
     kinds = {(t, k) for t, k, _, _ in ours}
     assert kinds == {(t, k) for t in ("every", "other") for k in ("insert", "update", "delete")}
     with mariadb.connect(db) as conn, conn.cursor() as cur:  # the copy reads these so
-        cur.execute("SELECT id, st FROM other")
-        selected = dict(cur.fetchall())
+        cur.execute("SELECT id, st, ST_AsBinary(g) FROM other")
+        selected = {row[0]: row[1:] for row in cur.fetchall()}
     final = {row["id"]: row for table, op, _, row in ours if table == "other" and row is not None}
-    for key, members in selected.items():
-        assert final[key]["st"] == members
+    for key, (members, wkb) in selected.items():
+        assert (final[key]["st"], final[key]["g"]) == (members, wkb)
     theirs = [_as_selected(change) for change in theirs]
     for mine, library in zip(ours, theirs, strict=True):
         assert mine == library

@@ -653,7 +653,7 @@ def test_sakila_changed_before_during_and_after_the_copy_arrives_intact(
 
 def test_changed_values_land_as_the_copy_loads_them(mariadb, target_url, store):
     """The change stream holds stored values (a BOOL's 0/1, a SET's members, a BIT, a TIME
-    span, a POINT); the copy reads them through SQL. Rows the follower inserts
+    span, a POINT after its SRID); the copy reads them through SQL. Rows the follower inserts
     land exactly as the copied rows with the same values."""
     name = mariadb.create_database("values")
     values = [(0, "0", "00:00:01.5", "", "POINT(1 2)"), (1, "1", "23:59:59.999", "y,x", None),
@@ -671,6 +671,9 @@ def test_changed_values_land_as_the_copy_loads_them(mariadb, target_url, store):
         options = CopyOptions(follow=True, type_options={"time_as": "time"})
         result = copy_database(mariadb.url(name), target_url, options, store=store)
         assert result.status == "succeeded"
+        query = f'SELECT id, flag, b, t, s, g, n FROM "{name}".odd ORDER BY id'
+        with psycopg.connect(target_url) as conn:
+            copied = conn.execute(query).fetchall()
         with mariadb.connect(name) as conn, conn.cursor() as cur:
             for i, row in enumerate(values):  # the same values, through the change stream
                 cur.execute(insert.replace("b%s", "%s" if row[1] is None else "b%s"),
@@ -679,12 +682,10 @@ def test_changed_values_land_as_the_copy_loads_them(mariadb, target_url, store):
             conn.commit()
         assert follow_job(store, result.job_id).caught_up
         with psycopg.connect(target_url) as conn:
-            landed = conn.execute(
-                f'SELECT id, flag, b, t, s, g, n FROM "{name}".odd ORDER BY id'
-            ).fetchall()
-        copied, followed = landed[:3], landed[3:]
-        assert [r[1:] for r in followed] == [r[1:] for r in copied]
+            landed = conn.execute(query).fetchall()
+        assert [r[1:6] for r in landed[3:]] == [r[1:6] for r in copied]  # inserted
+        assert [r[1:6] for r in landed[:3]] == [r[1:6] for r in copied]  # updated
         assert copied[1][1:5] == (True, True, dt.time(23, 59, 59, 999000), ["y", "x"])
-        assert all(r[6] == 8 for r in landed)
+        assert copied[0][5][:1] == b"\x01" and all(r[6] == 8 for r in landed)
     finally:
         mariadb.drop_database(name)

@@ -239,17 +239,20 @@ def _images(event: Event, stream: BinlogStream, decode: RowImage, op: str) -> Im
 
 
 def _library_images(event: Any, op: str) -> Images:
-    """The library's rows, with SET values as a SELECT returns them (what the copy reads):
+    """The library's rows, with its SET and GEOMETRY values as the copy reads them: a SET as
     its members in definition order joined by commas ('' when empty, where the library says
-    None)."""
-    special = [(c.name, c) for c in event.columns if c.type == _SET]
+    None), as a SELECT returns it; a geometry as its WKB (``ST_AsBinary``), without the SRID
+    that MySQL stores before it."""
+    special = [(c.name, c) for c in event.columns if c.type in (_SET, _GEOMETRY)]
 
     def selected(values: Values | None, nones: Mapping[str, str]) -> Values | None:
         if values is None or not special:
             return values
         for name, column in special:
             value = values.get(name)
-            if value is not None:
+            if column.type == _GEOMETRY:
+                values[name] = None if value is None else value[4:]
+            elif value is not None:
                 values[name] = ",".join(m for m in column.set_values if m in value)
             elif nones.get(name) == _EMPTY_SET:
                 values[name] = ""
@@ -264,4 +267,4 @@ def _library_images(event: Any, op: str) -> Images:
     return [(selected(r["values"], r.get("none_sources", {})), None) for r in event.rows]
 
 
-_SET, _EMPTY_SET = 248, "empty set"  # the library's FIELD_TYPE.SET, NONE_SOURCE.EMPTY_SET
+_SET, _GEOMETRY, _EMPTY_SET = 248, 255, "empty set"  # the library's FIELD_TYPE, NONE_SOURCE
