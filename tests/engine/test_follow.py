@@ -689,3 +689,28 @@ def test_changed_values_land_as_the_copy_loads_them(mariadb, target_url, store):
         assert copied[0][5][:1] == b"\x01" and all(r[6] == 8 for r in landed)
     finally:
         mariadb.drop_database(name)
+
+
+def test_lag_returns_to_zero_after_a_burst(mariadb, shop, target_url, store):
+    """A burst of writes puts the follower behind; turns catch up, and once nothing new has
+    come it reports 0 seconds behind (what `workbench jobs` and the monitor show)."""
+    database = shop.rsplit("/", 1)[1]
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    assert follow_job(store, result.job_id).caught_up
+    with mariadb.connect(database) as conn, conn.cursor() as cur:  # the burst
+        for i in range(300):
+            cur.execute("UPDATE items SET amount = amount + 1 WHERE id = %s", (i % 2000 + 1,))
+            cur.execute("INSERT INTO orders VALUES (%s, %s, 1)", (500_000 + i, i % 2000 + 1))
+            conn.commit()
+    time.sleep(1.5)
+    behind = follow_job(store, result.job_id, max_transactions=100)  # one short turn
+    assert not behind.caught_up and behind.seconds_behind >= 1.0
+    turns = 0
+    while not follow_job(store, result.job_id).caught_up:
+        turns += 1
+        assert turns < 10
+    idle = follow_job(store, result.job_id)
+    assert idle.caught_up and idle.changes == 0 and idle.seconds_behind == 0.0
+    shown = jobs.get_job(store, result.job_id).statistics["follow"]
+    assert shown["seconds_behind"] == 0.0
+    assert_same(mariadb, database, target_url)
