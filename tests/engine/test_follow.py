@@ -714,3 +714,39 @@ def test_lag_returns_to_zero_after_a_burst(mariadb, shop, target_url, store):
     shown = jobs.get_job(store, result.job_id).statistics["follow"]
     assert shown["seconds_behind"] == 0.0
     assert_same(mariadb, database, target_url)
+
+
+def test_timestamps_land_in_utc_whatever_the_targets_time_zone(mariadb, target_url, store):
+    """A MariaDB TIMESTAMP is an instant (the binlog holds its UTC seconds); the copy writes it
+    in a UTC session. A target whose sessions start in another time zone (a per-database or
+    server default) must not shift the rows the follower writes."""
+    name = mariadb.create_database("zones")
+    target_db = psycopg.conninfo.conninfo_to_dict(target_url)["dbname"]
+    try:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute(f"ALTER DATABASE \"{target_db}\" SET timezone TO 'Asia/Kolkata'")
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("SET time_zone = '+00:00'")
+            cur.execute("CREATE TABLE events (id int PRIMARY KEY, at timestamp(3) NULL,"
+                        " local datetime(3))")  # fmt: skip
+            cur.execute("INSERT INTO events VALUES (1, '2024-03-01 10:00:00.250',"
+                        " '2024-03-01 10:00:00.250')")  # fmt: skip
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("SET time_zone = '+00:00'")
+            cur.execute("INSERT INTO events VALUES (2, '2024-03-01 10:00:00.250',"
+                        " '2024-03-01 10:00:00.250')")  # fmt: skip
+            cur.execute("UPDATE events SET at = '2024-07-01 23:30:00' WHERE id = 1")
+            conn.commit()
+        assert follow_job(store, result.job_id).caught_up
+        with psycopg.connect(target_url) as conn:
+            conn.execute("SET timezone TO 'UTC'")
+            rows = conn.execute(
+                f'SELECT id, at::text, local::text FROM "{name}".events ORDER BY id'
+            ).fetchall()
+        assert rows == [(1, "2024-07-01 23:30:00+00", "2024-03-01 10:00:00.25"),
+                        (2, "2024-03-01 10:00:00.25+00", "2024-03-01 10:00:00.25")]  # fmt: skip
+    finally:
+        mariadb.drop_database(name)

@@ -71,6 +71,8 @@ def catch_up_job(store: Store, job_id: int, by: str | dict[str, str]) -> CatchUp
     source = connect(source_url, connect_timeout=timeout, options=options.source_options)
     try:
         with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
+            conn.execute("SET TIME ZONE 'UTC'")  # as the copy's sessions (see engine.follow)
+            conn.execute("SET datestyle TO 'ISO, YMD'")
             for tp, column in chosen:
                 _catch_up_table(source, conn, plan, tp, column, source_url, target_url,
                                 options, timeout, result)  # fmt: skip

@@ -626,6 +626,10 @@ def follow_job(
     timeout = int(store.settings.connect_timeout)
     # autocommit: each batch's `transaction()` is a real one, committed when its block ends
     with psycopg.connect(job.target_url, connect_timeout=timeout, autocommit=True) as conn:
+        # as the copy's sessions: timestamps without an offset are UTC (the target's own
+        # default time zone would shift every MySQL TIMESTAMP the follower writes)
+        conn.execute("SET TIME ZONE 'UTC'")
+        conn.execute("SET datestyle TO 'ISO, YMD'")
         bookkeeping.ensure_bookkeeping(conn)
         with conn.transaction():
             conn.execute(_POSITIONS)
