@@ -149,9 +149,11 @@ def read_changes(
                         yield SchemaChange(statement, named, here)
             elif kind == ROTATE:
                 file = event.body[8:].decode()
-                if event.timestamp:  # a real rotation: the server may have restarted, and
-                    followed.clear()  # table ids are reused across restarts
-                    library_tables.clear()
+                # another file may come from another run of the server (after a crash its
+                # last file ends without a rotation of its own), which reuses table ids; each
+                # transaction maps its tables again, so forgetting them costs little
+                followed.clear()
+                library_tables.clear()
             elif kind in UNREADABLE:
                 raise ConfigurationError(
                     f"The source's binary log holds {UNREADABLE[kind]} at {file}:"
