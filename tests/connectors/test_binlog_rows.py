@@ -323,3 +323,32 @@ def test_changes_across_a_log_rotation_keep_their_positions(mariadb):
         rest = [i.after["id"] for i in read_changes(url, commit.position, ["r"])
                 if isinstance(i, RowChange)]  # fmt: skip
         assert rest == inserted[n + 1 :], (n, commit.position)
+
+
+def test_a_source_that_goes_away_mid_stream_is_named():
+    """The source killed while the follower reads its log: a connection error that says
+    what was applied stays applied and to run the follower again, not a driver's trace."""
+    from workbench.errors import CannotConnectError
+
+    server = start_binlog_mariadb(Path("/tmp") / f"wbbinlogkill-{os.getpid()}", server_id=14)
+    try:
+        db = server.create_database("gone")
+        url = server.url(db)
+        with server.connect(db) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE g (id int PRIMARY KEY, v varchar(200))")
+        start = _position(url)
+        with server.connect(db) as conn, conn.cursor() as cur:
+            for n in range(200):  # more than a socket buffers
+                cur.executemany("INSERT INTO g VALUES (%s, %s)",
+                                [(n * 100 + i, "x" * 200) for i in range(100)])  # fmt: skip
+                conn.commit()
+        stream = read_changes(url, start, ["g"])
+        next(stream)
+        server.process.kill()  # SIGKILL: no goodbye on the connection
+        server.process.wait(10)
+        with pytest.raises(CannotConnectError, match=r"broke off.*run the follower again"):
+            for _ in stream:
+                pass
+    finally:
+        if server.process.poll() is None:
+            server.stop()

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.servers import MySQLServer, start_private_mariadb
+from tests.servers import BINLOG_ARGS, MySQLServer, start_private_mariadb
 from workbench.connectors import connect
 from workbench.connectors.base import Partition
 from workbench.connectors.mysql import MySQLConnector, TlsSettings
@@ -143,6 +143,8 @@ def tls_server() -> Iterator[TlsServer]:
             f"--ssl-cert={base / 'server.pem'}",
             f"--ssl-key={base / 'server.key'}",
             "--require-secure-transport=ON",
+            *BINLOG_ARGS,  # a follower's binary log stream goes over TLS too
+            "--server-id=13",
         ],
     )
     try:
@@ -154,6 +156,7 @@ def tls_server() -> Iterator[TlsServer]:
             for host in ("localhost", "127.0.0.1", "%"):
                 cur.execute(f"CREATE USER '{USER}'@'{host}' IDENTIFIED BY '{PASSWORD}' REQUIRE SSL")
                 cur.execute(f"GRANT ALL ON shop.* TO '{USER}'@'{host}'")
+                cur.execute(f"GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '{USER}'@'{host}'")
             cur.execute(
                 "CREATE TABLE shop.items (id int PRIMARY KEY, name varchar(100) NOT NULL,"
                 " price decimal(12,2), added datetime(3), active tinyint(1) NOT NULL,"
@@ -374,3 +377,21 @@ def test_verify_ca_refuses_a_certificate_of_another_ca(tls_server):
     reader.close()
     with pytest.raises(TlsError, match=r"(?i)certificate verify failed"):
         bulk_ciphers(connect(url), items)
+
+
+def test_the_binlog_stream_keeps_the_urls_tls_settings(tls_server):
+    """A follower reads the binary log over its own connection: with the URL's TLS settings
+    (a certificate of another CA refused, as for every other connection), and encrypted."""
+    from workbench.connectors.changes import Commit, RowChange
+
+    good = connect(tls_server.url(f"ssl_mode=VERIFY_CA&ssl_ca={tls_server.ca}"))
+    items = good.introspect().table("items")
+    start = good.start_change_stream([items], "tls-test")
+    good.run("UPDATE items SET price = price + 1 WHERE id <= 3")
+    changes = list(good.read_changes(start, [items]))
+    assert [c.op for c in changes if isinstance(c, RowChange)] == ["update"] * 3
+    assert isinstance(changes[-1], Commit)
+    good.close()
+    wrong = connect(tls_server.url(f"ssl_mode=VERIFY_CA&ssl_ca={tls_server.other_ca}"))
+    with pytest.raises(TlsError, match=r"(?i)certificate"):
+        list(wrong.read_changes(start, [items]))

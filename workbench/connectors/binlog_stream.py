@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.connectors.changes import Position
-from workbench.errors import ConfigurationError
+from workbench.errors import CannotConnectError, ConfigurationError
 
 # event types (binlog_event.h; MariaDB's log_event.h)
 QUERY, STOP, ROTATE, FORMAT_DESCRIPTION, XID, TABLE_MAP = 2, 3, 4, 15, 16, 19
@@ -52,16 +52,18 @@ class Event:
 class BinlogStream:
     """The events of a server's binary log from ``start`` to its end as it is now."""
 
-    def __init__(self, settings: dict[str, Any], start: Position, server_id: int) -> None:
+    def __init__(self, conn: Any, start: Position, server_id: int) -> None:
+        """``conn``: a new pymysql connection to the server (the source connector's, with its
+        TLS settings), given over to the stream."""
         import pymysql
 
         self.start = start
-        self.conn = pymysql.connect(**settings)
-        server = str(self.conn.get_server_info())  # type: ignore[no-untyped-call]
+        self.conn = conn
+        server = str(self.conn.get_server_info())
         self.dbms = "mariadb" if "MariaDB" in server else "mysql"
         self.version = tuple(int(p) for p in server.split("-")[0].split(".")[:3] if p.isdigit())
         # the library's parsers ask their "control connection" for the charset and server kind
-        self.conn._get_dbms = lambda: self.dbms  # type: ignore[attr-defined]
+        self.conn._get_dbms = lambda: self.dbms
         with self.conn.cursor() as cur:
             cur.execute("SELECT @@global.binlog_checksum")
             row = cur.fetchone()
@@ -81,7 +83,7 @@ class BinlogStream:
             cur.execute("SET @mariadb_slave_capability = 4")
         self.post_header: bytes = b""  # per event type, from FORMAT_DESCRIPTION
         # pymysql has no public call for a replication command; this is its own framing
-        self.conn._execute_command(  # type: ignore[attr-defined]
+        self.conn._execute_command(
             COM_BINLOG_DUMP,
             _DUMP.pack(start.offset, _NON_BLOCK, server_id) + start.file.encode(),
         )
@@ -104,7 +106,11 @@ class BinlogStream:
                         "binlog_expire_logs_seconds / expire_logs_days). Copy again with "
                         "--follow."
                     ) from exc
-                raise
+                raise CannotConnectError(
+                    f"The source's binary log stream broke off in {file} ({exc}): what was "
+                    "applied stays applied with its position; run the follower again once "
+                    "the source is reachable."
+                ) from exc
             data: bytes = packet.get_all_data()
             if data[0] == 0xFE and len(data) < 9:  # EOF: the end of the log as it is now
                 return

@@ -555,7 +555,10 @@ class MySQLConnector(Connector):
     def read_changes(self, start: Position, tables: Sequence[Table]) -> Iterator[Change]:
         from workbench.connectors import mysql_binlog
 
-        return mysql_binlog.read_changes(self.url, start, [t.name for t in tables])
+        # the stream's own connection, with this connector's TLS settings and errors
+        return mysql_binlog.read_changes(
+            self.url, start, [t.name for t in tables], connect=self._connect
+        )
 
     def change_stream_problems(
         self, copy_seconds: float | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -89,10 +89,18 @@ _DDL = ("ALTER", "DROP", "RENAME", "TRUNCATE", "CREATE")
 
 
 def read_changes(
-    url: str, start: Position, tables: Sequence[str], *, server_id: int | None = None
+    url: str,
+    start: Position,
+    tables: Sequence[str],
+    *,
+    server_id: int | None = None,
+    connect: Callable[[], Any] | None = None,
 ) -> Iterator[RowChange | Commit | SchemaChange]:
     """The changes of ``tables`` (of the URL's database) from ``start`` to the end of the log
-    as it is now, in commit order; the stream ends there (call again to read on)."""
+    as it is now, in commit order; the stream ends there (call again to read on).
+    ``connect`` opens the stream's connection (the source connector's, with its TLS and its
+    errors); by default a plain one to the URL's server."""
+    import pymysql
     from pymysqlreplication.row_event import (
         DeleteRowsEvent,
         RowsEvent,
@@ -106,8 +114,9 @@ def read_changes(
     followed: dict[int, _Followed | None] = {}  # table id -> how its rows are read (None: skip)
     library_tables: dict[int, Any] = {}  # the library's TABLE_MAPs, for the rarer row types
     library_rows = {WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent}
+    conn = connect() if connect is not None else pymysql.connect(**_settings(url))
     stream = BinlogStream(
-        _settings(url), start, server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000
+        conn, start, server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000
     )
     file = start.file
     try:
