@@ -750,3 +750,28 @@ def test_timestamps_land_in_utc_whatever_the_targets_time_zone(mariadb, target_u
                         (2, "2024-03-01 10:00:00.25+00", "2024-03-01 10:00:00.25")]  # fmt: skip
     finally:
         mariadb.drop_database(name)
+
+
+def test_generated_columns_follow_as_the_copy_made_them(mariadb, target_url, store):
+    """MariaDB computes VIRTUAL and STORED columns itself; the target holds what the copy made
+    of them, and the follower's rows land the same way."""
+    name = mariadb.create_database("generated")
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE g (id int PRIMARY KEY, a int, b int,"
+                        " total int AS (a + b) VIRTUAL, twice int AS (a * 2) STORED)")  # fmt: skip
+            cur.execute("INSERT INTO g (id, a, b) VALUES (1, 1, 2), (2, 3, 4)")
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        assert result.status == "succeeded"
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO g (id, a, b) VALUES (3, 5, 6)")
+            cur.execute("UPDATE g SET a = 10 WHERE id = 1")
+            cur.execute("DELETE FROM g WHERE id = 2")
+            conn.commit()
+        assert follow_job(store, result.job_id).caught_up
+        source, target = _rows(mariadb, name, target_url, "g", "id")
+        assert target == source == [(1, 10, 2, 12, 20), (3, 5, 6, 11, 10)]
+    finally:
+        mariadb.drop_database(name)
