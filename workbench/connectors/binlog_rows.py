@@ -195,7 +195,7 @@ def _reader(column: Any, encoding_of: Callable[[str], str]) -> Reader | None:
     return None
 
 
-RowImage = Callable[[bytes, int, bytes], tuple[dict[str, Any], int]]
+RowImage = Callable[[bytes, int], tuple[dict[str, Any], int]]
 
 
 def row_decoder(columns: Sequence[Any], encoding_of: Callable[[str], str]) -> RowImage | None:
@@ -208,14 +208,10 @@ def row_decoder(columns: Sequence[Any], encoding_of: Callable[[str], str]) -> Ro
             return None
         plan.append((str(name), read))
 
-    every = bytes([0xFF] * (len(plan) // 8)) + (
-        bytes([(1 << len(plan) % 8) - 1]) if len(plan) % 8 else b""
-    )
     width = (len(plan) + 7) // 8
 
-    def image(buf: bytes, pos: int, present: bytes) -> tuple[dict[str, Any], int]:
-        if present != every:
-            return some(buf, pos, present)
+    def image(buf: bytes, pos: int) -> tuple[dict[str, Any], int]:
+        """A full image (every column; the reader refuses others) from ``pos``."""
         nulls = int.from_bytes(buf[pos : pos + width], "little")
         pos += width
         values: dict[str, Any] = {}
@@ -230,24 +226,6 @@ def row_decoder(columns: Sequence[Any], encoding_of: Callable[[str], str]) -> Ro
             else:
                 values[name], pos = read(buf, pos)
             bit <<= 1
-        return values, pos
-
-    def some(buf: bytes, pos: int, present: bytes) -> tuple[dict[str, Any], int]:
-        """An image of some of the columns (binlog_row_image=MINIMAL or NOBLOB)."""
-        count = sum(bin(b).count("1") for b in present)
-        nulls = buf[pos : pos + (count + 7) // 8]
-        pos += (count + 7) // 8
-        values: dict[str, Any] = {}
-        slot = 0
-        for i, (name, read) in enumerate(plan):
-            if not present[i >> 3] & (1 << (i & 7)):
-                values[name] = None  # not in the image
-                continue
-            if nulls[slot >> 3] & (1 << (slot & 7)):
-                values[name] = None
-            else:
-                values[name], pos = read(buf, pos)
-            slot += 1
         return values, pos
 
     return image

@@ -127,11 +127,12 @@ def read_changes(
                 if table is None:
                     continue
                 op = ROWS[kind]
+                start_of_rows = _layout(event, stream, op, table.name)
                 if table.decode is None:
                     parsed = stream.library_event(event, library_tables, library_rows)
                     images = _library_images(parsed, op)
                 else:
-                    images = _images(event, stream, table.decode, op)
+                    images = _images(event, start_of_rows, table.decode, op)
                 for before, after in images:
                     yield RowChange(table.name, op, before, after)
             elif kind == XID:
@@ -218,10 +219,11 @@ def _lenenc(body: bytes, pos: int) -> tuple[int, int]:
 Images = list[tuple[Values | None, Values | None]]
 
 
-def _images(event: Event, stream: BinlogStream, decode: RowImage, op: str) -> Images:
-    """(before, after) of each row of a rows event: a write has no before, a delete no
-    after. After the post-header (table id, flags; version 2 adds extra data whose
-    length counts its own two bytes), the column count and which columns each image holds."""
+def _layout(event: Event, stream: BinlogStream, op: str, table: str) -> int:
+    """Where a rows event's first row starts, once its images are known to hold every column.
+    After the post-header (table id, flags; version 2 adds extra data whose length counts its
+    own two bytes) come the column count and which columns each image holds: an image of some
+    of them (binlog_row_image=MINIMAL or NOBLOB) would overwrite the others with nothing."""
     body = event.body
     version_2 = event.type >= WRITE_V2
     pos = stream.post_header_length(event.type, 10 if version_2 else 8)
@@ -229,18 +231,29 @@ def _images(event: Event, stream: BinlogStream, decode: RowImage, op: str) -> Im
         pos += int.from_bytes(body[pos - 2 : pos], "little") - 2
     count, pos = _lenenc(body, pos)
     width = (count + 7) // 8
-    first = body[pos : pos + width]
-    pos += width
-    second = first
-    if op == "update":
-        second = body[pos : pos + width]
+    every = (1 << count) - 1
+    for _ in range(2 if op == "update" else 1):
+        if int.from_bytes(body[pos : pos + width], "little") & every != every:
+            raise ConfigurationError(
+                f"The source logged a change of {table} with some of its columns only "
+                "(binlog_row_image is MINIMAL or NOBLOB): the follower would lose the others. "
+                "Set binlog_row_image=FULL on the source (`workbench doctor --follow`), then "
+                "copy again with --follow."
+            )
         pos += width
+    return pos
+
+
+def _images(event: Event, pos: int, decode: RowImage, op: str) -> Images:
+    """(before, after) of each row of a rows event from ``pos``: a write has no before, a
+    delete no after."""
+    body = event.body
     rows: Images = []
     end = len(body)
     while pos < end:
-        values, pos = decode(body, pos, first)
+        values, pos = decode(body, pos)
         if op == "update":
-            after, pos = decode(body, pos, second)
+            after, pos = decode(body, pos)
             rows.append((values, after))
         elif op == "insert":
             rows.append((None, values))
