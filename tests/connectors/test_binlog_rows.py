@@ -368,3 +368,24 @@ def test_images_of_some_columns_stop_the_reader_named(mariadb, image):
         cur.execute("UPDATE p SET v = 'b' WHERE id = 1")
     with pytest.raises(ConfigurationError, match="binlog_row_image=FULL"):
         list(read_changes(url, start, ["p"]))
+
+
+def test_an_xa_transaction_stops_the_reader_named(mariadb):
+    """An XA transaction's rows are logged with its PREPARE and decided by a later XA COMMIT
+    or XA ROLLBACK: applied with the next commit, a rolled-back one would land. Named."""
+    from workbench.errors import ConfigurationError
+
+    db = mariadb.create_database("xa")
+    url = mariadb.url(db)
+    with mariadb.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE x (id int PRIMARY KEY)")
+    start = _position(url)
+    with mariadb.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("XA START 'wb'")
+        cur.execute("INSERT INTO x VALUES (1)")
+        cur.execute("XA END 'wb'")
+        cur.execute("XA PREPARE 'wb'")
+        cur.execute("XA ROLLBACK 'wb'")
+        cur.execute("INSERT INTO x VALUES (2)")
+    with pytest.raises(ConfigurationError, match="XA transaction"):
+        list(read_changes(url, start, ["x"]))

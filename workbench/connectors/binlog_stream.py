@@ -30,9 +30,11 @@ ROWS = {WRITE_V1: "insert", UPDATE_V1: "update", DELETE_V1: "delete",
         WRITE_V2: "insert", UPDATE_V2: "update", DELETE_V2: "delete"}  # fmt: skip
 # events this reader cannot read: MySQL's partial JSON updates, MariaDB's compressed
 # statements and rows (log_bin_compress); skipping them would lose changes silently
-UNREADABLE = {39: "a partial JSON update (binlog_row_value_options=PARTIAL_JSON)"} | {
-    t: "compressed events (MariaDB's log_bin_compress=ON)" for t in range(165, 172)
-}
+UNREADABLE = {
+    39: "a partial JSON update (binlog_row_value_options=PARTIAL_JSON)",
+    # its rows come before its PREPARE; XA COMMIT or XA ROLLBACK decides them later, apart
+    38: "an XA transaction (XA PREPARE), whose outcome is decided after its rows",
+} | {t: "compressed events (MariaDB's log_bin_compress=ON)" for t in range(165, 172)}
 COM_BINLOG_DUMP = 0x12
 _HEADER = struct.Struct("<IBIIIH")  # timestamp, type, server id, size, next position, flags
 _DUMP = struct.Struct("<IHI")  # position, flags, server id (then the file's name)
