@@ -775,3 +775,32 @@ def test_generated_columns_follow_as_the_copy_made_them(mariadb, target_url, sto
         assert target == source == [(1, 10, 2, 12, 20), (3, 5, 6, 11, 10)]
     finally:
         mariadb.drop_database(name)
+
+
+def test_a_target_that_restarts_is_waited_for_and_nothing_applies_twice(mariadb, shop, store):
+    """The target goes away while the follower runs (here: down when it starts, back 1.5 s
+    later): it retries with backoff, says so in the job's log, and goes on from the position
+    the target committed."""
+    from tests.servers import start_private_postgres, stop_private_postgres
+
+    database = shop.rsplit("/", 1)[1]
+    target = start_private_postgres(Path("/tmp") / f"wbfollowtgt-{os.getpid()}" / "data")
+    try:
+        url = target.url(target.create_database("t"))
+        result = copy_database(shop, url, CopyOptions(follow=True), store=store)
+        writer = Writer(mariadb, database, seed=21).start()
+        threading.Event().wait(1.0)
+        written = writer.close()
+        target.stop()
+        back = threading.Timer(1.5, target.start)
+        back.start()
+        done = follow_job(store, result.job_id)
+        back.join()
+        assert done.caught_up and 0 < done.transactions <= written
+        logs = [e.message for e in jobs.job_logs(store, result.job_id)]
+        assert any("retried after losing the target" in m for m in logs), logs
+        assert_same(mariadb, database, url)
+        again = follow_job(store, result.job_id)
+        assert again.changes == 0 and again.changes_total == done.changes_total
+    finally:
+        stop_private_postgres(target)

@@ -44,7 +44,12 @@ from workbench.engine.copy import hide_values, prefetch
 from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.targets import run_statements
-from workbench.errors import ConfigurationError, InvalidInputError, WorkbenchError
+from workbench.errors import (
+    CannotConnectError,
+    ConfigurationError,
+    InvalidInputError,
+    WorkbenchError,
+)
 from workbench.schema.model import Table
 from workbench.store import Store, jobs
 from workbench.transforms.rules import ColumnTransform, apply_transforms
@@ -382,6 +387,9 @@ def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, i
     return (Position(row[0], int(row[1])), int(row[2])) if row else None
 
 
+RETRIES = 4  # attempts after the first when a server goes away (1, 2, 4, 8 s apart)
+
+
 class _Staging:
     """Per target table and set of columns, a temporary table of the connection into which a
     batch's net rows are copied (COPY: psycopg formats rows in C, where array parameters were
@@ -620,94 +628,122 @@ def follow_job(
             "recorded before it copied. Copy again with --follow."
         )
     plan, _, _, _ = replan(store, job_id, "followed")  # the copy's plan, from the source now
-    tables = _tables(plan.tables, plan.salt)
+    planned = _tables(plan.tables, plan.salt)
     result = FollowResult(job_id)
     progress = _Progress(store, job_id, started)
     timeout = int(store.settings.connect_timeout)
-    # autocommit: each batch's `transaction()` is a real one, committed when its block ends
-    with psycopg.connect(job.target_url, connect_timeout=timeout, autocommit=True) as conn:
-        # as the copy's sessions: timestamps without an offset are UTC (the target's own
-        # default time zone would shift every MySQL TIMESTAMP the follower writes)
-        conn.execute("SET TIME ZONE 'UTC'")
-        conn.execute("SET datestyle TO 'ISO, YMD'")
-        bookkeeping.ensure_bookkeeping(conn)
-        with conn.transaction():
-            conn.execute(_POSITIONS)
-        target_columns = _target_columns(conn, plan.tables)
-        sources = {tp.source.name: tp.source for tp in plan.tables}
-        tables = {n: replace(t, adapters=_adapters(t, target_columns[n], sources[n]))
-                  for n, t in tables.items()}  # fmt: skip
-        staging = _Staging(conn)
-        saved = _saved_position(conn, job.job_key)
-        position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
-        pending: list[RowChange] = []
-        in_transaction: list[RowChange] = []
-        last: Commit | None = None
-        # the change stream is decoded in a thread of its own while this one applies
-        source = connect(job.source_url, connect_timeout=timeout,
-                         options=job.options.source_options)  # fmt: skip
-        changes = source.read_changes(position, [tp.source for tp in plan.tables])
-        rules = cascades.Rules(cascades.references(plan.tables),
-                               applied_here=not source.logs_cascaded_rows)  # fmt: skip
-        # handed over in lists: a queue's locks per change cost as much as applying it
-        fetched = prefetch(iter(lambda: list(islice(changes, 500)), []), depth=40)
-        try:
-            for item in chain.from_iterable(fetched):
-                if isinstance(item, RowChange):
-                    lacking = _lacking(tables[item.table], item, target_columns[item.table])
-                    if lacking:  # the source's definition changed (PostgreSQL says no DDL)
+
+    def run_once() -> tuple[Commit | None, tuple[Position, int] | None]:
+        """From the position the target holds, to the end of the stream or a stop."""
+        # autocommit: each batch's `transaction()` is a real one, committed when its block ends
+        with psycopg.connect(job.target_url, connect_timeout=timeout, autocommit=True) as conn:
+            # as the copy's sessions: timestamps without an offset are UTC (the target's own
+            # default time zone would shift every MySQL TIMESTAMP the follower writes)
+            conn.execute("SET TIME ZONE 'UTC'")
+            conn.execute("SET datestyle TO 'ISO, YMD'")
+            bookkeeping.ensure_bookkeeping(conn)
+            with conn.transaction():
+                conn.execute(_POSITIONS)
+            target_columns = _target_columns(conn, plan.tables)
+            sources = {tp.source.name: tp.source for tp in plan.tables}
+            tables = {n: replace(t, adapters=_adapters(t, target_columns[n], sources[n]))
+                      for n, t in planned.items()}  # fmt: skip
+            staging = _Staging(conn)
+            saved = _saved_position(conn, job.job_key)
+            position, applied = saved or (Position(begin["file"], int(begin["offset"])), 0)
+            pending: list[RowChange] = []
+            in_transaction: list[RowChange] = []
+            last: Commit | None = None
+            # the change stream is decoded in a thread of its own while this one applies
+            source = connect(job.source_url, connect_timeout=timeout,
+                             options=job.options.source_options)  # fmt: skip
+            changes = source.read_changes(position, [tp.source for tp in plan.tables])
+            rules = cascades.Rules(cascades.references(plan.tables),
+                                   applied_here=not source.logs_cascaded_rows)  # fmt: skip
+            # handed over in lists: a queue's locks per change cost as much as applying it
+            fetched = prefetch(iter(lambda: list(islice(changes, 500)), []), depth=40)
+            try:
+                for item in chain.from_iterable(fetched):
+                    if isinstance(item, RowChange):
+                        lacking = _lacking(tables[item.table], item, target_columns[item.table])
+                        if lacking:  # the source's definition changed (PostgreSQL says no DDL)
+                            _apply(conn, tables, pending, job.job_key,
+                                   last or Commit(position, int(time.time())), applied,
+                                   staging, rules)  # fmt: skip
+                            _count(result, pending, tables, touched, rules)
+                            raise FollowStoppedError(
+                                f"Job {job_id}'s follower stopped: a change of {item.table} holds "
+                                f"column(s) {', '.join(lacking)} that the target table lacks (the "
+                                "source's table was altered). Add them to the target with their "
+                                f"PostgreSQL types, then run `workbench follow {job_id}` again.",
+                                job_id=job_id,
+                                columns=lacking,
+                            )
+                        in_transaction.append(item)
+                    elif isinstance(item, Commit):
+                        pending += in_transaction
+                        in_transaction = []
+                        last = item
+                        result.transactions += 1
+                        done = (
+                            max_transactions is not None and result.transactions >= max_transactions
+                        )
+                        if len(pending) >= batch_changes or done:
+                            _apply(
+                                conn, tables, pending, job.job_key, item, applied, staging, rules
+                            )
+                            applied += len(pending)
+                            _count(result, pending, tables, touched, rules)
+                            pending = []
+                            progress.applied(result, item.timestamp)
+                        if done or (stop is not None and stop.is_set()):
+                            break
+                    elif isinstance(item, SchemaChange):
+                        # what came before is applied; the position moves past the statement, whose
+                        # change the user makes in the target before the next run
                         _apply(conn, tables, pending, job.job_key,
-                               last or Commit(position, int(time.time())), applied,
-                               staging, rules)  # fmt: skip
+                               Commit(item.position, last.timestamp if last else int(time.time())),
+                               applied, staging, rules)  # fmt: skip
                         _count(result, pending, tables, touched, rules)
                         raise FollowStoppedError(
-                            f"Job {job_id}'s follower stopped: a change of {item.table} holds "
-                            f"column(s) {', '.join(lacking)} that the target table lacks (the "
-                            "source's table was altered). Add them to the target with their "
-                            f"PostgreSQL types, then run `workbench follow {job_id}` again.",
+                            f"Job {job_id}'s follower stopped at {item.position.file}:"
+                            f"{item.position.offset}: the source ran `{item.statement}` on a "
+                            "followed table. Make the same change in the target (for ADD "
+                            "COLUMN: add the column there with its PostgreSQL type), then run "
+                            f"`workbench follow {job_id}` again to go on after it.",
                             job_id=job_id,
-                            columns=lacking,
+                            statement=item.statement,
                         )
-                    in_transaction.append(item)
-                elif isinstance(item, Commit):
-                    pending += in_transaction
-                    in_transaction = []
-                    last = item
-                    result.transactions += 1
-                    done = max_transactions is not None and result.transactions >= max_transactions
-                    if len(pending) >= batch_changes or done:
-                        _apply(conn, tables, pending, job.job_key, item, applied, staging, rules)
-                        applied += len(pending)
-                        _count(result, pending, tables, touched, rules)
-                        pending = []
-                        progress.applied(result, item.timestamp)
-                    if done or (stop is not None and stop.is_set()):
-                        break
-                elif isinstance(item, SchemaChange):
-                    # what came before is applied; the position moves past the statement, whose
-                    # change the user makes in the target before the next run
-                    _apply(conn, tables, pending, job.job_key,
-                           Commit(item.position, last.timestamp if last else int(time.time())),
-                           applied, staging, rules)  # fmt: skip
+                else:
+                    result.caught_up = True
+                if pending and last is not None:
+                    _apply(conn, tables, pending, job.job_key, last, applied, staging, rules)
                     _count(result, pending, tables, touched, rules)
-                    raise FollowStoppedError(
-                        f"Job {job_id}'s follower stopped at {item.position.file}:"
-                        f"{item.position.offset}: the source ran `{item.statement}` on a followed "
-                        "table. Make the same change in the target (for ADD COLUMN: add the "
-                        "column there with its PostgreSQL type), then run "
-                        f"`workbench follow {job_id}` again to go on after it.",
-                        job_id=job_id,
-                        statement=item.statement,
-                    )
-            else:
-                result.caught_up = True
-            if pending and last is not None:
-                _apply(conn, tables, pending, job.job_key, last, applied, staging, rules)
-                _count(result, pending, tables, touched, rules)
-        finally:
-            fetched.close()
-            source.close()
-        now_at = _saved_position(conn, job.job_key)
+            finally:
+                fetched.close()
+                source.close()
+            now_at = _saved_position(conn, job.job_key)
+        return last, now_at
+
+    for attempt in range(1, RETRIES + 2):
+        try:
+            last, now_at = run_once()
+            break
+        except (psycopg.OperationalError, CannotConnectError) as exc:
+            # a server that restarted or a link that dropped: the batch in flight was rolled
+            # back with its position, so the next attempt goes on from the last one committed
+            side = "source" if isinstance(exc, CannotConnectError) else "target"
+            if attempt > RETRIES:
+                raise CannotConnectError(
+                    f"Job {job_id}'s follower lost the {side} {attempt} times ({exc}): what "
+                    "was applied stays applied with its position, nothing twice. Run "
+                    f"`workbench follow {job_id}` again once it is reachable.",
+                    job_id=job_id,
+                ) from exc
+            jobs.log_event(store, job_id, "WARNING",
+                           f"follower: retried after losing the {side}: {exc}")  # fmt: skip
+            log.warning("Follower of job %s lost the %s (%s); retrying", job_id, side, exc)
+            time.sleep(min(2.0**attempt, 8.0))
     deferred = list(stats.get("deferred") or [])
     if result.caught_up and deferred:  # the target now holds what the source committed
         failed = run_statements(job.target_url, deferred, store.settings.connect_timeout, 1)
