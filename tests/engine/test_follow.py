@@ -804,3 +804,32 @@ def test_a_target_that_restarts_is_waited_for_and_nothing_applies_twice(mariadb,
         assert again.changes == 0 and again.changes_total == done.changes_total
     finally:
         stop_private_postgres(target)
+
+
+def test_the_cutover_moves_sequences_past_every_row_followed(mariadb, target_url, store):
+    """The first catch-up sets the target's sequences past the rows then; inserts followed
+    after it move the maxima on, and the applications' first insert into the target after the
+    cut-over must not collide with them."""
+    from workbench.engine.cutover import cutover
+
+    name = mariadb.create_database("serial")
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE tickets (id int AUTO_INCREMENT PRIMARY KEY, v int)")
+            cur.executemany("INSERT INTO tickets (v) VALUES (%s)", [(i,) for i in range(5)])
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        assert follow_job(store, result.job_id).caught_up  # sequences set past 5 here
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.executemany("INSERT INTO tickets (v) VALUES (%s)", [(i,) for i in range(10)])
+            conn.commit()
+        done = cutover(store, result.job_id)
+        assert done.validated and done.sequences_set == 1 and not done.constraints_failed
+        with psycopg.connect(target_url) as conn:
+            (new,) = conn.execute(
+                f'INSERT INTO "{name}".tickets (v) VALUES (99) RETURNING id'
+            ).fetchone()
+        assert new == 16
+    finally:
+        mariadb.drop_database(name)

@@ -28,6 +28,7 @@ from workbench.engine import records
 from workbench.engine.follow import end_position, follow_job
 from workbench.engine.plan import MigrationPlan, TablePlan
 from workbench.engine.repair import record_validation, replan
+from workbench.engine.targets import run_statements
 from workbench.engine.validate import (
     ValidationReport,
     count_mismatches,
@@ -55,6 +56,7 @@ class CutoverResult:
     steps: dict[str, float] = field(default_factory=dict)  # seconds of each step after the freeze
     seconds: float = 0.0
     constraints_failed: list[str] = field(default_factory=list)
+    sequences_set: int = 0  # sequences moved past the rows followed, for the applications
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +112,11 @@ def cutover(
             f"Job {job_id}'s follower did not catch up in {MAX_ROUNDS} rounds: the source still "
             "takes writes. Stop them (or cut over with --read-only), then run the cut-over again."
         )
+    # the applications' inserts go on from the target's sequences: past every row followed
+    sequences = jobs.get_job(store, job_id).statistics.get("sequences") or []
+    stuck = run_statements(target_url, sequences, timeout, 1)
+    result.constraints_failed += [f"{u.statement}: {u.error}" for u in stuck]
+    result.sequences_set = len(sequences) - len(stuck)
     step = _lap(result, "catch_up", step)
     again = plan if full_check else recheck(plan, early, touched)
     result.partitions_rechecked = sum(len(tp.partitions) for tp in again.tables)

@@ -387,6 +387,7 @@ def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, i
     return (Position(row[0], int(row[1])), int(row[2])) if row else None
 
 
+SETVAL = "SELECT setval("  # a deferred statement that moves a sequence past its column's maximum
 RETRIES = 4  # attempts after the first when a server goes away (1, 2, 4, 8 s apart)
 
 
@@ -749,7 +750,10 @@ def follow_job(
         failed = run_statements(job.target_url, deferred, store.settings.connect_timeout, 1)
         result.constraints_built = len(deferred) - len(failed)
         result.constraints_failed = [f"{u.statement}: {u.error}" for u in failed]
-        jobs.update_job_statistics(store, job_id, {"deferred": [u.statement for u in failed]})
+        # the sequences move on with every insert followed since: the cut-over sets them again
+        sequences = [s for s in deferred if s.startswith(SETVAL)]
+        jobs.update_job_statistics(store, job_id, {"deferred": [u.statement for u in failed],
+                                                   "sequences": sequences})  # fmt: skip
     if now_at is not None:
         result.position = now_at[0].as_dict()
         result.changes_total = now_at[1]
