@@ -705,6 +705,25 @@ def test_lag_returns_to_zero_after_a_burst(mariadb, shop, target_url, store):
     time.sleep(1.5)
     behind = follow_job(store, result.job_id, max_transactions=100)  # one short turn
     assert not behind.caught_up and behind.seconds_behind >= 1.0
+    # the changes read ahead of the applier and not applied yet: shown as waiting
+    assert 0 < behind.changes_behind <= 600 - behind.changes
+    shown = jobs.get_job(store, result.job_id).statistics["follow"]
+    assert shown["changes_behind"] == behind.changes_behind
+    from workbench.monitoring.metrics import JobCollector
+
+    gauges = {m.name: m for m in JobCollector(store).collect()}
+    assert gauges["workbench_follow_changes_behind"].samples[0].value == behind.changes_behind
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    env = {
+        "WORKBENCH_DATABASE_URL": store.settings.database_url.reveal(),
+        "WORKBENCH_DATA_DIR": str(store.settings.data_dir),
+        "WORKBENCH_USER": store.user,
+    }
+    listed = CliRunner().invoke(main, ["jobs"], env=env).output  # fmt: skip
+    assert f"{behind.changes_behind:,} waiting" in listed, listed
     turns = 0
     while not follow_job(store, result.job_id).caught_up:
         turns += 1
@@ -712,7 +731,7 @@ def test_lag_returns_to_zero_after_a_burst(mariadb, shop, target_url, store):
     idle = follow_job(store, result.job_id)
     assert idle.caught_up and idle.changes == 0 and idle.seconds_behind == 0.0
     shown = jobs.get_job(store, result.job_id).statistics["follow"]
-    assert shown["seconds_behind"] == 0.0
+    assert shown["seconds_behind"] == 0.0 and shown["changes_behind"] == 0
     assert_same(mariadb, database, target_url)
 
 

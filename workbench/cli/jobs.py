@@ -376,6 +376,7 @@ def jobs_(project, limit) -> None:
                 # a followed copy: how far its follower is behind the source, and its pace
                 "seconds_behind": (stats.get("follow") or {}).get("seconds_behind"),
                 "changes_per_second": (stats.get("follow") or {}).get("changes_per_second"),
+                "changes_behind": (stats.get("follow") or {}).get("changes_behind") or 0,
             }
         )
     shown = [
@@ -387,7 +388,13 @@ def jobs_(project, limit) -> None:
             if row["seconds_behind"] is None
             else (
                 f"{render.seconds(row['seconds_behind'])} "
-                f"({render.number(row['changes_per_second'])} changes/s)"
+                f"({render.number(row['changes_per_second'])} changes/s"
+                + (
+                    f", {render.number(row['changes_behind'])} waiting"
+                    if row["changes_behind"]
+                    else ""
+                )
+                + ")"
             ),
             "created_at": str(row.get("created_at") or "")[:19].replace("T", " "),
         }
@@ -521,6 +528,7 @@ def follow_(job_id, batch_changes, max_transactions, by) -> None:
         ("transactions", render.number(result.transactions)),
         ("position", f"{where.get('file')}:{where.get('offset')}" if where else "-"),
         ("seconds behind", render.seconds(result.seconds_behind)),
+        ("changes behind", render.number(result.changes_behind)),
         ("caught up", "yes" if result.caught_up else "no"),
         ("took", render.seconds(result.seconds)),
     ]

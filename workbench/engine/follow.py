@@ -85,6 +85,7 @@ class FollowResult:
     transactions: int = 0
     position: dict[str, Any] = field(default_factory=dict)  # where the next run starts
     seconds_behind: float | None = None  # now - the last applied commit's source time
+    changes_behind: int = 0  # row changes read from the source and not yet applied
     caught_up: bool = False
     seconds: float = 0.0
     # constraints the copy left for the caught-up follower (foreign keys, checks, sequences)
@@ -662,7 +663,17 @@ def follow_job(
             rules = cascades.Rules(cascades.references(plan.tables),
                                    applied_here=not source.logs_cascaded_rows)  # fmt: skip
             # handed over in lists: a queue's locks per change cost as much as applying it
-            fetched = prefetch(iter(lambda: list(islice(changes, 500)), []), depth=40)
+            read, applied_before = [0], result.changes
+
+            def chunk() -> list[Any]:
+                items = list(islice(changes, 500))
+                read[0] += sum(1 for i in items if isinstance(i, RowChange))
+                return items
+
+            def waiting() -> int:  # read by the thread ahead of this one, not applied yet
+                return read[0] - (result.changes - applied_before)
+
+            fetched = prefetch(iter(chunk, []), depth=40)
             try:
                 for item in chain.from_iterable(fetched):
                     if isinstance(item, RowChange):
@@ -696,7 +707,7 @@ def follow_job(
                             applied += len(pending)
                             _count(result, pending, tables, touched, rules)
                             pending = []
-                            progress.applied(result, item.timestamp)
+                            progress.applied(result, item.timestamp, waiting())
                         if done or (stop is not None and stop.is_set()):
                             break
                     elif isinstance(item, SchemaChange):
@@ -717,6 +728,7 @@ def follow_job(
                         )
                 else:
                     result.caught_up = True
+                result.changes_behind = 0 if result.caught_up else max(0, waiting())
                 if pending and last is not None:
                     _apply(conn, tables, pending, job.job_key, last, applied, staging, rules)
                     _count(result, pending, tables, touched, rules)
@@ -797,12 +809,13 @@ class _Progress:
         self.store, self.job_id, self.started = store, job_id, started
         self.last = 0.0
 
-    def applied(self, result: FollowResult, committed_at: int) -> None:
+    def applied(self, result: FollowResult, committed_at: int, waiting: int) -> None:
         now = time.monotonic()
         if now - self.last < self.EVERY:
             return
         self.last = now
         result.seconds = round(now - self.started, 3)
         result.seconds_behind = max(0.0, time.time() - committed_at)
+        result.changes_behind = max(0, waiting)
         result.changes_per_second = round(result.changes / result.seconds, 1)
         jobs.update_job_statistics(self.store, self.job_id, {"follow": result.as_dict()})

@@ -37,6 +37,7 @@ FOLLOW_GAUGES = {
     "seconds_behind": "Seconds between now and the source's last applied commit, at the last run",
     "changes_total": "Row changes applied by the job's follower, all runs",
     "changes_per_second": "Row changes applied per second in the follower's last run",
+    "changes_behind": "Row changes read from the source and not yet applied, at the last update",
 }
 TABLE_GAUGES = {
     "rows_read": "Rows of the table read",
@@ -92,6 +93,7 @@ class JobCollector(Collector):
                     "seconds_behind": followed.get("seconds_behind"),
                     "changes_total": followed.get("changes_total"),
                     "changes_per_second": (followed.get("changes") or 0) / took if took else 0,
+                    "changes_behind": followed.get("changes_behind"),
                 }
                 for key, family in follow.items():
                     if values[key] is not None:

@@ -43,6 +43,7 @@ JOB_COLUMNS = [
     "seconds_behind",
     "changes_per_second",
     "changes_total",
+    "changes_behind",
 ]
 LIVE_STATUSES = ("pending", "running")
 
@@ -93,6 +94,7 @@ def job_row(job: JobRecord, project: str = "") -> dict[str, Any]:
         "seconds_behind": follow.get("seconds_behind"),
         "changes_per_second": follow.get("changes_per_second"),
         "changes_total": follow.get("changes_total"),
+        "changes_behind": follow.get("changes_behind"),
     }
 
 

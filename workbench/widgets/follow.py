@@ -111,7 +111,8 @@ class FollowWidget:
             f"Job {self.job_id}: <b class='wb-behind' style='color:{color}'>"
             f"{render.seconds(behind)} behind</b> · "
             f"{render.number(turn.changes_per_second)} changes/s · "
-            f"{render.number(turn.changes_total)} applied in all"
+            + (f"{render.number(turn.changes_behind)} waiting · " if turn.changes_behind else "")
+            + f"{render.number(turn.changes_total)} applied in all"
             + (" · caught up" if turn.caught_up else "")
         )
         per_table: dict[str, int] = {}
