@@ -160,7 +160,9 @@ class Monitor:
             eta += (
                 f' · follower <span class="wb-behind">{render.seconds(row["seconds_behind"])}'
                 f"</span> behind, {render.number(row['changes_per_second'])} changes/s"
-            )
+                + (f", {render.number(row['changes_behind'])} waiting"
+                   if row.get("changes_behind") else "")
+            )  # fmt: skip
         self.headline.object = (
             f"<h3 class='wb-job' data-status='{html.escape(job.status)}'>Job {job.id} "
             f"{render.status(job.status)}</h3><p>"
