@@ -852,3 +852,31 @@ def test_the_cutover_moves_sequences_past_every_row_followed(mariadb, target_url
         assert new == 16
     finally:
         mariadb.drop_database(name)
+
+
+def test_time_spans_land_as_the_copy_loads_them(mariadb, target_url, store):
+    """MySQL's TIME spans -838:59:59..838:59:59; the copy loads its text into an interval's
+    time part. A followed span lands with the same text (not as days and a time)."""
+    name = mariadb.create_database("spans")
+    spans = ["-838:59:59.000000", "838:59:59.999999", "12:34:56.789000", "00:00:00", None]
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE s (id int PRIMARY KEY, t time(6))")
+            cur.executemany("INSERT INTO s VALUES (%s, %s)", list(enumerate(spans)))
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        query = f'SELECT id, t::text FROM "{name}".s ORDER BY id'
+        with psycopg.connect(target_url) as conn:
+            copied = conn.execute(query).fetchall()
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.executemany("INSERT INTO s VALUES (%s, %s)",
+                            [(10 + i, t) for i, t in enumerate(spans)])  # fmt: skip
+            conn.commit()
+        assert follow_job(store, result.job_id).caught_up
+        with psycopg.connect(target_url) as conn:
+            landed = conn.execute(query).fetchall()
+        assert [t for _, t in landed[len(spans) :]] == [t for _, t in copied]
+        assert copied[0][1] == "-838:59:59"
+    finally:
+        mariadb.drop_database(name)

@@ -293,6 +293,19 @@ def _as_time(value: Any) -> Any:
     return value
 
 
+def _span_as_text(value: Any) -> Any:
+    """A TIME span as the copy loads it into an interval: MySQL's own text, hours unbounded
+    ('-838:59:59'), which PostgreSQL keeps in the interval's time part (a timedelta would be
+    sent as days and a time, equal as an interval but not as the text validation compares)."""
+    if not isinstance(value, dt.timedelta):
+        return value
+    micros = abs(value) // dt.timedelta(microseconds=1)
+    seconds, micro = divmod(micros, 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    text = f"{'-' if value < dt.timedelta(0) else ''}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return text + (f".{micro:06d}" if micro else "")
+
+
 def _adapters(
     table: _Table, types: Mapping[str, str], source: Table
 ) -> dict[str, Callable[[Any], Any]]:
@@ -308,6 +321,8 @@ def _adapters(
             out[name] = _as_boolean
         elif kind.endswith("[]") and declared.get(name) == "set":
             out[name] = _as_members
+        elif kind == "interval" and declared.get(name) == "time":
+            out[name] = _span_as_text
         elif kind.startswith("time") and not kind.startswith("timestamp"):
             out[name] = _as_time
     return out
