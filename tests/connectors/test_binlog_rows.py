@@ -133,9 +133,14 @@ def _library_changes(url: str, start, tables: set[str]) -> list[tuple]:
 
 
 def _as_selected(change: tuple) -> tuple:
-    """The library's SET (a Python set; None when empty) and POINT (MySQL's SRID, then WKB)
-    values as the copy reads them: the reader's contract."""
+    """The library's SET (a Python set; None when empty), POINT (MySQL's SRID, then WKB) and
+    YEAR 0000 values as the copy reads them: the reader's contract."""
     table, op, before, after = change
+    if table == "every":  # YEAR 0000, which the library reads as 1900 (not a YEAR value)
+        for row in (before, after):
+            if row is not None and row["y"] == 1900:
+                row["y"] = 0
+        return change
     if table != "other":
         return change
     for row in (before, after):

@@ -163,7 +163,9 @@ def _timestamp2(fsp: int) -> Reader:
 
 
 def _year(buf: bytes, pos: int) -> tuple[Any, int]:
-    return buf[pos] + 1900, pos + 1
+    """1901..2155 stored as year - 1900; 0 is the year 0000 (the library says 1900, a year
+    YEAR cannot hold; the copy reads 0)."""
+    return (buf[pos] + 1900 if buf[pos] else 0), pos + 1
 
 
 def _reader(column: Any, encoding_of: Callable[[str], str]) -> Reader | None:
