@@ -10,15 +10,19 @@ a keyless table is refused; the cut-over drops the job's slot and publication.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Json, Jsonb
 
 from tests.engine.family import FAMILY, FAMILY_TABLES, family_changes, family_rows
 from tests.servers import PostgresServer, start_logical_postgres, stop_private_postgres
@@ -433,3 +437,67 @@ def test_rows_changed_by_foreign_key_actions_arrive(shop, target_url, store):
             assert done.constraints_built >= 4 and not done.constraints_failed
         for table, _ in FAMILY_TABLES:
             assert as_text(target_url, table, "public") == as_text(shop, table), (round_, table)
+
+
+PG_TYPES = """CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE every (id int PRIMARY KEY, s smallint, i int, b bigint, n numeric, n2 numeric(12,3),
+  r real, d double precision, ok boolean, t text, v varchar(20), c char(5), by bytea,
+  dt date, ts timestamp(3), tz timestamptz, tm time, iv interval, u uuid, j json, jb jsonb,
+  ar int[], ta text[], m mood, ip inet, mo money)"""
+
+
+def _pg_row(key: int, rng: random.Random) -> tuple:
+    def maybe(value):
+        return None if rng.random() < 0.15 else value
+
+    return (
+        key, maybe(rng.randrange(-32768, 32768)), maybe(rng.randrange(-(2**31), 2**31)),
+        maybe(rng.randrange(-(2**63), 2**63)),
+        maybe(Decimal(f"{rng.randrange(-10**12, 10**12)}.{rng.randrange(0, 10**6):06d}")),
+        maybe(Decimal(rng.randrange(-10**9, 10**9)) / 1000),
+        maybe(rng.uniform(-1e30, 1e30)), maybe(rng.uniform(-1e300, 1e300)),
+        maybe(rng.random() < 0.5), maybe(rng.choice(["", "plain", "tab\tnew\nline", "ü 😀"])),
+        maybe("v" * rng.randrange(0, 20)), maybe(rng.choice(["a", "abcde", ""])),
+        maybe(rng.randbytes(rng.randrange(0, 40))),
+        maybe(dt.date(rng.randrange(1, 9999), rng.randrange(1, 13), rng.randrange(1, 29))),
+        maybe(dt.datetime(2024, 1, 1, 12) + dt.timedelta(microseconds=rng.randrange(10**13))),
+        maybe(dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=key)),
+        maybe(dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60),
+                      rng.randrange(10**6))),
+        maybe(dt.timedelta(days=rng.randrange(-400, 400), seconds=rng.randrange(86400))),
+        maybe(uuid.UUID(int=rng.getrandbits(128))), maybe(Json({"k": [key, "é", None]})),
+        maybe(Jsonb({"a": {"b": key}})), maybe([key, None, -key]),
+        maybe(["x", 'q"uote', "back\\slash", None]), maybe(rng.choice(["sad", "ok", "happy"])),
+        maybe(rng.choice(["10.0.0.1", "::1", "192.168.0.0/24"])),
+        maybe(Decimal(rng.randrange(-10**6, 10**6)) / 100),
+    )  # fmt: skip
+
+
+def test_every_type_followed_lands_as_the_copy_loads_it(logical_pg, shop, target_url, store):
+    """The same rows of PostgreSQL's common types, once copied and once followed through
+    pgoutput: the target holds the same JSON text for both."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute(PG_TYPES)
+
+    def write(first: int) -> None:
+        rng = random.Random(3)
+        marks = ", ".join(["%s"] * 26)
+        with psycopg.connect(shop) as conn, conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO every VALUES ({marks})",
+                            [(first + k, *_pg_row(k, rng)[1:]) for k in range(1, 81)])  # fmt: skip
+
+    write(0)
+    result = copy_database(shop, target_url, CopyOptions(follow=True), store=store)
+    assert result.status == "succeeded", result.summary()
+    write(1000)
+    assert follow_job(store, result.job_id).caught_up
+    with psycopg.connect(target_url) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        rows = conn.execute(
+            "SELECT id, to_jsonb(w) - 'id' FROM public.every w ORDER BY id"
+        ).fetchall()
+    copied = [r[1] for r in rows if r[0] < 1000]
+    followed = [r[1] for r in rows if r[0] >= 1000]
+    assert len(followed) == len(copied) == 80
+    for k, (mine, theirs) in enumerate(zip(followed, copied, strict=True)):
+        assert mine == theirs, (k + 1, mine, theirs)
