@@ -931,3 +931,39 @@ def test_every_type_followed_lands_as_the_copy_loads_it(mariadb, target_url, sto
                     assert mine == theirs, (table, k + 1, mine, theirs)
     finally:
         mariadb.drop_database(name)
+
+
+def test_wide_charsets_followed_land_as_the_copy_loads_them(mariadb, target_url, store):
+    """ucs2, utf16, utf16le and utf32 store code units of a fixed width (big-endian but
+    utf16le): the library decoded them little-endian, giving reversed text or bytes. Copied
+    and followed, the same values land equal."""
+    name = mariadb.create_database("wide")
+    values = [("héllo ", "ab ", "x😀 y", "lé ", "ü", "Жж"), ("", "", "", "", "", ""),
+              ("Ωmega", "😀😀", "tab\there", "中文", "ß", "Ёё"), (None,) * 6]  # fmt: skip
+    insert = "INSERT INTO w VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE w (id int PRIMARY KEY, a varchar(10) CHARACTER SET ucs2,"
+                " b char(5) CHARACTER SET utf16, c varchar(10) CHARACTER SET utf32,"
+                " d varchar(5) CHARACTER SET utf16le, e char(4) CHARACTER SET utf8mb3,"
+                " f varchar(5) CHARACTER SET cp1251)"
+            )
+            cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        query = f"SELECT id, to_jsonb(w) - 'id' FROM \"{name}\".w ORDER BY id"
+        with psycopg.connect(target_url) as conn:
+            copied = [r[1] for r in conn.execute(query)]
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
+            conn.commit()
+        assert follow_job(store, result.job_id).caught_up
+        with psycopg.connect(target_url) as conn:
+            followed = [r[1] for r in conn.execute(query)][len(values) :]
+        assert followed == copied
+        assert copied[0] == {"a": "héllo ", "b": "ab   ", "c": "x😀 y", "d": "lé ", "e": "ü   ",
+                             "f": "Жж"}  # fmt: skip
+    finally:
+        mariadb.drop_database(name)

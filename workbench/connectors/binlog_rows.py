@@ -39,6 +39,10 @@ _INTS = {
 _BE32 = struct.Struct(">i")
 _COMPRESSED = (0, 1, 1, 2, 2, 3, 3, 4, 4, 4)  # bytes for 0-8 leftover decimal digits
 _EPOCH = dt.datetime(1970, 1, 1)
+# MySQL's multi-byte charsets of fixed width store big-endian code units: the library
+# decoded them little-endian (text backwards, or bytes where it could not)
+_WIDE = {"ucs2": "utf-16-be", "utf16": "utf-16-be", "utf16le": "utf-16-le",
+         "utf32": "utf-32-be"}  # fmt: skip
 
 
 def _fixed(fmt: struct.Struct) -> Reader:
@@ -178,7 +182,7 @@ def _reader(column: Any, encoding_of: Callable[[str], str]) -> Reader | None:
         charset = getattr(column, "character_set_name", None)
         if charset is None:
             return None
-        encoding = encoding_of(charset)
+        encoding = _WIDE.get(charset) or encoding_of(charset)
         try:
             "".encode(encoding)
         except LookupError:
