@@ -306,6 +306,18 @@ def _span_as_text(value: Any) -> Any:
     return text + (f".{micro:06d}" if micro else "")
 
 
+def _padded(width: int) -> Callable[[Any], Any]:
+    """A BINARY(n) as a SELECT returns it: padded with zero bytes to n (the binary log keeps
+    the value without its trailing zeros)."""
+
+    def pad(value: Any) -> Any:
+        if isinstance(value, str):  # the library's empty value
+            value = value.encode()
+        return value.ljust(width, b"\0") if isinstance(value, bytes) else value
+
+    return pad
+
+
 def _adapters(
     table: _Table, types: Mapping[str, str], source: Table
 ) -> dict[str, Callable[[Any], Any]]:
@@ -313,6 +325,7 @@ def _adapters(
     change stream holds the source's stored values, the copy read them through SQL."""
     out: dict[str, Callable[[Any], Any]] = {}
     declared = {c.name: c.native.name for c in source.columns}
+    widths = {c.name: c.native.length for c in source.columns}
     for name, target in table.columns.items():
         kind = types.get(target, "")
         if kind == "boolean" and declared.get(name) == "bit":
@@ -321,6 +334,8 @@ def _adapters(
             out[name] = _as_boolean
         elif kind.endswith("[]") and declared.get(name) == "set":
             out[name] = _as_members
+        elif declared.get(name) == "binary" and widths.get(name):
+            out[name] = _padded(int(widths[name] or 0))
         elif kind == "interval" and declared.get(name) == "time":
             out[name] = _span_as_text
         elif kind.startswith("time") and not kind.startswith("timestamp"):
