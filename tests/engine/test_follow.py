@@ -998,3 +998,37 @@ def test_binary_values_followed_land_as_the_copy_loads_them(mariadb, target_url,
         assert followed == copied and copied[0][0] == b"ab\x00\x00"
     finally:
         mariadb.drop_database(name)
+
+
+def test_mariadb_uuid_and_inet_followed_land_as_the_copy_loads_them(mariadb, target_url, store):
+    """MariaDB's UUID, INET6 and INET4 types are logged as their binary storage (16, 16 and
+    4 bytes); the copy reads their text. Copied and followed: equal."""
+    name = mariadb.create_database("uuids")
+    values = [("123e4567-e89b-12d3-a456-426614174000", "2001:db8::1", "10.0.0.1"),
+              ("00000000-0000-0000-0000-000000000000", "::ffff:1.2.3.4", "255.255.255.255"),
+              ("f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "fe80::1:2", "0.0.0.0"),
+              (None, None, None)]  # fmt: skip
+    insert = "INSERT INTO n VALUES (%s, %s, %s, %s)"
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE n (id int PRIMARY KEY, u uuid, six inet6, four inet4)")
+            cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        assert result.status == "succeeded", result.summary()
+        query = f'SELECT id, u::text, host(six), host(four) FROM "{name}".n ORDER BY id'
+        with psycopg.connect(target_url) as conn:
+            copied = [r[1:] for r in conn.execute(query)]
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
+            conn.commit()
+        assert follow_job(store, result.job_id).caught_up
+        with psycopg.connect(target_url) as conn:
+            followed = [r[1:] for r in conn.execute(query)][len(values) :]
+        assert followed == copied and copied[0] == values[0]
+        from workbench.engine.cutover import cutover
+
+        assert cutover(store, result.job_id).validated  # the checksums of both sides agree
+    finally:
+        mariadb.drop_database(name)

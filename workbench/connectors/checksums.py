@@ -93,6 +93,7 @@ def category_of(pg_type: str, source_native: str = "", source_dialect: str = "")
         "bytea": "bytea",
         "json": PRESENCE,
         "jsonb": PRESENCE,
+        "inet": "inet",  # an address: its text without the /32 or /128 that ::text adds
     }.get(base, "text")
 
 

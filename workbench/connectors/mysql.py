@@ -314,6 +314,7 @@ DIALECT = SqlDialect(
             "interval": _TIME_US,
             "bytea": "HEX({e})",
             "bit": "CAST({e} + 0 AS CHAR)",
+            "inet": "CAST({e} AS CHAR)",  # MariaDB's INET6 and INET4
         },
         implicit=frozenset({"int", "numeric", "date"}),
         row_text=_row_text,

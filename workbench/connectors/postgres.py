@@ -214,6 +214,7 @@ DIALECT = SqlDialect(
             "interval": "(extract(epoch from {e}) * 1000000)::numeric(30,0)::text",
             "bytea": "upper(encode({e}, 'hex'))",
             "bit": _BITS_UNSIGNED,
+            "inet": "host({e})",
         },
         # integers and decimals print themselves; dates too in ISO DateStyle (set per session)
         implicit=frozenset({"int", "year", "numeric", "text", "date"}),

@@ -24,9 +24,11 @@ publication of the job's, dropped at its cut-over).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -318,6 +320,24 @@ def _padded(width: int) -> Callable[[Any], Any]:
     return pad
 
 
+def _stored_as_text(kind: str) -> Callable[[Any], Any]:
+    """MariaDB's UUID, INET6 and INET4, logged as their 16 or 4 bytes (trailing zero bytes
+    left out, as for BINARY), as their text: what the copy reads."""
+    texts: dict[str, tuple[int, Callable[[bytes], str]]] = {
+        "uuid": (16, lambda b: str(uuid.UUID(bytes=b))),
+        "inet6": (16, lambda b: str(ipaddress.IPv6Address(b))),
+        "inet4": (4, lambda b: str(ipaddress.IPv4Address(b))),
+    }
+    width, text = texts[kind]
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):  # the library's empty value: every byte zero
+            value = value.encode()
+        return text(value.ljust(width, b"\0")) if isinstance(value, bytes) else value
+
+    return convert
+
+
 def _adapters(
     table: _Table, types: Mapping[str, str], source: Table
 ) -> dict[str, Callable[[Any], Any]]:
@@ -334,6 +354,8 @@ def _adapters(
             out[name] = _as_boolean
         elif kind.endswith("[]") and declared.get(name) == "set":
             out[name] = _as_members
+        elif declared.get(name) in ("uuid", "inet6", "inet4"):
+            out[name] = _stored_as_text(declared[name])
         elif declared.get(name) == "binary" and widths.get(name):
             out[name] = _padded(int(widths[name] or 0))
         elif kind == "interval" and declared.get(name) == "time":
