@@ -1032,3 +1032,31 @@ def test_mariadb_uuid_and_inet_followed_land_as_the_copy_loads_them(mariadb, tar
         assert cutover(store, result.job_id).validated  # the checksums of both sides agree
     finally:
         mariadb.drop_database(name)
+
+
+def test_the_enum_error_value_follows_the_jobs_option(mariadb, target_url, store):
+    """MySQL stores an invalid ENUM value as '' (index 0) outside strict mode; the copy turns
+    it into NULL by default (enum_invalid='null'), and so does the follower, whose rows then
+    also pass the CHECK the copy adds."""
+    name = mariadb.create_database("enums")
+    insert = "INSERT INTO e VALUES (%s, %s)"
+    try:
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = ''")
+            cur.execute("CREATE TABLE e (id int PRIMARY KEY, mood enum('ok', 'sad'))")
+            cur.executemany(insert, [(1, "ok"), (2, "nonsense"), (3, None)])
+            conn.commit()
+        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
+                               store=store)  # fmt: skip
+        with mariadb.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = ''")
+            cur.executemany(insert, [(11, "ok"), (12, "nonsense"), (13, None)])
+            cur.execute("UPDATE e SET mood = 'other' WHERE id = 1")
+            conn.commit()
+        done = follow_job(store, result.job_id)
+        assert done.caught_up and not done.constraints_failed  # the CHECK holds
+        with psycopg.connect(target_url) as conn:
+            rows = conn.execute(f'SELECT id, mood FROM "{name}".e ORDER BY id').fetchall()
+        assert rows == [(1, None), (2, None), (3, None), (11, "ok"), (12, None), (13, None)]
+    finally:
+        mariadb.drop_database(name)

@@ -338,17 +338,38 @@ def _stored_as_text(kind: str) -> Callable[[Any], Any]:
     return convert
 
 
+def _invalid_enum(members: tuple[str, ...], invalid: str, column: str) -> Callable[[Any], Any]:
+    """MySQL's ENUM error value '' (an invalid value stored, index 0), as the copy's
+    ``enum_invalid`` option has it: NULL, kept, or refused (a change has no quarantine)."""
+
+    def convert(value: Any) -> Any:
+        if value != "" or "" in members or invalid == "keep":
+            return value
+        if invalid == "null":
+            return None
+        raise FollowStoppedError(
+            f"A change holds the ENUM error value '' in column {column} (an invalid value "
+            "stored), which this job refuses (enum_invalid='quarantine'): nothing of its "
+            "batch was applied. Fix the source row, then run the follower again."
+        )
+
+    return convert
+
+
 def _adapters(
-    table: _Table, types: Mapping[str, str], source: Table
+    table: _Table, types: Mapping[str, str], source: Table, enum_invalid: str = "null"
 ) -> dict[str, Callable[[Any], Any]]:
     """Per source column, what makes a change's value the copy's for its target type: the
     change stream holds the source's stored values, the copy read them through SQL."""
     out: dict[str, Callable[[Any], Any]] = {}
     declared = {c.name: c.native.name for c in source.columns}
     widths = {c.name: c.native.length for c in source.columns}
+    members = {c.name: c.native.values for c in source.columns}
     for name, target in table.columns.items():
         kind = types.get(target, "")
-        if kind == "boolean" and declared.get(name) == "bit":
+        if declared.get(name) == "enum":
+            out[name] = _invalid_enum(members[name], enum_invalid, name)
+        elif kind == "boolean" and declared.get(name) == "bit":
             out[name] = _bit_as_boolean
         elif kind == "boolean" and declared.get(name) in ("tinyint", "smallint", "int"):
             out[name] = _as_boolean
@@ -700,7 +721,9 @@ def follow_job(
                 conn.execute(_POSITIONS)
             target_columns = _target_columns(conn, plan.tables)
             sources = {tp.source.name: tp.source for tp in plan.tables}
-            tables = {n: replace(t, adapters=_adapters(t, target_columns[n], sources[n]))
+            invalid = str(job.options.type_options.get("enum_invalid", "null"))
+            tables = {n: replace(t, adapters=_adapters(t, target_columns[n], sources[n],
+                                                       invalid))
                       for n, t in planned.items()}  # fmt: skip
             staging = _Staging(conn)
             saved = _saved_position(conn, job.job_key)
