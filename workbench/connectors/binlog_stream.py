@@ -60,6 +60,7 @@ class BinlogStream:
         import pymysql
 
         self.start = start
+        self.file = start.file  # the log file the events come from now (rotations move it)
         self.conn = conn
         server = str(self.conn.get_server_info())
         self.dbms = "mariadb" if "MariaDB" in server else "mysql"
@@ -95,21 +96,20 @@ class BinlogStream:
 
         read_packet: Callable[[], Any] = self.conn._read_packet
         tail = 4 if self.checksum else 0
-        file = self.start.file
         while True:
             try:
                 packet = read_packet()
             except pymysql.err.OperationalError as exc:
                 if exc.args and exc.args[0] == _LOG_GONE:
                     raise ConfigurationError(
-                        f"The source no longer holds its binary log at {file} (or cannot read "
+                        f"The source no longer holds its binary log at {self.file} (or cannot read "
                         f"it): {exc.args[1]}. The changes since that position cannot be "
                         "followed (a log purged before the follower read it: raise "
                         "binlog_expire_logs_seconds / expire_logs_days). Copy again with "
                         "--follow."
                     ) from exc
                 raise CannotConnectError(
-                    f"The source's binary log stream broke off in {file} ({exc}): what was "
+                    f"The source's binary log stream broke off in {self.file} ({exc}): what was "
                     "applied stays applied with its position; run the follower again once "
                     "the source is reachable."
                 ) from exc
@@ -123,13 +123,13 @@ class BinlogStream:
                 tail and zlib.crc32(memoryview(data)[1:-4]) != int.from_bytes(data[-4:], "little")
             ):
                 raise ConfigurationError(
-                    f"An event of the source's binary log ({file}, before offset {next_offset}) "
-                    "is truncated or failed its CRC32 check: the log or the connection "
-                    "corrupted it. Nothing of it was applied; run the follower again (it "
-                    "resumes before that event's transaction)."
+                    f"An event of the source's binary log ({self.file}, before offset "
+                    f"{next_offset}) is truncated or failed its CRC32 check: the log or the "
+                    "connection corrupted it. Nothing of it was applied; run the follower again "
+                    "(it resumes before that event's transaction)."
                 )
             if kind == ROTATE:
-                file = data[28 : len(data) - tail].decode()
+                self.file = data[28 : len(data) - tail].decode()
             elif kind == FORMAT_DESCRIPTION:
                 # binlog version 2, server version 50, created 4, header length 1, then one
                 # post-header length per event type and the checksum algorithm's byte

@@ -118,7 +118,6 @@ def read_changes(
     stream = BinlogStream(
         conn, start, server_id or 1_000_000 + zlib.crc32(url.encode()) % 1_000_000
     )
-    file = start.file
     try:
         for event in stream.events():
             kind = event.type
@@ -136,7 +135,7 @@ def read_changes(
                 for before, after in images:
                     yield RowChange(table.name, op, before, after)
             elif kind == XID:
-                yield Commit(Position(file, event.next_offset), event.timestamp)
+                yield Commit(Position(stream.file, event.next_offset), event.timestamp)
             elif kind == TABLE_MAP:
                 table_id = _table_id(event, stream)
                 if table_id in followed:  # each transaction maps its tables again
@@ -150,15 +149,14 @@ def read_changes(
                 followed[table_id] = _Followed(name, decode)
             elif kind == QUERY:
                 statement = _statement(event, stream)
-                here = Position(file, event.next_offset)
+                here = Position(stream.file, event.next_offset)
                 if statement.upper() == "COMMIT":  # a transaction of non-transactional tables
                     yield Commit(here, event.timestamp)
                 elif statement.upper().startswith(_DDL):
                     named = _named_tables(statement, database)
                     if "*" in named or named & wanted:
                         yield SchemaChange(statement, named, here)
-            elif kind == ROTATE:
-                file = event.body[8:].decode()
+            elif kind == ROTATE:  # the stream has moved on to `stream.file`
                 # another file may come from another run of the server (after a crash its
                 # last file ends without a rotation of its own), which reuses table ids; each
                 # transaction maps its tables again, so forgetting them costs little
@@ -166,7 +164,7 @@ def read_changes(
                 library_tables.clear()
             elif kind in UNREADABLE:
                 raise ConfigurationError(
-                    f"The source's binary log holds {UNREADABLE[kind]} at {file}:"
+                    f"The source's binary log holds {UNREADABLE[kind]} at {stream.file}:"
                     f"{event.next_offset}, which the follower cannot read; turn that setting "
                     "off on the source, then copy again with --follow."
                 )

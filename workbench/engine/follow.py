@@ -313,7 +313,7 @@ def _padded(width: int) -> Callable[[Any], Any]:
     the value without its trailing zeros)."""
 
     def pad(value: Any) -> Any:
-        if isinstance(value, str):  # the library's empty value
+        if isinstance(value, str):  # the library's empty value (every byte zero)
             value = value.encode()
         return value.ljust(width, b"\0") if isinstance(value, bytes) else value
 
@@ -329,11 +329,11 @@ def _stored_as_text(kind: str) -> Callable[[Any], Any]:
         "inet4": (4, lambda b: str(ipaddress.IPv4Address(b))),
     }
     width, text = texts[kind]
+    pad = _padded(width)
 
     def convert(value: Any) -> Any:
-        if isinstance(value, str):  # the library's empty value: every byte zero
-            value = value.encode()
-        return text(value.ljust(width, b"\0")) if isinstance(value, bytes) else value
+        value = pad(value)
+        return text(value) if isinstance(value, bytes) else value
 
     return convert
 
@@ -462,7 +462,7 @@ def _saved_position(conn: psycopg.Connection, job_key: str) -> tuple[Position, i
 
 
 SETVAL = "SELECT setval("  # a deferred statement that moves a sequence past its column's maximum
-RETRIES = 4  # attempts after the first when a server goes away (1, 2, 4, 8 s apart)
+RETRIES = 4  # attempts after the first when a server goes away (2, 4, 8, 8 s apart)
 
 
 class _Staging:
