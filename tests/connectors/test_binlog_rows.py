@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,10 +229,16 @@ def test_the_decoder_reads_what_the_library_reads(mariadb, monkeypatch):
         assert repr(mine) == repr(library)  # the same types, and DECIMALs' scales (1.50)
 
 
-def _position(url: str):
-    source = connect(url)
+def _from_here(server: MySQLServer, prefix: str, *statements: str) -> tuple[str, str, Any]:
+    """A new database of ``server`` where ``statements`` ran: its name, URL, and the binary
+    log's position after them (where the changes a test reads start)."""
+    db = server.create_database(prefix)
+    with server.connect(db) as conn, conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+    source = connect(server.url(db))
     try:
-        return current_position(source)
+        return db, server.url(db), current_position(source)
     finally:
         source.close()
 
@@ -242,11 +249,9 @@ def test_a_non_transactional_tables_changes_end_with_their_commit(mariadb):
     not seen committed)."""
     from workbench.connectors.changes import Commit
 
-    db = mariadb.create_database("aria")
-    url = mariadb.url(db)
-    with mariadb.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE plain (id int PRIMARY KEY, v varchar(10)) ENGINE=Aria")
-    start = _position(url)
+    db, url, start = _from_here(
+        mariadb, "aria", "CREATE TABLE plain (id int PRIMARY KEY, v varchar(10)) ENGINE=Aria"
+    )
     with mariadb.connect(db) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO plain VALUES (1, 'a'), (2, 'b')")
         cur.execute("UPDATE plain SET v = 'c' WHERE id = 2")
@@ -261,11 +266,9 @@ def test_compressed_events_stop_the_reader_with_the_setting_named(mariadb):
     """A compressed rows event cannot be read: skipping it would lose the change silently."""
     from workbench.errors import ConfigurationError
 
-    db = mariadb.create_database("packed")
-    url = mariadb.url(db)
-    with mariadb.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE packed (id int PRIMARY KEY, v varchar(2000))")
-    start = _position(url)
+    db, url, start = _from_here(
+        mariadb, "packed", "CREATE TABLE packed (id int PRIMARY KEY, v varchar(2000))"
+    )
     with mariadb.connect() as conn, conn.cursor() as cur:
         cur.execute("SET GLOBAL log_bin_compress = ON")
         try:
@@ -279,9 +282,7 @@ def test_compressed_events_stop_the_reader_with_the_setting_named(mariadb):
 def test_a_purged_log_is_named_with_what_to_do(mariadb):
     from workbench.errors import ConfigurationError
 
-    db = mariadb.create_database("purged")
-    url = mariadb.url(db)
-    start = _position(url)
+    _, url, start = _from_here(mariadb, "purged")
     with mariadb.connect() as conn, conn.cursor() as cur:
         cur.execute("FLUSH BINARY LOGS")
         for _ in range(50):  # a log is kept until the engine's checkpoint has passed it
@@ -303,11 +304,7 @@ def test_changes_across_a_log_rotation_keep_their_positions(mariadb):
     of them with nothing read twice or skipped."""
     from workbench.connectors.changes import Commit
 
-    db = mariadb.create_database("rotate")
-    url = mariadb.url(db)
-    with mariadb.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE r (id int PRIMARY KEY, v int)")
-    start = _position(url)
+    db, url, start = _from_here(mariadb, "rotate", "CREATE TABLE r (id int PRIMARY KEY, v int)")
     with mariadb.connect(db) as conn, conn.cursor() as cur:
         for i in range(1, 7):
             cur.execute("INSERT INTO r VALUES (%s, %s)", (i, i))
@@ -333,11 +330,9 @@ def test_a_source_that_goes_away_mid_stream_is_named():
 
     server = start_binlog_mariadb(Path("/tmp") / f"wbbinlogkill-{os.getpid()}", server_id=14)
     try:
-        db = server.create_database("gone")
-        url = server.url(db)
-        with server.connect(db) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE g (id int PRIMARY KEY, v varchar(200))")
-        start = _position(url)
+        db, url, start = _from_here(
+            server, "gone", "CREATE TABLE g (id int PRIMARY KEY, v varchar(200))"
+        )
         with server.connect(db) as conn, conn.cursor() as cur:
             for n in range(200):  # more than a socket buffers
                 cur.executemany("INSERT INTO g VALUES (%s, %s)",
@@ -362,12 +357,10 @@ def test_images_of_some_columns_stop_the_reader_named(mariadb, image):
     nothing. The reader stops, naming the setting."""
     from workbench.errors import ConfigurationError
 
-    db = mariadb.create_database("partial")
-    url = mariadb.url(db)
-    with mariadb.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE p (id int PRIMARY KEY, v varchar(10), t text)")
-        cur.execute("INSERT INTO p VALUES (1, 'a', 'kept')")
-    start = _position(url)
+    db, url, start = _from_here(
+        mariadb, "partial", "CREATE TABLE p (id int PRIMARY KEY, v varchar(10), t text)",
+        "INSERT INTO p VALUES (1, 'a', 'kept')",
+    )  # fmt: skip
     with mariadb.connect(db) as conn, conn.cursor() as cur:
         cur.execute(f"SET SESSION binlog_row_image = '{image}'")
         cur.execute("UPDATE p SET v = 'b' WHERE id = 1")
@@ -380,11 +373,7 @@ def test_an_xa_transaction_stops_the_reader_named(mariadb):
     or XA ROLLBACK: applied with the next commit, a rolled-back one would land. Named."""
     from workbench.errors import ConfigurationError
 
-    db = mariadb.create_database("xa")
-    url = mariadb.url(db)
-    with mariadb.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE x (id int PRIMARY KEY)")
-    start = _position(url)
+    db, url, start = _from_here(mariadb, "xa", "CREATE TABLE x (id int PRIMARY KEY)")
     with mariadb.connect(db) as conn, conn.cursor() as cur:
         cur.execute("XA START 'wb'")
         cur.execute("INSERT INTO x VALUES (1)")

@@ -854,30 +854,41 @@ def test_the_cutover_moves_sequences_past_every_row_followed(mariadb, target_url
         mariadb.drop_database(name)
 
 
+def copied_then_followed(mariadb, target_url, store, name, columns, values, select):
+    """Table ``t`` of database ``name`` (``columns`` after its ``id int PRIMARY KEY``) with
+    the ``values`` rows written before a --follow copy and again, ids from 10, after it:
+    (copied, followed), each row's ``select`` (over ``t``) as the target holds it; the copied
+    ones read before the follower runs, which could overwrite them."""
+    insert = f"INSERT INTO t VALUES ({', '.join(['%s'] * (len(values[0]) + 1))})"
+    with mariadb.connect(name) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE t (id int PRIMARY KEY, {columns})")
+        cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
+        conn.commit()
+    result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True), store=store)
+    assert result.status == "succeeded", result.summary()
+    query = f'SELECT {select} FROM "{name}".t t ORDER BY id'
+    with psycopg.connect(target_url) as conn:
+        copied = [tuple(r) for r in conn.execute(query)]
+    with mariadb.connect(name) as conn, conn.cursor() as cur:
+        cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
+        conn.commit()
+    assert follow_job(store, result.job_id).caught_up
+    with psycopg.connect(target_url) as conn:
+        followed = [tuple(r) for r in conn.execute(query)][len(values) :]
+    return result.job_id, copied, followed
+
+
 def test_time_spans_land_as_the_copy_loads_them(mariadb, target_url, store):
     """MySQL's TIME spans -838:59:59..838:59:59; the copy loads its text into an interval's
     time part. A followed span lands with the same text (not as days and a time)."""
     name = mariadb.create_database("spans")
     spans = ["-838:59:59.000000", "838:59:59.999999", "12:34:56.789000", "00:00:00", None]
     try:
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE s (id int PRIMARY KEY, t time(6))")
-            cur.executemany("INSERT INTO s VALUES (%s, %s)", list(enumerate(spans)))
-            conn.commit()
-        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
-                               store=store)  # fmt: skip
-        query = f'SELECT id, t::text FROM "{name}".s ORDER BY id'
-        with psycopg.connect(target_url) as conn:
-            copied = conn.execute(query).fetchall()
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.executemany("INSERT INTO s VALUES (%s, %s)",
-                            [(10 + i, t) for i, t in enumerate(spans)])  # fmt: skip
-            conn.commit()
-        assert follow_job(store, result.job_id).caught_up
-        with psycopg.connect(target_url) as conn:
-            landed = conn.execute(query).fetchall()
-        assert [t for _, t in landed[len(spans) :]] == [t for _, t in copied]
-        assert copied[0][1] == "-838:59:59"
+        _, copied, followed = copied_then_followed(
+            mariadb, target_url, store, name, "s time(6)", [(t,) for t in spans], "s::text"
+        )
+        assert followed == copied
+        assert copied[0][0] == "-838:59:59"
     finally:
         mariadb.drop_database(name)
 
@@ -940,31 +951,16 @@ def test_wide_charsets_followed_land_as_the_copy_loads_them(mariadb, target_url,
     name = mariadb.create_database("wide")
     values = [("héllo ", "ab ", "x😀 y", "lé ", "ü", "Жж"), ("", "", "", "", "", ""),
               ("Ωmega", "😀😀", "tab\there", "中文", "ß", "Ёё"), (None,) * 6]  # fmt: skip
-    insert = "INSERT INTO w VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    columns = ("a varchar(10) CHARACTER SET ucs2, b char(5) CHARACTER SET utf16,"
+               " c varchar(10) CHARACTER SET utf32, d varchar(5) CHARACTER SET utf16le,"
+               " e char(4) CHARACTER SET utf8mb3, f varchar(5) CHARACTER SET cp1251")  # fmt: skip
     try:
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE w (id int PRIMARY KEY, a varchar(10) CHARACTER SET ucs2,"
-                " b char(5) CHARACTER SET utf16, c varchar(10) CHARACTER SET utf32,"
-                " d varchar(5) CHARACTER SET utf16le, e char(4) CHARACTER SET utf8mb3,"
-                " f varchar(5) CHARACTER SET cp1251)"
-            )
-            cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
-            conn.commit()
-        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
-                               store=store)  # fmt: skip
-        query = f"SELECT id, to_jsonb(w) - 'id' FROM \"{name}\".w ORDER BY id"
-        with psycopg.connect(target_url) as conn:
-            copied = [r[1] for r in conn.execute(query)]
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
-            conn.commit()
-        assert follow_job(store, result.job_id).caught_up
-        with psycopg.connect(target_url) as conn:
-            followed = [r[1] for r in conn.execute(query)][len(values) :]
+        _, copied, followed = copied_then_followed(
+            mariadb, target_url, store, name, columns, values, "to_jsonb(t) - 'id'"
+        )
         assert followed == copied
-        assert copied[0] == {"a": "héllo ", "b": "ab   ", "c": "x😀 y", "d": "lé ", "e": "ü   ",
-                             "f": "Жж"}  # fmt: skip
+        assert copied[0][0] == {"a": "héllo ", "b": "ab   ", "c": "x😀 y", "d": "lé ",
+                                "e": "ü   ", "f": "Жж"}  # fmt: skip
     finally:
         mariadb.drop_database(name)
 
@@ -976,25 +972,12 @@ def test_binary_values_followed_land_as_the_copy_loads_them(mariadb, target_url,
     values = [(b"ab", b"x\x00", b"blob\x00", b"z"), (b"", b"", b"", b""),
               (b"\x00\x01\x02\x03", b"\xff" * 5, bytes(range(256)), b"abc"),
               (None,) * 4]  # fmt: skip
-    insert = "INSERT INTO b VALUES (%s, %s, %s, %s, %s)"
     try:
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE b (id int PRIMARY KEY, a binary(4), v varbinary(5),"
-                        " l blob, c char(3) CHARACTER SET binary)")  # fmt: skip
-            cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
-            conn.commit()
-        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
-                               store=store)  # fmt: skip
-        query = f'SELECT id, a, v, l, c FROM "{name}".b ORDER BY id'
-        with psycopg.connect(target_url) as conn:
-            copied = [r[1:] for r in conn.execute(query)]
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
-            cur.execute("UPDATE b SET l = l WHERE id = 10")
-            conn.commit()
-        assert follow_job(store, result.job_id).caught_up
-        with psycopg.connect(target_url) as conn:
-            followed = [r[1:] for r in conn.execute(query)][len(values) :]
+        _, copied, followed = copied_then_followed(
+            mariadb, target_url, store, name,
+            "a binary(4), v varbinary(5), l blob, c char(3) CHARACTER SET binary", values,
+            "a, v, l, c",
+        )  # fmt: skip
         assert followed == copied and copied[0][0] == b"ab\x00\x00"
     finally:
         mariadb.drop_database(name)
@@ -1003,33 +986,20 @@ def test_binary_values_followed_land_as_the_copy_loads_them(mariadb, target_url,
 def test_mariadb_uuid_and_inet_followed_land_as_the_copy_loads_them(mariadb, target_url, store):
     """MariaDB's UUID, INET6 and INET4 types are logged as their binary storage (16, 16 and
     4 bytes); the copy reads their text. Copied and followed: equal."""
+    from workbench.engine.cutover import cutover
+
     name = mariadb.create_database("uuids")
     values = [("123e4567-e89b-12d3-a456-426614174000", "2001:db8::1", "10.0.0.1"),
               ("00000000-0000-0000-0000-000000000000", "::ffff:1.2.3.4", "255.255.255.255"),
               ("f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "fe80::1:2", "0.0.0.0"),
               (None, None, None)]  # fmt: skip
-    insert = "INSERT INTO n VALUES (%s, %s, %s, %s)"
     try:
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE n (id int PRIMARY KEY, u uuid, six inet6, four inet4)")
-            cur.executemany(insert, [(i, *v) for i, v in enumerate(values)])
-            conn.commit()
-        result = copy_database(mariadb.url(name), target_url, CopyOptions(follow=True),
-                               store=store)  # fmt: skip
-        assert result.status == "succeeded", result.summary()
-        query = f'SELECT id, u::text, host(six), host(four) FROM "{name}".n ORDER BY id'
-        with psycopg.connect(target_url) as conn:
-            copied = [r[1:] for r in conn.execute(query)]
-        with mariadb.connect(name) as conn, conn.cursor() as cur:
-            cur.executemany(insert, [(10 + i, *v) for i, v in enumerate(values)])
-            conn.commit()
-        assert follow_job(store, result.job_id).caught_up
-        with psycopg.connect(target_url) as conn:
-            followed = [r[1:] for r in conn.execute(query)][len(values) :]
+        job_id, copied, followed = copied_then_followed(
+            mariadb, target_url, store, name, "u uuid, six inet6, four inet4", values,
+            "u::text, host(six), host(four)",
+        )  # fmt: skip
         assert followed == copied and copied[0] == values[0]
-        from workbench.engine.cutover import cutover
-
-        assert cutover(store, result.job_id).validated  # the checksums of both sides agree
+        assert cutover(store, job_id).validated  # the checksums of both sides agree
     finally:
         mariadb.drop_database(name)
 
