@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
 
@@ -33,9 +33,25 @@ class Capabilities:
 
     dialect: str  # the type map's and the SQL dialect's key: "postgresql", "mysql", ...
     can_write: bool = False  # a migration target: COPY into tables (PostgreSQL only)
-    # rows can be read as PostgreSQL COPY text (`read_copy_text`): PostgreSQL sources, whose
-    # columns of the target's own types then pass through without being parsed
-    copy_text: bool = False
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A target column whose values the source may render as PostgreSQL COPY text itself."""
+
+    source: str  # the source column
+    target: str  # the target column
+    pg_type: str  # the target column's type
+    expression: str | None = None  # the type map's read expression (source dialect), if any
+    nulled_when: str | None = None  # when the expression turns a stored value into NULL
+
+
+class TextChunk(NamedTuple):
+    """Whole rows of COPY text, how many, and the values the read made NULL per target column."""
+
+    data: bytes | bytearray | memoryview
+    rows: int
+    nulled: Mapping[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -170,12 +186,16 @@ class Connector:
         """
         raise NotImplementedError
 
+    def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
+        """Whether ``read_copy_text`` renders every field as text the target column reads
+        back as the value the general path would load (default: no source can)."""
+        return False
+
     def read_copy_text(
-        self, table: Table, partition: Partition, columns: Sequence[str], chunk_bytes: int
-    ) -> Iterator[tuple[bytes, int]]:
+        self, table: Table, partition: Partition, fields: Sequence[TextField], chunk_bytes: int
+    ) -> Iterator[TextChunk]:
         """The partition's rows in PostgreSQL's COPY text format, in chunks of about
-        ``chunk_bytes`` whole rows (each chunk with its row count): only where
-        ``capabilities.copy_text`` says the source can."""
+        ``chunk_bytes`` whole rows: only where ``can_copy_text`` says the source can."""
         raise UnsupportedError(
             f"{self.capabilities.dialect} sources cannot be read as PostgreSQL COPY text"
         )

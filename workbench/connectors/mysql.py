@@ -42,7 +42,9 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.connectors import splitting
 from workbench.connectors.base import (
@@ -51,10 +53,13 @@ from workbench.connectors.base import (
     Connector,
     Partition,
     ServerAdvice,
+    TextChunk,
+    TextField,
 )
 from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import HLL_BITS, ChecksumSql, ProfileSql, SampleSql, SqlDialect
 from workbench.connectors.mysql_catalog import introspect
+from workbench.connectors.mysql_text import line_select
 from workbench.connectors.sqltext import (
     partition_predicate,
     percent_safe,
@@ -72,6 +77,7 @@ from workbench.errors import (
     InvalidInputError,
     InvalidSourceValueError,
     TlsError,
+    UnsupportedError,
     WorkbenchError,
 )
 from workbench.schema.model import DatabaseSchema, Table
@@ -209,6 +215,15 @@ def literal(value: Any) -> str:
     raise InvalidInputError(f"Cannot use {type(value).__name__} value {value!r} as a key bound")
 
 
+def _bounds(partition: Partition) -> str:
+    """The partition's WHERE clause (or nothing) with its bounds inlined as safe literals."""
+    pred, params = partition_predicate(partition, "mysql", placeholder="\x00")
+    pieces = pred.split("\x00")
+    pred = "".join(p + (literal(v) if i < len(params) else "") for i, (p, v) in
+                   enumerate(zip(pieces, [*params, None], strict=True)))  # fmt: skip
+    return where(pred)
+
+
 def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
@@ -272,8 +287,8 @@ def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | Non
 def _category(pg_type: str, native: str) -> str | None:
     if pg_type.endswith("[]") and native.startswith("set"):
         return "set"
-    if native.startswith("year"):
-        return "year"  # MySQL prints YEAR 0 as '0000'
+    if native.startswith("year") or "zerofill" in native:
+        return "year"  # printed padded (YEAR 0 as '0000', a ZEROFILL 42 as '000042'): + 0
     return None
 
 
@@ -706,16 +721,40 @@ class MySQLConnector(Connector):
         names = list(columns) if columns is not None else list(table.column_names)
         defaults = driver_safe_expressions(table, names)
         names, select = select_list(table, "mysql", names, expressions, defaults)
-        pred, params = partition_predicate(partition, "mysql", placeholder="\x00")
-        pieces = pred.split("\x00")
-        pred = "".join(p + (literal(v) if i < len(params) else "") for i, (p, v) in
-                       enumerate(zip(pieces, [*params, None], strict=True)))  # fmt: skip
-        return names, f"SELECT {select} FROM {table_ref(table, 'mysql')}{where(pred)}"
+        return names, f"SELECT {select} FROM {table_ref(table, 'mysql')}{_bounds(partition)}"
 
     def _port_open(self) -> bool:
         return _tcp_open(
             self.parsed.host or "127.0.0.1", int(self.parsed.port or 3306), self.connect_timeout
         )
+
+    def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
+        return line_select([table.column(f.source) for f in fields], fields) is not None
+
+    def read_copy_text(
+        self, table: Table, partition: Partition, fields: Sequence[TextField], chunk_bytes: int
+    ) -> Iterator[TextChunk]:
+        """One COPY line per row, rendered by the server (see ``connectors.mysql_text``),
+        taken from connectorx's Arrow batches without a copy: the lines are contiguous."""
+        select = line_select([table.column(f.source) for f in fields], fields)
+        if select is None:
+            raise UnsupportedError(f"{table.qualified_name} cannot be read as COPY text")
+        counted = [f.target for f in fields if f.nulled_when]
+        sql = f"SELECT {select} FROM {table_ref(table, 'mysql')}{_bounds(partition)}"
+        for batch in self._arrow_stream(sql, table, partition, max(1024, chunk_bytes // 32)):
+            lines = batch.column(0)
+            if lines.null_count:  # CONCAT of non-NULL values: a NULL would lose a row
+                raise InvalidSourceValueError(
+                    f"{table.qualified_name} ({partition.label}): a row rendered as NULL text"
+                )
+            _, offsets, data = lines.buffers()  # large_binary: 64-bit offsets
+            bounds = np.frombuffer(offsets, np.int64, len(lines) + 1, lines.offset * 8)
+            start, end = int(bounds[0]), int(bounds[-1])
+            nulled = {
+                name: int(pc.sum(batch.column(1 + i)).as_py() or 0)
+                for i, name in enumerate(counted)
+            }
+            yield TextChunk(memoryview(data)[start:end], batch.num_rows, nulled)
 
     def read_partition(
         self,
@@ -725,18 +764,25 @@ class MySQLConnector(Connector):
         batch_rows: int = 50_000,
         expressions: Mapping[str, str] | None = None,
     ) -> Iterator[pa.RecordBatch]:
-        cx = _connectorx()
         names, sql = self.partition_sql(table, partition, columns, expressions)
-        # connectorx's pool waits 30 s on a server that refuses connections: a bare TCP
-        # connect knows in milliseconds (PyMySQL, with its TLS context, cost 50 ms of CPU a
-        # partition), and a refusal is then diagnosed by PyMySQL with the typed error and fix
-        if not self._port_open():
-            self._connect().close()
         utc = {
             n
             for n in names
             if n in table.column_names and table.column(n).native.name == "timestamp"
         }  # the session runs in UTC, also for expressions over a timestamp column
+        for batch in self._arrow_stream(sql, table, partition, batch_rows):
+            yield _normalize(batch, utc)
+
+    def _arrow_stream(
+        self, sql: str, table: Table, partition: Partition, batch_rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        """connectorx's batches of ``sql`` in the workbench's session (UTC, utf8mb4)."""
+        cx = _connectorx()
+        # connectorx's pool waits 30 s on a server that refuses connections: a bare TCP
+        # connect knows in milliseconds (PyMySQL, with its TLS context, cost 50 ms of CPU a
+        # partition), and a refusal is then diagnosed by PyMySQL with the typed error and fix
+        if not self._port_open():
+            self._connect().close()
         try:
             reader = cx.read_sql(
                 self._connectorx_url(),
@@ -745,8 +791,7 @@ class MySQLConnector(Connector):
                 batch_size=batch_rows,
                 pre_execution_query=SESSION,
             )
-            for batch in reader:
-                yield _normalize(batch, utc)
+            yield from reader
         except BaseException as exc:  # connectorx panics are BaseException
             if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
                 raise

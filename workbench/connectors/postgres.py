@@ -28,6 +28,8 @@ from workbench.connectors.base import (
     Connector,
     Partition,
     ServerAdvice,
+    TextChunk,
+    TextField,
 )
 from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import (
@@ -58,7 +60,7 @@ from workbench.errors import (
     TlsError,
     WorkbenchError,
 )
-from workbench.schema.model import DatabaseSchema, Table
+from workbench.schema.model import DatabaseSchema, Table, same_type
 from workbench.urls import mask_url, parse_url
 
 log = logging.getLogger(__name__)
@@ -257,7 +259,7 @@ def _size(n: int) -> str:
 
 class PostgresConnector(Connector):
     kind = "postgresql"
-    capabilities = Capabilities(dialect="postgresql", can_write=True, copy_text=True)
+    capabilities = Capabilities(dialect="postgresql", can_write=True)
     dialect = DIALECT
 
     def __init__(
@@ -477,13 +479,23 @@ class PostgresConnector(Connector):
         text = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
         yield from self._copy_out(text, params, names, types, batch_rows)
 
+    def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
+        """Columns read plain into columns of their own type (enums and other user types
+        included): their COPY text is what the target reads back as the same value."""
+        return all(
+            f.expression is None
+            and f.nulled_when is None
+            and same_type(table.column(f.source).native, f.pg_type)
+            for f in fields
+        )
+
     def read_copy_text(
-        self, table: Table, partition: Partition, columns: Sequence[str], chunk_bytes: int
-    ) -> Iterator[tuple[bytes, int]]:
+        self, table: Table, partition: Partition, fields: Sequence[TextField], chunk_bytes: int
+    ) -> Iterator[TextChunk]:
         """``COPY (select) TO STDOUT`` in text format, passed on unparsed: the session's
         settings (UTF-8, ISO dates, hex bytea, exact floats) make every value's text what a
         column of the same type reads back as the same value."""
-        _, select = select_list(table, "postgresql", columns)
+        _, select = select_list(table, "postgresql", [f.source for f in fields])
         pred, params = partition_predicate(partition, "postgresql", placeholder="\x00")
         text = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
         conn = self._connect()
@@ -561,7 +573,7 @@ def _copy_to_stdout(select: str, params: Sequence[Any], form: str) -> Any:
     return pgsql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(query, pgsql.SQL(form))
 
 
-def _chunks(pgconn: Any, copy: Any, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
+def _chunks(pgconn: Any, copy: Any, chunk_bytes: int) -> Iterator[TextChunk]:
     """Rows of a COPY TO joined into chunks, taken straight from libpq: a third of the client
     CPU of one psycopg ``copy.read()`` per row. Waiting for more is a ``select`` on the
     socket (the GIL released: the COPY into the target goes on meanwhile); psycopg's
@@ -574,7 +586,7 @@ def _chunks(pgconn: Any, copy: Any, chunk_bytes: int) -> Iterator[tuple[bytes, i
             buffer += data
             rows += 1
             if len(buffer) >= chunk_bytes:
-                yield buffer, rows  # type: ignore[misc]  # a fresh buffer follows: no copy
+                yield TextChunk(buffer, rows)  # a fresh buffer follows: no copy
                 buffer, rows = bytearray(), 0
         elif nbytes == 0:  # nothing buffered: wait for the server
             select.select([socket], [], [], 1.0)
@@ -586,7 +598,7 @@ def _chunks(pgconn: Any, copy: Any, chunk_bytes: int) -> Iterator[tuple[bytes, i
             copy.read()
             raise RuntimeError("COPY TO failed without an error from the server")
     if rows:
-        yield buffer, rows  # type: ignore[misc]
+        yield TextChunk(buffer, rows)
 
 
 def _end_copy_out(pgconn: Any) -> None:

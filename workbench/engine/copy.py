@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from workbench import telemetry
 from workbench.connectors import connect
-from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
+from workbench.connectors.base import REJECT_COLUMN, Connector, Partition, TextField
 from workbench.connectors.pgcopy import copy_batch, copy_statement
 from workbench.connectors.sealed import SealedUrl, reveal
 from workbench.engine import bookkeeping
@@ -88,9 +88,9 @@ class PartitionTask:
     transforms: tuple[ColumnTransform, ...]
     read_columns: tuple[str, ...]
     expressions: dict[str, str] = field(default_factory=dict)
-    # (source, target) columns when the rows may pass as the source's own COPY text
-    # (TablePlan.copy_text_columns; used where the source's capabilities allow it)
-    text_columns: tuple[tuple[str, str], ...] = ()
+    # every column, when the rows may pass as COPY text the source renders itself
+    # (TablePlan.copy_text_columns; used where the source's connector can_copy_text)
+    text_columns: tuple[TextField, ...] = ()
     key_columns: tuple[str, ...] = ()
     batch_rows: int = 50_000
     max_bad_rows: int | None = None  # this partition may quarantine at most this many rows
@@ -343,7 +343,7 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
                 writer = _Writer(conn, task)
                 passed = (
                     bool(task.text_columns)
-                    and source.capabilities.copy_text
+                    and source.can_copy_text(task.table, task.text_columns)
                     and _pass_copy_text(task, source, writer, result, started, check_cancel)
                 )
                 if not passed:
@@ -449,33 +449,35 @@ def _pass_copy_text(
     """Rows of the target's own types passed through as the source's COPY text, unparsed, in
     one COPY (the pipe's own work: no Arrow, no rendering). False, with nothing left
     behind, when a row does not fit the target: the general path then isolates it."""
-    columns = [s for s, _ in task.text_columns]
     statement = copy_statement(
-        task.target_schema, task.target_table, [t for _, t in task.text_columns], "text"
+        task.target_schema, task.target_table, [f.target for f in task.text_columns], "text"
     )
     chunks = prefetch(
-        source.read_copy_text(task.table, task.partition, columns, COPY_TEXT_CHUNK),
+        source.read_copy_text(task.table, task.partition, task.text_columns, COPY_TEXT_CHUNK),
         4 * task.read_ahead,  # smaller than batches: as many bytes in flight
     )
     tracer = telemetry.tracer()
     rows = sent = 0
+    nulled: dict[str, int] = {}
     try:
         with writer.conn.transaction(), writer.cur.copy(statement) as copy:
             while True:
                 waited = time.monotonic()
                 with tracer.start_as_current_span("read") as span:
                     chunk = next(chunks, None)
-                    span.set_attribute("workbench.rows", chunk[1] if chunk else 0)
+                    span.set_attribute("workbench.rows", chunk.rows if chunk else 0)
                 result.read_seconds += time.monotonic() - waited
                 if chunk is None:
                     break
                 began = time.monotonic()
                 with tracer.start_as_current_span("write") as span:
-                    copy.write(chunk[0])
-                    span.set_attribute("workbench.rows", chunk[1])
+                    copy.write(chunk.data)
+                    span.set_attribute("workbench.rows", chunk.rows)
                 result.write_seconds += time.monotonic() - began
-                rows += chunk[1]
-                sent += len(chunk[0])
+                rows += chunk.rows
+                sent += len(chunk.data)
+                for column, count in chunk.nulled.items():
+                    nulled[column] = nulled.get(column, 0) + count
                 _throttle(task, rows, started, check_cancel)
                 check_cancel()
     except ROW_ERRORS as exc:
@@ -487,6 +489,9 @@ def _pass_copy_text(
         # its write, and such a backend stalls every DROP DATABASE on that server
         chunks.close()
     result.rows_read += rows
+    for column, count in nulled.items():
+        if count:
+            result.nulled[column] = result.nulled.get(column, 0) + count
     result.as_text = True
     writer.written += rows
     writer.bytes += sent

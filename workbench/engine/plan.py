@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.connectors import connect
-from workbench.connectors.base import REJECT_COLUMN, Connector, Partition
+from workbench.connectors.base import REJECT_COLUMN, Connector, Partition, TextField
 from workbench.engine.partitions import choose_key, plan_partitions, split_columns
 from workbench.errors import InvalidInputError, NotFoundError
-from workbench.schema.model import DatabaseSchema, NativeType, Table
+from workbench.schema.model import DatabaseSchema, Table
 from workbench.transforms.rules import ColumnTransform
 
 if TYPE_CHECKING:
@@ -81,20 +81,18 @@ class TablePlan:
         return tuple(names) + tuple(self.nulled_counters) + tuple(self.rejections)
 
     @property
-    def copy_text_columns(self) -> tuple[tuple[str, str], ...]:
-        """(source, target) column pairs when every row can go to the target as the source's
-        own COPY text (see ``Capabilities.copy_text``): each column read plain, copied as
-        read, into a column of exactly its source type; () when any is not."""
-        pairs = []
+    def copy_text_columns(self) -> tuple[TextField, ...]:
+        """Every column as a field the source may render as COPY text itself (read plain or
+        by the type map's expression, copied as read); () when a column is transformed,
+        computed or refuses rows. The source's connector decides whether it can
+        (``Connector.can_copy_text``)."""
+        fields = []
         for c in self.columns:
             plain = c.transform is None or (c.transform.is_identity and not c.transform.expression)
-            if c.source is None or c.read_expression or c.nulled_when or c.rejected_when:
+            if c.source is None or c.rejected_when or not plain:
                 return ()
-            native = self.source.column(c.source).native if plain else None
-            if native is None or not same_type(native, c.pg_type):
-                return ()
-            pairs.append((c.source, c.name))
-        return tuple(pairs)
+            fields.append(TextField(c.source, c.name, c.pg_type, c.read_expression, c.nulled_when))
+        return tuple(fields)
 
     @property
     def expressions(self) -> dict[str, str]:
@@ -122,18 +120,6 @@ class TablePlan:
             for c in self.columns
             if c.nulled_when
         }
-
-
-def same_type(native: NativeType, pg_type: str) -> bool:
-    """Whether a source column's own type is exactly the target column's (PostgreSQL sources)."""
-    return _bare(native.raw, native.type_schema) == _bare(pg_type, native.type_schema)
-
-
-def _bare(type_name: str, schema: str | None) -> str:
-    """A type's name without quotes, case or its own schema: ``"public"."mood"`` is mood."""
-    bare = type_name.replace('"', "").strip().lower()
-    prefix = f"{schema.lower()}." if schema else ""
-    return bare[len(prefix) :] if prefix and bare.startswith(prefix) else bare
 
 
 @dataclass

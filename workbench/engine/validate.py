@@ -34,8 +34,9 @@ from workbench.connectors.checksums import checksum_partition as run_checksum
 from workbench.connectors.sqltext import quote_ident
 from workbench.engine import bookkeeping
 from workbench.engine.partitions import order_safe
-from workbench.engine.plan import MigrationPlan, TablePlan, same_type
+from workbench.engine.plan import MigrationPlan, TablePlan
 from workbench.errors import ValidationFailedError
+from workbench.schema.model import same_type
 
 log = logging.getLogger(__name__)
 

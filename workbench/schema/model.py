@@ -163,3 +163,15 @@ class DatabaseSchema:
     @property
     def base_tables(self) -> tuple[Table, ...]:
         return tuple(t for t in self.tables if t.kind == "table")
+
+
+def same_type(native: NativeType, pg_type: str) -> bool:
+    """Whether a source column's own type is exactly the target column's (PostgreSQL sources)."""
+    return _bare(native.raw, native.type_schema) == _bare(pg_type, native.type_schema)
+
+
+def _bare(type_name: str, schema: str | None) -> str:
+    """A type's name without quotes, case or its own schema: ``"public"."mood"`` is mood."""
+    bare = type_name.replace('"', "").strip().lower()
+    prefix = f"{schema.lower()}." if schema else ""
+    return bare[len(prefix) :] if prefix and bare.startswith(prefix) else bare
