@@ -135,3 +135,42 @@ def test_a_job_cancelled_on_a_callers_client_resumes_on_it(chinook_sqlite, targe
         assert result.status == "succeeded" and result.validated, result.summary()
         assert client.submit(sum, [1, 2]).result() == 3  # still open
     assert _counts_equal(chinook_sqlite, target_url) == 15607
+
+
+def test_a_big_job_the_source_passes_as_text_runs_on_threads(
+    mysql_server, target_url, store, monkeypatch
+):
+    """Rows passed as COPY text stay in native code: threads serve them at any size. Only
+    rows on the general path (here a FLOAT table) count towards a cluster."""
+    from workbench.connectors import connect
+    from workbench.engine.plan import general_rows, plan_job
+
+    name = mysql_server.create_database("wbthreads")
+    try:
+        with mysql_server.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE plain (id int PRIMARY KEY, note varchar(20), d date)")
+            cur.execute(
+                "INSERT INTO plain SELECT seq, CONCAT('n', seq), '2024-01-01' FROM seq_1_to_3000"
+            )
+            cur.execute("CREATE TABLE floats (id int PRIMARY KEY, x float)")
+            cur.execute("INSERT INTO floats SELECT seq, seq / 3 FROM seq_1_to_500")
+        url = mysql_server.url(name)
+        source = connect(url)
+        try:
+            plan = plan_job(source, CopyOptions(), "k", None)
+            assert general_rows(source, plan.tables, lambda tp: tp.row_estimate or 0) == 500
+        finally:
+            source.close()
+
+        class NoCluster:
+            def __init__(self, *args, **kwargs):
+                raise AssertionError("rows passed as text should not start a cluster")
+
+        monkeypatch.setattr(run_module, "BackgroundClient", NoCluster)
+        monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 1000)  # 3,500 rows in all
+        result = copy_database(url, target_url, CopyOptions(), store=store)
+        assert result.status == "succeeded" and result.validated
+        assert result.tables[f"{name}.plain"]["partitions_as_text"] == 1
+        assert result.rows_copied == 3500
+    finally:
+        mysql_server.drop_database(name)

@@ -60,11 +60,13 @@ def throttled(
     return [replace(t, max_rows_per_second=rows_per_second / window) for t in tasks]
 
 
-# A job whose tables hold at most this many rows in all runs on threads of the driver, unless
-# a Dask address is set: no cluster is started for it. The copy's work is in native code that
-# releases the GIL (drivers, Arrow, libpq), so threads keep up with worker processes: TPC-H
-# SF0.1 (866,602 rows) MariaDB -> PostgreSQL took 5.7 s on threads against 8.4-8.8 s with a
-# local cluster, SF1 38.2-39.0 s against 38.6-39.6 s, on 2 cores with a third less CPU.
+# A job with at most this many rows on the general path (tables the source cannot pass as
+# COPY text: engine.plan.general_rows) runs on threads of the driver, unless a Dask address
+# is set: no cluster is started for it. The copy's work is in native code that releases the
+# GIL (drivers, Arrow, libpq), so threads keep up with worker processes: TPC-H SF0.1 (866,602
+# rows) MariaDB -> PostgreSQL took 5.7 s on threads against 8.4-8.8 s with a local cluster,
+# SF1 38.2-39.0 s against 38.6-39.6 s on the general path; SF1 passed as COPY text 24.1-24.3
+# s against 25.7-26.6 s, with 7 CPU-s of the workbench's own against 13.
 SMALL_JOB_ROWS = 2_000_000
 
 

@@ -235,8 +235,9 @@ def plan_job(
     on_sized: Callable[[int], None] | None = None,
 ) -> MigrationPlan:
     """The job's tables, their target plans and partitions. ``on_sized`` hears the catalog's
-    row estimate of the chosen tables before the (slower) split points, when every table has
-    one: the caller can start a cluster while the rest is planned."""
+    row estimate of the chosen tables' :func:`general_rows` before the (slower) split
+    points, when every table has one: the caller can start a cluster while the rest is
+    planned."""
     from workbench.engine import targets  # a cycle: targets imports this module
 
     schema = source.introspect()
@@ -244,7 +245,7 @@ def plan_job(
     plans = targets.build_table_plans(schema, chosen, options)
     estimates = [tp.source.row_estimate for tp in plans]
     if on_sized is not None and all(e is not None for e in estimates):
-        on_sized(sum(e or 0 for e in estimates))
+        on_sized(general_rows(source, plans, lambda tp: tp.source.row_estimate or 0))
     stored: dict[str, list[dict[str, Any]]] = {}
     for row in resume_rows or []:
         stored.setdefault(row["table_name"], []).append(row)
@@ -267,6 +268,19 @@ def plan_job(
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(cut, sorted(plans, key=lambda t: -(t.source.row_estimate or 0))))
     return MigrationPlan(job_key=job_key, tables=plans, source_schema=schema)
+
+
+def general_rows(
+    source: Connector, plans: Sequence[TablePlan], rows: Callable[[TablePlan], int]
+) -> int:
+    """Rows of the tables that take the general path (Arrow batches, transforms in Python):
+    what decides between threads and a cluster. Rows the source passes as COPY text stay in
+    native code that releases the GIL (drivers, libpq), so threads serve them at any size."""
+    return sum(
+        rows(tp)
+        for tp in plans
+        if not tp.copy_text_columns or not source.can_copy_text(tp.source, tp.copy_text_columns)
+    )
 
 
 def stored_partitions(tp: TablePlan, rows: list[dict[str, Any]]) -> list[Partition]:

@@ -51,6 +51,7 @@ from workbench.engine.plan import (
     MigrationPlan,
     TablePlan,
     fingerprint,
+    general_rows,
     partition_plan_rows,
     plan_job,
 )
@@ -335,6 +336,7 @@ class _JobRun:
             connect(self.target_url, connect_timeout=timeout).test()  # a second, not after 25
             resume_rows = jobs.job_checkpoints(self.store, self.job_id) if self.resume else None
             plan = plan_job(source, options, self.job_key, resume_rows, self.choose_runner)
+            python_rows = general_rows(source, plan.tables, lambda tp: tp.row_estimate or 0)
         finally:
             source.close()
         if options.follow and not self.resume:  # before a row is read: see engine.follow
@@ -345,7 +347,7 @@ class _JobRun:
             jobs.update_job_statistics(self.store, self.job_id, {"follow_from": begin.as_dict()})
             said = f"Changes will be followed from {begin.file}:{begin.offset}"
             jobs.log_event(self.store, self.job_id, "INFO", said)
-        self.choose_runner(sum(tp.row_estimate or 0 for tp in plan.tables))
+        self.choose_runner(python_rows)
         self.check_workers_can_use_the_urls()
         self.check_cancel()
         plan.fingerprint = fingerprint(plan.tables, _fingerprint_options(options))
@@ -364,8 +366,9 @@ class _JobRun:
         self.recorder.set_partitions({tp.name: len(tp.partitions) for tp in plan.tables})
 
     def choose_runner(self, rows: int) -> None:
-        """Threads here for a small job (no cluster to start), else a Dask cluster, started
-        in the background while the job plans. Called with the catalog's estimate before the
+        """Threads here for a job with few rows on the general path (no cluster to start;
+        see ``plan.general_rows``), else a Dask cluster, started in the background while the
+        job plans. Called with the catalog's estimate before the
         split points, then with the plan's: a job found big after all still gets its cluster."""
         if self.background is not None or self.client is not None:
             return
