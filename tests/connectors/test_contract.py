@@ -29,6 +29,7 @@ from workbench.connectors.checksums import (
     ChecksumColumn,
     category_of,
     checksum_partition,
+    checksum_partitions,
     hash60,
 )
 from workbench.connectors.sqltext import quote_ident
@@ -361,6 +362,18 @@ def test_checksums_a_partition_inside_the_database(source):
         two = checksum_partition(connector, table, part, columns, dialect, pg_types)
         assert two.rows == 2
         assert two.checksum == sum(hash60(_canonical_row(kind, r, approximate)) for r in ROWS[1:3])
+        # contiguous ranges in one scan (one of them empty): each as its own range query says
+        bounds = [None, (2,), (4,), (4,), None]
+        ranges = [
+            Partition(table.name, table.schema, i, ("id",), bounds[i], bounds[i + 1])
+            for i in range(4)
+        ]
+        one_scan = checksum_partitions(connector, table, ranges, columns, dialect, pg_types)
+        each = [checksum_partition(connector, table, p, columns, dialect, pg_types) for p in ranges]
+        assert [(c.rows, c.checksum, c.approximate) for c in one_scan] == [
+            (c.rows, c.checksum, c.approximate) for c in each
+        ]
+        assert [c.rows for c in one_scan] == [1, 2, 0, len(ROWS) - 3]
     connector.close()
 
 

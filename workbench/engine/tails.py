@@ -97,19 +97,27 @@ class TableTails:
     def _tail(self, tp: TablePlan) -> _TailResult:
         check: TableCheck | None = None
         partitions: list[PartitionCheck] = []
+        failed: list[Unfinished] = []
         tracer = telemetry.tracer()
+
+        def build_keys() -> None:
+            with tracer.start_as_current_span("keys", attributes={"workbench.table": tp.name}):
+                failed.extend(
+                    run_statements(self.target_url, self.early.get(tp.name, []), self.timeout, 1)
+                )
+
         with telemetry.continued(self.trace_context):
             if self.validate:
                 assert self.sides is not None
                 with tracer.start_as_current_span("validate", attributes={
                     "workbench.table": tp.name}) as span:  # fmt: skip
                     keys = self._quarantine_keys(tp)
-                    check, partitions = check_table(self.checks_pool, self.sides, tp, keys)
+                    check, partitions = check_table(
+                        self.checks_pool, self.sides, tp, keys, after_target=build_keys
+                    )
                     span.set_attribute("workbench.validation.ok", check.ok)
-            with tracer.start_as_current_span("keys", attributes={"workbench.table": tp.name}):
-                failed = run_statements(
-                    self.target_url, self.early.get(tp.name, []), self.timeout, 1
-                )
+            else:
+                build_keys()
         return check, partitions, failed
 
     def _quarantine_keys(self, tp: TablePlan) -> dict[tuple[str, int], list[Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,9 +29,11 @@ from workbench.connectors.checksums import (
     ChecksumColumn,
     binary_hash_agrees,
     category_of,
+    contiguous,
     same_engine,
 )
 from workbench.connectors.checksums import checksum_partition as run_checksum
+from workbench.connectors.checksums import checksum_partitions as run_checksums
 from workbench.connectors.sqltext import quote_ident
 from workbench.engine import bookkeeping
 from workbench.engine.partitions import order_safe
@@ -279,6 +282,29 @@ class ValidationSides:
             assert row is not None  # an aggregate without GROUP BY returns one row
             return int(row[0])
 
+    def target_partitions(
+        self,
+        tp: TablePlan,
+        parts: list[Partition],
+        cols: list[ChecksumColumn],
+        types: dict[str, str],
+    ) -> list[PartitionChecksum]:
+        conn = connect(self.target_url, connect_timeout=self.timeout)
+        try:
+            return run_checksums(
+                conn,
+                tp.source,
+                parts,
+                cols,
+                self.source_dialect,
+                types,
+                schema=tp.target_schema,
+                name=tp.target_name,
+                binary=self.binary,
+            )
+        finally:
+            conn.close()
+
     def target(
         self, tp: TablePlan, p: Partition, cols: list[ChecksumColumn], types: dict[str, str]
     ) -> PartitionChecksum:
@@ -305,9 +331,12 @@ def check_table(
     tp: TablePlan,
     quarantine_keys: dict[tuple[str, int], list[dict[str, Any] | None]],
     whole_counts: bool = True,
+    after_target: Callable[[], None] | None = None,
 ) -> tuple[TableCheck, list[PartitionCheck]]:
     """``whole_counts``: also compare the partitions' sum with the whole table's count (only
-    meaningful when the source stands still and every partition is checked)."""
+    meaningful when the source stands still and every partition is checked).
+    ``after_target`` runs once the target's side is read, while the source's is still being
+    checked (a copy builds the table's keys then: the build locks the table against reads)."""
     src_cols, tgt_cols, types, unchecked = checksum_columns(tp, sides.source_dialect)
     tc = TableCheck(
         tp.name,
@@ -326,6 +355,17 @@ def check_table(
         if ranged and not tc.per_partition and tp.key_columns
         else None
     )
+    target_parts = (
+        [target_partition(tp, p) for p in tp.partitions]
+        if tc.per_partition
+        else [Partition(tp.target_name, tp.target_schema, 0)]
+    )
+    # the target's side first: its keys can then be built while the source is still checked
+    if one_scan(tp, target_parts):  # the target has no index yet: one scan, not one a range
+        grouped = pool.submit(sides.target_partitions, tp, target_parts, tgt_cols, types)
+        targets = None
+    else:
+        targets = [pool.submit(sides.target, tp, p, tgt_cols, types) for p in target_parts]
     sources = []
     for p in tp.partitions:
         keys = quarantine_keys.get((tp.name, p.index), [])
@@ -333,14 +373,12 @@ def check_table(
         sources.append(
             (p, len(keys), excluded, pool.submit(sides.source, tp, p, src_cols, types, excluded))
         )
-    target_parts = (
-        [target_partition(tp, p) for p in tp.partitions]
-        if tc.per_partition
-        else [Partition(tp.target_name, tp.target_schema, 0)]
-    )
-    targets = [pool.submit(sides.target, tp, p, tgt_cols, types) for p in target_parts]
+    tgt = grouped.result() if targets is None else [f.result() for f in targets]
+    if duplicates is not None:
+        duplicates.result()  # read before the keys' build too
+    if after_target is not None:
+        after_target()
     src = [(p, q, ex, f.result()) for p, q, ex, f in sources]
-    tgt = [f.result() for f in targets]
     for _, q, ex, s in src:
         tc.source_rows += s.rows + (q if ex else 0)  # excluded rows were not counted
         tc.quarantined += q
@@ -388,6 +426,14 @@ def check_table(
             tc.mismatched_partitions = [p.index for p in tp.partitions]
     tc.ok = not tc.reasons
     return tc, checks
+
+
+def one_scan(tp: TablePlan, parts: list[Partition]) -> bool:
+    """Whether the target's ranges are checked in one scan (``checksum_partitions``): they
+    cover the keys without gaps, and no key column holds NULL (a NULL key is in no range)."""
+    keys = parts[0].key_columns if parts else ()
+    by_target = {c.name: c for c in tp.columns}
+    return contiguous(parts) and all(k in by_target and not by_target[k].nullable for k in keys)
 
 
 def _compare_counts(source_rows: int, target_rows: int) -> str:
