@@ -37,7 +37,7 @@ def test_a_sealed_url_shows_and_pickles_no_password():
 def test_the_jobs_own_cluster_gets_the_tasks_sealed(
     secret_source, target_url, store, monkeypatch, submitted
 ):
-    monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 0)  # a local cluster, not threads
+    monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", -1)  # every job a local cluster
     held = submitted  # what the scheduler is given
     result = copy_database(secret_source, target_url, CopyOptions(workers=1), store=store)
     assert result.status == "succeeded" and result.validated
