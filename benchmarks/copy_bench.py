@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -233,6 +234,24 @@ def sqlite_from_tbl(folder: Path, path: Path) -> None:
     conn.close()
 
 
+def medians(runs: list[Run]) -> list[Run]:
+    """One run per contender and scale: the median seconds of its rounds (their range in the
+    note), the highest peak memory."""
+    groups: dict[tuple[str, float], list[Run]] = {}
+    for r in runs:
+        groups.setdefault((r.name, r.scale), []).append(r)
+    out = []
+    for (name, scale), group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        seconds = sorted(r.seconds for r in group)
+        middle = statistics.median(seconds)
+        note = f"median of {len(group)}: {seconds[0]:.1f}-{seconds[-1]:.1f} s"
+        out.append(Run(name, scale, group[0].rows, middle, max(r.peak_mb for r in group), note))
+    return out
+
+
 def table(runs: list[Run], baseline: Callable[[Run], Run | None]) -> str:
     lines = [
         f"{'contender':<34} {'SF':>4} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}"
@@ -266,6 +285,10 @@ def main() -> None:
             " sources), mariadb (every MariaDB contender), pgsource, sqlite"
         ),
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the MariaDB contenders this many times, "
+        "interleaved; the table shows each one's median"
+    )  # fmt: skip
     args = parser.parse_args()
     scales = args.scale or [0.1, 1]
     env = {**os.environ, "WORKBENCH_DATA_DIR": tempfile.mkdtemp(prefix="wbbench-")}
@@ -326,16 +349,17 @@ def main() -> None:
                     ),
                 )
             )
-        for key, fn in contenders:
-            if key not in mariadb:
-                continue
-            run = fn()
-            runs.append(run)
-            print(
-                f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
-                f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
-                flush=True,
-            )
+        for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all
+            for key, fn in contenders:
+                if key not in mariadb:
+                    continue
+                run = fn()
+                runs.append(run)
+                print(
+                    f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
+                    f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
+                    flush=True,
+                )
         if "extra" not in args.skip and "pgsource" not in args.skip:
             pg_source = fresh_pg(args.postgres, f"pgsrc_{tag}")
             tpch.load_postgres(pg_source, folder)
@@ -392,6 +416,7 @@ def main() -> None:
             name = own_pipe[kind]
         return next((r for r in runs if r.name == name and r.scale == run.scale), None)
 
+    runs = medians(runs)
     print()
     print(table(runs, baseline))
     for kind, plain_name, checked_name in [
@@ -406,6 +431,15 @@ def main() -> None:
                     f"validated / unvalidated, {kind} SF{scale:g}: "
                     f"{checked.seconds / plain.seconds:.2f}x (target 1.25x)"
                 )
+    for name in {r.name for r in runs if r.name.startswith("workbench")}:
+        small = next((r for r in runs if r.name == name and r.scale == 0.1), None)
+        big = next((r for r in runs if r.name == name and r.scale == 1), None)
+        if small and big:
+            print(
+                f"scale, {name}: SF1 / SF0.1 seconds {big.seconds / small.seconds:.1f}x "
+                f"(target <= 10.5x), peak memory {big.peak_mb / small.peak_mb:.2f}x "
+                f"(target <= 1.2x, under 1,536 MB: {big.peak_mb:.0f} MB)"
+            )
     shutil.rmtree(env["WORKBENCH_DATA_DIR"], ignore_errors=True)
 
 

@@ -16,6 +16,8 @@ task exactly as on a worker, and the partition's checkpoint makes a re-run exact
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -135,12 +137,24 @@ class DaskRunner:
         Event(cancel_event_name(job_key), client=self.client).clear()
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def few_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives threads malloc arenas of their own (up to 8 a core) and keeps what they
+    freed for them: a copy's threads (a reader thread per partition) grew the process by
+    100 MB over TPC-H SF1 (peak 362 MB; 257 MB with two arenas). Nothing off glibc."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator's business
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, arenas)
+
+
 class ThreadRunner:
     """Tasks on a few threads of this process (tasks start in the order they are submitted)."""
 
     dashboard: str | None = None
 
     def __init__(self, threads: int) -> None:
+        few_malloc_arenas()
         self.threads = threads
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="wb-copy")
 
