@@ -3,7 +3,8 @@
 The judge is the general path (Arrow batches rendered by the workbench): the same table
 copied both ways must land identical cell for cell, with the same values counted as made
 NULL, and validate. Values chosen to break a text rendering: every integer extreme, zerofill,
-65-digit decimals, year 0000, zero dates of each shape, fractions of seconds, TIMESTAMP in
+65-digit decimals, year 0000, early real dates, zero dates of each shape (PostgreSQL refuses
+them: their partition falls back to the general path), fractions of seconds, TIMESTAMP in
 UTC, tabs, newlines, carriage returns, backslashes, a literal \\N and 'NULL', trailing spaces
 of CHAR, text in latin1 and UTF-16, collations mixed in one row, the ENUM error value, JSON
 with escapes, UUID and INET6.
@@ -39,8 +40,8 @@ INSERT INTO awkward VALUES
   'ünï 😀 utf16', 'medium', '{"a": "tab\\t", "b": [1, null, "é"]}',
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '::1'),
  (2, 127, 0, 0, 8388607, 0, 9223372036854775807, 0, 0, 0,
-  0.000000000000000000000000000001, 99999999.99, 2155, '0000-00-00', '2024-00-10 00:00:00',
-  '0000-00-00 00:00:00', '0000-00-00 00:00:00', '', '\\N', 'NULL', '', '', 'bogus', '[]',
+  0.000000000000000000000000000001, 99999999.99, 2155, '0009-03-04', '0001-01-01 00:00:00',
+  '1000-01-01 00:00:00', '1970-01-01 00:00:01', '', '\\N', 'NULL', '', '', 'bogus', '[]',
   '00000000-0000-0000-0000-000000000000', '2001:db8::ff00:42:8329'),
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -49,6 +50,8 @@ INSERT INTO awkward (id, vc, uc, d2, d, ts)
          CONCAT('line', CHAR(10), seq, CHAR(92)), seq / 7, '2020-01-01' + INTERVAL seq DAY,
          '2001-02-03 04:05:06' + INTERVAL seq SECOND
   FROM seq_4_to_1500;
+UPDATE awkward SET d = '0000-00-00', dt6 = '2024-00-10 00:00:00', dt0 = '0000-00-00 00:00:00',
+  ts = '0000-00-00 00:00:00' WHERE id = 1400;
 """
 
 
@@ -84,7 +87,9 @@ def test_every_awkward_value_lands_as_the_general_path_lands_it(
     assert fast.validated and fast.validation.ok
     ((name, stats),) = fast.tables.items()
     assert stats["partitions"] >= 4
-    assert stats["partitions_as_text"] == stats["partitions"]  # the server rendered them all
+    # the server rendered them all but the zero dates' partition: PostgreSQL refused its
+    # COPY and the general path made them NULL and counted them
+    assert stats["partitions_as_text"] == stats["partitions"] - 1
     assert stats["rows_written"] == 1500
     assert stats["nulled"] == {"d": 1, "dt6": 1, "dt0": 1, "ts": 1, "e": 1}
 

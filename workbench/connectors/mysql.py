@@ -59,7 +59,7 @@ from workbench.connectors.base import (
 from workbench.connectors.changes import Change, Position
 from workbench.connectors.dialect import HLL_BITS, ChecksumSql, ProfileSql, SampleSql, SqlDialect
 from workbench.connectors.mysql_catalog import introspect
-from workbench.connectors.mysql_text import line_select
+from workbench.connectors.mysql_text import counted, line_select
 from workbench.connectors.sqltext import (
     partition_predicate,
     percent_safe,
@@ -736,10 +736,11 @@ class MySQLConnector(Connector):
     ) -> Iterator[TextChunk]:
         """One COPY line per row, rendered by the server (see ``connectors.mysql_text``),
         taken from connectorx's Arrow batches without a copy: the lines are contiguous."""
-        select = line_select([table.column(f.source) for f in fields], fields)
-        if select is None:
+        columns = [table.column(f.source) for f in fields]
+        select = line_select(columns, fields)
+        if select is None:  # can_copy_text said no
             raise UnsupportedError(f"{table.qualified_name} cannot be read as COPY text")
-        counted = [f.target for f in fields if f.nulled_when]
+        counts = [f.target for c, f in zip(columns, fields, strict=True) if counted(c, f)]
         sql = f"SELECT {select} FROM {table_ref(table, 'mysql')}{_bounds(partition)}"
         for batch in self._arrow_stream(sql, table, partition, max(1024, chunk_bytes // 32)):
             lines = batch.column(0)
@@ -751,8 +752,7 @@ class MySQLConnector(Connector):
             bounds = np.frombuffer(offsets, np.int64, len(lines) + 1, lines.offset * 8)
             start, end = int(bounds[0]), int(bounds[-1])
             nulled = {
-                name: int(pc.sum(batch.column(1 + i)).as_py() or 0)
-                for i, name in enumerate(counted)
+                name: int(pc.sum(batch.column(1 + i)).as_py() or 0) for i, name in enumerate(counts)
             }
             yield TextChunk(memoryview(data)[start:end], batch.num_rows, nulled)
 

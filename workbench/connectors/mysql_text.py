@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from workbench.connectors.base import TextField
 from workbench.connectors.sqltext import quote_ident
 from workbench.schema.model import Column
+from workbench.schema.types.mysql import ZERO_DATE_READ
 
 _TAB, _NEWLINE, _NULL = "X'09'", "X'0A'", "X'5C4E'"  # a tab, a newline, \N
 # backslash first: the escapes the others add must not be escaped again
@@ -71,6 +72,8 @@ def field_sql(column: Column, field: TextField) -> str | None:
     elif target not in allowed:
         return None
     value = field.expression or quote_ident(column.name, "mysql")
+    if _guarded_date(column, field):
+        value = quote_ident(column.name, "mysql")  # see _guarded_date
     charset = (column.charset or "").lower()
     if native.name in _ESCAPED and charset and not charset.startswith(("utf8", "ascii")):
         value = f"CONVERT({value} USING utf8mb4)"  # latin1, ucs2, ...: as UTF-8 bytes
@@ -79,6 +82,16 @@ def field_sql(column: Column, field: TextField) -> str | None:
         for special, escaped in _ESCAPES:
             value = f"REPLACE({value}, {special}, {escaped})"
     return f"COALESCE({value}, {_NULL})"
+
+
+def _guarded_date(column: Column, field: TextField) -> bool:
+    """A date read through the type map's zero-date guard goes as the stored text instead: a
+    zero date ('0000-00-00', '2024-00-10', year 0) is no date to PostgreSQL, so its COPY
+    fails and the partition is redone on the general path, which makes it NULL and counts it.
+    The rows that pass hold none: no guard to evaluate and nothing to count per row (TPC-H
+    lineitem's three dates: 0.15 of MariaDB's 1.7 CPU-s per million rows)."""
+    guard = ZERO_DATE_READ.format(col=quote_ident(column.name, "mysql"))
+    return column.native.name in ("date", "datetime", "timestamp") and field.expression == guard
 
 
 def line_select(columns: Sequence[Column], fields: Sequence[TextField]) -> str | None:
@@ -93,7 +106,12 @@ def line_select(columns: Sequence[Column], fields: Sequence[TextField]) -> str |
     line = f"CONCAT(CONCAT_WS({_TAB}, {', '.join(rendered)}), {_NEWLINE}) AS wb_line"
     counters = [
         f"CASE WHEN {f.nulled_when} THEN 1 ELSE 0 END AS wb_nulled_{i}"
-        for i, f in enumerate(fields)
-        if f.nulled_when
+        for i, (c, f) in enumerate(zip(columns, fields, strict=True))
+        if counted(c, f)
     ]
     return ", ".join([line, *counters])
+
+
+def counted(column: Column, field: TextField) -> bool:
+    """Whether the read counts the field's values made NULL (a 0/1 column per row)."""
+    return bool(field.nulled_when) and not _guarded_date(column, field)
