@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]
 
 # a limit far below what the machine copies even while the whole suite runs beside it: the
 # test measures the throttle, not the machine (at 4,000 rows/s one full CI run measured 3,348
-# with two single-thread workers: the machine, not the throttle)
-ROWS, PARTITION_ROWS, LIMIT = 32_000, 2_000, 3_000.0
+# with two single-thread workers, at 3,000 another 2,664 with a window of 3 sessions: the
+# machine, not the throttle)
+ROWS, PARTITION_ROWS, LIMIT = 24_000, 2_000, 2_000.0
 
 
 @pytest.fixture(scope="module")
