@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import psycopg
 
 
@@ -30,3 +34,19 @@ def make_numbers_table(url: str, n: int, name: str = "numbers") -> None:
             (n,),
         )
         conn.execute(f"ANALYZE {name}")
+
+
+@contextmanager
+def mysql_tables(server: Any, prefix: str, *statements: str) -> Iterator[tuple[str, str]]:
+    """A throwaway MariaDB database made by ``statements`` (in UTC, with zero dates and the
+    ENUM error value allowed): its name and URL; dropped afterwards."""
+    name = server.create_database(prefix)
+    try:
+        with server.connect(name) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = ''")
+            cur.execute("SET time_zone = '+00:00'")
+            for statement in statements:
+                cur.execute(statement)
+        yield name, server.url(name)
+    finally:
+        server.drop_database(name)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tests.engine.helpers import mysql_tables
 from workbench.connectors.mysql import MySQLConnector
 from workbench.engine.run import CopyOptions, copy_database
 
@@ -57,17 +58,9 @@ UPDATE awkward SET d = '0000-00-00', dt6 = '2024-00-10 00:00:00', dt0 = '0000-00
 
 @pytest.fixture
 def awkward_mysql(mysql_server) -> Iterator[str]:
-    name = mysql_server.create_database("wbmytext")
-    with mysql_server.connect(name) as conn, conn.cursor() as cur:
-        cur.execute("SET SESSION sql_mode = ''")  # zero dates and the ENUM error value
-        cur.execute("SET time_zone = '+00:00'")
-        for statement in AWKWARD.split(";\n"):
-            if statement.strip():
-                cur.execute(statement)
-    try:
-        yield mysql_server.url(name)
-    finally:
-        mysql_server.drop_database(name)
+    statements = [st for st in AWKWARD.split(";\n") if st.strip()]
+    with mysql_tables(mysql_server, "wbmytext", *statements) as (_, url):
+        yield url
 
 
 def rows_as_text(url: str, schema: str, table: str) -> list[tuple]:
@@ -121,18 +114,16 @@ def test_every_awkward_value_lands_as_the_general_path_lands_it(
 
 
 def test_a_row_the_target_refuses_falls_back_and_is_quarantined(mysql_server, target_url, store):
-    name = mysql_server.create_database("wbmyrefuse")
-    try:
-        with mysql_server.connect(name) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE flags (id int PRIMARY KEY, flag tinyint(1), note text)")
-            cur.execute(
-                "INSERT INTO flags SELECT seq, seq % 2, CONCAT('n', seq) FROM seq_1_to_1200"
-            )
-            cur.execute("UPDATE flags SET flag = 2 WHERE id = 700")  # no boolean reads 2
+    with mysql_tables(
+        mysql_server,
+        "wbmyrefuse",
+        "CREATE TABLE flags (id int PRIMARY KEY, flag tinyint(1), note text)",
+        "INSERT INTO flags SELECT seq, seq % 2, CONCAT('n', seq) FROM seq_1_to_1200",
+        "UPDATE flags SET flag = 2 WHERE id = 700",  # no boolean reads 2
+    ) as (name, url):
         result = copy_database(
-            mysql_server.url(name), target_url, CopyOptions(workers=2, partition_rows=300),
-            store=store,
-        )  # fmt: skip
+            url, target_url, CopyOptions(workers=2, partition_rows=300), store=store
+        )
         stats = result.tables[f"{name}.flags"]
         assert result.status == "succeeded" and result.validated
         assert stats["rows_written"] == 1199 and stats["rows_quarantined"] == 1
@@ -142,24 +133,21 @@ def test_a_row_the_target_refuses_falls_back_and_is_quarantined(mysql_server, ta
             assert conn.execute(f'SELECT count(*) FROM "{name}".flags WHERE flag').fetchone() == (
                 600,
             )
-    finally:
-        mysql_server.drop_database(name)
 
 
 def test_a_column_without_an_exact_text_keeps_the_table_on_the_general_path(
     mysql_server, target_url, store
 ):
-    name = mysql_server.create_database("wbmyfloat")
-    try:
-        with mysql_server.connect(name) as conn, conn.cursor() as cur:
-            # MariaDB prints a FLOAT with 6 digits: its text is not its value
-            cur.execute("CREATE TABLE m (id int PRIMARY KEY, x float, b blob)")
-            cur.execute("INSERT INTO m VALUES (1, 3.14159274, X'00FF'), (2, 1e-30, NULL)")
-        result = copy_database(mysql_server.url(name), target_url, CopyOptions(), store=store)
+    with mysql_tables(
+        mysql_server,
+        "wbmyfloat",
+        # MariaDB prints a FLOAT with 6 digits: its text is not its value
+        "CREATE TABLE m (id int PRIMARY KEY, x float, b blob)",
+        "INSERT INTO m VALUES (1, 3.14159274, X'00FF'), (2, 1e-30, NULL)",
+    ) as (name, url):
+        result = copy_database(url, target_url, CopyOptions(), store=store)
         assert result.status == "succeeded" and result.validated
         assert not result.tables[f"{name}.m"].get("partitions_as_text")
         with psycopg.connect(target_url) as conn:
             x = conn.execute(f'SELECT x FROM "{name}".m WHERE id = 1').fetchone()[0]
         assert x == pytest.approx(3.14159274, rel=1e-7)  # all of the float, not '3.14159'
-    finally:
-        mysql_server.drop_database(name)

@@ -142,19 +142,18 @@ def test_a_big_job_the_source_passes_as_text_runs_on_threads(
 ):
     """Rows passed as COPY text stay in native code: threads serve them at any size. Only
     rows on the general path (here a FLOAT table) count towards a cluster."""
+    from tests.engine.helpers import mysql_tables
     from workbench.connectors import connect
     from workbench.engine.plan import general_rows, plan_job
 
-    name = mysql_server.create_database("wbthreads")
-    try:
-        with mysql_server.connect(name) as conn, conn.cursor() as cur:
-            cur.execute("CREATE TABLE plain (id int PRIMARY KEY, note varchar(20), d date)")
-            cur.execute(
-                "INSERT INTO plain SELECT seq, CONCAT('n', seq), '2024-01-01' FROM seq_1_to_3000"
-            )
-            cur.execute("CREATE TABLE floats (id int PRIMARY KEY, x float)")
-            cur.execute("INSERT INTO floats SELECT seq, seq / 3 FROM seq_1_to_500")
-        url = mysql_server.url(name)
+    with mysql_tables(
+        mysql_server,
+        "wbthreads",
+        "CREATE TABLE plain (id int PRIMARY KEY, note varchar(20), d date)",
+        "INSERT INTO plain SELECT seq, CONCAT('n', seq), '2024-01-01' FROM seq_1_to_3000",
+        "CREATE TABLE floats (id int PRIMARY KEY, x float)",
+        "INSERT INTO floats SELECT seq, seq / 3 FROM seq_1_to_500",
+    ) as (name, url):
         source = connect(url)
         try:
             plan = plan_job(source, CopyOptions(), "k", None)
@@ -172,5 +171,3 @@ def test_a_big_job_the_source_passes_as_text_runs_on_threads(
         assert result.status == "succeeded" and result.validated
         assert result.tables[f"{name}.plain"]["partitions_as_text"] == 1
         assert result.rows_copied == 3500
-    finally:
-        mysql_server.drop_database(name)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql as psql
@@ -44,6 +44,7 @@ from workbench.schema.model import same_type
 log = logging.getLogger(__name__)
 
 MAX_EXCLUDED_KEYS = 5000
+_T = TypeVar("_T")
 
 # (non-NULL count, sum[, largest magnitude]) of a float or JSON column
 _Approximate = tuple[int, float | None] | tuple[int, float | None, float | None]
@@ -289,31 +290,29 @@ class ValidationSides:
         cols: list[ChecksumColumn],
         types: dict[str, str],
     ) -> list[PartitionChecksum]:
-        conn = connect(self.target_url, connect_timeout=self.timeout)
-        try:
-            return run_checksums(
-                conn,
-                tp.source,
-                parts,
-                cols,
-                self.source_dialect,
-                types,
-                schema=tp.target_schema,
-                name=tp.target_name,
-                binary=self.binary,
-            )
-        finally:
-            conn.close()
+        """Contiguous ranges of the target in one scan (see ``checksum_partitions``)."""
+        return self._on_target(run_checksums, tp, parts, cols, types)
 
     def target(
         self, tp: TablePlan, p: Partition, cols: list[ChecksumColumn], types: dict[str, str]
     ) -> PartitionChecksum:
+        return self._on_target(run_checksum, tp, p, cols, types)
+
+    def _on_target(
+        self,
+        checksum: Callable[..., _T],
+        tp: TablePlan,
+        ranges: Partition | list[Partition],
+        cols: list[ChecksumColumn],
+        types: dict[str, str],
+    ) -> _T:
+        """``checksum`` of the target table over ``ranges`` (in target column names)."""
         conn = connect(self.target_url, connect_timeout=self.timeout)
         try:
-            return run_checksum(
+            return checksum(
                 conn,
                 tp.source,
-                p,
+                ranges,
                 cols,
                 self.source_dialect,
                 types,
