@@ -108,6 +108,11 @@ class UnsupportedError(TerminalError):
     """A kind of source, a type or an option the workbench does not handle."""
 
 
+class SourceQueryError(TerminalError):
+    """The source refused one of the workbench's queries: its SQL or a value it produced,
+    not the connection (a function the server lacks, a result over its packet limit)."""
+
+
 class InvalidSourceValueError(TerminalError):
     """A source value cannot be read exactly as its type (e.g. a MySQL zero date)."""
 

@@ -11,15 +11,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.engine.helpers import mysql_tables
 from tests.servers import free_port
 from workbench.connectors import connect
+from workbench.connectors.base import Partition
 from workbench.errors import (
     AuthenticationError,
     CannotConnectError,
     CatalogPermissionError,
     DatabaseMissingError,
     DriverMissingError,
+    SourceQueryError,
     TlsError,
+    TransientError,
 )
 
 
@@ -79,6 +83,29 @@ def test_mysql_permission_denied_on_database(mysql_server, mysql_user):
         _provoke(url, CatalogPermissionError)
     finally:
         mysql_server.drop_database(other)
+
+
+def test_mysql_query_the_server_refuses_is_not_a_connection_error(mysql_server):
+    """A read whose SQL the server refuses (here a type-plan expression calling a function it
+    lacks) is a terminal query error naming the server's own error, not "cannot connect",
+    which would be retried and send the user to check host and port."""
+    with mysql_tables(
+        mysql_server,
+        "wbqueryerr",
+        "CREATE TABLE t (id int PRIMARY KEY, x int)",
+        "INSERT INTO t VALUES (1, 2)",
+    ) as (name, url):
+        source = connect(url)
+        (table,) = source.introspect().tables
+        with pytest.raises(SourceQueryError) as info:
+            list(
+                source.read_partition(
+                    table, Partition("t", name, 0), ["id", "x"], expressions={"x": "NO_SUCH_FN(x)"}
+                )
+            )
+        assert not isinstance(info.value, TransientError)
+        assert "1305" in str(info.value) and "NO_SUCH_FN" in str(info.value)
+        assert "type-plan expressions" in str(info.value)
 
 
 def test_mysql_tls_required_but_server_has_none(mysql_server):

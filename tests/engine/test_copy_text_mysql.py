@@ -151,3 +151,58 @@ def test_a_column_without_an_exact_text_keeps_the_table_on_the_general_path(
         with psycopg.connect(target_url) as conn:
             x = conn.execute(f'SELECT x FROM "{name}".m WHERE id = 1').fetchone()[0]
         assert x == pytest.approx(3.14159274, rel=1e-7)  # all of the float, not '3.14159'
+
+
+def test_a_line_longer_than_the_servers_packet_limit_falls_back(mysql_server, target_url, store):
+    """8.5 million backslashes read as one 8.5 MB value, but escaped they make a 17 MB line,
+    over MariaDB's max_allowed_packet (16 MB here): the escape returns NULL with a warning,
+    and so does the line (never the field as \\N: that would load a NULL). That partition
+    takes the general path; nothing is lost and the copy validates."""
+    with mysql_tables(
+        mysql_server,
+        "wbmylong",
+        "CREATE TABLE notes (id int PRIMARY KEY, body longtext)",
+        "INSERT INTO notes SELECT seq, CONCAT('note ', seq) FROM seq_1_to_900",
+        "UPDATE notes SET body = REPEAT(CHAR(92), 8500000) WHERE id = 450",
+        # 200,000 escapes in one 300 kB value: MariaDB's REPLACE took 22 s for such a value
+        # (quadratic in its matches); long values are escaped by REGEXP_REPLACE, in one pass
+        "UPDATE notes SET body = REPEAT(CONCAT('a', CHAR(9), 'b', CHAR(10), CHAR(13), CHAR(92)),"
+        " 50000) WHERE id = 100",
+    ) as (name, url):
+        result = copy_database(url, target_url, CopyOptions(partition_rows=300), store=store)
+        stats = result.tables[f"{name}.notes"]
+        assert result.status == "succeeded" and result.validated
+        assert stats["rows_written"] == 900 and not stats.get("rows_quarantined")
+        assert stats["partitions_as_text"] == stats["partitions"] - 1
+        with psycopg.connect(target_url) as conn:
+            body = conn.execute(f'SELECT body FROM "{name}".notes WHERE id = 450').fetchone()[0]
+            mixed = conn.execute(f'SELECT body FROM "{name}".notes WHERE id = 100').fetchone()[0]
+        assert body == "\\" * 8_500_000
+        assert mixed == "a\tb\n\r\\" * 50_000
+
+
+@pytest.mark.local_cluster  # the line query is replaced in this process (threads, no cluster)
+def test_a_line_query_the_server_refuses_falls_back_to_the_general_path(
+    mysql_server, target_url, store, monkeypatch
+):
+    """A server whose SQL differs (another MySQL, a missing function) refuses the line query
+    itself: the job reads those tables the general way instead of failing."""
+    from workbench.connectors import mysql as mysql_connector
+
+    real = mysql_connector.line_select
+
+    def with_a_function_this_server_lacks(columns, fields):  # type: ignore[no-untyped-def]
+        select = real(columns, fields)
+        return None if select is None else f"NO_SUCH_FUNCTION({select})"
+
+    monkeypatch.setattr(mysql_connector, "line_select", with_a_function_this_server_lacks)
+    with mysql_tables(
+        mysql_server,
+        "wbmyrefusedsql",
+        "CREATE TABLE t (id int PRIMARY KEY, note varchar(20))",
+        "INSERT INTO t SELECT seq, CONCAT('n', seq) FROM seq_1_to_1000",
+    ) as (name, url):
+        result = copy_database(url, target_url, CopyOptions(partition_rows=300), store=store)
+        stats = result.tables[f"{name}.t"]
+        assert result.status == "succeeded" and result.validated
+        assert stats["rows_written"] == 1000 and not stats.get("partitions_as_text")

@@ -76,6 +76,7 @@ from workbench.errors import (
     DriverMissingError,
     InvalidInputError,
     InvalidSourceValueError,
+    SourceQueryError,
     TlsError,
     UnsupportedError,
     WorkbenchError,
@@ -224,6 +225,15 @@ def _bounds(partition: Partition) -> str:
     return where(pred)
 
 
+# server errors about the query itself, not the connection: retrying will not help
+# (unknown column, syntax, charset and collation errors, a function the server lacks,
+# values a function refuses)
+QUERY_ERRORS = frozenset(
+    {1054, 1064, 1115, 1253, 1267, 1270, 1271, 1300, 1301, 1305, 1366, 1367, 1411, 1582,
+     1583, 1584, 1630, 1690, 4078}
+)  # fmt: skip
+
+
 def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
@@ -248,6 +258,20 @@ def map_error(exc: Exception, url: str, database: str | None) -> WorkbenchError:
         return CatalogPermissionError(
             f"Connected to {where_} but access was denied ({text}); grant the user SELECT on "
             "the database or use a user who has it",
+            url=where_,
+        )
+    if code in QUERY_ERRORS:
+        return SourceQueryError(
+            f"{where_} refused a query (MySQL error {code}: {text}); check the table's "
+            "type-plan expressions, or report it with the server's version",
+            url=where_,
+            code=code,
+        )
+    if "max_allowed_packet" in text:  # connectorx: "CodecError { Packet is larger than ... }"
+        return SourceQueryError(
+            f"A row read from {where_} is larger than the server's max_allowed_packet "
+            f"({text}); raise it on the server (SET GLOBAL max_allowed_packet = 1073741824) "
+            "and run the job again",
             url=where_,
         )
     if code in (2026, 3159) or "ssl" in text.lower() or "tls" in text.lower():
@@ -744,9 +768,12 @@ class MySQLConnector(Connector):
         sql = f"SELECT {select} FROM {table_ref(table, 'mysql')}{_bounds(partition)}"
         for batch in self._arrow_stream(sql, table, partition, max(1024, chunk_bytes // 32)):
             lines = batch.column(0)
-            if lines.null_count:  # CONCAT of non-NULL values: a NULL would lose a row
-                raise InvalidSourceValueError(
-                    f"{table.qualified_name} ({partition.label}): a row rendered as NULL text"
+            if lines.null_count:  # a value the server could not render (mysql_text)
+                raise SourceQueryError(
+                    f"{table.qualified_name} ({partition.label}): a row's COPY text is longer "
+                    "than the server's max_allowed_packet",
+                    table=table.qualified_name,
+                    partition=partition.label,
                 )
             _, offsets, data = lines.buffers()  # large_binary: 64-bit offsets
             bounds = np.frombuffer(offsets, np.int64, len(lines) + 1, lines.offset * 8)

@@ -1,7 +1,7 @@
 """MySQL / MariaDB rows rendered as PostgreSQL COPY text by the server itself.
 
 The server already turns every value into text to send it (the text protocol); asked for one
-``CONCAT_WS`` per row instead, it sends each row as one COPY line, which the workbench hands
+``CONCAT`` per row instead, it sends each row as one COPY line, which the workbench hands
 to the target's COPY without parsing it: no per-value decoding into Arrow, no rendering back
 to text (TPC-H lineitem: the client's CPU per million rows 1.03 s -> 0.35 s to read, plus the
 rendering it no longer does; the server's 1.0 s -> 1.3 s).
@@ -10,9 +10,13 @@ Only columns whose MySQL text the target column reads back as the value the gene
 would load go so (integers, DECIMAL, dates and times of day as dates and timestamps, text of
 any character set, ENUM, JSON, UUID, INET); anything else keeps the whole table on the
 general path. Every value goes through ``CAST(... AS BINARY)``: columns of different
-collations mix in one ``CONCAT_WS`` (no "illegal mix of collations"), and the line reaches
+collations mix in one ``CONCAT`` (no "illegal mix of collations"), and the line reaches
 the client as bytes. Literals are hex (``X'09'``): nothing depends on ``sql_mode``'s
 backslash handling.
+
+A line is one ``CONCAT``: a value that cannot be rendered (longer, escaped, than the server's
+``max_allowed_packet``) makes the whole line NULL, never a field ``\\N``; the reader then
+hands the partition to the general path.
 """
 
 from __future__ import annotations
@@ -28,6 +32,20 @@ from workbench.schema.types.mysql import ZERO_DATE_READ
 _TAB, _NEWLINE, _NULL = "X'09'", "X'0A'", "X'5C4E'"  # a tab, a newline, \N
 # backslash first: the escapes the others add must not be escaped again
 _ESCAPES = (("X'5C'", "X'5C5C'"), ("X'09'", "X'5C74'"), ("X'0A'", "X'5C6E'"), ("X'0D'", "X'5C72'"))
+# the same as PCRE patterns and replacements: \\ \t \n \r (escapes, not the characters: a
+# server whose default_regex_flags ignore whitespace in patterns reads them the same)
+_REGEX_ESCAPES = (
+    ("X'5C5C'", "X'5C5C5C5C'"),
+    ("X'5C74'", "X'5C5C74'"),
+    ("X'5C6E'", "X'5C5C6E'"),
+    ("X'5C72'", "X'5C5C72'"),
+)
+# MariaDB's REPLACE moves the rest of the value at every match: quadratic in a value's
+# matches (200,000 backslashes took 22 s, 8.5 million hours, and KILL QUERY does not stop
+# it). REGEXP_REPLACE builds its result in one pass (2 million: 0.23 s) but costs more per
+# call: values up to this many bytes take REPLACE (TPC-H lineitem: the check costs nothing
+# measurable), longer ones the regex.
+_SHORT_BYTES = 256
 
 _INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint"})
 _TEXTS = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum"})
@@ -78,10 +96,16 @@ def field_sql(column: Column, field: TextField) -> str | None:
     if native.name in _ESCAPED and charset and not charset.startswith(("utf8", "ascii")):
         value = f"CONVERT({value} USING utf8mb4)"  # latin1, ucs2, ...: as UTF-8 bytes
     value = f"CAST({value} AS BINARY)"
-    if native.name in _ESCAPED:
-        for special, escaped in _ESCAPES:
-            value = f"REPLACE({value}, {special}, {escaped})"
-    return f"COALESCE({value}, {_NULL})"
+    if native.name not in _ESCAPED:
+        return f"COALESCE({value}, {_NULL})"  # digits, dates, UUIDs: nothing to escape
+    short = long = value
+    for special, escaped in _ESCAPES:
+        short = f"REPLACE({short}, {special}, {escaped})"
+    for pattern, escaped in _REGEX_ESCAPES:
+        long = f"REGEXP_REPLACE({long}, {pattern}, {escaped})"
+    # NULL stays \N; a value whose escaped text the server cannot hold (over
+    # max_allowed_packet) comes out NULL and so does its line (see line_select)
+    return f"IF({value} IS NULL, {_NULL}, IF(LENGTH({value}) <= {_SHORT_BYTES}, {short}, {long}))"
 
 
 def _guarded_date(column: Column, field: TextField) -> bool:
@@ -103,7 +127,9 @@ def line_select(columns: Sequence[Column], fields: Sequence[TextField]) -> str |
         if sql is None:
             return None
         rendered.append(sql)
-    line = f"CONCAT(CONCAT_WS({_TAB}, {', '.join(rendered)}), {_NEWLINE}) AS wb_line"
+    # CONCAT, not CONCAT_WS (which skips a NULL): a field that could not be rendered makes
+    # the line NULL, and the reader sees it
+    line = f"CONCAT({f', {_TAB}, '.join(rendered)}, {_NEWLINE}) AS wb_line"
     counters = [
         f"CASE WHEN {f.nulled_when} THEN 1 ELSE 0 END AS wb_nulled_{i}"
         for i, (c, f) in enumerate(zip(columns, fields, strict=True))

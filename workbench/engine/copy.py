@@ -35,7 +35,12 @@ from workbench.connectors.pgcopy import copy_batch, copy_statement
 from workbench.connectors.sealed import SealedUrl, reveal
 from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
-from workbench.errors import ErrorBudgetExceededError, JobCancelledError, TransientError
+from workbench.errors import (
+    ErrorBudgetExceededError,
+    JobCancelledError,
+    SourceQueryError,
+    TransientError,
+)
 from workbench.schema.model import Table
 from workbench.transforms import masking
 from workbench.transforms.rules import ColumnTransform, apply_transforms
@@ -482,6 +487,10 @@ def _pass_copy_text(
                 check_cancel()
     except ROW_ERRORS as exc:
         log.debug("%s: a row does not fit as text (%s); isolating it", _where(task), exc)
+        result.read_seconds = result.write_seconds = 0.0
+        return False
+    except SourceQueryError as exc:  # the source cannot render these rows as text
+        log.info("%s: read the general way instead of as COPY text: %s", _where(task), exc)
         result.read_seconds = result.write_seconds = 0.0
         return False
     finally:
