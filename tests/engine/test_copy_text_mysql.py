@@ -7,7 +7,7 @@ NULL, and validate. Values chosen to break a text rendering: every integer extre
 them: their partition falls back to the general path), fractions of seconds, TIMESTAMP in
 UTC, tabs, newlines, carriage returns, backslashes, a literal \\N and 'NULL', trailing spaces
 of CHAR, text in latin1 and UTF-16, collations mixed in one row, the ENUM error value, JSON
-with escapes, UUID and INET6.
+with escapes, UUID and INET6; rows with and without anything to escape.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ INSERT INTO awkward VALUES
   '00000000-0000-0000-0000-000000000000', '2001:db8::ff00:42:8329'),
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-INSERT INTO awkward (id, vc, uc, d2, d, ts)
-  SELECT seq, CONCAT('row ', seq, CHAR(9), REPEAT('x', seq % 30)),
-         CONCAT('line', CHAR(10), seq, CHAR(92)), seq / 7, '2020-01-01' + INTERVAL seq DAY,
-         '2001-02-03 04:05:06' + INTERVAL seq SECOND
+INSERT INTO awkward (id, vc, uc, l1, u16, d2, d, ts)
+  SELECT seq, CONCAT('row ', seq, IF(seq % 3 = 0, CHAR(9), ''), REPEAT('x', seq % 30)),
+         IF(seq % 5 = 0, CONCAT('line', CHAR(10), seq, CHAR(92)), CONCAT('line ', seq)),
+         IF(seq % 2 = 0, 'café', NULL), IF(seq % 7 = 0, CONCAT('ü', CHAR(13)), 'ü 😀'),
+         seq / 7, '2020-01-01' + INTERVAL seq DAY, '2001-02-03 04:05:06' + INTERVAL seq SECOND
   FROM seq_4_to_1500;
 UPDATE awkward SET d = '0000-00-00', dt6 = '2024-00-10 00:00:00', dt0 = '0000-00-00 00:00:00',
   ts = '0000-00-00 00:00:00' WHERE id = 1400;
