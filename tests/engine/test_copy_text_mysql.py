@@ -162,8 +162,12 @@ def test_a_line_longer_than_the_servers_packet_limit_falls_back(mysql_server, ta
     with mysql_tables(
         mysql_server,
         "wbmylong",
-        "CREATE TABLE notes (id int PRIMARY KEY, body longtext)",
-        "INSERT INTO notes SELECT seq, CONCAT('note ', seq) FROM seq_1_to_900",
+        # one collation: the line takes the text as it is, without CAST
+        "CREATE TABLE notes (id int PRIMARY KEY, title varchar(40), body longtext)",
+        "INSERT INTO notes SELECT seq, CONCAT('título ', seq), CONCAT('note ', seq)"
+        " FROM seq_1_to_900",
+        "UPDATE notes SET title = CONCAT('é', CHAR(9), '😀', CHAR(92)),"
+        " body = REPEAT(CONCAT('ü', CHAR(10), '中'), 1000) WHERE id = 200",
         "UPDATE notes SET body = REPEAT(CHAR(92), 8500000) WHERE id = 450",
         # 200,000 escapes in one 300 kB value: MariaDB's REPLACE took 22 s for such a value
         # (quadratic in its matches); long values are escaped by REGEXP_REPLACE, in one pass
@@ -178,7 +182,12 @@ def test_a_line_longer_than_the_servers_packet_limit_falls_back(mysql_server, ta
         with psycopg.connect(target_url) as conn:
             body = conn.execute(f'SELECT body FROM "{name}".notes WHERE id = 450').fetchone()[0]
             mixed = conn.execute(f'SELECT body FROM "{name}".notes WHERE id = 100').fetchone()[0]
+            other = conn.execute(
+                f'SELECT title, body FROM "{name}".notes WHERE id = 200'
+            ).fetchone()
+            plain = conn.execute(f'SELECT title, body FROM "{name}".notes WHERE id = 7').fetchone()
         assert body == "\\" * 8_500_000
+        assert other == ("é\t😀\\", "ü\n中" * 1000) and plain == ("título 7", "note 7")
         assert mixed == "a\tb\n\r\\" * 50_000
 
 

@@ -43,7 +43,7 @@ _REGEX_ESCAPES = (
 )
 # MariaDB's REPLACE moves the rest of the value at every match: quadratic in a value's
 # matches (200,000 backslashes took 22 s, 8.5 million hours, and KILL QUERY does not stop
-# it). REGEXP_REPLACE builds its result in one pass (2 million: 0.23 s) but costs more per
+# it). REGEXP_REPLACE on bytes builds its result in one pass (2 million: 0.23 s) but costs more per
 # call: values up to this many bytes take REPLACE (TPC-H lineitem: the check costs nothing
 # measurable), longer ones the regex.
 _SHORT_BYTES = 256
@@ -85,9 +85,10 @@ class _Field(NamedTuple):
     value: str | None = None  # the bytes the escapes apply to
 
 
-def _field(column: Column, field: TextField) -> _Field | None:
+def _field(column: Column, field: TextField, as_bytes: bool) -> _Field | None:
     """The field's COPY text as MySQL expressions, or None when this column's text cannot
-    stand for its value in the target column."""
+    stand for its value in the target column. ``as_bytes``: text goes through ``CAST(... AS
+    BINARY)`` (the line mixes collations)."""
     native = column.native
     allowed = _TARGETS.get(native.name)
     if allowed is None or (column.charset or "").lower() == "binary":
@@ -99,31 +100,62 @@ def _field(column: Column, field: TextField) -> _Field | None:
         pass  # 0 and 1 read as false and true; any other value is refused (general path)
     elif target not in allowed:
         return None
-    value = field.expression or quote_ident(column.name, "mysql")
-    if _guarded_date(column, field):
-        value = quote_ident(column.name, "mysql")  # see _guarded_date
-    elif native.name in _UNCAST and not field.expression:
-        # digits and dates need no CAST: CONCAT with a binary literal renders them as bytes
-        # (TPC-H lineitem: 1 of MariaDB's 14 CPU-s)
-        return _Field(f"COALESCE({value}, {_NULL})")
-    charset = (column.charset or "").lower()
-    if native.name in _ESCAPED and charset and not charset.startswith(("utf8", "ascii")):
-        value = f"CONVERT({value} USING utf8mb4)"  # latin1, ucs2, ...: as UTF-8 bytes
-    value = f"CAST({value} AS BINARY)"
+    stored = _guarded_date(column, field) or not field.expression
+    raw = quote_ident(column.name, "mysql") if stored else str(field.expression)
+
+    def or_null(text: str) -> str:
+        # a NOT NULL column read as stored holds no NULL (were it to, the line would be
+        # NULL: the general path); the NULL test is on the value read, never on its
+        # rendering (a rendering too long for the server is NULL too, and must not be \N)
+        return text if stored and not column.nullable else f"IF({raw} IS NULL, {_NULL}, {text})"
+
+    if native.name in _UNCAST and stored:
+        # digits and dates need no CAST: CONCAT renders them as text (TPC-H lineitem: 1 of
+        # MariaDB's 14 CPU-s)
+        return _Field(or_null(raw))
+    value = f"CONVERT({raw} USING utf8mb4)" if _converted(column) else raw
+    if as_bytes or native.name not in _ESCAPED:
+        value = f"CAST({value} AS BINARY)"
     if native.name not in _ESCAPED:
-        return _Field(f"COALESCE({value}, {_NULL})")  # UUIDs, addresses: nothing to escape
-    short = long = value
+        return _Field(or_null(value))  # UUIDs, addresses: nothing to escape
+    short = value
     for special, escaped in _ESCAPES:
         short = f"REPLACE({short}, {special}, {escaped})"
+    # as bytes: on UTF-8 text MariaDB's REGEXP_REPLACE is quadratic too (40,000 matches 0.5 s)
+    long = value if value.startswith("CAST(") else f"CAST({value} AS BINARY)"
     for pattern, escaped in _REGEX_ESCAPES:
         long = f"REGEXP_REPLACE({long}, {pattern}, {escaped})"
-    # NULL stays \\N; a value the server cannot hold (escaped, over max_allowed_packet) comes
-    # out NULL and so does its line (see line_select)
     return _Field(
-        f"IF({value} IS NULL, {_NULL}, {value})",
-        f"IF({value} IS NULL, {_NULL}, IF(LENGTH({value}) <= {_SHORT_BYTES}, {short}, {long}))",
+        or_null(value),
+        or_null(f"IF(LENGTH({value}) <= {_SHORT_BYTES}, {short}, {long})"),
         value,
     )
+
+
+def _converted(column: Column) -> bool:
+    """Text in latin1, ucs2, ...: read as UTF-8 bytes."""
+    charset = (column.charset or "").lower()
+    return (
+        column.native.name in _ESCAPED
+        and bool(charset)
+        and not charset.startswith(("utf8", "ascii"))
+    )
+
+
+def _mixes_collations(columns: Sequence[Column], fields: Sequence[TextField]) -> bool:
+    """Whether the line's text fields differ in collation: CONCAT refuses some mixes ("illegal
+    mix of collations"); as bytes (CAST) they all go (TPC-H: one collation, no CAST)."""
+    kinds = set()
+    for column, field in zip(columns, fields, strict=True):
+        if column.native.name not in _ESCAPED:
+            continue
+        if field.expression:
+            kinds.add(f"expression {field.target}")  # its collation is the expression's
+        elif _converted(column):
+            kinds.add("converted")
+        else:
+            kinds.add(column.collation or f"{column.charset} default")
+    return len(kinds) > 1
 
 
 def _guarded_date(column: Column, field: TextField) -> bool:
@@ -144,8 +176,9 @@ def line_select(columns: Sequence[Column], fields: Sequence[TextField]) -> str |
     text fields; nearly every row) goes without the escapes (TPC-H lineitem: MariaDB's CPU
     13.7 -> 10.4 s); the others, and a row the check cannot tell (NULL), are escaped."""
     rendered = []
+    as_bytes = _mixes_collations(columns, fields)
     for column, field in zip(columns, fields, strict=True):
-        sql = _field(column, field)
+        sql = _field(column, field, as_bytes)
         if sql is None:
             return None
         rendered.append(sql)
