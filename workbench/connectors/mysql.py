@@ -770,8 +770,8 @@ class MySQLConnector(Connector):
             lines = batch.column(0)
             if lines.null_count:  # a value the server could not render (mysql_text)
                 raise SourceQueryError(
-                    f"{table.qualified_name} ({partition.label}): a row's COPY text is longer "
-                    "than the server's max_allowed_packet",
+                    f"{table.qualified_name} ({partition.label}): a row the server could not "
+                    "render as COPY text (a value over its max_allowed_packet once escaped)",
                     table=table.qualified_name,
                     partition=partition.label,
                 )

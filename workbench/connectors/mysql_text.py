@@ -118,16 +118,16 @@ def _field(column: Column, field: TextField, as_bytes: bool) -> _Field | None:
         # digits and dates need no CAST: CONCAT renders them as text (TPC-H lineitem: 1 of
         # MariaDB's 14 CPU-s)
         return _Field(or_null(raw))
-    value = f"CONVERT({raw} USING utf8mb4)" if _converted(column) else raw
-    if as_bytes or native.name not in _ESCAPED:
-        value = f"CAST({value} AS BINARY)"
+    text = f"CONVERT({raw} USING utf8mb4)" if _converted(column) else raw
+    binary = f"CAST({text} AS BINARY)"
     if native.name not in _ESCAPED:
-        return _Field(or_null(value))  # UUIDs, addresses: nothing to escape
+        return _Field(or_null(binary))  # UUIDs, addresses: nothing to escape
+    value = binary if as_bytes else text
     short = value
     for special, escaped in _ESCAPES:
         short = f"REPLACE({short}, {special}, {escaped})"
     # as bytes: on UTF-8 text MariaDB's REGEXP_REPLACE is quadratic too (40,000 matches 0.5 s)
-    long = value if value.startswith("CAST(") else f"CAST({value} AS BINARY)"
+    long = binary
     for pattern, escaped in _REGEX_ESCAPES:
         long = f"REGEXP_REPLACE({long}, {pattern}, {escaped})"
     return _Field(
@@ -178,8 +178,8 @@ def line_select(columns: Sequence[Column], fields: Sequence[TextField]) -> str |
     with a ``nulled_when`` (``wb_nulled_<i>``); None when a field cannot go as text.
 
     A row whose text holds no tab, newline, carriage return or backslash (one regex over its
-    text fields; nearly every row) goes without the escapes (TPC-H lineitem: MariaDB's CPU
-    13.7 -> 10.4 s); the others, and a row the check cannot tell (NULL), are escaped."""
+    text fields; nearly every row) goes without the escapes; the others, and a row the check
+    cannot tell (NULL), are escaped (see the module's note on cost)."""
     rendered = []
     as_bytes = _mixes_collations(columns, fields)
     for column, field in zip(columns, fields, strict=True):
