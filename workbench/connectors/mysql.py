@@ -859,8 +859,12 @@ def _read_error(exc: BaseException, url: str, table: Table, partition: Partition
             table=table.qualified_name,
             partition=partition.label,
         )
-    if isinstance(exc, RuntimeError):
-        return map_error(exc, url, parse_url(url).database)
+    # connectorx reports a connection lost mid-read as a panic too ("cx writer failed: ...
+    # CodecError { IO error: `Connection reset by peer' }"): the connection, not a value
+    lost = any(s in text for s in ("IO error", "Connection reset", "Broken pipe"))
+    if isinstance(exc, RuntimeError) or lost:
+        cause = exc if isinstance(exc, Exception) else RuntimeError(text)  # a panic: BaseException
+        return map_error(cause, url, parse_url(url).database)
     return InvalidSourceValueError(
         f"Reading {table.qualified_name} ({partition.label}) from {mask_url(url)} failed: "
         f"{text}; read the column through the type plan's expression",
