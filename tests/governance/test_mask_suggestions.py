@@ -75,11 +75,12 @@ def migrate(store, target_url: str, **kwargs) -> tuple[int, dict[int, tuple]]:
         ("iban", ["financial"], "account", False, "partial"),
         ("person_name", ["identity"], "customer", False, "fake"),
         ("postal_code", ["location"], "zip", False, "fake"),
+        ("address", ["location"], "street", False, "fake"),
         (None, ["credential"], "password", False, "null"),
         (None, ["identity"], "birth_date", False, "null"),
         (None, [], "country", False, None),
     ],
-    ids=["email-key", "ip", "iban", "name", "postcode", "credential", "birth", "no-pii"],
+    ids=["email-key", "ip", "iban", "name", "postcode", "address", "credential", "birth", "no-pii"],
 )
 def test_proposed_mask_per_kind_of_pii(semantic, pii, name, is_key, kind) -> None:
     col = ColumnProfile(name, "text", "text", "text", 10, 0, semantic=semantic, pii=pii)
@@ -90,6 +91,8 @@ def test_proposed_mask_per_kind_of_pii(semantic, pii, name, is_key, kind) -> Non
         return
     mask, reason = proposed
     assert mask["kind"] == kind
+    if semantic == "address":  # a street address, not "hash it": the fake keeps the form
+        assert mask["provider"] == "street"
     assert all(p in reason for p in pii) and "\n" not in reason
     assert ("90%" in reason) if semantic else (name in reason)
 

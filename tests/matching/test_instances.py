@@ -62,12 +62,13 @@ AGREEMENT = [
 
 @pytest.mark.parametrize(("values", "column"), AGREEMENT, ids=[a[1] for a in AGREEMENT])
 def test_matching_and_profiling_agree_on_semantic_types(values: list[str], column: str) -> None:
-    """One detector: what profiling flags (PII, masking) is what matching compares."""
+    """One detector: what profiling flags (PII, masking) is what matching compares; its
+    descriptive types (category, title, place, ...) are matching's shape classes."""
     from workbench.profiling import semantic
 
     profiled = semantic.detect(values, column).name
     matched = profile_column(pd.Series(values, name=column)).semantic
-    if profiled is None:
+    if profiled is None or profiled in semantic.DESCRIPTIVE | {"code"}:
         assert matched in {"word", "words", "code", "text"}
     else:
         assert matched == profiled

@@ -43,7 +43,8 @@ def test_iban(iban, ok):
         (["12345", "02134", "94105"], "quantity", None),  # numbers are not postal codes by shape
         (["Mary Smith", "John O'Neil", "Ana Lopez"], "full_name", "person_name"),
         (["a long sentence that goes on and on with many words in it"] * 3, "notes", "free_text"),
-        (["ABC", "XYZ", "QRS"], "code", None),
+        (["ABC", "XYZ", "QRS"], "code", "code"),
+        (["ABC", "XYZ", "QRS"], "country_code", "code"),  # a code, though "country" is a place
     ],
 )
 def test_detect(values, column, expected):
@@ -101,3 +102,90 @@ def test_a_bare_name_column_is_a_person_only_when_its_values_read_as_people(data
     assert semantic.detect(first, "FirstName").name == "person_name"
     # a bare "name" of single words, even of given names, is not enough
     assert semantic.detect(["Maria", "John", "Anna"] * 5, "name").name != "person_name"
+
+
+def _column(tables, table: str, column: str) -> list[str]:
+    values = tables[table].frame[column].dropna().astype(str).str.strip()
+    return values[values != ""].tolist()
+
+
+@pytest.fixture(scope="module")
+def sample_tables(datasets):
+    from workbench.matching.samples import load_all
+
+    return load_all(datasets)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "expected"),
+    [
+        ("chinook.Track", "Name", "title"),
+        ("chinook.Album", "Title", "title"),
+        ("sakila.film", "title", "title"),
+        ("chinook.Genre", "Name", "category"),  # a lookup table: a small vocabulary
+        ("sakila.category", "name", "category"),
+        ("sakila.language", "name", "category"),
+        ("chinook.Employee", "Title", "category"),  # job titles repeat
+        ("chinook.Customer", "City", "place"),
+        ("chinook.Invoice", "BillingCountry", "place"),
+        ("sakila.city", "city", "place"),
+        ("sakila.address", "district", "place"),
+        ("chinook.Customer", "Address", "address"),
+        ("sakila.address", "address", "address"),
+        ("sakila.film", "rating", "code"),
+        ("chinook.Track", "Composer", "person_name"),  # credits: several people in one value
+    ],
+)
+def test_descriptive_types_on_real_columns(sample_tables, table, column, expected):
+    """benchmarks/semantic_bench.py scores these and more; here the verdicts that keep titles
+    and categories apart from people, and streets (PII) apart from cities (not)."""
+    found = semantic.detect(_column(sample_tables, table, column), column)
+    assert found.name == expected, found
+    flags = semantic.pii_flags(found.name, column)
+    if expected in ("title", "category", "place", "code"):
+        assert flags == []
+    elif expected == "address":
+        assert flags == ["location"]
+
+
+def test_a_title_or_category_column_never_gets_a_persons_pii_flag(sample_tables):
+    """Track names and genres sit in columns called "Name", as people's names do."""
+    for table in ("chinook.Track", "chinook.Genre", "chinook.Artist", "chinook.Playlist"):
+        found = semantic.detect(_column(sample_tables, table, "Name"), "Name")
+        assert found.name in ("title", "category"), (table, found)
+        assert semantic.pii_flags(found.name, "Name") == [], table
+
+
+def test_known_places_tell_a_place_column_by_its_values(sample_tables):
+    """Without a telling name, countries (CLDR) and cities (time zones, Faker) still read as
+    places; song titles do not, and a title needs its column's name to be one."""
+    countries = _column(sample_tables, "sakila.country", "country")
+    assert semantic.detect(countries, "col_7").name == "place"
+    assert semantic.detect(["Berlin", "Paris", "Tokyo", "Lisbon", "Chicago"], "x").name == "place"
+    tracks = _column(sample_tables, "chinook.Track", "Name")
+    assert semantic.detect(tracks, "col_7").name not in ("place", "title")
+
+
+def test_a_category_is_labels_that_repeat_or_a_small_vocabulary():
+    labels = ["Sales Manager", "IT Staff", "Sales Manager", "IT Staff", "Sales Manager"] * 3
+    assert semantic.detect(labels, "col_3").name == "category"
+    # a small vocabulary of one-word labels, each once: a lookup table's names
+    assert semantic.detect(["Action", "Comedy", "Drama", "Horror"], "name").name == "category"
+    # upper-case words are no codes (codes are short, or carry digits or separators)
+    assert semantic.detect(["PATRICIA", "BARBARA", "ELIZABETH"], "x").name == "category"
+    # many different multi-word phrases under a title hint are titles, not categories
+    phrases = [f"Song Number {k} Of The Album" for k in range(40)]
+    assert semantic.detect(phrases, "name").name == "title"
+
+
+def test_descriptive_types_do_not_judge_validity():
+    """quality: "60% of values are title" would call 40% of titles invalid."""
+    from workbench.profiling.model import ColumnProfile
+    from workbench.profiling.quality import score_column
+
+    col = ColumnProfile("Name", "text", "text", "text", 10, 0, semantic="title")
+    col.semantic_share = 0.6
+    assert "validity" not in score_column(col).dimensions
+    col = ColumnProfile("rating", "text", "text", "text", 10, 0, semantic="code")
+    col.semantic_share = 0.6
+    assert score_column(col).dimensions["validity"] == pytest.approx(0.6)

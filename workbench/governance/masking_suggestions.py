@@ -128,6 +128,11 @@ def propose(col: ColumnProfile) -> tuple[dict[str, Any], str] | None:
         )
     if semantic == "ip_address":
         return {"kind": "hash"}, f"{_share(col)} (PII {pii}): hash keeps per-address joins"
+    if semantic == "address":
+        return (
+            {"kind": "fake", "provider": "street"},
+            f"{_share(col)} (PII {pii}): a fake street address",
+        )
     if semantic == "postal_code":
         return (
             {"kind": "fake", "provider": "postcode"},

@@ -28,9 +28,11 @@ QGRAM_DIM = 2048
 
 # semantic types come from profiling's one detector; both date spellings it tells apart
 # are one type here (they are normalized to ISO before values are compared), and long
-# text falls through to the shape classes below
+# text and the descriptive types (address, place, code, category, title; scored in
+# benchmarks/semantic_bench.py) fall through to the shape classes below: the matcher's
+# features stay what they were before those types, and what its model was trained on
 _AS_DATETIME = {"iso_datetime", "date"}
-_SHAPE_CLASS = {None, "free_text"}
+_SHAPE_CLASS = {None, "code"} | semantic_types.DESCRIPTIVE
 _HINTED = {d.name for d in semantic_types.DETECTORS if d.needs_name_hint is not None}
 _CODE_SHARE = 0.8  # share of values written like codes ("NC-17") for the code class
 _NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")

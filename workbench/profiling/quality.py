@@ -21,6 +21,7 @@ A table's score is the mean of its columns' scores.
 
 from __future__ import annotations
 
+from workbench.profiling import semantic
 from workbench.profiling.model import ColumnProfile, QualityScore, TableProfile
 
 WEIGHTS: dict[str, float] = {
@@ -50,7 +51,9 @@ def score_column(col: ColumnProfile, nullable: bool = True) -> QualityScore:
     if non_null:
         validity = 1.0
         parts = []
-        if col.semantic and col.semantic not in ("free_text", "datetime"):
+        # a descriptive type (title, category, ...) says what a column is, not which
+        # values are valid
+        if col.semantic and col.semantic not in (*semantic.DESCRIPTIVE, "datetime"):
             validity = col.semantic_share
             parts.append(f"{_pct(col.semantic_share)} of sampled values are {col.semantic}")
         if col.invalid:

@@ -7,7 +7,13 @@ Each detector is a row of :data:`DETECTORS`: a name, a value test, and whether t
 name must hint at it (a five-digit number is a postal code only in a column called "zip").
 A column takes the first type in that order that at least ``min_share`` of its sampled
 non-null values match; the share is reported with it. Checksummed types (credit cards by
-Luhn, IBANs by ISO 7064 mod 97) count only values whose check digits are right.
+Luhn, IBANs by ISO 7064 mod 97) count only values whose check digits are right. Some types
+also test the column as a whole (``column_test``): a person's name must read as people or
+be named so, a category must repeat or be a small vocabulary of short labels.
+
+The descriptive types (place, address, code, category, title) keep apart what a column
+called "name" or "city" holds, so that song titles, genres and cities never get a person's
+PII flag; benchmarks/semantic_bench.py scores every type on labelled columns of real data.
 """
 
 from __future__ import annotations
@@ -55,14 +61,16 @@ _NAME_WORD = r"[A-ZÀ-Þ][A-Za-zÀ-ÿ'\u2019\-]*\.?"
 _PERSON_NAME = re.compile(rf"^{_NAME_WORD}(\s{_NAME_WORD}){{0,3}}$")
 _NAME_HINT = re.compile(
     r"(^|_|\b)(first|last|full|given|family|middle|sur|maiden|nick)?_?name$|^(author|"
-    r"contact|customer|employee|person|owner|manager)(_?name)?$|(first|last)name",
+    r"contact|customer|employee|person|owner|manager|composer|writer|director)s?(_?name)?$|"
+    r"(first|last)name",
     re.I,
 )
 # a column name that says whose name it is; a bare "name" (Track.Name, category.name) does
 # not, and its values must then read as given name + family name (see _reads_as_people)
 _PERSON_HINT = re.compile(
     r"(first|last|full|given|family|middle|sur|maiden|nick)_?name|^(author|contact|customer|"
-    r"employee|person|owner|manager|user|member|patient|student|client)s?(_?name)?$",
+    r"employee|person|owner|manager|user|member|patient|student|client|composer|writer|"
+    r"director)s?(_?name)?$",
     re.I,
 )
 # locales whose given and family names stand for "a person's name" in the data we meet
@@ -71,6 +79,33 @@ _NAME_LOCALES = (
     "pl_PL", "sv_SE", "da_DK", "fi_FI", "no_NO", "cs_CZ", "hu_HU", "tr_TR",
 )  # fmt: skip
 _POSTAL_HINT = re.compile(r"post(al)?_?code|zip|postleitzahl|\bplz\b|postcode", re.I)
+# a person's name, or several in one value ("Angus Young, Malcolm Young & Brian Johnson")
+_PEOPLE_LIST = re.compile(
+    rf"^{_NAME_WORD}(\s{_NAME_WORD}){{0,3}}((\s*[,/&]\s*|\s+and\s+){_NAME_WORD}(\s{_NAME_WORD}){{0,3}})+$"
+)
+# descriptive types, hinted by a word of the column name (split at case and separators)
+_PLACE_WORDS = frozenset({
+    "city", "cities", "town", "village", "country", "countries", "state", "province",
+    "region", "district", "county", "municipality", "suburb", "location", "locality",
+    "place", "nation", "territory", "continent",
+})  # fmt: skip
+_ADDRESS_WORDS = frozenset({"address", "addr", "street"})
+_NOT_ADDRESS = frozenset({"email", "mail", "ip", "mac", "web", "url", "ipv4", "ipv6"})
+# a column named "country code" or "state id" holds codes, not the place's name
+_CODE_WORDS = frozenset({"code", "id", "iso", "abbr", "abbreviation", "key", "no", "num"})
+_CATEGORY_WORDS = frozenset({
+    "category", "categories", "genre", "type", "kind", "class", "status", "language",
+    "rating", "level", "group", "segment", "tier", "gender", "sex", "department", "role",
+    "grade", "priority",
+})  # fmt: skip
+_TITLE_WORDS = frozenset(
+    {"title", "name", "album", "song", "track", "film", "movie", "book", "product", "headline"}
+)
+# "name" of things that are not titles: logins, hosts, files, database objects
+_NOT_TITLE = frozenset({"user", "host", "file", "domain", "schema", "table", "column", "field"})
+_PLACE_TEXT = re.compile(r"^[^\W\d_][^\d@]{0,59}$")  # letters, no digits, one line
+_WORD_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_CODE = re.compile(r"^[A-Z0-9]{1,12}([._/-][A-Z0-9]{1,12}){0,3}$")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -123,12 +158,86 @@ def _is_free_text(text: str) -> bool:
     return len(text) > 40 or len(text.split()) > 5
 
 
+def _is_person(text: str) -> bool:
+    return bool(_PERSON_NAME.match(text) or _PEOPLE_LIST.match(text))
+
+
+def _is_place_text(text: str) -> bool:
+    return bool(_PLACE_TEXT.match(text)) and len(text.split()) <= 6
+
+
+def _is_code(text: str) -> bool:
+    # "PG-13", "SP.DYN.TFRT.IN", "ABW"; an upper-case word ("MARY") is no code
+    return (
+        bool(_CODE.match(text))
+        and any(c.isalpha() for c in text)
+        and (len(text) <= 5 or not text.isalpha())
+    )
+
+
+def _is_label(text: str) -> bool:
+    return any(c.isalpha() for c in text) and len(text) <= 60 and len(text.split()) <= 8
+
+
+def _is_phrase(text: str) -> bool:
+    return any(c.isalpha() for c in text) and len(text) <= 120 and len(text.split()) <= 12
+
+
+def name_words(column_name: str) -> frozenset[str]:
+    """``"BillingCity"`` -> {"billing", "city"}: the lower-case words of a column name."""
+    spaced = _WORD_BREAK.sub(" ", column_name)
+    return frozenset(w for w in re.split(r"[\W_]+", spaced.lower()) if w)
+
+
+def _person_column(texts: Sequence[str], column_name: str) -> bool:
+    """Names, not categories; and a bare "name" (Track.Name) must read as people."""
+    if _looks_categorical(texts):
+        return False
+    return bool(_PERSON_HINT.search(column_name)) or _reads_as_people(texts)
+
+
+def _address_column(texts: Sequence[str], column_name: str) -> bool:
+    words = name_words(column_name)
+    return bool(words & _ADDRESS_WORDS) and not words & _NOT_ADDRESS
+
+
+def _place_column(texts: Sequence[str], column_name: str) -> bool:
+    """Named like a place ("BillingCity", not "country_code"), or most values are known
+    places (countries, regions, cities of CLDR, the time-zone database and Faker)."""
+    words = name_words(column_name)
+    if words & _PLACE_WORDS:
+        return not words & _CODE_WORDS
+    known = _known_places()
+    return sum(t.casefold() in known for t in texts) >= 0.5 * len(texts)
+
+
+def _category_column(texts: Sequence[str], column_name: str) -> bool:
+    """Short labels that classify rows: they repeat ("Sales Manager" x 3), the column is
+    named so ("genre", "status"), or they are a small vocabulary of one- or two-word labels
+    (a lookup table's 25 genres) that no title hint claims."""
+    distinct = len(set(texts))
+    if distinct <= 0.7 * len(texts) and len(texts) >= 4:
+        return True
+    words = name_words(column_name)
+    if words & _CATEGORY_WORDS:
+        return True
+    mean_words = sum(len(t.split()) for t in texts) / len(texts)
+    return distinct <= 30 and mean_words <= 2.5 and not words & _TITLE_WORDS - {"name"}
+
+
+def _title_column(texts: Sequence[str], column_name: str) -> bool:
+    words = name_words(column_name)
+    return bool(words & _TITLE_WORDS) and not words & _NOT_TITLE
+
+
 @dataclass(frozen=True)
 class Detector:
     name: str
     test: Callable[[str], bool]
     needs_name_hint: re.Pattern[str] | None = None
     pii: str | None = None  # PII category this type implies
+    # a test of the whole column (its values, its name) once enough values pass ``test``
+    column_test: Callable[[Sequence[str], str], bool] | None = None
 
 
 # order matters: specific formats before loose ones (a UUID is not a phone number)
@@ -155,12 +264,21 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("boolean", lambda s: bool(_BOOLEAN.match(s))),
     Detector(
         "person_name",
-        lambda s: bool(_PERSON_NAME.match(s)),
+        _is_person,
         needs_name_hint=_NAME_HINT,
         pii="identity",
+        column_test=_person_column,
     ),
+    # descriptive types: what a column of names and labels holds when it is not people
+    Detector("address", _is_phrase, pii="location", column_test=_address_column),
+    Detector("place", _is_place_text, column_test=_place_column),
+    Detector("code", _is_code),
+    Detector("category", _is_label, column_test=_category_column),
+    Detector("title", _is_phrase, column_test=_title_column),
     Detector("free_text", _is_free_text),
 )
+# types that describe rather than format: their share says little about a value's validity
+DESCRIPTIVE = frozenset({"free_text", "address", "place", "category", "title"})
 PII_TYPES = {d.name: d.pii for d in DETECTORS if d.pii}
 # what to suggest for masking each kind of PII
 MASKING = {
@@ -206,10 +324,7 @@ def detect(
         if share:
             shares[det.name] = round(share, 4)
         if chosen is None and share >= min_share and hinted:
-            if det.name == "person_name" and (
-                _looks_categorical(texts)
-                or (not _PERSON_HINT.search(column_name) and not _reads_as_people(texts))
-            ):
+            if det.column_test is not None and not det.column_test(texts, column_name):
                 continue
             chosen = (det.name, share)
             if not all_shares:
@@ -245,6 +360,32 @@ def _known_names() -> tuple[frozenset[str], frozenset[str]]:
                            ("first_names_female", given), ("last_names", family)):  # fmt: skip
             into.update(str(n).lower() for n in getattr(provider, attr, ()) or ())
     return frozenset(given), frozenset(family)
+
+
+@functools.cache
+def _known_places() -> frozenset[str]:
+    """Names of places (lower case): countries and regions in CLDR's English, German,
+    French, Spanish, Portuguese and Italian, the cities of the time-zone database, and the
+    states, provinces, regions and cities of Faker's address providers."""
+    import importlib
+    import pkgutil
+    import zoneinfo
+
+    from babel import Locale
+    from faker.providers import address
+
+    places: set[str] = set()
+    for lang in ("en", "de", "fr", "es", "pt", "it"):
+        places.update(n.casefold() for n in Locale(lang).territories.values())
+    for zone in zoneinfo.available_timezones():
+        places.add(zone.rsplit("/", 1)[-1].replace("_", " ").casefold())
+    for module in pkgutil.iter_modules(address.__path__):
+        provider = importlib.import_module(f"{address.__name__}.{module.name}").Provider
+        for attr in ("states", "provinces", "regions", "departments", "cities", "city_names"):
+            for item in getattr(provider, attr, ()) or ():
+                if isinstance(item, str):
+                    places.add(item.casefold())
+    return frozenset(places)
 
 
 def _reads_as_people(texts: Sequence[str], min_share: float = 0.5) -> bool:
