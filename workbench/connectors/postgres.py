@@ -221,7 +221,12 @@ DIALECT = SqlDialect(
         # integers and decimals print themselves; dates too in ISO DateStyle (set per session)
         implicit=frozenset({"int", "year", "numeric", "text", "date"}),
         row_text=concat_row,
-        hash_sum="coalesce(sum(('x' || substr(md5({row}), 1, 15))::bit(60)::bigint), 0)",
+        # the row's UTF-8 bytes, whatever the database's encoding: md5(text) hashes the
+        # server's bytes, and a LATIN1 database's 'cafÃ©' has the bytes of UTF-8's 'café'
+        hash_sum=(
+            "coalesce(sum(('x' || substr(md5(convert_to({row}, 'UTF8')), 1, 15))::bit(60)"
+            "::bigint), 0)"
+        ),
         # real sums in single precision (3.4e38 twice overflows, 1.1 drifts): double it
         double="({e})::double precision",
         special=_special,

@@ -8,12 +8,14 @@ absent without one. Quarantined rows are kept there too, beside the table they m
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg._encodings import pg2pyenc
 from psycopg.types.json import Jsonb
 
 log = logging.getLogger(__name__)
@@ -210,14 +212,50 @@ def quarantine_rows(
     """Store rejected rows: (source key, row as JSON-able dict, error text)."""
     if not rows:
         return
+    fits = _encodable(cur.connection)
     cur.executemany(
         "INSERT INTO _workbench.quarantine (job_key, table_name, partition_index, source_key,"
         " row_data, error) VALUES (%s,%s,%s,%s,%s,%s)",
         [
-            (job_key, table, index, Jsonb(key) if key is not None else None, Jsonb(row), err)
+            (
+                job_key,
+                table,
+                index,
+                Jsonb(storable(key, fits)) if key is not None else None,
+                Jsonb(storable(row, fits)),
+                err if fits(err) else err.encode("ascii", "backslashreplace").decode(),
+            )
             for key, row, err in rows
         ],
     )
+
+
+def _encodable(conn: psycopg.Connection) -> Callable[[str], bool]:
+    """Whether a text fits the database's encoding (a row refused by a LATIN1 target for a
+    character LATIN1 lacks holds that character: jsonb cannot store it there either)."""
+    encoding = (conn.info.parameter_status("server_encoding") or "UTF8").upper()
+    if encoding in ("UTF8", "UTF-8"):
+        return lambda text: True
+    python = pg2pyenc(encoding.encode()) if encoding != "SQL_ASCII" else "ascii"
+
+    def fits(text: str) -> bool:
+        try:
+            text.encode(python)
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    return fits
+
+
+def storable(value: dict[str, Any], fits: Callable[[str], bool]) -> dict[str, Any]:
+    """``value`` as is, or, where some character of it does not fit the database, as its JSON
+    text with every such character escaped (``{"json_ascii": "{\"w\": \"\\u20ac\"}"}``:
+    ``json.loads`` of that text gives the row back)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if fits(text):
+        return value
+    return {"json_ascii": json.dumps(value, ensure_ascii=True, default=str)}
 
 
 def quarantined(conn: psycopg.Connection, job_key: str, limit: int = 1000) -> list[dict[str, Any]]:

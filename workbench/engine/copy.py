@@ -328,6 +328,10 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
             conn.execute("SET TIME ZONE 'UTC'")  # text timestamps without offset are UTC
             conn.execute("SET datestyle TO 'ISO, YMD'")
+            # sources' COPY text arrives as UTF-8 bytes, sent as they are: a database in
+            # another encoding must convert them (LATIN1 stored them byte for byte: 'café'
+            # landed as 'cafÃ©'), and refuses a character it cannot hold
+            conn.execute("SET client_encoding TO 'UTF8'")
             _defer_foreign_keys(conn)
             with conn.transaction():
                 cur = conn.cursor()
