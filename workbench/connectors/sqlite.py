@@ -21,12 +21,20 @@ import pyarrow as pa
 
 from workbench.connectors import splitting
 from workbench.connectors.arrowbatch import batches_from_cursor
-from workbench.connectors.base import Capabilities, ConnectionTest, Connector, Partition
+from workbench.connectors.base import (
+    Capabilities,
+    ConnectionTest,
+    Connector,
+    Partition,
+    TextChunk,
+    TextField,
+)
 from workbench.connectors.checksums import Hash60Sum, numeric_scale
 from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
-from workbench.connectors.sqlite_arrow import bound, inline, read_exactly
+from workbench.connectors.sqlite_arrow import bound, can_read, inline, read_exactly, read_lines
 from workbench.connectors.sqlite_catalog import introspect
 from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
+from workbench.connectors.sqlite_text import ColumnRead, line_select
 from workbench.connectors.sqltext import (
     partition_predicate,
     quote_ident,
@@ -34,7 +42,7 @@ from workbench.connectors.sqltext import (
     table_ref,
     where,
 )
-from workbench.errors import DatabaseMissingError
+from workbench.errors import DatabaseMissingError, SourceQueryError
 from workbench.schema.model import DatabaseSchema, NativeType, Table
 from workbench.schema.types.sqlite import affinity, mismatch_count_sql
 from workbench.urls import mask_url, parse_url
@@ -251,6 +259,32 @@ class SQLiteConnector(Connector):
             f"UNION ALL SELECT i + 1 FROM wb_i WHERE i < {probes}) "
             f"SELECT {int(lo)} + abs(random() % {span}) FROM wb_i)) wb_sample"
         )
+
+    def _line_select(self, table: Table, fields: Sequence[TextField]) -> str | None:
+        reads = [
+            ColumnRead(table.column(f.source), *arrow_type(table.column(f.source).native))
+            for f in fields
+        ]
+        return line_select(reads, fields)
+
+    def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
+        return can_read(self.path) and self._line_select(table, fields) is not None
+
+    def read_copy_text(
+        self, table: Table, partition: Partition, fields: Sequence[TextField], chunk_bytes: int
+    ) -> Iterator[TextChunk]:
+        """One COPY line per row, rendered by SQLite (see ``connectors.sqlite_text``), taken
+        from connectorx's Arrow buffer without a copy."""
+        line = self._line_select(table, fields)
+        pred, params = partition_predicate(partition, "sqlite", placeholder="?")
+        sql = inline(f"SELECT {line} AS wb_line FROM {table_ref(table, 'sqlite')}{where(pred)}",
+                     params)  # fmt: skip
+        if line is None or sql is None:
+            raise SourceQueryError(
+                f"{table.qualified_name} ({partition.label}) cannot be read as COPY text"
+            )
+        for data, rows in read_lines(self.path, sql, chunk_bytes):
+            yield TextChunk(data, rows)
 
     def read_partition(
         self,

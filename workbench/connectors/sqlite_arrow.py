@@ -15,10 +15,14 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+
+from workbench.errors import SourceQueryError
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +108,49 @@ def read_exactly(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
             return None  # typed otherwise than the value contract (a BOOLEAN as bool)
         columns.append(column.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def can_read(path: str) -> bool:
+    """Whether connectorx can open the file at ``path`` (installed, a plain path, a file)."""
+    if path == ":memory:" or not _PLAIN_PATH.fullmatch(str(Path(path).resolve())):
+        return False
+    try:
+        import connectorx  # noqa: F401
+    except ImportError:
+        return False
+    return Path(path).is_file()
+
+
+def read_lines(path: str, sql: str, chunk_bytes: int) -> Iterator[tuple[memoryview, int]]:
+    """The one text column of ``sql``'s result as pieces of about ``chunk_bytes`` contiguous
+    bytes (whole rows, no copy), each with its row count; SourceQueryError where connectorx
+    cannot read it or a row's text is NULL."""
+    os.environ.setdefault("RUST_LOG", "off")
+    import connectorx
+
+    path = str(Path(path).resolve())
+    try:
+        table = connectorx.read_sql(f"sqlite://{path}", sql, return_type="arrow")
+    except BaseException as exc:  # connectorx panics too (PanicException is a BaseException)
+        if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
+            raise
+        raise SourceQueryError(f"SQLite could not render the rows as text: {exc}") from exc
+    (lines,) = table.columns
+    if lines.null_count:
+        raise SourceQueryError("a row holds a value of another storage class than its column's")
+    for chunk in lines.chunks:
+        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            raise SourceQueryError(f"SQLite's lines came back as {chunk.type}, not text")
+        if not len(chunk):
+            continue
+        width = 8 if pa.types.is_large_string(chunk.type) else 4
+        _, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, f"<i{width}", len(chunk) + 1, chunk.offset * width)
+        whole = memoryview(data)
+        row = 0
+        while row < len(chunk):
+            # the first row boundary at least chunk_bytes on (one row at least)
+            end = int(np.searchsorted(bounds, bounds[row] + chunk_bytes, side="left"))
+            end = min(max(end, row + 1), len(chunk))
+            yield whole[int(bounds[row]) : int(bounds[end])], end - row
+            row = end
