@@ -99,21 +99,27 @@ def _scores(
     return features, model.predict(features)
 
 
-def _suggestion(
+def _suggestions(
     source: candidates.PreparedTable,
     target: candidates.PreparedTable,
     features: np.ndarray,
     scores: np.ndarray,
     model: MatcherModel,
-    i: int,
-    j: int,
-) -> Suggestion:
-    return Suggestion(
-        source_column=source.columns[i],
-        target_column=target.columns[j],
-        confidence=round(float(scores[i, j]), 4),
-        reasons=model.contributions(features[i, j]),
-    )
+    pairs: list[tuple[int, int]],
+) -> list[Suggestion]:
+    if not pairs:
+        return []
+    rows, cols = np.array(pairs).T
+    reasons = model.contributions_many(features[rows, cols])
+    return [
+        Suggestion(
+            source_column=source.columns[i],
+            target_column=target.columns[j],
+            confidence=round(float(scores[i, j]), 4),
+            reasons=why,
+        )
+        for (i, j), why in zip(pairs, reasons, strict=True)
+    ]
 
 
 def _match_prepared(
@@ -137,7 +143,7 @@ def _match_prepared(
         ]
     features, scores = _scores(source, target, model)
     pairs = sorted(_assign.assign(scores, threshold))
-    return [_suggestion(source, target, features, scores, model, i, j) for i, j in pairs]
+    return _suggestions(source, target, features, scores, model, pairs)
 
 
 def match_frames(
@@ -183,7 +189,8 @@ def score_frames(
     target = _prepare(target_df, target_table, target_types, chosen, sample_size)
     features, scores = _scores(source, target, chosen)
     ranked = np.dstack(np.unravel_index(np.argsort(-scores, axis=None), scores.shape))[0]
-    return [_suggestion(source, target, features, scores, chosen, i, j) for i, j in ranked]
+    pairs = [(int(i), int(j)) for i, j in ranked]
+    return _suggestions(source, target, features, scores, chosen, pairs)
 
 
 def _table_name_similarity(a: str, b: str) -> float:

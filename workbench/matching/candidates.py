@@ -113,10 +113,13 @@ def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
         name_sims["name_ratio"] + name_sims["name_token_set"] + name_sims["name_tokens"]
     ) / 3
     feats["name_margin"] = margin(name_score * (1.0 - opaque))
-    feats["type_compat"] = np.array(
-        [[types.compatibility(a, b) for b in target.families] for a in source.families],
-        dtype=np.float32,
-    ).reshape(shape)
+    # few distinct families: compare those, then spread to the columns
+    fam_a, at_a = np.unique(np.array(source.families, dtype=str), return_inverse=True)
+    fam_b, at_b = np.unique(np.array(target.families, dtype=str), return_inverse=True)
+    compat = np.array(
+        [[types.compatibility(str(a), str(b)) for b in fam_b] for a in fam_a], dtype=np.float32
+    ).reshape(len(fam_a), len(fam_b))
+    feats["type_compat"] = compat[np.ix_(at_a.ravel(), at_b.ravel())].reshape(shape)
     feats.update(instances.value_similarities(source.profiles, target.profiles))
     value_score = (
         feats["value_overlap"]

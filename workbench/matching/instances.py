@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.matching import pairwise
 from workbench.profiling import semantic as semantic_types
 
 SAMPLE_SIZE = 1000
@@ -32,7 +33,8 @@ QGRAM_DIM = 2048
 # benchmarks/semantic_bench.py) fall through to the shape classes below: the matcher's
 # features stay what they were before those types, and what its model was trained on
 _AS_DATETIME = {"iso_datetime", "date"}
-_SHAPE_CLASS = {None, "code"} | semantic_types.DESCRIPTIVE
+_SKIPPED = semantic_types.DESCRIPTIVE - {"free_text"} | {"code"}  # not worth detecting here
+_SHAPE_CLASS = {None, "free_text"} | _SKIPPED
 _HINTED = {d.name for d in semantic_types.DETECTORS if d.needs_name_hint is not None}
 _CODE_SHARE = 0.8  # share of values written like codes ("NC-17") for the code class
 _NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")
@@ -72,22 +74,34 @@ def _sample(series: pd.Series, size: int, seed: int) -> pd.Series:
     return values
 
 
+# the shape classes of ASCII characters, for str.translate (the loop below for the rest)
+_ASCII_SHAPE = str.maketrans({
+    chr(c): "a" if chr(c).isalpha() else "9" if chr(c).isdigit() else " " if chr(c).isspace()
+    else chr(c)
+    for c in range(128)
+})  # fmt: skip
+_RUN = re.compile(r"(.)\1{4,}", re.S)
+
+
 def _shape(text: str) -> str:
     """``"AB-1234"`` -> ``"aa-9999"``: letters a, digits 9, runs longer than 4 shortened."""
-    out: list[str] = []
-    run_char, run_len = "", 0
-    for ch in text[:40]:
-        c = "a" if ch.isalpha() else "9" if ch.isdigit() else " " if ch.isspace() else ch
-        if c == run_char:
-            run_len += 1
-            if run_len == 5:
-                out.append("+")
-            if run_len >= 5:
-                continue
-        else:
-            run_char, run_len = c, 1
-        out.append(c)
-    return "".join(out)
+    head = text[:40]
+    if head.isascii():
+        mapped = head.translate(_ASCII_SHAPE)
+    else:
+        mapped = "".join(
+            "a" if ch.isalpha() else "9" if ch.isdigit() else " " if ch.isspace() else ch
+            for ch in head
+        )
+    return _RUN.sub(lambda m: m.group(1) * 4 + "+", mapped)
+
+
+def _shape_counts(texts: Sequence[str]) -> Counter[str]:
+    """How often each shape occurs; each distinct value is shaped once."""
+    out: Counter[str] = Counter()
+    for text, count in Counter(texts).items():
+        out[_shape(text)] += count
+    return out
 
 
 def _to_numbers(texts: pd.Series) -> np.ndarray | None:
@@ -104,7 +118,7 @@ def _canonical_number(x: float) -> str:
 
 
 def _semantic(texts: pd.Series, column_name: str) -> str | None:
-    found = semantic_types.detect(list(texts), column_name, all_shares=False).name
+    found = semantic_types.detect(list(texts), column_name, all_shares=False, skip=_SKIPPED).name
     if found in _AS_DATETIME:
         return "datetime"
     return None if found in _SHAPE_CLASS else found
@@ -124,12 +138,25 @@ def _text_semantic(texts: pd.Series) -> str:
     return "word"
 
 
+_BUCKETS: dict[str, int] = {}  # 3-gram -> its hash bucket, computed once per process
+
+
+def _bucket(gram: str) -> int:
+    found = _BUCKETS.get(gram)
+    if found is None:
+        if len(_BUCKETS) > 500_000:  # bound the memory on endless distinct text
+            _BUCKETS.clear()
+        found = _BUCKETS[gram] = zlib.crc32(gram.encode()) % QGRAM_DIM
+    return found
+
+
 def _qgrams(texts: Sequence[str]) -> np.ndarray:
+    padded = [f" {text} " for text in texts]
+    counts = Counter([p[i : i + 3] for p in padded for i in range(len(p) - 2)])
     vec = np.zeros(QGRAM_DIM, dtype=np.float32)
-    for text in texts:
-        padded = f" {text} "
-        for i in range(len(padded) - 2):
-            vec[zlib.crc32(padded[i : i + 3].encode()) % QGRAM_DIM] += 1.0
+    if counts:
+        buckets = np.fromiter(map(_bucket, counts), dtype=np.int64, count=len(counts))
+        np.add.at(vec, buckets, np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
     norm = float(np.linalg.norm(vec))
     return vec / norm if norm else vec
 
@@ -189,7 +216,7 @@ def profile_column(
                 semantic = semantic or _text_semantic(texts)
                 normalized = texts.map(lambda t: _NON_ALNUM.sub("", t.casefold()))
     lengths = texts.str.len().to_numpy(float) if len(texts) else np.zeros(1)
-    patterns = Counter(_shape(t) for t in texts)
+    patterns = _shape_counts(texts.tolist())
     top = dict(patterns.most_common(30))
     distinct = set(normalized.dropna().astype(str))
     qgram_texts = [t.casefold() for t in texts.iloc[:300]] if len(texts) else []
@@ -283,6 +310,11 @@ _SPECIFIC = {
 _NUMERIC = {"integer", "decimal", "currency", "boolean"}
 
 
+# types the detector takes only with a name hint (person_name, postal_code) say what the
+# names say already: agreeing on them is no evidence from the values
+_GENERIC = {"word", "words", "text", "empty", "code"} | _HINTED
+
+
 def _conflict(a: str, b: str) -> bool:
     """Two semantic types that cannot describe the same data (email vs date, ...)."""
     if a == b:
@@ -294,7 +326,11 @@ def _conflict(a: str, b: str) -> bool:
 def value_similarities(
     source: Sequence[ValueProfile], target: Sequence[ValueProfile]
 ) -> dict[str, np.ndarray]:
-    """All-pairs value similarities in [0, 1], each an (n_source, n_target) matrix."""
+    """All-pairs value similarities in [0, 1], each an (n_source, n_target) matrix.
+
+    Computed for all pairs at once (:mod:`pairwise`); each equals the one-pair definition
+    (:func:`pair_similarities`).
+    """
     shape = (len(source), len(target))
     out = {name: np.zeros(shape, dtype=np.float32) for name in VALUE_FEATURES}
     if not source or not target:
@@ -302,32 +338,73 @@ def value_similarities(
     out["value_qgrams"] = np.clip(
         np.stack([p.qgrams for p in source]) @ np.stack([p.qgrams for p in target]).T, 0, 1
     )
-    # types the detector takes only with a name hint (person_name, postal_code) say what
-    # the names say already: agreeing on them is no evidence from the values
-    generic = {"word", "words", "text", "empty", "code"} | _HINTED
-    for i, a in enumerate(source):
-        for j, b in enumerate(target):
-            if a.values and b.values:
-                inter = len(a.values & b.values)
-                out["value_overlap"][i, j] = inter / len(a.values | b.values)
-                out["value_containment"][i, j] = inter / min(len(a.values), len(b.values))
-            common = a.patterns.keys() & b.patterns.keys()
-            out["value_patterns"][i, j] = sum(min(a.patterns[p], b.patterns[p]) for p in common)
-            out["value_lengths"][i, j] = _closeness(a.length_mean, b.length_mean) * (
-                0.5 + 0.5 * _closeness(a.length_std, b.length_std)
-            )
-            if len(a.numbers) and len(b.numbers):
-                out["value_numbers"][i, j] = _ks_similarity(a.numbers, b.numbers)
-            out["value_distinct"][i, j] = 1.0 - abs(a.distinct_ratio - b.distinct_ratio)
-            out["value_nulls"][i, j] = 1.0 - abs(a.null_fraction - b.null_fraction)
-            same = a.semantic == b.semantic
-            out["semantic_equal"][i, j] = float(same and a.semantic not in generic)
-            out["semantic_conflict"][i, j] = float(_conflict(a.semantic, b.semantic))
-            out["kind_equal"][i, j] = float(
-                a.kind == b.kind or {a.kind, b.kind} == {"integer", "decimal"}
-            )
-            if len(a.standardized) and len(b.standardized):
-                out["value_shape"][i, j] = _ks_similarity(a.standardized, b.standardized)
-            if len(a.frequencies) and len(b.frequencies):
-                out["value_frequencies"][i, j] = _frequency_similarity(a.frequencies, b.frequencies)
+    overlap, containment = pairwise.set_overlap(
+        [p.values for p in source], [p.values for p in target]
+    )
+    out["value_overlap"][:] = overlap
+    out["value_containment"][:] = containment
+    out["value_patterns"][:] = pairwise.shared_mass(
+        [p.patterns for p in source], [p.patterns for p in target]
+    )
+
+    def column(attr: str, profiles: Sequence[ValueProfile]) -> np.ndarray:
+        return np.array([getattr(p, attr) for p in profiles], dtype=np.float64)
+
+    out["value_lengths"][:] = pairwise.closeness(
+        column("length_mean", source), column("length_mean", target)
+    ) * (0.5 + 0.5 * pairwise.closeness(column("length_std", source), column("length_std", target)))
+    out["value_numbers"][:] = pairwise.ks_similarity(
+        [p.numbers for p in source], [p.numbers for p in target]
+    )
+    for feature, attr in (("value_distinct", "distinct_ratio"), ("value_nulls", "null_fraction")):
+        a, b = column(attr, source), column(attr, target)
+        out[feature][:] = 1.0 - np.abs(a[:, None] - b[None, :])
+    sem_a = np.array([p.semantic for p in source], dtype=object)[:, None]
+    sem_b = np.array([p.semantic for p in target], dtype=object)[None, :]
+    generic = np.array([p.semantic in _GENERIC for p in source])[:, None]
+    out["semantic_equal"][:] = (sem_a == sem_b) & ~generic
+    specific = _SPECIFIC | _NUMERIC
+    typed_a = np.array([p.semantic in specific for p in source])[:, None]
+    typed_b = np.array([p.semantic in specific for p in target])[None, :]
+    number_a = np.array([p.semantic in _NUMERIC for p in source])[:, None]
+    number_b = np.array([p.semantic in _NUMERIC for p in target])[None, :]
+    out["semantic_conflict"][:] = (sem_a != sem_b) & typed_a & typed_b & ~(number_a & number_b)
+    kind_a = np.array([p.kind for p in source], dtype=object)[:, None]
+    kind_b = np.array([p.kind for p in target], dtype=object)[None, :]
+    numeric_a = np.array([p.kind in ("integer", "decimal") for p in source])[:, None]
+    numeric_b = np.array([p.kind in ("integer", "decimal") for p in target])[None, :]
+    out["kind_equal"][:] = (kind_a == kind_b) | (numeric_a & numeric_b)
+    out["value_shape"][:] = pairwise.ks_similarity(
+        [p.standardized for p in source], [p.standardized for p in target]
+    )
+    out["value_frequencies"][:] = pairwise.frequency_similarity(
+        [p.frequencies for p in source], [p.frequencies for p in target], FREQUENCY_TOP
+    )
+    return out
+
+
+def pair_similarities(a: ValueProfile, b: ValueProfile) -> dict[str, float]:
+    """The value signals of one pair, by their definitions (what the matrices must equal)."""
+    out = dict.fromkeys(VALUE_FEATURES, 0.0)
+    out["value_qgrams"] = float(np.clip(a.qgrams @ b.qgrams, 0, 1))
+    if a.values and b.values:
+        inter = len(a.values & b.values)
+        out["value_overlap"] = inter / len(a.values | b.values)
+        out["value_containment"] = inter / min(len(a.values), len(b.values))
+    common = a.patterns.keys() & b.patterns.keys()
+    out["value_patterns"] = sum(min(a.patterns[p], b.patterns[p]) for p in common)
+    out["value_lengths"] = _closeness(a.length_mean, b.length_mean) * (
+        0.5 + 0.5 * _closeness(a.length_std, b.length_std)
+    )
+    if len(a.numbers) and len(b.numbers):
+        out["value_numbers"] = _ks_similarity(a.numbers, b.numbers)
+    out["value_distinct"] = 1.0 - abs(a.distinct_ratio - b.distinct_ratio)
+    out["value_nulls"] = 1.0 - abs(a.null_fraction - b.null_fraction)
+    out["semantic_equal"] = float(a.semantic == b.semantic and a.semantic not in _GENERIC)
+    out["semantic_conflict"] = float(_conflict(a.semantic, b.semantic))
+    out["kind_equal"] = float(a.kind == b.kind or {a.kind, b.kind} == {"integer", "decimal"})
+    if len(a.standardized) and len(b.standardized):
+        out["value_shape"] = _ks_similarity(a.standardized, b.standardized)
+    if len(a.frequencies) and len(b.frequencies):
+        out["value_frequencies"] = _frequency_similarity(a.frequencies, b.frequencies)
     return out

@@ -19,6 +19,7 @@ Feedback (see :mod:`feedback`) adds a linear ``adjustment`` on top of the trees.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -65,17 +66,52 @@ class Tree:
             value=np.asarray(data["value"], dtype=np.float64),
         )
 
+    @functools.cached_property
+    def _walk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """The tree with each leaf leading to itself (feature 0, threshold +inf), so that
+        every row takes ``depth`` steps with no test for having arrived: half the array
+        operations of walking until all rows sit on leaves."""
+        feature = np.where(self.is_leaf, 0, self.feature)
+        threshold = np.where(self.is_leaf, np.inf, self.threshold)
+        nodes = np.arange(len(self.is_leaf))
+        left = np.where(self.is_leaf, nodes, self.left)
+        right = np.where(self.is_leaf, nodes, self.right)
+        depth, level = 0, np.zeros(1, dtype=np.int64)
+        while not self.is_leaf[level].all():
+            inner = level[~self.is_leaf[level]]
+            level = np.concatenate([self.left[inner], self.right[inner]])
+            depth += 1
+        return feature, threshold, left, right, depth
+
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """Leaf index of each row of ``x`` (rows of features)."""
-        node = np.zeros(len(x), dtype=np.int64)
-        rows = np.arange(len(x))
-        while True:
-            inner = ~self.is_leaf[node]
-            if not inner.any():
-                return node
-            go_left = x[rows, self.feature[node]] <= self.threshold[node]
-            step = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(inner, step, node)
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        return self.leaves_flat(flat, np.arange(len(x)) * x.shape[1])
+
+    def leaves_flat(self, flat: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Leaf index of each row of a flattened feature matrix (``starts``: row offsets)."""
+        feature, threshold, left, right, depth = self._walk
+        node = np.zeros(len(starts), dtype=np.int64)
+        for _ in range(depth):
+            go_left = flat[starts + feature[node]] <= threshold[node]
+            node = np.where(go_left, left[node], right[node])
+        return node
+
+    def add_path_contributions(self, rows: np.ndarray, out: np.ndarray) -> None:
+        """:meth:`path_contributions` of many rows at once (``out``: rows x features)."""
+        feature, threshold, left, right, depth = self._walk
+        flat = np.ascontiguousarray(rows, dtype=np.float64).ravel()
+        index = np.arange(len(rows))
+        starts = index * rows.shape[1]
+        node = np.zeros(len(rows), dtype=np.int64)
+        for _ in range(depth):
+            child = np.where(
+                flat[starts + feature[node]] <= threshold[node], left[node], right[node]
+            )
+            inner = ~self.is_leaf[node]  # a row on its leaf already adds nothing
+            at = node[inner]
+            out[index[inner], self.feature[at]] += self.value[child[inner]] - self.value[at]
+            node = child
 
     def path_contributions(self, row: np.ndarray, out: np.ndarray) -> None:
         """Add each split feature's change in expected value along ``row``'s path."""
@@ -107,10 +143,12 @@ class MatcherModel:
 
     def tree_logits(self, features: np.ndarray) -> np.ndarray:
         """The trees' logits (no feedback adjustment) for rows of shape (..., n_features)."""
-        flat = features.reshape(-1, features.shape[-1])
-        total = np.full(len(flat), self.base_logit)
+        rows = features.reshape(-1, features.shape[-1])
+        flat = np.ascontiguousarray(rows, dtype=np.float64).ravel()
+        starts = np.arange(len(rows)) * rows.shape[1]
+        total = np.full(len(rows), self.base_logit)
         for tree in self.trees:
-            total += tree.value[tree.leaves(flat)] - tree.value[0]
+            total += tree.value[tree.leaves_flat(flat, starts)] - tree.value[0]
         return total.reshape(features.shape[:-1])
 
     def logits(self, features: np.ndarray) -> np.ndarray:
@@ -137,15 +175,22 @@ class MatcherModel:
 
     def contributions(self, row: np.ndarray) -> dict[str, float]:
         """Each feature's additive share of one pair's logit (near-zero shares left out)."""
-        parts = np.zeros(len(self.features))
+        return self.contributions_many(np.asarray(row)[None, :])[0]
+
+    def contributions_many(self, rows: np.ndarray) -> list[dict[str, float]]:
+        """:meth:`contributions` of each row of ``rows`` (pairs x features)."""
+        parts = np.zeros((len(rows), len(self.features)))
         for tree in self.trees:
-            tree.path_contributions(row, parts)
-        reasons = {f: round(float(v), 3) for f, v in zip(self.features, parts, strict=True)}
-        if self.adjustment:
-            for f, v in zip(self.features, row * np.asarray(self.adjustment), strict=True):
-                reasons[f] = round(reasons[f] + float(v), 3)
-            reasons["feedback"] = round(self.adjustment_intercept, 3)
-        return {f: v for f, v in reasons.items() if abs(v) >= 0.001}
+            tree.add_path_contributions(rows, parts)
+        out = []
+        for row, shares in zip(rows, parts, strict=True):
+            reasons = {f: round(float(v), 3) for f, v in zip(self.features, shares, strict=True)}
+            if self.adjustment:
+                for f, v in zip(self.features, row * np.asarray(self.adjustment), strict=True):
+                    reasons[f] = round(reasons[f] + float(v), 3)
+                reasons["feedback"] = round(self.adjustment_intercept, 3)
+            out.append({f: v for f, v in reasons.items() if abs(v) >= 0.001})
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
+from workbench.matching import pairwise
+
 # Abbreviation -> the words it stands for. Common database shorthand; one token each.
 ABBREVIATIONS: dict[str, str] = {
     "acct": "account",
@@ -402,6 +404,18 @@ def _contrast(a: frozenset[str], b: frozenset[str]) -> bool:
     )
 
 
+def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName]) -> np.ndarray:
+    """:func:`_contrast` of every pair, one opposite pair of words at a time."""
+    out = np.zeros((len(source), len(target)), dtype=bool)
+    for x, y in CONTRASTS:
+        ax = np.array([x in a.tokens for a in source], dtype=bool)
+        ay = np.array([y in a.tokens for a in source], dtype=bool)
+        bx = np.array([x in b.tokens for b in target], dtype=bool)
+        by = np.array([y in b.tokens for b in target], dtype=bool)
+        out |= ((ax & ~ay)[:, None] & by[None, :]) | ((ay & ~ax)[:, None] & bx[None, :])
+    return out
+
+
 def name_similarities(
     source: Sequence[NormalizedName], target: Sequence[NormalizedName]
 ) -> dict[str, np.ndarray]:
@@ -422,13 +436,9 @@ def name_similarities(
     ratio = best(fuzz.ratio, "stripped", "stripped") / 100.0
     token_set = best(fuzz.token_set_ratio, "stripped", "stripped") / 100.0
     jaro = best(JaroWinkler.normalized_similarity, "stripped", "stripped")
-    tokens = np.zeros((len(source), len(target)), dtype=np.float32)
-    contrast = np.zeros_like(tokens)
-    for i, a in enumerate(source):
-        for j, b in enumerate(target):
-            if a.tokens and b.tokens:
-                tokens[i, j] = len(a.tokens & b.tokens) / len(a.tokens | b.tokens)
-                contrast[i, j] = _contrast(a.tokens, b.tokens)
+    jaccard, _ = pairwise.set_overlap([a.tokens for a in source], [b.tokens for b in target])
+    tokens = jaccard.astype(np.float32)
+    contrast = _contrasts(source, target).astype(np.float32)
     raw = (
         process.cdist(
             [_raw_key(n.raw) for n in source],

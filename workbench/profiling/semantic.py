@@ -303,12 +303,14 @@ def detect(
     min_share: float = MIN_SHARE,
     *,
     all_shares: bool = True,
+    skip: frozenset[str] = frozenset(),
 ) -> Semantic:
     """The semantic type of a column's non-null text values (a sample), with its share.
 
     ``all_shares=False`` stops at the chosen type and skips detectors that can no longer
     reach ``min_share`` (what matching needs, many columns at a time); the default also
-    reports every other type's share, as a profile shows them.
+    reports every other type's share, as a profile shows them. Types in ``skip`` are not
+    tried (matching has no use for the descriptive ones).
     """
     texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
     if not texts:
@@ -316,11 +318,14 @@ def detect(
     shares: dict[str, float] = {}
     chosen: tuple[str, float] | None = None
     allowed_misses = len(texts) - min_share * len(texts)
+    counted = Counter(texts)  # each distinct value is tested once, counted as often as it occurs
     for det in DETECTORS:
+        if det.name in skip:
+            continue
         hinted = det.needs_name_hint is None or det.needs_name_hint.search(column_name)
         if not all_shares and not hinted:
             continue
-        share = _share(det.test, texts, None if all_shares else allowed_misses)
+        share = _share(det.test, counted, None if all_shares else allowed_misses)
         if share:
             shares[det.name] = round(share, 4)
         if chosen is None and share >= min_share and hinted:
@@ -334,17 +339,18 @@ def detect(
     return Semantic(chosen[0], round(chosen[1], 4), shares)
 
 
-def _share(test: Callable[[str], bool], texts: Sequence[str], give_up: float | None) -> float:
-    """Share of ``texts`` that pass ``test``; 0 once more than ``give_up`` have failed."""
+def _share(test: Callable[[str], bool], counted: Counter[str], give_up: float | None) -> float:
+    """Share of the values (``counted``: value -> occurrences) that pass ``test``; 0 once
+    more than ``give_up`` have failed."""
     hits = misses = 0
-    for t in texts:
-        if test(t):
-            hits += 1
+    for text, count in counted.items():
+        if test(text):
+            hits += count
         else:
-            misses += 1
+            misses += count
             if give_up is not None and misses > give_up:
                 return 0.0
-    return hits / len(texts)
+    return hits / counted.total()
 
 
 @functools.cache
