@@ -39,6 +39,7 @@ _HINTED = {d.name for d in semantic_types.DETECTORS if d.needs_name_hint is not 
 _CODE_SHARE = 0.8  # share of values written like codes ("NC-17") for the code class
 _NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_NOT_IN_NUMBERS = re.compile(r"[^\d.,eE+\-$€£¥\s]")  # what _NUMBER and currency signs never hold
 
 
 @dataclass
@@ -102,6 +103,18 @@ def _shape_counts(texts: Sequence[str]) -> Counter[str]:
     for text, count in Counter(texts).items():
         out[_shape(text)] += count
     return out
+
+
+def _may_be_numbers(texts: Sequence[str]) -> bool:
+    """False as soon as over 5% of the values hold a character no number written as text
+    has: :func:`_to_numbers` would then find too few numbers (a shortcut, same answer)."""
+    limit, seen = 0.05 * len(texts), 0
+    for text in texts:
+        if _NOT_IN_NUMBERS.search(text):
+            seen += 1
+            if seen > limit:
+                return False
+    return True
 
 
 def _to_numbers(texts: pd.Series) -> np.ndarray | None:
@@ -188,14 +201,18 @@ def profile_column(
         kind = semantic = "datetime"
         texts = sample.astype(str)
         normalized = sample.dt.strftime("%Y-%m-%d")
-    elif sample.map(lambda v: isinstance(v, bytes | bytearray | memoryview)).any():
+    elif any(isinstance(v, bytes | bytearray | memoryview) for v in sample):
         kind = semantic = "binary"
         texts = pd.Series([], dtype=str)
         normalized = sample.map(lambda v: zlib.crc32(bytes(v)).__str__())
     else:
         texts = sample.astype(str)
         semantic = _semantic(texts, str(series.name))
-        parsed = _to_numbers(texts.str.strip()) if semantic in (None, "currency") else None
+        parsed = (
+            _to_numbers(texts.str.strip())
+            if semantic in (None, "currency") and _may_be_numbers(texts.tolist())
+            else None
+        )
         if semantic == "datetime":
             kind = "datetime"
             dates = pd.to_datetime(texts, errors="coerce", format="mixed")
@@ -214,7 +231,8 @@ def profile_column(
                 normalized = texts.str.replace(r"\D", "", regex=True)
             else:
                 semantic = semantic or _text_semantic(texts)
-                normalized = texts.map(lambda t: _NON_ALNUM.sub("", t.casefold()))
+                folded = {t: _NON_ALNUM.sub("", t.casefold()) for t in dict.fromkeys(texts)}
+                normalized = texts.map(folded)
     lengths = texts.str.len().to_numpy(float) if len(texts) else np.zeros(1)
     patterns = _shape_counts(texts.tolist())
     top = dict(patterns.most_common(30))

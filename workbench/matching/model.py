@@ -85,15 +85,18 @@ class Tree:
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """Leaf index of each row of ``x`` (rows of features)."""
-        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        return self.leaves_flat(flat, np.arange(len(x)) * x.shape[1])
+        return self.leaves_by_column(np.ascontiguousarray(x.T, dtype=np.float64).ravel(), len(x))
 
-    def leaves_flat(self, flat: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """Leaf index of each row of a flattened feature matrix (``starts``: row offsets)."""
+    def leaves_by_column(self, columns: np.ndarray, n: int) -> np.ndarray:
+        """Leaf index of each of ``n`` rows, their features given column after column
+        (``columns[f * n + row]``): rows at one node read one feature, close together."""
         feature, threshold, left, right, depth = self._walk
-        node = np.zeros(len(starts), dtype=np.int64)
-        for _ in range(depth):
-            go_left = flat[starts + feature[node]] <= threshold[node]
+        offset = feature * n
+        rows = np.arange(n)
+        root = columns[offset[0] : offset[0] + n] <= threshold[0]  # every row: one slice
+        node = np.where(root, left[0], right[0])
+        for _ in range(depth - 1):
+            go_left = columns[offset[node] + rows] <= threshold[node]
             node = np.where(go_left, left[node], right[node])
         return node
 
@@ -144,11 +147,10 @@ class MatcherModel:
     def tree_logits(self, features: np.ndarray) -> np.ndarray:
         """The trees' logits (no feedback adjustment) for rows of shape (..., n_features)."""
         rows = features.reshape(-1, features.shape[-1])
-        flat = np.ascontiguousarray(rows, dtype=np.float64).ravel()
-        starts = np.arange(len(rows)) * rows.shape[1]
+        columns = np.ascontiguousarray(rows.T, dtype=np.float64).ravel()
         total = np.full(len(rows), self.base_logit)
         for tree in self.trees:
-            total += tree.value[tree.leaves_flat(flat, starts)] - tree.value[0]
+            total += tree.value[tree.leaves_by_column(columns, len(rows))] - tree.value[0]
         return total.reshape(features.shape[:-1])
 
     def logits(self, features: np.ndarray) -> np.ndarray:
