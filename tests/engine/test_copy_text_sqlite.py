@@ -130,3 +130,31 @@ def test_a_real_column_keeps_its_table_on_the_general_path(tmp_path, target_url,
             (1e-300,),
             (None,),
         ]
+
+
+@pytest.mark.parametrize("without_rowid", [False, True], ids=["rowid", "without-rowid"])
+def test_lines_with_specials_are_escaped_with_or_without_a_rowid(
+    tmp_path, target_url, store, without_rowid
+):
+    """Lines are read without escapes and checked; those that need escapes are read again
+    by rowid. A table without a rowid is read escaped at once."""
+    db = tmp_path / "notes.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE notes (k TEXT PRIMARY KEY, v TEXT)"
+        + (" WITHOUT ROWID" if without_rowid else "")
+    )
+    values = {f"k{i:04}": f"v{i}" for i in range(2000)}
+    specials = ["a\tb", "c\nd", "e\\f", "g\rh", "\\N", "\t", "\n\n", "x\\\\y"]
+    for i, value in enumerate(specials):
+        values[f"k{i * 250:04}"] = value
+    values["k\tkey"] = "key with a tab"
+    conn.executemany("INSERT INTO notes VALUES (?, ?)", values.items())
+    conn.commit()
+    conn.close()
+    result = copy_database(f"sqlite:///{db}", target_url, CopyOptions(), store=store)
+    stats = result.tables["notes"]
+    assert result.status == "succeeded" and result.validated and result.validation.ok
+    assert stats["partitions_as_text"] == stats["partitions"]
+    with psycopg.connect(target_url) as c:
+        assert dict(c.execute("SELECT k, v FROM notes").fetchall()) == values

@@ -34,7 +34,7 @@ from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
 from workbench.connectors.sqlite_arrow import bound, can_read, inline, read_exactly, read_lines
 from workbench.connectors.sqlite_catalog import introspect
 from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
-from workbench.connectors.sqlite_text import ColumnRead, line_select
+from workbench.connectors.sqlite_text import ColumnRead, line_pieces, line_select, needs_escapes
 from workbench.connectors.sqltext import (
     partition_predicate,
     quote_ident,
@@ -241,15 +241,11 @@ class SQLiteConnector(Connector):
         ROW_NUMBER pass over TPC-H lineitem's 6 M keys took 4.2 s, this 0.1 s). Every stored
         row is as likely to be drawn, whatever the gaps between rowids. None for a table
         without a rowid (WITHOUT ROWID, or every alias of it taken by a column)."""
-        taken = {c.lower() for c in table.column_names}
-        alias = next((a for a in ("rowid", "_rowid_", "oid") if a not in taken), None)
+        alias = self._rowid_alias(table)
         if alias is None:
             return None
         src = table_ref(table, "sqlite")
-        try:
-            lo, hi = self.run(splitting.min_max(alias, src))[0]
-        except sqlite3.OperationalError:  # no such column: a WITHOUT ROWID table
-            return None
+        lo, hi = self.run(splitting.min_max(alias, src))[0]
         if lo is None:
             return None
         span = int(hi) - int(lo) + 1
@@ -260,31 +256,60 @@ class SQLiteConnector(Connector):
             f"SELECT {int(lo)} + abs(random() % {span}) FROM wb_i)) wb_sample"
         )
 
-    def _line_select(self, table: Table, fields: Sequence[TextField]) -> str | None:
+    def _line_select(self, table: Table, fields: Sequence[TextField], escape: bool) -> str | None:
         reads = [
             ColumnRead(table.column(f.source), *arrow_type(table.column(f.source).native))
             for f in fields
         ]
-        return line_select(reads, fields)
+        return line_select(reads, fields, escape)
 
     def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
-        return can_read(self.path) and self._line_select(table, fields) is not None
+        return can_read(self.path) and self._line_select(table, fields, True) is not None
 
     def read_copy_text(
         self, table: Table, partition: Partition, fields: Sequence[TextField], chunk_bytes: int
     ) -> Iterator[TextChunk]:
-        """One COPY line per row, rendered by SQLite (see ``connectors.sqlite_text``), taken
-        from connectorx's Arrow buffer without a copy."""
-        line = self._line_select(table, fields)
+        """One COPY line per row, rendered by SQLite (see ``connectors.sqlite_text``) and
+        passed on from connectorx's Arrow buffer without a copy. Lines are rendered without
+        escapes; the few that need them (``needs_escapes``) are read again, escaped, by rowid."""
+        plain, escaped = (self._line_select(table, fields, e) for e in (False, True))
+        alias = self._rowid_alias(table)
+        src = table_ref(table, "sqlite")
         pred, params = partition_predicate(partition, "sqlite", placeholder="?")
-        sql = inline(f"SELECT {line} AS wb_line FROM {table_ref(table, 'sqlite')}{where(pred)}",
-                     params)  # fmt: skip
-        if line is None or sql is None:
-            raise SourceQueryError(
-                f"{table.qualified_name} ({partition.label}) cannot be read as COPY text"
-            )
-        for data, rows in read_lines(self.path, sql, chunk_bytes):
-            yield TextChunk(data, rows)
+        if plain is None or escaped is None:
+            raise SourceQueryError(f"{table.qualified_name} cannot be read as COPY text")
+        first = f"{alias}, {plain}" if alias else escaped
+        sql = inline(f"SELECT {first} AS wb_line FROM {src}{where(pred)}", params)
+        if sql is None:
+            raise SourceQueryError(f"{table.qualified_name} ({partition.label}): no literal bound")
+        for batch in read_lines(self.path, sql).to_batches():
+            lines = batch.column(batch.num_columns - 1)
+            if alias is None:  # escaped as read
+                yield from (TextChunk(d, n) for d, n in line_pieces(lines, chunk_bytes))
+                continue
+            flagged = needs_escapes(lines, len(fields))
+            yield from (TextChunk(d, n) for d, n in line_pieces(lines, chunk_bytes, ~flagged))
+            if flagged.any():
+                rowids = ", ".join(map(str, batch.column(0).filter(flagged).to_pylist()))
+                again = read_lines(
+                    self.path, f"SELECT {escaped} AS wb_line FROM {src} WHERE {alias} IN ({rowids})"
+                ).column(0)
+                if len(again) != int(flagged.sum()):  # rows gone between the two reads
+                    raise SourceQueryError(f"{table.qualified_name} changed while it was read")
+                for chunk in again.chunks:
+                    yield from (TextChunk(d, n) for d, n in line_pieces(chunk, chunk_bytes))
+
+    def _rowid_alias(self, table: Table) -> str | None:
+        """A name of the table's rowid that no column takes; None for a WITHOUT ROWID table."""
+        taken = {c.lower() for c in table.column_names}
+        alias = next((a for a in ("rowid", "_rowid_", "oid") if a not in taken), None)
+        if alias is None:
+            return None
+        try:
+            self.run(f"SELECT {alias} FROM {table_ref(table, 'sqlite')} LIMIT 0")
+        except sqlite3.OperationalError:  # no such column: a WITHOUT ROWID table
+            return None
+        return alias
 
     def read_partition(
         self,

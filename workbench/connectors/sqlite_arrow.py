@@ -15,11 +15,10 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from workbench.errors import SourceQueryError
@@ -121,10 +120,9 @@ def can_read(path: str) -> bool:
     return Path(path).is_file()
 
 
-def read_lines(path: str, sql: str, chunk_bytes: int) -> Iterator[tuple[memoryview, int]]:
-    """The one text column of ``sql``'s result as pieces of about ``chunk_bytes`` contiguous
-    bytes (whole rows, no copy), each with its row count; SourceQueryError where connectorx
-    cannot read it or a row's text is NULL."""
+def read_lines(path: str, sql: str) -> pa.Table:
+    """``sql``'s result, whose last column holds COPY lines (``wb_line``), read by
+    connectorx; SourceQueryError where it cannot be read or a line is NULL."""
     os.environ.setdefault("RUST_LOG", "off")
     import connectorx
 
@@ -135,22 +133,9 @@ def read_lines(path: str, sql: str, chunk_bytes: int) -> Iterator[tuple[memoryvi
         if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
             raise
         raise SourceQueryError(f"SQLite could not render the rows as text: {exc}") from exc
-    (lines,) = table.columns
+    lines = table.column(table.num_columns - 1)
     if lines.null_count:
         raise SourceQueryError("a row holds a value of another storage class than its column's")
-    for chunk in lines.chunks:
-        if not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
-            raise SourceQueryError(f"SQLite's lines came back as {chunk.type}, not text")
-        if not len(chunk):
-            continue
-        width = 8 if pa.types.is_large_string(chunk.type) else 4
-        _, offsets, data = chunk.buffers()
-        bounds = np.frombuffer(offsets, f"<i{width}", len(chunk) + 1, chunk.offset * width)
-        whole = memoryview(data)
-        row = 0
-        while row < len(chunk):
-            # the first row boundary at least chunk_bytes on (one row at least)
-            end = int(np.searchsorted(bounds, bounds[row] + chunk_bytes, side="left"))
-            end = min(max(end, row + 1), len(chunk))
-            yield whole[int(bounds[row]) : int(bounds[end])], end - row
-            row = end
+    if not (pa.types.is_large_string(lines.type) or pa.types.is_string(lines.type)):
+        raise SourceQueryError(f"SQLite's lines came back as {lines.type}, not text")
+    return table
