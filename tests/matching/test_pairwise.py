@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from workbench.matching import candidates, default_model, instances, names, pairwise
@@ -98,3 +101,31 @@ def test_model_walk_and_explanations_equal_the_plain_walk(prepared) -> None:
             tree.path_contributions(row, parts)
         expected = {f: round(float(v), 3) for f, v in zip(model.features, parts, strict=True)}
         assert reasons == {f: v for f, v in expected.items() if abs(v) >= 0.001}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3, 1, 3, 2, 1, 3] * 5, dtype=np.int64),
+        np.array([0.0, -0.0, 1.5, 1.5, 2.25, 1e-7, 123456789.125] * 4),
+        np.array([1.5, 1.5, 0.1, -0.0, 2.0] * 6, dtype=np.float32),
+        np.array([1.0000001, 1.0000002, 7.0, 7.0] * 10),  # one canonical spelling, two numbers
+    ],
+)
+def test_a_numeric_profile_spells_each_distinct_number_once_with_the_same_result(values) -> None:
+    """_numeric_profile tallies distinct numbers; the per-value definitions must agree."""
+    series = pd.Series(values, name="x")
+    got = instances.profile_column(series)
+    texts = series.astype(str).tolist()
+    canonical = [instances._canonical_number(x) for x in values.astype(float)]
+    lengths = np.array([len(t) for t in texts], dtype=float)
+    shapes = Counter(instances._shape(t) for t in texts)
+    counted = pd.Series(canonical).value_counts()
+    assert got.values == frozenset(canonical)
+    assert got.distinct_ratio == len(set(canonical)) / len(values)
+    assert (got.length_mean, got.length_std) == (float(lengths.mean()), float(lengths.std()))
+    assert got.patterns == {p: c / len(values) for p, c in shapes.most_common(30)}
+    expected = (counted.to_numpy(float) / counted.sum())[: instances.FREQUENCY_TOP]
+    if len(counted) <= len(values) // 4:
+        assert np.array_equal(got.frequencies, expected)
+    assert np.array_equal(got.qgrams, instances._qgrams([t.casefold() for t in texts[:300]]))

@@ -195,6 +195,9 @@ def profile_column(
         numbers = sample.to_numpy(float)
         is_int = bool(np.all(np.mod(numbers, 1) == 0))
         kind = semantic = "integer" if is_int else "decimal"
+        if isinstance(sample.dtype, np.dtype) and sample.dtype.kind in "iuf":
+            # numbers repeat: spell each distinct one once (the same strings, in sample order)
+            return _numeric_profile(series, sample, numbers, kind, null_fraction)
         texts = sample.astype(str)
         normalized = pd.Series([_canonical_number(x) for x in numbers], dtype=str)
     elif pd.api.types.is_datetime64_any_dtype(sample):
@@ -258,6 +261,57 @@ def profile_column(
         numbers=np.sort(numbers),
         values=frozenset(distinct),
         qgrams=_qgrams(qgram_texts),
+        standardized=standardized,
+        frequencies=frequencies,
+    )
+
+
+def _numeric_profile(
+    series: pd.Series, sample: pd.Series, numbers: np.ndarray, kind: str, null_fraction: float
+) -> ValueProfile:
+    """:func:`profile_column` of a column of numbers, each distinct value spelled once."""
+    n = len(sample)
+    raw = sample.to_numpy()
+    # floats by their bits, so that -0.0 and 0.0 stay two values, as their spellings are
+    bits = raw.view(f"i{raw.dtype.itemsize}") if raw.dtype.kind == "f" else raw
+    _, first, inverse, counts = np.unique(
+        bits, return_index=True, return_inverse=True, return_counts=True
+    )
+    order = np.argsort(first, kind="stable")  # distinct values in order of appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    at = rank[inverse.ravel()]  # each sampled value's distinct index, by appearance
+    spelled = pd.Series(raw[first[order]], dtype=sample.dtype).astype(str).tolist()
+    canonical = [_canonical_number(x) for x in numbers[first[order]]]
+    times = counts[order].tolist()
+    lengths = np.array([len(t) for t in spelled], dtype=float)[at]
+    patterns: Counter[str] = Counter()
+    for text, count in zip(spelled, times, strict=True):
+        patterns[_shape(text)] += count
+    top = dict(patterns.most_common(30))
+    shares: Counter[str] = Counter()
+    for text, count in zip(canonical, times, strict=True):
+        shares[text] += count
+    standardized = np.empty(0)
+    if len(numbers) >= 8 and float(np.std(numbers)) > 0:
+        standardized = np.sort((numbers - numbers.mean()) / numbers.std())
+    frequencies = np.empty(0)
+    if n >= 20 and 2 <= len(shares) <= max(2, n // 4):
+        counted = np.sort(np.fromiter(shares.values(), dtype=float, count=len(shares)))[::-1]
+        frequencies = (counted / counted.sum())[:FREQUENCY_TOP]
+    return ValueProfile(
+        name=str(series.name),
+        sample_count=n,
+        kind=kind,
+        semantic=kind,
+        null_fraction=float(null_fraction),
+        distinct_ratio=len(shares) / n,
+        length_mean=float(lengths.mean()),
+        length_std=float(lengths.std()),
+        patterns={p: c / max(n, 1) for p, c in top.items()},
+        numbers=np.sort(numbers),
+        values=frozenset(shares),
+        qgrams=_qgrams([spelled[k].casefold() for k in at[:300]]),
         standardized=standardized,
         frequencies=frequencies,
     )
