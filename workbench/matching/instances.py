@@ -39,6 +39,8 @@ _HINTED = {d.name for d in semantic_types.DETECTORS if d.needs_name_hint is not 
 _CODE_SHARE = 0.8  # share of values written like codes ("NC-17") for the code class
 _NUMBER = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][-+]?\d+)?$")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_WORD = re.compile(r"\S+")
+_CODE_TEXT = re.compile(r"^[A-Z0-9][A-Z0-9_-]*$")
 _NOT_IN_NUMBERS = re.compile(r"[^\d.,eE+\-$€£¥\s]")  # what _NUMBER and currency signs never hold
 
 
@@ -137,16 +139,18 @@ def _semantic(texts: pd.Series, column_name: str) -> str | None:
     return None if found in _SHAPE_CLASS else found
 
 
-def _text_semantic(texts: pd.Series) -> str:
-    words = texts.str.count(r"\S+")
-    if texts.str.len().mean() > 60 or words.mean() > 5:
+def _text_semantic(texts: Sequence[str]) -> str:
+    """text, words, code or word, from the means over the values (each distinct one read
+    once, counted as often as it occurs)."""
+    counted = Counter(texts)
+    n = counted.total()
+    words = sum(len(_WORD.findall(t)) * c for t, c in counted.items()) / n
+    if sum(len(t) * c for t, c in counted.items()) / n > 60 or words > 5:
         return "text"
-    if words.mean() > 1.3:
+    if words > 1.3:
         return "words"
-    if (
-        texts.str.match(r"^[A-Z0-9][A-Z0-9_-]*$").mean() >= _CODE_SHARE
-        and texts.str.len().max() <= 12
-    ):
+    codes = sum(c for t, c in counted.items() if _CODE_TEXT.match(t)) / n
+    if codes >= _CODE_SHARE and max(len(t) for t in counted) <= 12:
         return "code"
     return "word"
 
@@ -233,7 +237,7 @@ def profile_column(
             elif semantic == "phone":
                 normalized = texts.str.replace(r"\D", "", regex=True)
             else:
-                semantic = semantic or _text_semantic(texts)
+                semantic = semantic or _text_semantic(texts.tolist())
                 folded = {t: _NON_ALNUM.sub("", t.casefold()) for t in dict.fromkeys(texts)}
                 normalized = texts.map(folded)
     lengths = texts.str.len().to_numpy(float) if len(texts) else np.zeros(1)
