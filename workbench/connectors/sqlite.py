@@ -34,6 +34,7 @@ from workbench.connectors.dialect import ChecksumSql, ProfileSql, SqlDialect
 from workbench.connectors.sqlite_arrow import bound, can_read, inline, read_exactly, read_lines
 from workbench.connectors.sqlite_catalog import introspect
 from workbench.connectors.sqlite_catalog import native_type as native_type  # re-exported
+from workbench.connectors.sqlite_hash import CALL, hash_sum, split_hash
 from workbench.connectors.sqlite_text import ColumnRead, line_pieces, line_select, needs_escapes
 from workbench.connectors.sqltext import (
     partition_predicate,
@@ -188,6 +189,16 @@ class SQLiteConnector(Connector):
             self._conn = None
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if CALL in sql:  # a content checksum: hashed outside SQLite where it can be
+            split = split_hash(sql)
+            if split is not None:
+                rest, position, row, tail = split
+                total = hash_sum(self.path, row, tail, params)
+                if total is not None:
+                    (result,) = self.conn.execute(rest, [bound(p) for p in params]).fetchall()
+                    # as the aggregate: NULL over no rows (a sum of 60-bit hashes is 0 only then)
+                    value = str(total) if total else None
+                    return [(*result[:position], value, *result[position + 1 :])]
         return self.conn.execute(sql, [bound(p) for p in params]).fetchall()
 
     def test(self) -> ConnectionTest:
@@ -288,16 +299,20 @@ class SQLiteConnector(Connector):
                 yield from (TextChunk(d, n) for d, n in line_pieces(lines, chunk_bytes))
                 continue
             flagged = needs_escapes(lines, len(fields))
-            yield from (TextChunk(d, n) for d, n in line_pieces(lines, chunk_bytes, ~flagged))
-            if flagged.any():
-                rowids = ", ".join(map(str, batch.column(0).filter(flagged).to_pylist()))
+            replacements: list[str] = []
+            if flagged.any():  # read again escaped, spliced in place: the rows keep their order
+                rowids = batch.column(0).filter(flagged).to_pylist()
                 again = read_lines(
-                    self.path, f"SELECT {escaped} AS wb_line FROM {src} WHERE {alias} IN ({rowids})"
-                ).column(0)
-                if len(again) != int(flagged.sum()):  # rows gone between the two reads
+                    self.path,
+                    f"SELECT {alias} AS wb_rowid, {escaped} AS wb_line FROM {src}"
+                    f" WHERE {alias} IN ({', '.join(map(str, rowids))})",
+                )
+                by_rowid = dict(zip(*(again.column(i).to_pylist() for i in (0, 1)), strict=True))
+                if len(by_rowid) != len(rowids):  # rows gone between the two reads
                     raise SourceQueryError(f"{table.qualified_name} changed while it was read")
-                for chunk in again.chunks:
-                    yield from (TextChunk(d, n) for d, n in line_pieces(chunk, chunk_bytes))
+                replacements = [by_rowid[r] for r in rowids]
+            pieces = line_pieces(lines, chunk_bytes, flagged, replacements)
+            yield from (TextChunk(data, rows) for data, rows in pieces)
 
     def _rowid_alias(self, table: Table) -> str | None:
         """A name of the table's rowid that no column takes; None for a WITHOUT ROWID table."""

@@ -26,6 +26,7 @@ in the text (PostgreSQL refuses them and the general path quarantines the row).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -138,19 +139,29 @@ def needs_escapes(lines: pa.Array, fields: int) -> np.ndarray:
 
 
 def line_pieces(
-    lines: pa.Array, chunk_bytes: int, keep: np.ndarray | None = None
-) -> Iterator[tuple[memoryview, int]]:
-    """The lines (those ``keep`` marks, if given) as pieces of about ``chunk_bytes``
-    contiguous bytes of whole lines, without a copy, each with its number of lines."""
+    lines: pa.Array,
+    chunk_bytes: int,
+    flagged: np.ndarray | None = None,
+    replacements: Sequence[str] = (),
+) -> Iterator[tuple[bytes | memoryview, int]]:
+    """The lines as pieces of about ``chunk_bytes`` contiguous bytes of whole lines (no copy),
+    each with its number of lines, in their order; where ``flagged``, the line is replaced by
+    the next of ``replacements`` (the same row's line, escaped)."""
     if not len(lines):
         return
     bounds, data = line_bounds(lines)
-    if keep is None:
-        runs = [(0, len(lines))]
-    else:  # maximal runs of kept lines
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
-        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-    for first, stop in runs:
+    if flagged is None or not flagged.any():
+        runs = [(0, len(lines), False)]
+    else:  # maximal runs of flagged and of other lines, in order
+        cuts = np.flatnonzero(np.diff(flagged.astype(np.int8))) + 1
+        edges = [0, *cuts.tolist(), len(lines)]
+        runs = [(a, b, bool(flagged[a])) for a, b in pairwise(edges)]
+    taken = 0
+    for first, stop, replaced in runs:
+        if replaced:
+            yield "".join(replacements[taken : taken + stop - first]).encode(), stop - first
+            taken += stop - first
+            continue
         row = first
         while row < stop:
             # the first line boundary at least chunk_bytes on (one line at least)
