@@ -7,7 +7,9 @@ package), the pipe (`mariadb --batch --quick | psql \\copy`, two tables at a tim
 after) and the naive notebook loop (pandas read_sql in chunks + to_sql(method="multi"), only
 at scale factors below 1: it takes minutes). Each gets a fresh PostgreSQL database. Printed:
 wall seconds, rows/s, peak memory of the contender's whole process tree, ratios.
-Also PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL workbench figures (--extra).
+Also PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL: the workbench (validated and not)
+against each source's own pipe, and pgloader for SQLite (skip them all with --skip extra).
+``--rounds N`` runs every contender N times, interleaved, and reports medians.
 """
 
 from __future__ import annotations
@@ -234,6 +236,49 @@ def sqlite_from_tbl(folder: Path, path: Path) -> None:
     conn.close()
 
 
+def other_sources(
+    args: argparse.Namespace,
+    env: dict,
+    tag: str,
+    scale: float,
+    pg_source: str | None,
+    db: Path | None,
+) -> list[tuple[str, Callable[[], Run]]]:
+    """PostgreSQL and SQLite sources: the workbench (validated and not) and each one's pipe;
+    pgloader for SQLite, which it reads too."""
+    out: list[tuple[str, Callable[[], Run]]] = []
+
+    def workbench(name: str, source: str, db_name: str, validate: bool) -> Callable[[], Run]:
+        return lambda: run_workbench(
+            name, source, fresh_pg(args.postgres, db_name), scale, validate, env
+        )
+
+    def into(run: Callable[[str], Run], db_name: str) -> Callable[[], Run]:
+        return lambda: run(fresh_pg(args.postgres, db_name))
+
+    if pg_source is not None:
+        name = "workbench PG->PG"
+        out += [
+            ("workbench", workbench(f"{name} --no-validate", pg_source, f"pgdst_{tag}", False)),
+            ("pipe", into(lambda t: run_pg_pipe(pg_source, t, scale), f"pgpipe_{tag}")),
+            ("validated", workbench(f"{name} (validated)", pg_source, f"pgval_{tag}", True)),
+        ]
+    if db is not None:
+        url, name = f"sqlite:///{db}", "workbench SQLite->PG"
+        out += [
+            ("pipe", into(lambda t: run_sqlite_pipe(db, t, scale), f"sqlpipe_{tag}")),
+            ("workbench", workbench(f"{name} --no-validate", url, f"sqldst_{tag}", False)),
+            ("validated", workbench(f"{name} (validated)", url, f"sqlval_{tag}", True)),
+            ("pgloader", into(lambda t: run_sqlite_pgloader(db, t, scale), f"sqlpgl_{tag}")),
+        ]
+    return [(key, fn) for key, fn in out if key not in args.skip]
+
+
+def run_sqlite_pgloader(db: Path, target: str, scale: float) -> Run:
+    seconds, peak, _ = timed(["pgloader", "--quiet", f"sqlite://{db}", target])
+    return Run("pgloader SQLite->PG", scale, pg_rows(target), seconds, peak)
+
+
 def medians(runs: list[Run]) -> list[Run]:
     """One run per contender and scale: the median seconds of its rounds (their range in the
     note), the highest peak memory."""
@@ -286,7 +331,7 @@ def main() -> None:
         ),
     )
     parser.add_argument(
-        "--rounds", type=int, default=1, help="run the MariaDB contenders this many times, "
+        "--rounds", type=int, default=1, help="run every contender this many times, "
         "interleaved; the table shows each one's median"
     )  # fmt: skip
     args = parser.parse_args()
@@ -349,17 +394,7 @@ def main() -> None:
                     ),
                 )
             )
-        for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all
-            for key, fn in contenders:
-                if key not in mariadb:
-                    continue
-                run = fn()
-                runs.append(run)
-                print(
-                    f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
-                    f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
-                    flush=True,
-                )
+        pg_source = db = None
         if "extra" not in args.skip and "pgsource" not in args.skip:
             pg_source = fresh_pg(args.postgres, f"pgsrc_{tag}")
             tpch.load_postgres(pg_source, folder)
@@ -367,53 +402,34 @@ def main() -> None:
                 # as a live database is: vacuumed and analyzed (whoever reads a freshly loaded
                 # table first pays for setting its hint bits)
                 conn.execute("VACUUM (ANALYZE)")
-            runs.append(
-                run_workbench(
-                    "workbench PG->PG --no-validate",
-                    pg_source,
-                    fresh_pg(args.postgres, f"pgdst_{tag}"),
-                    scale,
-                    False,
-                    env,
-                )
-            )
-            runs.append(run_pg_pipe(pg_source, fresh_pg(args.postgres, f"pgpipe_{tag}"), scale))
-            if "validated" not in args.skip:
-                runs.append(
-                    run_workbench(
-                        "workbench PG->PG (validated)",
-                        pg_source,
-                        fresh_pg(args.postgres, f"pgval_{tag}"),
-                        scale,
-                        True,
-                        env,
-                    )
-                )
         if "extra" not in args.skip and "sqlite" not in args.skip:
             db = Path(f"/tmp/tpch/{tag}.sqlite")
             sqlite_from_tbl(folder, db)
-            runs.append(run_sqlite_pipe(db, fresh_pg(args.postgres, f"sqlpipe_{tag}"), scale))
-            runs.append(
-                run_workbench(
-                    "workbench SQLite->PG --no-validate",
-                    f"sqlite:///{db}",
-                    fresh_pg(args.postgres, f"sqldst_{tag}"),
-                    scale,
-                    False,
-                    env,
+        others = other_sources(args, env, tag, scale, pg_source, db)
+        for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all
+            for _key, fn in [*((k, f) for k, f in contenders if k in mariadb), *others]:
+                run = fn()
+                runs.append(run)
+                print(
+                    f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
+                    f"{run.rows_per_second:,.0f} rows/s, peak {run.peak_mb:.0f} MB",
+                    flush=True,
                 )
-            )
 
     own_pipe = {"PG->PG": "pipe (COPY TO|COPY FROM)", "SQLite->PG": "pipe (sqlite3 -csv|psql)"}
 
+    own_pgloader = {"SQLite->PG": "pgloader SQLite->PG"}
+
     def baseline(run: Run, name: str) -> Run | None:
         """MariaDB runs against pgloader and the MariaDB pipe; the other sources against
-        their own pipe (pgloader is not run for them)."""
-        kind = next((k for k, p in own_pipe.items() if k in run.name or p == run.name), None)
+        their own pipe and their own pgloader run (none for PostgreSQL sources)."""
+        kind = next(
+            (k for k, p in own_pipe.items() if k in run.name or p == run.name or
+             own_pgloader.get(k) == run.name),
+            None,
+        )  # fmt: skip
         if kind is not None:
-            if name == "pgloader":
-                return None
-            name = own_pipe[kind]
+            name = own_pgloader.get(kind, "") if name == "pgloader" else own_pipe[kind]
         return next((r for r in runs if r.name == name and r.scale == run.scale), None)
 
     runs = medians(runs)
@@ -422,6 +438,7 @@ def main() -> None:
     for kind, plain_name, checked_name in [
         ("MariaDB->PG", "workbench copy --no-validate", "workbench copy (validated)"),
         ("PG->PG", "workbench PG->PG --no-validate", "workbench PG->PG (validated)"),
+        ("SQLite->PG", "workbench SQLite->PG --no-validate", "workbench SQLite->PG (validated)"),
     ]:
         for scale in sorted({r.scale for r in runs}):
             plain = next((r for r in runs if r.name == plain_name and r.scale == scale), None)
