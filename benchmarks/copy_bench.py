@@ -338,6 +338,7 @@ def main() -> None:
     scales = args.scale or [0.1, 1]
     env = {**os.environ, "WORKBENCH_DATA_DIR": tempfile.mkdtemp(prefix="wbbench-")}
     runs: list[Run] = []
+    failed: list[str] = []
     for scale in scales:
         tag = f"sf{scale:g}".replace(".", "")
         folder = tpch.generate(scale, Path(f"/tmp/tpch/sf{scale:g}"))
@@ -407,8 +408,13 @@ def main() -> None:
             sqlite_from_tbl(folder, db)
         others = other_sources(args, env, tag, scale, pg_source, db)
         for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all
-            for _key, fn in [*((k, f) for k, f in contenders if k in mariadb), *others]:
-                run = fn()
+            for key, fn in [*((k, f) for k, f in contenders if k in mariadb), *others]:
+                try:
+                    run = fn()
+                except RuntimeError as exc:  # a contender that fails is reported, not fatal
+                    failed.append(f"{key} SF{scale:g}: {str(exc).splitlines()[:3]}")
+                    print(f"  FAILED {failed[-1]}", flush=True)
+                    continue
                 runs.append(run)
                 print(
                     f"  {run.name} SF{scale:g}: {run.seconds:.1f} s, "
@@ -435,6 +441,8 @@ def main() -> None:
     runs = medians(runs)
     print()
     print(table(runs, baseline))
+    for line in failed:
+        print(f"failed: {line}")
     for kind, plain_name, checked_name in [
         ("MariaDB->PG", "workbench copy --no-validate", "workbench copy (validated)"),
         ("PG->PG", "workbench PG->PG --no-validate", "workbench PG->PG (validated)"),
