@@ -86,15 +86,12 @@ def read_exactly(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
     if not _PLAIN_PATH.fullmatch(path):
         return None
     try:
-        os.environ.setdefault("RUST_LOG", "off")
-        import connectorx
+        import connectorx  # noqa: F401  # installed: else the standard reader
     except ImportError:
         return None
     try:
-        table = connectorx.read_sql(f"sqlite://{path}", sql, return_type="arrow")
-    except BaseException as exc:  # a value of another storage class; connectorx panics too
-        if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
-            raise
+        table = query(path, sql)
+    except SourceQueryError as exc:  # a value of another storage class
         log.debug("connectorx could not read %s exactly (%s): standard reader", path, exc)
         return None
     if table.num_columns != len(schema):
@@ -107,6 +104,21 @@ def read_exactly(path: str, sql: str, schema: pa.Schema) -> pa.Table | None:
             return None  # typed otherwise than the value contract (a BOOLEAN as bool)
         columns.append(column.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def query(path: str, sql: str) -> pa.Table:
+    """``sql``'s whole result on the SQLite file at ``path``, read by connectorx (installed:
+    see :func:`can_read`); SourceQueryError where connectorx refuses it (a value of another
+    storage class than it typed the column by, an error of SQLite's)."""
+    os.environ.setdefault("RUST_LOG", "off")
+    import connectorx
+
+    try:
+        return connectorx.read_sql(f"sqlite://{Path(path).resolve()}", sql, return_type="arrow")
+    except BaseException as exc:  # connectorx panics too (PanicException is a BaseException)
+        if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
+            raise
+        raise SourceQueryError(f"connectorx could not read SQLite's result: {exc}") from exc
 
 
 def can_read(path: str) -> bool:
@@ -123,16 +135,7 @@ def can_read(path: str) -> bool:
 def read_lines(path: str, sql: str) -> pa.Table:
     """``sql``'s result, whose last column holds COPY lines (``wb_line``), read by
     connectorx; SourceQueryError where it cannot be read or a line is NULL."""
-    os.environ.setdefault("RUST_LOG", "off")
-    import connectorx
-
-    path = str(Path(path).resolve())
-    try:
-        table = connectorx.read_sql(f"sqlite://{path}", sql, return_type="arrow")
-    except BaseException as exc:  # connectorx panics too (PanicException is a BaseException)
-        if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
-            raise
-        raise SourceQueryError(f"SQLite could not render the rows as text: {exc}") from exc
+    table = query(path, sql)
     lines = table.column(table.num_columns - 1)
     if lines.null_count:
         raise SourceQueryError("a row holds a value of another storage class than its column's")

@@ -12,11 +12,11 @@ result is the same number: MD5 of each row's UTF-8 text, its first 60 bits, summ
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.connectors.sqlite_arrow import can_read, inline
+from workbench.connectors.sqlite_arrow import can_read, inline, query
+from workbench.errors import SourceQueryError
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +77,22 @@ def hash_sum(path: str, row: str, tail: str, params: Sequence[Any]) -> int | Non
     if sql is None or not can_read(path):
         return None
     try:
-        import connectorx
-        import duckdb
+        rows = query(path, sql)
+    except SourceQueryError as exc:
+        log.debug("checksum outside SQLite failed (%s): the aggregate computes it", exc)
+        return None
+    if rows.num_rows == 0:
+        return 0
+    import duckdb
 
-        os.environ.setdefault("RUST_LOG", "off")
-        rows = connectorx.read_sql(f"sqlite://{os.path.realpath(path)}", sql, return_type="arrow")
-        if rows.num_rows == 0:
-            return 0
+    try:
         with duckdb.connect() as con:
             con.register("wb_rows", rows)
             (total,) = con.execute(
                 "SELECT coalesce(sum(CAST('0x' || substr(md5(wb_row), 1, 15) AS HUGEINT)), 0)"
                 " FROM wb_rows"
             ).fetchone() or (None,)
-    except BaseException as exc:  # connectorx panics too (PanicException is a BaseException)
-        if type(exc).__name__ != "PanicException" and not isinstance(exc, Exception):
-            raise
+    except duckdb.Error as exc:
         log.debug("checksum outside SQLite failed (%s): the aggregate computes it", exc)
         return None
     return int(total) if total is not None else None
