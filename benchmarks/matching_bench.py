@@ -20,31 +20,26 @@ each method returns, recall at ground-truth size (the top-|GT| scored pairs, bef
 one-to-one selection), seconds per pair, and "F1 orcl": F1 with the single global
 threshold that suits the method best on these very pairs (an upper bound that needs the
 ground truth). Valentine 1.0.1 runs in its own virtualenv (.venv-valentine: it pins
-python-dateutil below our constraints) through a subprocess, on the same pairs written
-as CSV, with its default instance sample (1000 rows); its one-to-one results use its
-own default selection (Hungarian, median-score threshold). The rapidfuzz baseline is
-fuzz.ratio on lower-cased raw names, Hungarian, threshold 0.5.
+python-dateutil below our constraints; benchmarks/matching_valentine.py) through a
+subprocess, on the same pairs written as CSV, with its default instance sample (1000
+rows); its one-to-one results use its own default selection (Hungarian, median-score
+threshold). The rapidfuzz baseline is fuzz.ratio on lower-cased raw names, Hungarian, threshold 0.5.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VALENTINE_PYTHON = REPO / ".venv-valentine" / "bin" / "python"
 
 REPO_ROOT = str(REPO)
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
+from benchmarks import matching_valentine as valentine  # noqa: E402
 from benchmarks.matching_families import CROSS_PAIRS as REAL_PAIRS  # noqa: E402
 from benchmarks.matching_families import sakila_views  # noqa: E402
 
@@ -139,145 +134,12 @@ def run_rapidfuzz(pairs: list, threshold: float = 0.5) -> list[dict]:
     return results
 
 
-VALENTINE_MATCHERS = (
-    "Coma (schema)",
-    "Coma (schema+instances)",
-    "Cupid",
-    "SimilarityFlooding",
-    "DistributionBased",
-    "JaccardDistance",
-)
+VALENTINE_MATCHERS = valentine.MATCHERS
 
 
 def run_valentine(pairs: list, matchers: list[str], sample: int) -> dict[str, list[dict]]:
     """Valentine's matchers in their own virtualenv, on the same pairs written as CSV."""
-    with tempfile.TemporaryDirectory(prefix="wbvalentine-") as tmp:
-        folder = Path(tmp)
-        for k, pair in enumerate(pairs):
-            pair.source.to_csv(folder / f"{k}_source.csv", index=False)
-            pair.target.to_csv(folder / f"{k}_target.csv", index=False)
-        (folder / "pairs.json").write_text(
-            json.dumps([{"source": p.source_table, "target": p.target_table} for p in pairs])
-        )
-        out = folder / "results.json"
-        subprocess.run(
-            [
-                str(VALENTINE_PYTHON),
-                str(Path(__file__).resolve()),
-                "--valentine-worker",
-                str(folder),
-                json.dumps(matchers),
-                str(sample),
-            ],
-            check=True,
-            env={**os.environ, "NLTK_DATA": str(_nltk_data())},
-        )
-        return json.loads(out.read_text())
-
-
-def _nltk_data() -> Path:
-    """The NLTK data Valentine asks for, built without a download.
-
-    - WordNet (Cupid) from Debian's wordnet-base, copied (NLTK refuses symlinks out of
-      its data folder), with the lexnames index written from the wndb man page's table;
-    - the English stop words (Coma's TF-IDF, Cupid) from the list below;
-    - an empty Punkt model (Cupid's word_tokenize): no learned abbreviations, which
-      column names do not need; words are still split by the Treebank tokenizer.
-    """
-    root = REPO / ".venv-valentine" / "nltk_data"
-    stopwords = root / "corpora" / "stopwords"
-    stopwords.mkdir(parents=True, exist_ok=True)
-    (stopwords / "english").write_text("\n".join(_STOPWORDS_TEXT.split()) + "\n")
-    punkt = root / "tokenizers" / "punkt_tab" / "english"
-    punkt.mkdir(parents=True, exist_ok=True)
-    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-        (punkt / name).touch()
-    wordnet = root / "corpora" / "wordnet"
-    source = Path("/usr/share/wordnet")
-    if not (wordnet / "data.noun").exists() and source.exists():
-        import gzip
-        import shutil
-
-        wordnet.mkdir(parents=True, exist_ok=True)
-        for path in source.iterdir():
-            if path.is_file():
-                shutil.copy(path, wordnet / path.name)
-        pos = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
-        with gzip.open("/usr/share/man/man5/lexnames.5WN.gz", "rt") as f:
-            man = f.read()
-        lines = []
-        for m in re.finditer(r"^(\d\d)\t([a-z]+)\.(\w+)\s*\t", man, re.M):
-            lines.append(f"{m.group(1)}\t{m.group(2)}.{m.group(3)}\t{pos[m.group(2)]}")
-        (wordnet / "lexnames").write_text("\n".join(lines) + "\n")
-    return root
-
-
-# NLTK's English stop-word list (its stopwords corpus cannot be downloaded here).
-_STOPWORDS_TEXT = """i me my myself we our ours ourselves you you're you've you'll you'd your
-yours yourself yourselves he him his himself she she's her hers herself it it's its itself
-they them their theirs themselves what which who whom this that that'll these those am is
-are was were be been being have has had having do does did doing a an the and but if or
-because as until while of at by for with about against between into through during before
-after above below to from up down in out on off over under again further then once here
-there when where why how all any both each few more most other some such no nor not only
-own same so than too very s t can will just don don't should should've now d ll m o re ve
-y ain aren aren't couldn couldn't didn didn't doesn doesn't hadn hadn't hasn hasn't haven
-haven't isn isn't ma mightn mightn't mustn mustn't needn needn't shan shan't shouldn
-shouldn't wasn wasn't weren weren't won won't wouldn wouldn't"""
-
-
-def valentine_worker(folder: str, matcher_names: str, sample: str) -> None:
-    """Runs inside .venv-valentine: match every pair with each requested matcher."""
-    import warnings
-
-    warnings.filterwarnings("ignore")  # dateutil's noise while Valentine guesses dates
-    import pandas as pd
-    from valentine import valentine_match
-    from valentine.algorithms import (
-        Coma,
-        Cupid,
-        DistributionBased,
-        JaccardDistanceMatcher,
-        SimilarityFlooding,
-    )
-
-    factories = {
-        "Coma (schema)": lambda: Coma(use_instances=False),
-        "Coma (schema+instances)": lambda: Coma(use_instances=True),
-        "Cupid": Cupid,
-        "SimilarityFlooding": SimilarityFlooding,
-        "DistributionBased": DistributionBased,
-        "JaccardDistance": JaccardDistanceMatcher,
-    }
-    base = Path(folder)
-    meta = json.loads((base / "pairs.json").read_text())
-    results: dict[str, list[dict]] = {}
-    for name in json.loads(matcher_names):
-        rows = []
-        for k, info in enumerate(meta):
-            source = pd.read_csv(base / f"{k}_source.csv")
-            target = pd.read_csv(base / f"{k}_target.csv")
-            started = time.perf_counter()
-            found = valentine_match(
-                [source, target],
-                factories[name](),
-                df_names=[info["source"], info["target"] + "_t"],
-                instance_sample_size=int(sample),
-            )
-            one_to_one = found.one_to_one_hungarian()
-            elapsed = time.perf_counter() - started
-            rows.append(
-                {
-                    "matches": [(p.source_column, p.target_column) for p in one_to_one],
-                    "ranked": [
-                        (p.source_column, p.target_column, float(v)) for p, v in found.items()
-                    ],
-                    "seconds": elapsed,
-                }
-            )
-        results[name] = rows
-        print(f"  valentine {name}: {sum(r['seconds'] for r in rows):.1f}s", flush=True)
-    (base / "results.json").write_text(json.dumps(results))
+    return valentine.run_valentine(pairs, matchers, sample)
 
 
 # --- scoring -----------------------------------------------------------------------------
@@ -394,11 +256,6 @@ def main() -> None:
     )
     by_method = {"workbench (ours)": run_ours(pairs), "rapidfuzz baseline": run_rapidfuzz(pairs)}
     if not args.no_valentine:
-        if not VALENTINE_PYTHON.exists():
-            sys.exit(
-                "Valentine is not installed: python3 -m venv .venv-valentine && "
-                ".venv-valentine/bin/pip install valentine==1.0.1 (or pass --no-valentine)"
-            )
         wanted = [m.strip() for m in args.valentine.split(",") if m.strip()]
         for name, rows in run_valentine(pairs, wanted, args.instance_sample).items():
             by_method[f"valentine {name}"] = rows
@@ -416,8 +273,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--valentine-worker":
-        valentine_worker(*sys.argv[2:5])
-    else:
-        sys.path.insert(0, str(REPO))
-        main()
+    main()

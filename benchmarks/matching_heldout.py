@@ -241,6 +241,135 @@ def baseline_rapidfuzz(held: list[Example], threshold: float = 0.5) -> dict[str,
     return out
 
 
+# --- Valentine's matchers on the same held-out pairs --------------------------------------
+
+FAST_VALENTINE = ("Coma (schema)", "Coma (schema+instances)", "JaccardDistance")
+
+
+def _valentine_matrix(e: Example, ranked: list) -> np.ndarray:
+    """A Valentine run's scores laid out like ours (pairs it did not score: 0)."""
+    at_s = {c: i for i, c in enumerate(e.source_columns)}
+    at_t = {c: j for j, c in enumerate(e.target_columns)}
+    m = np.zeros((len(e.source_columns), len(e.target_columns)))
+    for s, t, v in ranked:
+        if s in at_s and t in at_t:
+            m[at_s[s], at_t[t]] = max(float(v), 0.0)
+    return m
+
+
+def _tally(e: Example, chosen: set[tuple[str, str]]) -> np.ndarray:
+    hits = len(chosen & e.pair.ground_truth)
+    return np.array([hits, len(chosen) - hits, len(e.pair.ground_truth) - hits])
+
+
+def _tally_at(e: Example, scores: np.ndarray, threshold: float) -> np.ndarray:
+    pick = assign.assign(scores, max(threshold, 1e-9))
+    return _tally(e, {(e.source_columns[i], e.target_columns[j]) for i, j in pick})
+
+
+def _nested_threshold(examples: list[Example], matrices: list[np.ndarray]) -> list[np.ndarray]:
+    """(tp, fp, fn) per pair at a threshold chosen on the other families' pairs only."""
+    out: list[np.ndarray] = [np.zeros(3)] * len(examples)
+    for group in GROUPS:
+        out_fams = families_of(group)
+        others = [k for k, e in enumerate(examples) if not families_of(e.family) & out_fams]
+        mine = [k for k, e in enumerate(examples) if e.family == group]
+        if not mine:
+            continue
+        values = np.concatenate([matrices[k][matrices[k] > 0] for k in others] or [[0.0]])
+        grid = np.unique(np.quantile(values, np.linspace(0.0, 0.98, 50)))
+
+        def f1_at(t: float, ks: list[int] = others) -> float:
+            total = sum((_tally_at(examples[k], matrices[k], t) for k in ks), np.zeros(3))
+            return prf(*total)[2]
+
+        best = float(max(grid, key=lambda t: (f1_at(float(t)), -t)))
+        for k in mine:
+            out[k] = _tally_at(examples[k], matrices[k], best)
+    return out
+
+
+def valentine_runs(
+    held: list[Example], matchers: list[str], every: int, sample: int
+) -> list[tuple[str, list[int], list[np.ndarray]]]:
+    """Valentine's matchers on the held-out pairs, scored one-to-one like ours.
+
+    Two selections per matcher: Valentine's own (Hungarian with its median-score threshold)
+    and the Hungarian method with a threshold chosen, as ours is, on the other families'
+    pairs (the family scored never picks its own). The matchers not in FAST_VALENTINE run on
+    every ``every``-th held-out pair only (a fixed subset). Returns (label, indices of the
+    pairs run, (tp, fp, fn) per pair)."""
+    from benchmarks import matching_valentine
+
+    subset = list(range(0, len(held), every))
+    everything = list(range(len(held)))
+    out = []
+    for name in matchers:
+        idx = everything if name in FAST_VALENTINE or every <= 1 else subset
+        started = time.perf_counter()
+        rows = matching_valentine.run_valentine([held[k].pair for k in idx], [name], sample)[name]
+        print(f"  valentine {name}: {len(idx)} pairs in {time.perf_counter() - started:.0f} s",
+              flush=True)  # fmt: skip
+        examples = [held[k] for k in idx]
+        own = [
+            _tally(e, {(s, t) for s, t in r["matches"]})
+            for e, r in zip(examples, rows, strict=True)
+        ]
+        matrices = [_valentine_matrix(e, r["ranked"]) for e, r in zip(examples, rows, strict=True)]
+        out.append((f"valentine {name} (own selection)", idx, own))
+        out.append(
+            (f"valentine {name} (threshold as ours)", idx, _nested_threshold(examples, matrices))
+        )
+    return out
+
+
+def valentine_report(held: list[Example], runs: list, every: int) -> str:
+    kinds = sorted({e.pair.kind for e in held})
+    ours = [
+        _tally(e, {(e.source_columns[i], e.target_columns[j]) for i, j in e.chosen}) for e in held
+    ]
+
+    def row(label: str, idx: list[int], tallies: list[np.ndarray]) -> tuple[float, str]:
+        cells, f1s = [], []
+        for kind in kinds:
+            mine = [t for k, t in zip(idx, tallies, strict=True) if held[k].pair.kind == kind]
+            total = sum(mine, np.zeros(3))
+            _, r, f = prf(*total)
+            cells.append(f"{f:5.3f} {r:5.3f}")
+            f1s.append(f)
+        r = prf(*sum(tallies, np.zeros(3)))[1]
+        macro = float(np.mean(f1s))
+        return macro, f"{label:46s} {len(idx):5d}  {macro:5.3f} {r:5.3f}  " + "  ".join(cells)
+
+    lines = [
+        "Valentine 1.0.1 on the same held-out pairs, scored one-to-one as ours: macro = F1 macro "
+        "over the kinds; R = recall over all pairs; per kind F1 and recall",
+    ]
+    short = {"semantically-joinable": "sem-joinable", "view-unionable": "view-union"}
+    head = f"{'method':46s} {'pairs':>5s}  {'macro':>5s} {'R':>5s}  " + "  ".join(
+        f"{short.get(k, k)[:11]:>11s}" for k in kinds
+    )
+    lines += [head, "-" * len(head)]
+    best: dict[tuple[int, ...], tuple[float, str]] = {}
+    printed: set[tuple[int, ...]] = set()
+    for label, idx, tallies in runs:
+        key = tuple(idx)
+        if key not in printed:
+            printed.add(key)
+            what = "all pairs" if len(idx) == len(held) else f"every {every}th pair"
+            lines.append(row(f"workbench (ours), {what}", idx, [ours[k] for k in idx])[1])
+        macro, text = row(label, idx, tallies)
+        lines.append(text)
+        if macro > best.get(key, (-1.0, ""))[0]:
+            best[key] = (macro, label)
+    for key, (macro, label) in best.items():
+        mine = row("", list(key), [ours[k] for k in key])[0]
+        what = "all pairs" if len(key) == len(held) else f"every {every}th pair ({len(key)})"
+        lines.append(f"VALENTINE'S BEST on {what}: {label} {macro:.3f}; ours {mine:.3f} "
+                     f"({mine - macro:+.3f})")  # fmt: skip
+    return "\n".join(lines)
+
+
 def report(held: list[Example], chosen: dict[str, dict], shipped: model.MatcherModel) -> str:
     lines = []
     per_group = {g: score_chosen([e for e in held if e.family == g]) for g in GROUPS}
@@ -398,6 +527,19 @@ def main() -> None:
     parser.add_argument(
         "--feedback", action="store_true", help="also measure learning from feedback (~1 min)"
     )
+    parser.add_argument(
+        "--valentine",
+        nargs="?",
+        const="all",
+        help="also run Valentine's matchers on the same pairs (comma-separated names or 'all'; "
+        "~9 min on 2 cores; .venv-valentine, see benchmarks/matching_valentine.py)",
+    )
+    parser.add_argument(
+        "--valentine-every",
+        type=int,
+        default=4,
+        help="Cupid, SimilarityFlooding, DistributionBased run on every n-th held-out pair",
+    )
     args = parser.parse_args()
     shipped = model.default_model()
     started = time.perf_counter()
@@ -415,6 +557,13 @@ def main() -> None:
             missed, wrong = e.pair.ground_truth - found, found - e.pair.ground_truth
             if e.pair.kind == "real" or missed or wrong:
                 print(f"{e.family} {e.pair.name}: missed {sorted(missed)} wrong {sorted(wrong)}")
+    if args.valentine:
+        from benchmarks.matching_valentine import MATCHERS
+
+        wanted = list(MATCHERS) if args.valentine == "all" else args.valentine.split(",")
+        print()
+        runs = valentine_runs(held, [w.strip() for w in wanted], args.valentine_every, 1000)
+        print(valentine_report(held, runs, args.valentine_every))
     if args.feedback:
         print()
         print(feedback_transfer(held, chosen))
