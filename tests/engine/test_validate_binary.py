@@ -90,7 +90,7 @@ def test_postgres_servers_hash_alike_and_the_validation_uses_it(pg_database, tar
         {"a": "integer", "n": "numeric", "t": "character varying(20)"},
         binary=True,
     )
-    assert "hash_record_extended" in select and "md5" not in select
+    assert "hashint4extended" in select and "hashtextextended" in select and "md5" not in select
     assert '(("a")::integer)' in select and '("n")::text' in select  # numeric: as text
     # text compared byte for byte: a case-insensitive (ICU) collation would hash case alike
     assert '(("t")::character varying(20)) COLLATE "C"' in select
@@ -149,3 +149,29 @@ def test_an_append_into_a_column_of_another_type_validates_and_is_checked(
         conn.execute("UPDATE public.codes SET code = 7000 WHERE id = 7")
     report = validate_job(result.job_id, store=store)
     assert not report.ok and "in column(s) code" in " ".join(report.mismatched[0].reasons)
+
+
+def test_dates_beyond_timestamps_and_nulls_are_hashed_and_checked(pg_database, target_url, store):
+    """A date is hashed as its midnight's timestamp, except where no timestamp reaches
+    (+infinity, years past 294276): those and NULL each hash as themselves."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE days (id int PRIMARY KEY, d date, n int)")
+        conn.execute(
+            "INSERT INTO days VALUES (1, 'infinity', 1), (2, '-infinity', NULL),"
+            " (3, '300000-01-01', 3), (4, NULL, 4), (5, '4713-01-01 BC', 5), (6, '2024-02-29', 6)"
+        )
+    result = copy_database(pg_database, target_url, CopyOptions(workers=1), store=store)
+    assert result.validated and result.validation.ok
+    assert ValidationSides(pg_database, target_url, 10).binary
+    for statement, column in [
+        ("UPDATE public.days SET d = '300001-01-01' WHERE id = 3", "d"),
+        ("UPDATE public.days SET d = '300000-01-01' WHERE id = 1", "d"),  # was infinity
+        ("UPDATE public.days SET d = '2024-01-01' WHERE id = 4", "d"),  # was NULL
+        ("UPDATE public.days SET n = 0 WHERE id = 2", "n"),  # was NULL
+    ]:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute(statement)
+        report = validate_job(result.job_id, store=store)
+        assert not report.ok, statement
+        assert f"in column(s) {column}" in " ".join(report.mismatched[0].reasons), statement
+        assert validate_job(result.job_id, store=store, repair=True).ok, statement

@@ -36,7 +36,7 @@ from workbench.connectors.checksums import checksum_partition as run_checksum
 from workbench.connectors.checksums import checksum_partitions as run_checksums
 from workbench.connectors.sqltext import quote_ident
 from workbench.engine import bookkeeping
-from workbench.engine.partitions import order_safe
+from workbench.engine.partitions import INTEGER_TYPES, order_safe
 from workbench.engine.plan import MigrationPlan, TablePlan
 from workbench.errors import ValidationFailedError
 from workbench.schema.model import same_type
@@ -344,7 +344,7 @@ def check_table(
         approximate_columns=[c.name for c in src_cols if c.category in (APPROXIMATE, PRESENCE)],
         per_partition=all(order_safe(tp.source, p.key_columns) for p in tp.partitions),
     )
-    ranged = len(tp.partitions) > 1 and whole_counts
+    ranged = len(tp.partitions) > 1 and whole_counts and not ranges_exact(tp)
     # what partitioning cannot hide: the whole table's count on the source (overlapping
     # ranges would count rows twice) and, where ranges cannot be compared in the target,
     # that no key landed twice
@@ -425,6 +425,20 @@ def check_table(
             tc.mismatched_partitions = [p.index for p in tp.partitions]
     tc.ok = not tc.reasons
     return tc, checks
+
+
+def ranges_exact(tp: TablePlan) -> bool:
+    """Whether the source's ranges hold every row exactly once by construction, so that the
+    whole table's count (another scan of the source) could tell nothing: contiguous ranges
+    of one NOT NULL integer key (no collation to disagree on the order, no NULL outside
+    every range; a value of another storage class in SQLite still falls in one range)."""
+    parts = tp.partitions
+    if not contiguous(parts) or len(parts[0].key_columns) != 1:
+        return False
+    column = tp.source.column(parts[0].key_columns[0])
+    native = column.native.base or column.native
+    integer = native.name.lower() in INTEGER_TYPES and not column.native.array_dims
+    return integer and not column.nullable
 
 
 def one_scan(tp: TablePlan, parts: list[Partition]) -> bool:
