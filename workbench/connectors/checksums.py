@@ -1,9 +1,10 @@
 """Content checksums of a partition, computed inside each database.
 
 Both sides render every value to one canonical text, per column *category* (decided by the
-target type and the source dialect): a row's texts are joined, MD5-hashed, the first 15 hex
-digits read as a 60-bit integer, and the integers summed (exact: DECIMAL/NUMERIC sums never
-overflow). Equal sums on source and target mean equal multisets of rows, whatever the order.
+target type and the source dialect): a row's texts are joined and hashed (MD5, or SHA-224
+where MariaDB/MySQL is read: its MD5 is ten times slower), the first 15 hex digits read as a
+60-bit integer, and the integers summed (exact: DECIMAL/NUMERIC sums never overflow). Equal
+sums on source and target mean equal multisets of rows, whatever the order.
 
 Floating-point columns cannot be rendered identically by two engines, so they are compared as
 an aggregate: count, sum in double precision on every side, and the largest magnitude, which
@@ -142,15 +143,24 @@ def canonical(
         ) from None
 
 
-def hash_sum_sql(dialect: str, parts: Sequence[tuple[str, bool]]) -> str:
-    """An aggregate: the exact sum of per-row 60-bit hashes of the canonical row text."""
+def row_digest(source_dialect: str) -> str:
+    """The digest of each row's text both sides compute when ``source_dialect`` is read."""
+    return _checksum_sql(source_dialect).row_digest
+
+
+def hash_sum_sql(dialect: str, parts: Sequence[tuple[str, bool]], digest: str = "md5") -> str:
+    """An aggregate: the exact sum of per-row 60-bit hashes (the first 15 hex digits of the
+    ``digest`` of the canonical row text)."""
     side = _checksum_sql(dialect)
-    return side.hash_sum.format(row=side.row_text(parts) if parts else "''")
+    if digest not in side.digests:
+        raise UnsupportedError(f"{dialect} checksums cannot compute {digest}")
+    row = side.row_text(parts) if parts else "''"
+    return side.hash_sum.format(hex=side.digests[digest].format(row=row))
 
 
-def hash60(text: str) -> int:
+def hash60(text: str, digest: str = "md5") -> int:
     """Python twin of the SQL row hash (for SQLite and for tests)."""
-    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:15], 16)
+    return int(hashlib.new(digest, text.encode("utf-8")).hexdigest()[:15], 16)
 
 
 class Hash60Sum:
@@ -327,7 +337,7 @@ def checksum_select(
             )
             for c in exact_columns
         ]
-        hash_sum = hash_sum_sql(dialect, exact)
+        hash_sum = hash_sum_sql(dialect, exact, row_digest(source_dialect))
     items = ["COUNT(*)", hash_sum]
     extra: list[str] = []
     double = _checksum_sql(dialect).double

@@ -72,7 +72,9 @@ class ChecksumSql:
 
     canonical: Mapping[str, str]  # category -> rendering of ``{e}``
     row_text: Callable[[RowParts], str]  # a row's canonical texts joined by U+001F
-    hash_sum: str  # the exact sum of 60-bit row hashes of ``{row}``
+    hash_sum: str  # the exact sum of 60-bit row hashes: the first 15 of ``{hex}``'s digits
+    # each digest this dialect computes, as hex text of ``{row}``
+    digests: Mapping[str, str]
     double: str = "{e}"  # a floating-point value in double precision
     implicit: frozenset[str] = frozenset()  # categories the concatenation renders by itself
     special: Special | None = None  # renderings that depend on the type, tried first
@@ -81,6 +83,9 @@ class ChecksumSql:
     target_renderings: Mapping[str, str] = field(default_factory=dict)
     typed_values: bool = True  # False: values of any type in any column (the target renders all)
     is_target_engine: bool = False  # PostgreSQL: a PG -> PG copy compares identical types
+    # the digest both sides compute when this dialect is the source: the one it computes
+    # fastest of those PostgreSQL has (MariaDB's MD5 costs ten times its SHA-224)
+    row_digest: str = "md5"
 
 
 @dataclass(frozen=True)

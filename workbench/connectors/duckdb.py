@@ -198,7 +198,8 @@ DIALECT = SqlDialect(
             "bit": "CAST({e} AS VARCHAR)",
         },
         row_text=concat_row,
-        hash_sum="coalesce(sum(CAST('0x' || substr(md5({row}), 1, 15) AS BIGINT)), 0)",  # HUGEINT
+        hash_sum="coalesce(sum(CAST('0x' || substr({hex}, 1, 15) AS BIGINT)), 0)",  # HUGEINT
+        digests={"md5": "md5({row})"},
         double="CAST({e} AS DOUBLE)",
         special=_special,
         category=_category,

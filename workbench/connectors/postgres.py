@@ -223,10 +223,11 @@ DIALECT = SqlDialect(
         row_text=concat_row,
         # the row's UTF-8 bytes, whatever the database's encoding: md5(text) hashes the
         # server's bytes, and a LATIN1 database's 'cafÃ©' has the bytes of UTF-8's 'café'
-        hash_sum=(
-            "coalesce(sum(('x' || substr(md5(convert_to({row}, 'UTF8')), 1, 15))::bit(60)"
-            "::bigint), 0)"
-        ),
+        hash_sum="coalesce(sum(('x' || substr({hex}, 1, 15))::bit(60)::bigint), 0)",
+        digests={
+            "md5": "md5(convert_to({row}, 'UTF8'))",
+            "sha224": "encode(sha224(convert_to({row}, 'UTF8')), 'hex')",
+        },
         # real sums in single precision (3.4e38 twice overflows, 1.1 drifts): double it
         double="({e})::double precision",
         special=_special,

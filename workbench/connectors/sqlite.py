@@ -142,7 +142,8 @@ DIALECT = SqlDialect(
             "bit": "CAST({e} AS TEXT)",
         },
         row_text=_row_text,
-        hash_sum="wb_hash60_sum({row})",  # an aggregate the connector registers (Hash60Sum)
+        hash_sum="wb_hash60_sum({hex})",  # an aggregate the connector registers (Hash60Sum)
+        digests={"md5": "{row}"},  # the aggregate hashes the text itself
         double="CAST({e} AS REAL)",
         special=_special,
         typed_values=False,  # any value in any column: the target renders every category
