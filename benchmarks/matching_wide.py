@@ -41,6 +41,7 @@ if str(REPO) not in sys.path:
 from benchmarks.matching_families import load_families  # noqa: E402
 from workbench import matching  # noqa: E402
 from workbench.matching import assign, candidates, fabricate, instances, names, types  # noqa: E402
+from workbench.matching import rows as row_evidence  # noqa: E402
 from workbench.matching.fabricate import MatchingPair  # noqa: E402
 from workbench.matching.samples import SampleTable  # noqa: E402
 
@@ -116,7 +117,8 @@ def steps(pair: MatchingPair) -> dict[str, float]:
         normalized = timed("names: normalize", names.normalize_columns, cols, table, None)
         profiles = timed("values: profile columns", instances.profile_frame, df, 1000)
         families = timed("types: families", _families, cols, declared)
-        sides.append(candidates.PreparedTable(table, cols, normalized, profiles, families))
+        records = timed("rows: sample", row_evidence.row_sample, df)
+        sides.append(candidates.PreparedTable(table, cols, normalized, profiles, families, records))
     source, target = sides
     timed("names: similarities", names.name_similarities, source.names, target.names)
     timed("values: similarities", instances.value_similarities, source.profiles, target.profiles)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.matching import instances, names, types
+from workbench.matching import instances, names, rows, types
 
 FEATURES: tuple[str, ...] = (
     *names.NAME_FEATURES,
@@ -25,6 +25,8 @@ FEATURES: tuple[str, ...] = (
     *instances.VALUE_FEATURES,
     "value_margin",
     "value_support",
+    *rows.ROW_FEATURES,
+    "row_margin",
 )
 
 # The model may only raise a confidence with these (+1) or only lower it (-1).
@@ -38,6 +40,11 @@ MONOTONIC: dict[str, int] = {
     "value_margin": 1,
     "value_nulls": 0,
     "value_distinct": 0,
+    "row_equal": 1,
+    "row_rank": 1,
+    "row_bijection": 1,
+    "row_mismatch": -1,
+    "row_margin": 1,
 }
 
 
@@ -50,6 +57,7 @@ class PreparedTable:
     names: list[names.NormalizedName]
     profiles: list[instances.ValueProfile]
     families: list[str]
+    records: rows.RowSample | None = None  # sampled rows, for records both tables hold
 
 
 def prepare_table(
@@ -73,6 +81,7 @@ def prepare_table(
         names=names.normalize_columns(columns, table, synonyms),
         profiles=instances.profile_frame(frame, sample_size),
         families=families,
+        records=rows.row_sample(frame),
     )
 
 
@@ -136,4 +145,9 @@ def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
     feats["value_support"] = (
         np.log10(1 + np.minimum.outer(np.array(counts[0]), np.array(counts[1]))) / 3.0
     )
+    feats.update(rows.row_similarities(source.records, target.records, shape))
+    agreement = np.maximum(
+        np.maximum(feats["row_equal"], feats["row_rank"]), feats["row_bijection"]
+    )
+    feats["row_margin"] = np.clip(margin(agreement), 0.0, 1.0)
     return np.stack([feats[name] for name in FEATURES], axis=-1).astype(np.float64)

@@ -160,7 +160,8 @@ def retrain(
     records = list(feedback_records)
     if not records:
         return base
-    rows = [[r.features[f] for f in base.features] for r in records]
+    # a feature added after a record was stored counts as no evidence (0) for that record
+    rows = [[r.features.get(f, 0.0) for f in base.features] for r in records]
     labels = [float(r.label) for r in records]
     for r in records:
         if r.rivals and len(r.rivals[0]) == len(base.features):

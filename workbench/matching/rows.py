@@ -1,0 +1,262 @@
+"""Row evidence: when two tables hold some of the same records, their rows line up.
+
+Two tables of the same entities (a source and the target it is migrated to, two
+publishers of one data set, the two sides of a join) often share records. If one column
+on each side is a key (its values nearly unique) and the two keys share many values, the
+rows holding the same key value are taken to be the same record, but only when a second
+column pair confirms it (at least half of those rows agree on it with several distinct
+values): two unrelated surrogate keys (``CustomerId`` 1..59 and ``customer_id`` 1..599)
+share values too, and nothing else agrees on the rows they pair.
+
+Over the aligned rows, a column pair gets three agreements:
+
+- ``row_equal``: the share of rows whose normalized values are equal (the same data in
+  any format that normalization sees through: case, punctuation, date and number
+  spelling);
+- ``row_rank``: the rank correlation of the values read as numbers or dates (the same
+  quantity in another unit or scale: cm vs inches, dollars vs cents, dates vs compact
+  date texts);
+- ``row_bijection``: Goodman and Kruskal's lambda, the weaker direction, for two columns
+  of repeating values (codes and their labels: one determines the other, beyond what
+  chance gives).
+
+``row_mismatch`` is 1 - the best of the three where rows are aligned, so columns of
+look-alike values that disagree record by record are told apart; all are 0 where no rows
+align (tables without shared records say nothing here). ``row_margin`` (computed in
+:mod:`candidates`) is how far the best of the three stands above the pair's rivals in its
+row and column (0 if it does not). Each can also agree by accident
+(ids given in date order rank like the dates; two attributes of one customer repeated on
+each of its invoices determine each other): the model weighs them with the other signals.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+ROW_SAMPLE = 2000  # rows of each table kept for alignment
+MAX_ALIGNED = 400  # aligned rows compared (a fixed-seed subset beyond that)
+MIN_ALIGNED = 8
+KEY_DISTINCT = 0.95  # distinct / non-null for a key column
+CONFIRM_SHARE = 0.5
+CONFIRM_DISTINCT = 5
+
+ROW_FEATURES: tuple[str, ...] = ("row_equal", "row_rank", "row_bijection", "row_mismatch")
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_CURRENCY = re.compile(r"^[$€£¥]\s?|\s?[$€£¥]$")
+
+
+@dataclass
+class RowSample:
+    """A table's sampled rows: each column's normalized values and values as numbers."""
+
+    keys: list[np.ndarray]  # per column: object array of normalized strings (None = null)
+    numbers: np.ndarray  # (rows, columns) float, NaN where not a number or date
+
+
+def _fold(text: str) -> str:
+    """Case and punctuation away; a value of mostly digits (a phone) to its digits."""
+    folded = _NON_ALNUM.sub("", text.casefold())
+    digits = "".join(c for c in folded if c.isdigit())
+    return digits if len(digits) >= 7 and len(digits) >= 0.6 * len(folded) else folded
+
+
+def _dates(texts: pd.Series) -> pd.Series:
+    if texts.str.contains(r"\d").mean() < 0.95 or texts.str.len().median() < 6:
+        return pd.Series(pd.NaT, index=texts.index)
+    with warnings.catch_warnings():  # pandas warns of what it drops from odd texts
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(texts, errors="coerce", format="mixed")
+
+
+def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
+    """(normalized strings, numbers) of one column's values."""
+    n = len(series)
+    nums = np.full(n, np.nan)
+    if pd.api.types.is_bool_dtype(series):
+        keys = [None if pd.isna(v) else str(int(v)) for v in series]
+        return keys, nums
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(float)
+        return [None if np.isnan(v) else f"{v:.12g}" for v in values], values
+    if pd.api.types.is_datetime64_any_dtype(series):
+        iso = series.dt.strftime("%Y-%m-%d")
+        days = (series - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        return [None if pd.isna(v) else v for v in iso], days.to_numpy(float)
+    text = series.map(lambda v: None if pd.isna(v) else str(v).strip())
+    present = text.dropna()
+    if len(present) == 0:
+        return [None] * n, nums
+    cleaned = present.str.replace(_CURRENCY, "", regex=True).str.replace(",", "")
+    as_number = pd.to_numeric(cleaned, errors="coerce")
+    if as_number.notna().mean() >= 0.95:
+        nums[text.notna().to_numpy()] = as_number.to_numpy(float)
+        return [None if np.isnan(v) else f"{v:.12g}" for v in nums], nums
+    if _dates(present.iloc[:50]).notna().mean() >= 0.9:
+        dates = _dates(present)
+        if dates.notna().mean() >= 0.95:
+            full = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+            full[present.index] = dates
+            iso = full.dt.strftime("%Y-%m-%d")
+            nums = ((full - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(float)
+            return [None if pd.isna(v) else v for v in iso], nums
+    folded = {t: _fold(t) for t in dict.fromkeys(present)}
+    return [None if v is None else folded[v] for v in text], nums
+
+
+def row_sample(frame: pd.DataFrame, size: int = ROW_SAMPLE, seed: int = 0) -> RowSample:
+    """The rows (at most ``size``, a fixed-seed sample) that alignment may use."""
+    if len(frame) > size:
+        frame = frame.sample(size, random_state=seed)
+    keys, numbers = [], np.full((len(frame), frame.shape[1]), np.nan)
+    for k in range(frame.shape[1]):
+        texts, nums = _texts(frame.iloc[:, k])
+        keys.append(np.array(texts, dtype=object))
+        numbers[:, k] = nums
+    return RowSample(keys, numbers)
+
+
+def _key_columns(sample: RowSample) -> list[tuple[int, dict[object, int]]]:
+    out = []
+    for k, keys in enumerate(sample.keys):
+        present = [(v, r) for r, v in enumerate(keys) if v is not None and v != ""]
+        if len(present) < MIN_ALIGNED:
+            continue
+        first: dict[object, int] = {}
+        for v, r in present:
+            first.setdefault(v, r)
+        if len(first) >= KEY_DISTINCT * len(present):
+            out.append((k, first))
+    return out
+
+
+def _codes(source: RowSample, target: RowSample, rows_s: np.ndarray, rows_t: np.ndarray):
+    """The aligned rows' values as integer codes in one space (-1 = null)."""
+    ids: dict[object, int] = {}
+
+    def encode(keys: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        out = np.full((len(rows), len(keys)), -1, dtype=np.int64)
+        for k, column in enumerate(keys):
+            for r, v in enumerate(column[rows]):
+                if v is not None and v != "":
+                    out[r, k] = ids.setdefault(v, len(ids))
+        return out
+
+    return encode(source.keys, rows_s), encode(target.keys, rows_t)
+
+
+def _equality(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    both = (a[:, :, None] >= 0) & (b[:, None, :] >= 0)
+    same = (a[:, :, None] == b[:, None, :]) & both
+    n = both.sum(axis=0)
+    return np.divide(same.sum(axis=0), n, out=np.zeros(n.shape), where=n >= MIN_ALIGNED)
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's rho of every column of x with every column of y (NaN-aware, >= 0)."""
+
+    def ranks(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = np.zeros_like(m)
+        usable = np.zeros(m.shape[1], dtype=bool)
+        for k in range(m.shape[1]):
+            ok = ~np.isnan(m[:, k])
+            if ok.sum() >= MIN_ALIGNED and len(np.unique(m[ok, k])) >= 3:
+                r = pd.Series(m[ok, k]).rank().to_numpy()
+                r = (r - r.mean()) / (r.std() or 1.0)
+                out[ok, k] = r
+                usable[k] = True
+        return out, usable
+
+    rx, ux = ranks(x)
+    ry, uy = ranks(y)
+    n = (~np.isnan(x)).astype(float).T @ (~np.isnan(y)).astype(float)
+    rho = np.divide(rx.T @ ry, n, out=np.zeros(n.shape), where=n >= MIN_ALIGNED)
+    rho[~ux, :] = 0.0
+    rho[:, ~uy] = 0.0
+    return np.clip(rho, 0.0, 1.0)
+
+
+def _lambda(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Goodman and Kruskal's lambda (the weaker direction) for columns of repeating values."""
+    out = np.zeros((a.shape[1], b.shape[1]))
+
+    def categorical(m: np.ndarray) -> list[int]:
+        keep = []
+        for k in range(m.shape[1]):
+            present = m[m[:, k] >= 0, k]
+            if len(present) >= MIN_ALIGNED and 2 <= len(np.unique(present)) <= len(present) / 2:
+                keep.append(k)
+        return keep
+
+    for i in categorical(a):
+        for j in categorical(b):
+            ok = (a[:, i] >= 0) & (b[:, j] >= 0)
+            if ok.sum() < MIN_ALIGNED:
+                continue
+            _, x = np.unique(a[ok, i], return_inverse=True)
+            _, y = np.unique(b[ok, j], return_inverse=True)
+            table = np.zeros((int(x.max()) + 1, int(y.max()) + 1))
+            np.add.at(table, (x.ravel(), y.ravel()), 1.0)
+            m = table.sum()
+            col_best, row_best = table.max(axis=0).sum(), table.max(axis=1).sum()
+            top_col, top_row = table.sum(axis=0).max(), table.sum(axis=1).max()
+            t_given_s = (row_best - top_col) / (m - top_col) if m > top_col else 0.0
+            s_given_t = (col_best - top_row) / (m - top_row) if m > top_row else 0.0
+            out[i, j] = max(0.0, min(t_given_s, s_given_t))
+    return out
+
+
+def align(source: RowSample, target: RowSample) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row indices (source, target) of the records both hold, or None."""
+    keys_s, keys_t = _key_columns(source), _key_columns(target)
+    best: tuple[int, int, int, list[object]] | None = None
+    for i, first_s in keys_s:
+        for j, first_t in keys_t:
+            inter = first_s.keys() & first_t.keys()
+            if len(inter) >= MIN_ALIGNED and (best is None or len(inter) > best[2]):
+                best = (i, j, len(inter), list(inter))
+    if best is None:
+        return None
+    i, j, _, common = best
+    first_s = dict(keys_s)[i]
+    first_t = dict(keys_t)[j]
+    common.sort(key=str)
+    if len(common) > MAX_ALIGNED:
+        pick = np.random.default_rng(0).choice(len(common), MAX_ALIGNED, replace=False)
+        common = [common[k] for k in sorted(pick)]
+    rows_s = np.array([first_s[v] for v in common])
+    rows_t = np.array([first_t[v] for v in common])
+    # confirmed by a second column pair that agrees on these rows
+    a, b = _codes(source, target, rows_s, rows_t)
+    equal = _equality(a, b)
+    equal[i, j] = 0.0
+    for s, t in zip(*np.nonzero(equal >= CONFIRM_SHARE), strict=True):
+        values = a[:, s][(a[:, s] >= 0) & (a[:, s] == b[:, t])]
+        if len(np.unique(values)) >= CONFIRM_DISTINCT:
+            return rows_s, rows_t
+    return None
+
+
+def row_similarities(source: RowSample | None, target: RowSample | None, shape) -> dict:
+    """:data:`ROW_FEATURES`, (n_source, n_target) each (0 where no rows align)."""
+    out = {name: np.zeros(shape) for name in ROW_FEATURES}
+    if source is None or target is None or 0 in shape:
+        return out
+    aligned = align(source, target)
+    if aligned is None:
+        return out
+    rows_s, rows_t = aligned
+    a, b = _codes(source, target, rows_s, rows_t)
+    out["row_equal"] = _equality(a, b)
+    out["row_rank"] = _rank_correlation(source.numbers[rows_s], target.numbers[rows_t])
+    out["row_bijection"] = _lambda(a, b)
+    match = np.maximum(np.maximum(out["row_equal"], out["row_rank"]), out["row_bijection"])
+    evidence = (a >= 0).T.astype(float) @ (b >= 0).astype(float) >= MIN_ALIGNED
+    out["row_mismatch"] = np.where(evidence, 1.0 - match, 0.0)
+    return out
