@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import heapq
 import json
 import math
 from collections import Counter
@@ -75,6 +76,14 @@ def _histogram(numbers: np.ndarray) -> list[tuple[float, float, int]]:
     return [(float(edges[i]), float(edges[i + 1]), int(counts[i])) for i in range(len(counts))]
 
 
+def top_values(counts: Counter[Any]) -> list[tuple[Any, int]]:
+    """The ``TOP_K`` most frequent values, ties broken by the value's text, not by which came
+    first: the same values in another row order (a copy's target) give the same list, so a
+    list cut among ties does not read as a changed distribution."""
+    best = heapq.nsmallest(TOP_K, counts.items(), key=lambda kv: (-kv[1], as_text(kv[0])))
+    return [(k, int(n)) for k, n in best]
+
+
 def fill_from_sample(
     profile: ColumnProfile, values: Sequence[Any], *, whole_table: bool, min_share: float
 ) -> None:
@@ -89,7 +98,7 @@ def fill_from_sample(
     counts = Counter(
         as_text(v) if profile.category in ("binary", "json", "other") else v for v in present
     )
-    profile.top = [(k, int(n)) for k, n in counts.most_common(TOP_K)]
+    profile.top = top_values(counts)
     mark("top")
     if profile.distinct is None:  # no push-down: count on the sample (exact when whole)
         profile.distinct = len(counts)
