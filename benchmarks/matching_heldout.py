@@ -339,14 +339,14 @@ def valentine_report(held: list[Example], runs: list, every: int) -> str:
             f1s.append(f)
         r = prf(*sum(tallies, np.zeros(3)))[1]
         macro = float(np.mean(f1s))
-        return macro, f"{label:46s} {len(idx):5d}  {macro:5.3f} {r:5.3f}  " + "  ".join(cells)
+        return macro, f"{label:54s} {len(idx):5d}  {macro:5.3f} {r:5.3f}  " + "  ".join(cells)
 
     lines = [
         "Valentine 1.0.1 on the same held-out pairs, scored one-to-one as ours: macro = F1 macro "
         "over the kinds; R = recall over all pairs; per kind F1 and recall",
     ]
     short = {"semantically-joinable": "sem-joinable", "view-unionable": "view-union"}
-    head = f"{'method':46s} {'pairs':>5s}  {'macro':>5s} {'R':>5s}  " + "  ".join(
+    head = f"{'method':54s} {'pairs':>5s}  {'macro':>5s} {'R':>5s}  " + "  ".join(
         f"{short.get(k, k)[:11]:>11s}" for k in kinds
     )
     lines += [head, "-" * len(head)]

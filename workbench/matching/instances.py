@@ -107,7 +107,7 @@ def _shape_counts(texts: Sequence[str]) -> Counter[str]:
     return out
 
 
-def _may_be_numbers(texts: Sequence[str]) -> bool:
+def may_be_numbers(texts: Sequence[str]) -> bool:
     """False as soon as over 5% of the values hold a character no number written as text
     has: :func:`_to_numbers` would then find too few numbers (a shortcut, same answer)."""
     limit, seen = 0.05 * len(texts), 0
@@ -217,7 +217,7 @@ def profile_column(
         semantic = _semantic(texts, str(series.name))
         parsed = (
             _to_numbers(texts.str.strip())
-            if semantic in (None, "currency") and _may_be_numbers(texts.tolist())
+            if semantic in (None, "currency") and may_be_numbers(texts.tolist())
             else None
         )
         if semantic == "datetime":

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.matching import instances
+
 ROW_SAMPLE = 2000  # rows of each table kept for alignment
 MAX_ALIGNED = 400  # aligned rows compared (a fixed-seed subset beyond that)
 MIN_ALIGNED = 8
@@ -50,6 +52,11 @@ ROW_FEATURES: tuple[str, ...] = ("row_equal", "row_rank", "row_bijection", "row_
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _CURRENCY = re.compile(r"^[$€£¥]\s?|\s?[$€£¥]$")
+_DATE_SHAPE = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[a-z]*\.?\s+\d|\d\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -68,11 +75,31 @@ def _fold(text: str) -> str:
 
 
 def _dates(texts: pd.Series) -> pd.Series:
-    if texts.str.contains(r"\d").mean() < 0.95 or texts.str.len().median() < 6:
+    shaped = sum(1 for t in texts.iloc[:50] if _DATE_SHAPE.search(t))
+    if shaped < 0.9 * min(len(texts), 50) or texts.str.len().median() < 6:
         return pd.Series(pd.NaT, index=texts.index)
     with warnings.catch_warnings():  # pandas warns of what it drops from odd texts
         warnings.simplefilter("ignore")
         return pd.to_datetime(texts, errors="coerce", format="mixed")
+
+
+def _spelled(values: np.ndarray) -> list[str | None]:
+    """Each number as ``f"{v:.12g}"`` (None for NaN), each distinct value spelled once."""
+    out: list[str | None] = [None] * len(values)
+    ok = ~np.isnan(values)
+    if not ok.any():
+        return out
+    present = values[ok]
+    whole = np.all(np.mod(present, 1) == 0) and np.all(np.abs(present) < 1e12)
+    if whole and not np.any(np.signbit(present) & (present == 0)):  # -0.0 is spelled "-0"
+        words = present.astype(np.int64).astype(str).tolist()  # what .12g spells them
+    else:
+        distinct, inverse = np.unique(present, return_inverse=True)
+        spelled = [f"{v:.12g}" for v in distinct]
+        words = [spelled[k] for k in inverse.ravel()]
+    for at, word in zip(np.flatnonzero(ok), words, strict=True):
+        out[at] = word
+    return out
 
 
 def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
@@ -80,24 +107,24 @@ def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
     n = len(series)
     nums = np.full(n, np.nan)
     if pd.api.types.is_bool_dtype(series):
-        keys = [None if pd.isna(v) else str(int(v)) for v in series]
-        return keys, nums
+        return [None if pd.isna(v) else str(int(v)) for v in series], nums
     if pd.api.types.is_numeric_dtype(series):
         values = series.to_numpy(float)
-        return [None if np.isnan(v) else f"{v:.12g}" for v in values], values
+        return _spelled(values), values
     if pd.api.types.is_datetime64_any_dtype(series):
         iso = series.dt.strftime("%Y-%m-%d")
         days = (series - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
         return [None if pd.isna(v) else v for v in iso], days.to_numpy(float)
-    text = series.map(lambda v: None if pd.isna(v) else str(v).strip())
-    present = text.dropna()
+    given = series.notna().to_numpy()
+    present = series[given].astype(str).str.strip()
     if len(present) == 0:
         return [None] * n, nums
-    cleaned = present.str.replace(_CURRENCY, "", regex=True).str.replace(",", "")
-    as_number = pd.to_numeric(cleaned, errors="coerce")
-    if as_number.notna().mean() >= 0.95:
-        nums[text.notna().to_numpy()] = as_number.to_numpy(float)
-        return [None if np.isnan(v) else f"{v:.12g}" for v in nums], nums
+    if instances.may_be_numbers(present.tolist()):
+        cleaned = present.str.replace(_CURRENCY, "", regex=True).str.replace(",", "")
+        as_number = pd.to_numeric(cleaned, errors="coerce")
+        if as_number.notna().mean() >= 0.95:
+            nums[given] = as_number.to_numpy(float)
+            return _spelled(nums), nums
     if _dates(present.iloc[:50]).notna().mean() >= 0.9:
         dates = _dates(present)
         if dates.notna().mean() >= 0.95:
@@ -107,7 +134,10 @@ def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
             nums = ((full - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy(float)
             return [None if pd.isna(v) else v for v in iso], nums
     folded = {t: _fold(t) for t in dict.fromkeys(present)}
-    return [None if v is None else folded[v] for v in text], nums
+    keys: list[str | None] = [None] * n
+    for at, value in zip(np.flatnonzero(given), present, strict=True):
+        keys[at] = folded[value]
+    return keys, nums
 
 
 def row_sample(frame: pd.DataFrame, size: int = ROW_SAMPLE, seed: int = 0) -> RowSample:
