@@ -323,6 +323,17 @@ def test_changes_across_a_log_rotation_keep_their_positions(mariadb):
         assert rest == inserted[n + 1 :], (n, commit.position)
 
 
+def _commits_beyond_socket_buffers(commit_bytes: int) -> int:
+    """Commits of ``commit_bytes`` making twice the largest TCP send and receive buffers."""
+    largest = 0
+    for name in ("tcp_rmem", "tcp_wmem"):
+        try:
+            largest += int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2])
+        except (OSError, IndexError, ValueError):
+            largest += 8 << 20
+    return max(200, 2 * largest // commit_bytes + 1)
+
+
 def test_a_source_that_goes_away_mid_stream_is_named():
     """The source killed while the follower reads its log: a connection error that says
     what was applied stays applied and to run the follower again, not a driver's trace."""
@@ -331,12 +342,14 @@ def test_a_source_that_goes_away_mid_stream_is_named():
     server = start_binlog_mariadb(Path("/tmp") / f"wbbinlogkill-{os.getpid()}", server_id=14)
     try:
         db, url, start = _from_here(
-            server, "gone", "CREATE TABLE g (id int PRIMARY KEY, v varchar(200))"
+            server, "gone", "CREATE TABLE g (id int PRIMARY KEY, v varchar(1000))"
         )
         with server.connect(db) as conn, conn.cursor() as cur:
-            for n in range(200):  # more than a socket buffers
+            # more log than the sender's and the receiver's socket buffers hold together (a
+            # reader that had it all buffered would finish without seeing the server go)
+            for n in range(_commits_beyond_socket_buffers(100 * 1000)):
                 cur.executemany("INSERT INTO g VALUES (%s, %s)",
-                                [(n * 100 + i, "x" * 200) for i in range(100)])  # fmt: skip
+                                [(n * 100 + i, "x" * 1000) for i in range(100)])  # fmt: skip
                 conn.commit()
         stream = read_changes(url, start, ["g"])
         next(stream)

@@ -130,15 +130,18 @@ class TableProfile:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-able: dates and decimals as text, numpy scalars as Python numbers."""
+    """JSON-able: dates and decimals as text, numpy scalars as Python numbers; a NUL in text
+    as U+2400 (the store's JSONB cannot hold U+0000, and a sampled value may)."""
     import datetime as dt
     import decimal
 
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_plain(str(k)): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    if isinstance(value, str):
+        return value.replace("\x00", "\u2400") if "\x00" in value else value
+    if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
         return value if value == value else None  # NaN -> null
