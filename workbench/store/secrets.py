@@ -22,6 +22,7 @@ import hmac
 import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -108,14 +109,23 @@ def create_key_file(path: Path) -> bytes:
     if not path.parent.exists():
         private_dir(path.parent)
     key = Fernet.generate_key()
+    # written whole to a private temporary file, then linked into place: the key file appears
+    # complete or not at all (created empty and then written, a second process starting at
+    # the same moment could read it empty)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret.key.")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        existing = path.read_bytes().strip()
-        _check_key(existing, f"key file {path}")
-        return existing
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key + b"\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first: use theirs
+            existing = path.read_bytes().strip()
+            _check_key(existing, f"key file {path}")
+            return existing
+    finally:
+        os.unlink(temporary)
     log.info("created key file %s", path)
     return key
 
