@@ -40,6 +40,7 @@ from workbench.errors import (
     JobCancelledError,
     SourceQueryError,
     TransientError,
+    WorkbenchError,
 )
 from workbench.schema.model import Table
 from workbench.transforms import masking
@@ -676,14 +677,22 @@ def _copy_with_retries(task: PartitionTask) -> PartitionResult:
         except Exception as exc:
             first_failure = first_failure or time.monotonic()
             waited = time.monotonic() - first_failure
-            if not is_transient(exc) or attempt > task.retries or waited > task.retry_window:
+            if not is_transient(exc):
+                raise
+            if attempt > task.retries or waited >= task.retry_window:
+                if attempt > 1 and isinstance(exc, WorkbenchError):  # say it was retried
+                    raise type(exc)(
+                        f"{exc.message} (tried {attempt} times over {waited:.0f} s)", **exc.fields
+                    ) from exc
                 raise
             check_cancel(force=True)
-            delay = min(2 ** (attempt - 1), 30)
+            # backoff, but never past the window: the last attempt comes at its end (a 16 s
+            # sleep at 15 s made a server that is gone fail the job at 31 s, not 20)
+            delay = min(2 ** (attempt - 1), 30, task.retry_window - waited)
             message = mask_text(f"{type(exc).__name__}: {str(exc).strip()[:300]}")
             errors.append(message)
             log.info(  # the driver logs the retries in the job's log; workers stay quiet
-                "%s: attempt %d failed (%s); retrying in %ss",
+                "%s: attempt %d failed (%s); retrying in %.3gs",
                 _where(task),
                 attempt,
                 message,
