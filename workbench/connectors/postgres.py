@@ -81,15 +81,16 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "bytea": pa.binary(),
 }
 INTEGER_TYPES = {"int2", "int4", "int8"}
+# The workbench's queries are partition reads and checksums, several in flight at once:
+# parallel workers only pass rows through shared memory to the backend that writes them,
+# and JIT compiles (and for checksums' many function calls, optimizes) each partition's
+# query anew. TPC-H SF1 lineitem read in 25 key ranges: 9.1 CPU-s of PostgreSQL with both,
+# 6.1 without (the whole table's COPY: 5.5); a validated PG->PG copy: 52.7 -> 41.9 CPU-s.
 SESSION = (
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-    "SET extra_float_digits = 3; SET bytea_output = 'hex'"
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+    "SET max_parallel_workers_per_gather = 0; SET jit = off"
 )
-# a partition read is one of several in flight: parallel workers only pass its rows through
-# shared memory to the backend that writes the COPY, and JIT compiles the same range scan
-# anew for each partition (TPC-H lineitem in 25 ranges: 9.1 CPU-s of PostgreSQL with both,
-# 6.1 without, the whole table's COPY 5.5)
-READ_SESSION = "SET max_parallel_workers_per_gather = 0; SET jit = off"
 
 
 def _psycopg() -> ModuleType:
@@ -511,7 +512,7 @@ class PostgresConnector(Connector):
         text = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
         conn = self._connect()
         try:
-            conn.execute(f"SET client_encoding TO 'UTF8'; {READ_SESSION}")
+            conn.execute("SET client_encoding TO 'UTF8'")
             with conn.cursor() as cur, cur.copy(_copy_to_stdout(text, params, "text")) as copy:
                 yield from _chunks(conn.pgconn, copy, chunk_bytes)
         finally:
@@ -534,7 +535,6 @@ class PostgresConnector(Connector):
         }
         conn = self._connect()
         try:
-            conn.execute(READ_SESSION)
             with conn.cursor() as cur, cur.copy(copy_sql) as copy:
                 stream = _CopyStream(copy)
                 if not stream.peek():
