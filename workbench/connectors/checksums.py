@@ -192,11 +192,16 @@ BINARY_HASHED = frozenset(
 _COLLATABLE = ("text", "varchar", "character varying", "bpchar", "char", "character")
 
 
+def _bare_type(pg_type: str) -> str:
+    """The type's name, lower case, without its modifiers: ``varchar(3)`` -> ``varchar``."""
+    return re.sub(r" ?\([\d\s,]*\)", "", re.sub(r"\s+", " ", pg_type.strip().lower()))
+
+
 def _binary_hashed(pg_type: str) -> bool:
     t = re.sub(r"\s+", " ", pg_type.strip().lower())
     if re.fullmatch(r"(numeric|decimal) ?\( ?\d+ ?, ?\d+ ?\)", t):
         return True  # a fixed scale: the same value has one text
-    return re.sub(r" ?\(\s*\d+\s*\)", "", t) in BINARY_HASHED
+    return _bare_type(t) in BINARY_HASHED
 
 
 def same_engine(source_dialect: str) -> bool:
@@ -255,16 +260,16 @@ def _null_mark(position: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _column_hash(expression: str, pg_type: str, position: int, nullable: bool) -> str:
-    bare = re.sub(r" ?\([\d\s,]*\)", "", re.sub(r"\s+", " ", pg_type.strip().lower()))
-    typed = f"(({expression})::{pg_type})"
-    if bare in _COLLATABLE:
-        typed = f'({typed} COLLATE "C")'
-    seed = position + 1
-    template = _HASH_OF.get(bare) if _binary_hashed(pg_type) else None
-    if template is None:  # hashed as its canonical text
-        template, typed = _HASH_OF["text"], expression
-    term = template.format(e=typed, s=seed)
+def _column_hash(expression: str, pg_type: str | None, position: int, nullable: bool) -> str:
+    """Column ``position``'s 64-bit hash: of its binary value as ``pg_type`` (one that
+    ``_binary_hashed`` accepts), or of ``expression``'s text where ``pg_type`` is None."""
+    template, typed = _HASH_OF["text"], expression
+    if pg_type is not None:
+        bare = _bare_type(pg_type)
+        template, typed = _HASH_OF[bare], f"(({expression})::{pg_type})"
+        if bare in _COLLATABLE:
+            typed = f'({typed} COLLATE "C")'
+    term = template.format(e=typed, s=position + 1)
     return f"coalesce({term}, {_null_mark(position)})" if nullable else term
 
 
@@ -281,7 +286,7 @@ def _binary_row_hash_sum(
         else:
             text = canonical("postgresql", c.category, c.expression, source_dialect, pg_type)
             typed = f'(({text})::text COLLATE "C")'
-            terms.append(_column_hash(typed, "", i, c.nullable))
+            terms.append(_column_hash(typed, None, i, c.nullable))
     if not terms:
         return "0"
     # sum(bigint) is exact (a numeric result, accumulated in 128 bits)
