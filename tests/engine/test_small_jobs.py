@@ -54,9 +54,10 @@ def test_a_job_above_the_small_size_gets_its_cluster(
     chinook_sqlite, target_url, store, monkeypatch
 ):
     monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 100)
-    # rows SQLite renders as COPY text stay in native code and never need a cluster: these
-    # take the general path (the plan, made in this process, counts them so)
+    # rows SQLite renders as COPY text, or connectorx reads, stay in native code and never
+    # need a cluster: these are read a row at a time (the plan, made here, counts them so)
     monkeypatch.setattr(SQLiteConnector, "can_copy_text", lambda self, table, fields: False)
+    monkeypatch.setattr(SQLiteConnector, "reads_natively", lambda self, table: False)
     result = copy_database(chinook_sqlite, target_url, CopyOptions(workers=1), store=store)
     assert result.status == "succeeded" and result.validated
     _counts_equal(chinook_sqlite, target_url)
@@ -141,11 +142,10 @@ def test_a_job_cancelled_on_a_callers_client_resumes_on_it(chinook_sqlite, targe
     assert _counts_equal(chinook_sqlite, target_url) == 15607
 
 
-def test_a_big_job_the_source_passes_as_text_runs_on_threads(
-    mysql_server, target_url, store, monkeypatch
-):
-    """Rows passed as COPY text stay in native code: threads serve them at any size. Only
-    rows on the general path (here a FLOAT table) count towards a cluster."""
+def test_a_big_job_in_native_code_runs_on_threads(mysql_server, target_url, store, monkeypatch):
+    """Rows passed as COPY text, or read into Arrow natively and copied as read, stay in
+    native code: threads serve them at any size. Only rows a transform or mask handles in
+    Python (here an upper-cased column) count towards a cluster."""
     from tests.engine.helpers import mysql_tables
     from workbench.connectors import connect
     from workbench.engine.plan import general_rows, plan_job
@@ -155,23 +155,37 @@ def test_a_big_job_the_source_passes_as_text_runs_on_threads(
         "wbthreads",
         "CREATE TABLE plain (id int PRIMARY KEY, note varchar(20), d date)",
         "INSERT INTO plain SELECT seq, CONCAT('n', seq), '2024-01-01' FROM seq_1_to_3000",
-        "CREATE TABLE floats (id int PRIMARY KEY, x float)",
-        "INSERT INTO floats SELECT seq, seq / 3 FROM seq_1_to_500",
+        "CREATE TABLE floats (id int PRIMARY KEY, x float)",  # the general path, as read
+        "INSERT INTO floats SELECT seq, seq / 3 FROM seq_1_to_700",
+        "CREATE TABLE shouted (id int PRIMARY KEY, tag varchar(10))",
+        "INSERT INTO shouted SELECT seq, CONCAT('t', seq) FROM seq_1_to_500",
     ) as (name, url):
+        options = CopyOptions(transforms={"shouted": {"tag": {"case": "upper"}}})
         source = connect(url)
         try:
-            plan = plan_job(source, CopyOptions(), "k", None)
-            assert general_rows(source, plan.tables, lambda tp: tp.row_estimate or 0) == 500
+            plan = plan_job(source, options, "k", None)
+            rows = {tp.source.name: tp.row_estimate for tp in plan.tables}
+            assert general_rows(source, plan.tables, lambda tp: tp.row_estimate or 0) == (
+                rows["shouted"] or 0
+            )
+            plain = CopyOptions()
+            assert (
+                general_rows(source, plan_job(source, plain, "k", None).tables, lambda tp: 1) == 0
+            )
         finally:
             source.close()
 
         class NoCluster:
             def __init__(self, *args, **kwargs):
-                raise AssertionError("rows passed as text should not start a cluster")
+                raise AssertionError("rows in native code should not start a cluster")
 
         monkeypatch.setattr(run_module, "BackgroundClient", NoCluster)
-        monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 1000)  # 3,500 rows in all
-        result = copy_database(url, target_url, CopyOptions(), store=store)
+        monkeypatch.setattr(run_module, "SMALL_JOB_ROWS", 1000)  # 4,200 rows in all
+        result = copy_database(url, target_url, options, store=store)
         assert result.status == "succeeded" and result.validated
         assert result.tables[f"{name}.plain"]["partitions_as_text"] == 1
-        assert result.rows_copied == 3500
+        assert not result.tables[f"{name}.floats"].get("partitions_as_text")
+        assert result.rows_copied == 4200
+        with psycopg.connect(target_url) as conn:
+            tags = conn.execute(f'SELECT min(tag), max(tag) FROM "{name}".shouted').fetchone()
+        assert tags == ("T1", "T99")

@@ -186,6 +186,12 @@ class Connector:
         """
         raise NotImplementedError
 
+    def reads_natively(self, table: Table) -> bool:
+        """Whether ``read_partition`` builds its Arrow batches in native code that releases
+        the GIL (no Python call per row): then a job copying ``table`` as read runs as well
+        on threads as on worker processes (default: no)."""
+        return False
+
     def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
         """Whether ``read_copy_text`` renders every field as text the target column reads
         back as the value the general path would load (default: no source can)."""

@@ -360,6 +360,9 @@ class DuckDBConnector(Connector):
             is_integer=first in INTEGER_TYPES,
         )
 
+    def reads_natively(self, table: Table) -> bool:
+        return True  # DuckDB's own Arrow export
+
     def read_partition(
         self,
         table: Table,

@@ -756,6 +756,9 @@ class MySQLConnector(Connector):
             self.parsed.host or "127.0.0.1", int(self.parsed.port or 3306), self.connect_timeout
         )
 
+    def reads_natively(self, table: Table) -> bool:
+        return True  # connectorx's Arrow batches
+
     def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
         return line_select([table.column(f.source) for f in fields], fields) is not None
 

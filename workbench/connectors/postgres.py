@@ -491,6 +491,9 @@ class PostgresConnector(Connector):
         text = f"SELECT {select} FROM {table_ref(table, 'postgresql')}{where(pred)}"
         yield from self._copy_out(text, params, names, types, batch_rows)
 
+    def reads_natively(self, table: Table) -> bool:
+        return True  # COPY's CSV parsed by Arrow's reader
+
     def can_copy_text(self, table: Table, fields: Sequence[TextField]) -> bool:
         """Columns read plain into columns of their own type (enums and other user types
         included): their COPY text is what the target reads back as the same value."""

@@ -344,6 +344,11 @@ class SQLiteConnector(Connector):
             return None
         return alias
 
+    def reads_natively(self, table: Table) -> bool:
+        """connectorx reads the file's partitions (a partition it refuses falls back to
+        Python's sqlite3, a row at a time: rare, and only that partition)."""
+        return self.path != ":memory:" and Path(self.path).is_file() and can_read(self.path)
+
     def read_partition(
         self,
         table: Table,

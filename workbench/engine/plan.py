@@ -273,14 +273,21 @@ def plan_job(
 def general_rows(
     source: Connector, plans: Sequence[TablePlan], rows: Callable[[TablePlan], int]
 ) -> int:
-    """Rows of the tables that take the general path (Arrow batches, transforms in Python):
-    what decides between threads and a cluster. Rows the source passes as COPY text stay in
-    native code that releases the GIL (drivers, libpq), so threads serve them at any size."""
-    return sum(
-        rows(tp)
-        for tp in plans
-        if not tp.copy_text_columns or not source.can_copy_text(tp.source, tp.copy_text_columns)
-    )
+    """Rows whose copy runs Python per value or per row (transforms and masks, a source read
+    a row at a time): what decides between threads and a cluster. Rows the source passes as
+    COPY text, or reads into Arrow natively and the copy takes as read, stay in native code
+    that releases the GIL (drivers, Arrow, libpq), so threads serve them at any size:
+    TPC-H SF1 from a DuckDB file 26.2 s with a local cluster (the workbench's processes 19.4
+    CPU-s), 19.7 s on threads (9.8 CPU-s); from Parquet 24.6 -> 21.2 s."""
+    return sum(rows(tp) for tp in plans if not _native_copy(source, tp))
+
+
+def _native_copy(source: Connector, tp: TablePlan) -> bool:
+    fields = tp.copy_text_columns
+    if fields and source.can_copy_text(tp.source, fields):
+        return True
+    as_read = all(c.transform is None or c.transform.is_identity for c in tp.columns)
+    return as_read and source.reads_natively(tp.source)
 
 
 def stored_partitions(tp: TablePlan, rows: list[dict[str, Any]]) -> list[Partition]:
