@@ -8,7 +8,9 @@ after) and the naive notebook loop (pandas read_sql in chunks + to_sql(method="m
 at scale factors below 1: it takes minutes). Each gets a fresh PostgreSQL database. Printed:
 wall seconds, rows/s, peak memory of the contender's whole process tree, ratios.
 Also PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL: the workbench (validated and not)
-against each source's own pipe, and pgloader for SQLite (skip them all with --skip extra).
+against each source's own pipe, and pgloader for SQLite; a DuckDB file and Parquet files
+against DuckDB's own `postgres` extension (`benchmarks/duckdb_baseline.py`; skip them all
+with --skip extra).
 ``--rounds N`` runs every contender N times, interleaved, and reports medians.
 """
 
@@ -35,6 +37,7 @@ import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import duckdb_baseline
 import tpch
 
 BIN = Path(sys.executable).parent
@@ -181,7 +184,15 @@ def run_sqlite_pipe(db: Path, target: str, scale: float) -> Run:
     )
 
 
-def _pipe(name: str, command: Callable[[str], str], target: str, scale: float) -> Run:
+def _pipe(
+    name: str,
+    command: Callable[[str], str],
+    target: str,
+    scale: float,
+    whole: Callable[[list[str]], list[str]] | None = None,
+) -> Run:
+    """Each table by ``command`` (a shell pipe), two at a time, or all of them by the
+    command ``whole`` gives (it runs two at a time itself); then the keys."""
     tpch.create_postgres_tables(target)
     started = time.monotonic()
     peaks: list[float] = []
@@ -191,8 +202,12 @@ def _pipe(name: str, command: Callable[[str], str], target: str, scale: float) -
         peaks.append(peak)
 
     order = sorted(tpch.TABLES, key=lambda t: -os.path.getsize(f"/tmp/tpch/sf{scale:g}/{t}.tbl"))
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(one, order))
+    if whole is not None:
+        _, peak, _ = timed(whole(order))
+        peaks.append(peak)
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(one, order))
     tpch.add_postgres_keys(target)
     seconds = time.monotonic() - started
     return Run(name, scale, pg_rows(target), seconds, sum(sorted(peaks)[-2:]))
@@ -243,9 +258,11 @@ def other_sources(
     scale: float,
     pg_source: str | None,
     db: Path | None,
+    duck: tuple[Path, Path] | None = None,
 ) -> list[tuple[str, Callable[[], Run]]]:
-    """PostgreSQL and SQLite sources: the workbench (validated and not) and each one's pipe;
-    pgloader for SQLite, which it reads too."""
+    """PostgreSQL, SQLite, DuckDB and Parquet sources: the workbench (validated and not) and
+    each one's pipe (DuckDB's own postgres extension for the last two); pgloader for SQLite,
+    which it reads too."""
     out: list[tuple[str, Callable[[], Run]]] = []
 
     def workbench(name: str, source: str, db_name: str, validate: bool) -> Callable[[], Run]:
@@ -271,7 +288,41 @@ def other_sources(
             ("validated", workbench(f"{name} (validated)", url, f"sqlval_{tag}", True)),
             ("pgloader", into(lambda t: run_sqlite_pgloader(db, t, scale), f"sqlpgl_{tag}")),
         ]
+    if duck is not None:
+        for kind, path, url in [
+            ("DuckDB", duck[0], f"duckdb:///{duck[0]}"),
+            ("Parquet", duck[1], f"parquet:///{duck[1]}"),
+        ]:
+            name, low = f"workbench {kind}->PG", kind.lower()
+            ext = lambda t, k=low, p=path: run_duckdb_ext(k, p, t, scale)  # noqa: E731
+            out += [
+                ("workbench", workbench(f"{name} --no-validate", url, f"{low}dst_{tag}", False)),
+                ("pipe", into(ext, f"{low}ext_{tag}")),
+                ("validated", workbench(f"{name} (validated)", url, f"{low}val_{tag}", True)),
+            ]
     return [(key, fn) for key, fn in out if key not in args.skip]
+
+
+def run_duckdb_ext(kind: str, source: Path, target: str, scale: float) -> Run:
+    """DuckDB or Parquet -> PostgreSQL by DuckDB's own postgres extension (`INSERT INTO
+    pg.t SELECT * FROM ...`), two tables at a time, keys after: as the pipes."""
+    label = "DuckDB" if kind == "duckdb" else "Parquet"
+    dsn = " ".join(f"{k}={v}" for k, v in _libpq(target).items())
+    return _pipe(
+        f"duckdb postgres extension ({label}->PG)",
+        lambda _table: "",
+        target,
+        scale,
+        whole=lambda order: duckdb_baseline.copy_command(kind, source, dsn, order),
+    )
+
+
+def _libpq(url: str) -> dict[str, str]:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    fields = {"host": u.host, "port": u.port, "user": u.username, "dbname": u.database}
+    return {k: str(v) for k, v in fields.items() if v}
 
 
 def run_sqlite_pgloader(db: Path, target: str, scale: float) -> Run:
@@ -327,7 +378,8 @@ def main() -> None:
         default=[],
         help=(
             "contenders to skip: workbench, validated, pgloader, pipe, naive, extra (the other"
-            " sources), mariadb (every MariaDB contender), pgsource, sqlite"
+            " sources), mariadb (every MariaDB contender), pgsource, sqlite, duckdb (DuckDB"
+            " and Parquet)"
         ),
     )
     parser.add_argument(
@@ -406,7 +458,11 @@ def main() -> None:
         if "extra" not in args.skip and "sqlite" not in args.skip:
             db = Path(f"/tmp/tpch/{tag}.sqlite")
             sqlite_from_tbl(folder, db)
-        others = other_sources(args, env, tag, scale, pg_source, db)
+        duck = None
+        if "extra" not in args.skip and "duckdb" not in args.skip:
+            duck = (Path(f"/tmp/tpch/{tag}.duckdb"), Path(f"/tmp/tpch/{tag}_parquet"))
+            duckdb_baseline.make_sources(tpch.TABLES, folder, *duck)
+        others = other_sources(args, env, tag, scale, pg_source, db, duck)
         for _ in range(args.rounds):  # interleaved: a slow minute of the machine hits all
             for key, fn in [*((k, f) for k, f in contenders if k in mariadb), *others]:
                 try:
@@ -422,7 +478,12 @@ def main() -> None:
                     flush=True,
                 )
 
-    own_pipe = {"PG->PG": "pipe (COPY TO|COPY FROM)", "SQLite->PG": "pipe (sqlite3 -csv|psql)"}
+    own_pipe = {
+        "PG->PG": "pipe (COPY TO|COPY FROM)",
+        "SQLite->PG": "pipe (sqlite3 -csv|psql)",
+        "DuckDB->PG": "duckdb postgres extension (DuckDB->PG)",
+        "Parquet->PG": "duckdb postgres extension (Parquet->PG)",
+    }
 
     own_pgloader = {"SQLite->PG": "pgloader SQLite->PG"}
 
@@ -447,6 +508,8 @@ def main() -> None:
         ("MariaDB->PG", "workbench copy --no-validate", "workbench copy (validated)"),
         ("PG->PG", "workbench PG->PG --no-validate", "workbench PG->PG (validated)"),
         ("SQLite->PG", "workbench SQLite->PG --no-validate", "workbench SQLite->PG (validated)"),
+        ("DuckDB->PG", "workbench DuckDB->PG --no-validate", "workbench DuckDB->PG (validated)"),
+        ("Parquet->PG", "workbench Parquet->PG --no-validate", "workbench Parquet->PG (validated)"),
     ]:
         for scale in sorted({r.scale for r in runs}):
             plain = next((r for r in runs if r.name == plain_name and r.scale == scale), None)
