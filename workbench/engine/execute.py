@@ -7,10 +7,12 @@ worker's tasks are rescheduled by Dask itself; transient database errors are ret
 the task (see ``copy.copy_partition``); anything else fails the job fast, cancelling the rest.
 The error budget is enforced here across partitions.
 
-A small job (:data:`SMALL_JOB_ROWS`, no cluster asked for) runs the same task function on a
-few threads here: starting a local cluster costs seconds, copying 10,000 rows a fraction of
-one. A thread has no process of its own to lose; its transient errors are retried inside the
-task exactly as on a worker, and the partition's checkpoint makes a re-run exactly-once.
+A job with at most :data:`SMALL_JOB_ROWS` rows that need Python (``plan.general_rows``), no
+cluster asked for, runs the same task function on a few threads here: starting a local
+cluster costs seconds, copying 10,000 rows a fraction of one, and rows kept in native code
+gain nothing from worker processes. A thread has no process of its own to lose; its
+transient errors are retried inside the task exactly as on a worker, and the partition's
+checkpoint makes a re-run exactly-once.
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ def throttled(
     return [replace(t, max_rows_per_second=rows_per_second / window) for t in tasks]
 
 
-# A job with at most this many rows on the general path (tables the source cannot pass as
-# COPY text: engine.plan.general_rows) runs on threads of the driver, unless a Dask address
-# is set: no cluster is started for it. The copy's work is in native code that releases the
+# A job with at most this many rows that need Python (engine.plan.general_rows: transforms,
+# masks, a row-at-a-time reader) runs on threads of the driver, unless a Dask address is
+# set: no cluster is started for it. The copy's work is in native code that releases the
 # GIL (drivers, Arrow, libpq), so threads keep up with worker processes: TPC-H SF0.1 (866,602
 # rows) MariaDB -> PostgreSQL took 5.7 s on threads against 8.4-8.8 s with a local cluster,
 # SF1 38.2-39.0 s against 38.6-39.6 s on the general path; SF1 passed as COPY text 24.1-24.3
