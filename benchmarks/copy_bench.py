@@ -191,23 +191,17 @@ def _pipe(
     scale: float,
     whole: Callable[[list[str]], list[str]] | None = None,
 ) -> Run:
-    """Each table by ``command`` (a shell pipe), two at a time, or all of them by the
-    command ``whole`` gives (it runs two at a time itself); then the keys."""
+    """Each table by ``command`` (a shell pipe), two at a time; or, with ``whole``, all of
+    them by the one command it gives for the tables in order (which runs two at a time
+    itself); largest table first, keys built after."""
     tpch.create_postgres_tables(target)
     started = time.monotonic()
-    peaks: list[float] = []
-
-    def one(table: str) -> None:
-        _, peak, _ = timed(command(table), shell=True)
-        peaks.append(peak)
-
     order = sorted(tpch.TABLES, key=lambda t: -os.path.getsize(f"/tmp/tpch/sf{scale:g}/{t}.tbl"))
     if whole is not None:
-        _, peak, _ = timed(whole(order))
-        peaks.append(peak)
+        peaks = [timed(whole(order))[1]]
     else:
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(one, order))
+            peaks = list(pool.map(lambda table: timed(command(table), shell=True)[1], order))
     tpch.add_postgres_keys(target)
     seconds = time.monotonic() - started
     return Run(name, scale, pg_rows(target), seconds, sum(sorted(peaks)[-2:]))
@@ -310,7 +304,7 @@ def run_duckdb_ext(kind: str, source: Path, target: str, scale: float) -> Run:
     dsn = " ".join(f"{k}={v}" for k, v in _libpq(target).items())
     return _pipe(
         f"duckdb postgres extension ({label}->PG)",
-        lambda _table: "",
+        lambda _table: "",  # unused: one command for every table
         target,
         scale,
         whole=lambda order: duckdb_baseline.copy_command(kind, source, dsn, order),
