@@ -384,7 +384,7 @@ def report(held: list[Example], chosen: dict[str, dict], shipped: model.MatcherM
     by_kind = {k: score_chosen([e for e in held if e.pair.kind == k]) for k in kinds}
     headline = float(np.mean([by_kind[k][2] for k in kinds]))
     p, r, f = score_chosen(held)
-    lines.append(f"HEADLINE: held-out F1 {headline:.3f}, macro over the {len(kinds)} kinds of pair "
+    lines.append(f"HEADLINE: held-out F1 {headline:.4f}, macro over the {len(kinds)} kinds of pair "
                  f"(real pairs one kind among them); macro over the {len(GROUPS)} families "
                  f"{macro['held-out (ours)']:.3f}; micro over all pairs P {p:.3f} R {r:.3f} "
                  f"F1 {f:.3f}")  # fmt: skip

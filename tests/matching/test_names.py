@@ -57,6 +57,26 @@ def test_common_short_prefix_is_stripped() -> None:
     assert [n.stripped for n in normalized] == ["customer id", "name", "phone", "address"]
 
 
+def test_a_shared_first_word_of_an_opposite_pair_is_not_a_prefix() -> None:
+    # "last" begins most of these names, but it is what tells last_name from first_name
+    src = names.normalize_columns(["first_name", "last_name", "last_update"])
+    assert [n.stripped for n in src] == ["first name", "last name", "last update"]
+    tgt = names.normalize_columns(["FirstName", "LastName"])
+    sims = names.name_similarities(src, tgt)
+    assert sims["name_contrast"][1, 0] == 1  # last_name vs FirstName: opposite words
+    assert sims["name_contrast"][1, 1] == 0
+
+
+def test_names_holding_different_numbers_contrast_but_placeholders_do_not() -> None:
+    src = names.normalize_columns(["s3", "score1", "col_7", "bmi"])
+    tgt = names.normalize_columns(["S_6", "S3", "score_2", "score", "field8"])
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast[0].tolist() == [1, 0, 1, 0, 0]  # s3: S_6 and score_2 hold other numbers
+    assert contrast[1].tolist() == [1, 1, 1, 0, 0]  # but score1 vs score (no number): no
+    assert not contrast[2].any()  # col_7's 7 is a position, as field8's 8
+    assert not contrast[3].any()
+
+
 OPAQUE = [
     ("col_7", True),
     ("field3", True),

@@ -233,6 +233,8 @@ CONTRASTS: tuple[tuple[str, str], ...] = (
     ("net", "gross"),
 )
 
+_OPPOSED = frozenset(word for pair in CONTRASTS for word in pair)
+
 # Placeholder names that carry no meaning: col_7, field3, c12, attr_2, unnamed: 0.
 OPAQUE_TOKENS = frozenset(
     {"col", "column", "field", "fld", "attr", "attribute", "var", "c", "f", "x", "v", "unnamed"}
@@ -330,7 +332,9 @@ def table_prefixes(table: str | None, columns: Sequence[str]) -> set[tuple[str, 
     firsts = Counter(split_name(c)[0] for c in columns if len(split_name(c)) > 1)
     if columns:
         for token, count in firsts.items():
-            if len(token) <= 4 and count >= max(2, 0.6 * len(columns)):
+            # a word of an opposite pair is meaning, not a prefix: in (first_name, last_name,
+            # last_update), "last" is shared by most columns but tells last_name from first_name
+            if len(token) <= 4 and count >= max(2, 0.6 * len(columns)) and token not in _OPPOSED:
                 prefixes.add((token,))
     return prefixes
 
@@ -404,9 +408,22 @@ def _contrast(a: frozenset[str], b: frozenset[str]) -> bool:
     )
 
 
+def _numbers(name: NormalizedName) -> frozenset[int]:
+    """The numbers a meaningful name holds (``s3`` -> {3}); none for placeholders, whose
+    numbers are positions (``col_7``)."""
+    if name.is_opaque:
+        return frozenset()
+    return frozenset(int(t) for t in name.tokens if t.isdigit())
+
+
 def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName]) -> np.ndarray:
-    """:func:`_contrast` of every pair, one opposite pair of words at a time."""
-    out = np.zeros((len(source), len(target)), dtype=bool)
+    """:func:`_contrast` of every pair, one opposite pair of words at a time; and names that
+    hold different numbers (``s3`` vs ``s6``, ``address1`` vs ``address2``: numbered
+    siblings)."""
+    a_numbers, b_numbers = [_numbers(a) for a in source], [_numbers(b) for b in target]
+    out = np.array(
+        [[bool(a and b and a != b) for b in b_numbers] for a in a_numbers], dtype=bool
+    ).reshape(len(source), len(target))
     for x, y in CONTRASTS:
         ax = np.array([x in a.tokens for a in source], dtype=bool)
         ay = np.array([y in a.tokens for a in source], dtype=bool)
