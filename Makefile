@@ -11,10 +11,12 @@ XDIST := -n auto --maxprocesses 4 --dist loadfile
 
 setup: $(STAMP)
 
+# uv installs what pip would, at constraints.txt's versions, in about a sixth of the time
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev,profiling]"
+	$(PY) -m pip install -q -c constraints.txt uv
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -c constraints.txt \
+		-e ".[dev,profiling]"
 	touch $(STAMP)
 
 lint: $(STAMP)

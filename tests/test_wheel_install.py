@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO, build_wheel, free_port
+from tests.servers import REPO, build_wheel, free_port, pip_install
 
 pytestmark = [pytest.mark.slow, pytest.mark.local_cluster]  # builds a wheel and a venv
 
@@ -24,12 +24,7 @@ def installed(tmp_path_factory) -> Path:
     wheel = build_wheel(work)
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-c",
-         str(REPO / "constraints.txt"), f"{wheel}[all]"],
-        capture_output=True, text=True, timeout=1200,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    pip_install(venv, f"{wheel}[all]", timeout=1200)
     return venv
 
 
