@@ -66,7 +66,7 @@ def test_name_tokens_and_contrasts_equal_the_one_pair_definitions(prepared) -> N
                 both = a.tokens and b.tokens
                 jaccard = len(a.tokens & b.tokens) / len(a.tokens | b.tokens) if both else 0.0
                 assert sims["name_tokens"][i, j] == np.float32(jaccard)
-                contrast = bool(both) and names._contrast(a.tokens, b.tokens)
+                contrast = bool(both) and names._contrast(a, b)
                 assert sims["name_contrast"][i, j] == float(contrast), (a.raw, b.raw)
 
 

@@ -14,7 +14,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "name_token_set": ("name words agree", "name words differ"),
     "name_tokens": ("name words agree", "name words differ"),
     "name_jaro_winkler": ("names look alike", "names look different"),
-    "name_contrast": ("names are opposites (first/last, min/max)", "names are not opposites"),
+    "name_contrast": (
+        "names are opposites or numbered siblings (first/last, s3/s6)",
+        "names are not opposites",
+    ),
     "name_opaque": ("names say little", "names are telling"),
     "name_margin": ("the best name match in its row", "a closer name elsewhere"),
     "type_compat": ("types fit", "types do not fit"),

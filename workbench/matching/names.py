@@ -401,13 +401,6 @@ NAME_FEATURES = (
 )
 
 
-def _contrast(a: frozenset[str], b: frozenset[str]) -> bool:
-    return any(
-        (x in a and y in b and y not in a) or (y in a and x in b and x not in a)
-        for x, y in CONTRASTS
-    )
-
-
 def _numbers(name: NormalizedName) -> frozenset[int]:
     """The numbers a meaningful name holds (``s3`` -> {3}); none for placeholders, whose
     numbers are positions (``col_7``)."""
@@ -416,10 +409,22 @@ def _numbers(name: NormalizedName) -> frozenset[int]:
     return frozenset(int(t) for t in name.tokens if t.isdigit())
 
 
+def _contrast(a: NormalizedName, b: NormalizedName) -> bool:
+    """Whether two names differ by an opposite word (first/last) or are numbered siblings
+    (``s3`` vs ``s6``, ``score1`` vs ``score_2``)."""
+    numbers_a, numbers_b = _numbers(a), _numbers(b)
+    if numbers_a and numbers_b and numbers_a != numbers_b:
+        return True
+    x_, y_ = a.tokens, b.tokens
+    return any(
+        (x in x_ and y in y_ and y not in x_) or (y in x_ and x in y_ and x not in x_)
+        for x, y in CONTRASTS
+    )
+
+
 def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName]) -> np.ndarray:
-    """:func:`_contrast` of every pair, one opposite pair of words at a time; and names that
-    hold different numbers (``s3`` vs ``s6``, ``address1`` vs ``address2``: numbered
-    siblings)."""
+    """:func:`_contrast` of every pair: the numbers compared pair by pair, then one opposite
+    pair of words at a time over all pairs."""
     a_numbers, b_numbers = [_numbers(a) for a in source], [_numbers(b) for b in target]
     out = np.array(
         [[bool(a and b and a != b) for b in b_numbers] for a in a_numbers], dtype=bool
