@@ -17,6 +17,7 @@ import decimal
 import logging
 import queue
 import re
+import sys
 import threading
 import time
 import uuid
@@ -589,6 +590,8 @@ def cancel_here(job_key: str, cancelled: bool = True) -> None:
 def job_cancelled(job_key: str) -> bool:
     if job_key in _CANCELLED_HERE:
         return True
+    if "distributed" not in sys.modules:  # a Dask worker has it; a thread-run job need not
+        return False  # pay its import (0.13 s) inside its first partition
     try:
         from distributed import Event, get_worker
 
