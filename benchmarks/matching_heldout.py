@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.matching_families import CROSS, FAMILIES, families_of, load_families  # noqa: E402
+from benchmarks.matching_families import CROSSES, FAMILIES, families_of, load_families  # noqa: E402
 from workbench.matching import assign, candidates, fabricate, model  # noqa: E402
 from workbench.matching.fabricate import MatchingPair  # noqa: E402
 
@@ -140,7 +140,7 @@ def best_threshold(examples: list[Example]) -> float:
     return max(THRESHOLDS, key=lambda t: (prf(*counts(examples, float(t)))[2], -t))
 
 
-GROUPS = (*FAMILIES, CROSS)
+GROUPS = (*FAMILIES, *CROSSES)
 
 
 def leave_one_family_out(train: list[Example], held: list[Example]) -> dict[str, dict]:
@@ -515,7 +515,7 @@ def write_model(train: list[Example], held: list[Example], path: Path, seeds: in
 
 
 def load_families_names() -> list[str]:
-    return [*FAMILIES, CROSS]
+    return list(GROUPS)
 
 
 def main() -> None:
