@@ -49,3 +49,40 @@ def test_fabricated_pairs_have_the_promised_shape(chinook) -> None:
     join = fabricate.fabricate(table, "joinable", "opaque", seed=1)
     assert 0 < len(join.ground_truth) < len(table.frame.columns)
     assert set(join.target.columns) != set(join.source.columns)
+
+
+def test_value_noise_includes_codes_labels_and_units() -> None:
+    """Another system's forms of the same values: a category as codes or labels, one for
+    one, and quantities in another unit (the hard cases of semantically-joinable pairs)."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    status = pd.Series(["active", "closed", "suspended", "pending"] * 30)
+    ranks = pd.Series([0, 1, 2] * 40)
+    weight = pd.Series(np.linspace(40.0, 120.0, 120))
+    seen: set[str] = set()
+    for seed in range(40):
+        rng = random.Random(seed)
+        for series, declared in ((status, "varchar(20)"), (ranks, "integer")):
+            noisy = fabricate._noisy_values(series, declared, rng)
+            values = set(noisy)
+            if values <= set(fabricate._LABELS):
+                kind = "labels"
+            elif all(isinstance(v, int) for v in values) and not noisy.equals(series):
+                kind = "codes"
+            elif values == {str(v)[:3].upper() for v in series}:
+                kind = "codes"
+            else:
+                continue  # another noise: case, typos
+            pairs = set(zip(series, noisy, strict=True))
+            assert len(pairs) == series.nunique() == noisy.nunique(), pairs  # one for one
+            seen.add(kind)
+        noisy = fabricate._noisy_values(weight, "numeric(6,2)", rng)
+        if pd.api.types.is_numeric_dtype(noisy) and not np.allclose(noisy, weight.round(1)):
+            factor = float((noisy / weight).median())
+            assert min(abs(factor - u) / u for u in fabricate._UNITS) < 0.01, factor
+            assert np.allclose(noisy, (weight * factor).round(2), atol=0.01)
+            seen.add("unit")
+    assert seen == {"labels", "codes", "unit"}

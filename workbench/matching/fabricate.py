@@ -10,7 +10,9 @@ Dataset Discovery", ICDE 2021):
 
 The target side's names are then made noisy (case styles, abbreviations, synonyms,
 typos, dropped vowels, table prefixes, or opaque names such as ``col_3``), its values
-may change format (dates, case, phone layouts, currency strings, flags), and they may
+may change format (dates, case, phone layouts, currency strings, flags), unit (kg -> lb,
+cm -> in, units -> cents) or code (a category's values as another system's codes or
+labels, one for one: "active" -> "ACT" or 1, 0/1/2 -> "bravo"/"kilo"/...), and they may
 drift (ids from another range, dates years apart, other prices) as two databases of one
 domain do. The ground truth is the set of (source column, target column) pairs that
 came from the same column.
@@ -286,16 +288,55 @@ def noisy_name(name: str, rng: random.Random, style: str) -> str:
     return _case_style(tokens, style)
 
 
+# labels another system might give a category's codes (unrelated to the codes, as "setosa"
+# is to 0): the NATO alphabet
+_LABELS = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+    "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
+    "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu",
+)  # fmt: skip
+# kg -> lb, cm -> in, km -> mi, units -> hundredths (cents), g -> kg, l -> US gallons
+_UNITS = (2.20462, 0.393701, 0.621371, 100.0, 0.001, 0.264172)
+
+
+def _recoded(values: pd.Series, rng: random.Random) -> pd.Series | None:
+    """A category's values under another system's codes or labels, one for one; None if the
+    column is no category (too many distinct values, or too few repeats)."""
+    present = values.dropna()
+    distinct = sorted(present.unique().tolist(), key=str)
+    if not 3 <= len(distinct) <= len(_LABELS) or len(present) < 4 * len(distinct):
+        return None
+    mapping: dict[object, object]
+    if pd.api.types.is_numeric_dtype(values):
+        mapping = dict(zip(distinct, rng.sample(_LABELS, len(distinct)), strict=True))
+    else:
+        abbreviated = {v: str(v).strip()[:3].upper() for v in distinct}
+        if rng.random() < 0.5 and len(set(abbreviated.values())) == len(distinct):
+            mapping = dict(abbreviated)
+        else:
+            mapping = {v: k + 1 for k, v in enumerate(distinct)}
+    return values.map(mapping)
+
+
 def _noisy_values(series: pd.Series, declared: str, rng: random.Random) -> pd.Series:
-    """The same values in another format (what a different system would store)."""
+    """The same values in another format, unit or code (what a different system would
+    store)."""
     fam = types.family(declared)
     values = series.copy()
     if fam in ("datetime", "date") and pd.api.types.is_datetime64_any_dtype(values):
-        fmt = rng.choice(("%d/%m/%Y %H:%M", "%m/%d/%Y", "%b %d, %Y", "%Y-%m-%dT%H:%M:%S"))
+        fmt = rng.choice((
+            "%d/%m/%Y %H:%M", "%m/%d/%Y", "%b %d, %Y", "%Y-%m-%dT%H:%M:%S", "%Y%m%d",
+            "%d.%m.%Y",
+        ))  # fmt: skip
         return values.dt.strftime(fmt)
+    if rng.random() < 0.5 and (recoded := _recoded(values, rng)) is not None:
+        return recoded
     if fam == "decimal" and pd.api.types.is_numeric_dtype(values):
-        if rng.random() < 0.5:
+        draw = rng.random()
+        if draw < 0.35:
             return values.map(lambda v: None if pd.isna(v) else f"${v:,.2f}")
+        if draw < 0.7:
+            return (values * rng.choice(_UNITS)).round(2)
         return values.round(1)
     if fam in ("integer", "boolean") and pd.api.types.is_numeric_dtype(values):
         if values.dropna().isin([0, 1]).all() and rng.random() < 0.7:
