@@ -15,6 +15,7 @@ SEMANTIC = [
     (["123e4567-e89b-12d3-a456-426614174000"] * 3, "uuid"),
     (["+1 (514) 721-4711", "0711 2842222", "+49 30 123456"], "phone"),
     (["2021-01-01", "15/02/2006", "Feb 15, 2006"], "datetime"),
+    (["20210101", "20060215", "19991231"], "datetime"),
     (["$12.00", "$1,234.50", "$0.99"], "currency"),
     (["yes", "no", "yes"], "boolean"),
     (["8cb2237d0679ca88db6464eac60da96345513964"] * 3, "hash"),
@@ -35,6 +36,10 @@ def test_format_changes_keep_value_overlap() -> None:
     d1 = profile_column(pd.Series(pd.to_datetime(["2006-02-15", "2007-03-01"])))
     d2 = profile_column(pd.Series(["15/02/2006", "03/01/2007"]))
     assert d1.values & d2.values
+    # compact dates are dates, not integers that conflict with a date column
+    d3 = profile_column(pd.Series(["20060215", "20070301"] * 5))
+    assert (d3.kind, d3.semantic) == ("datetime", "datetime")
+    assert d3.values == d1.values
 
 
 def test_opaque_names_match_through_values(source_people, target_people) -> None:

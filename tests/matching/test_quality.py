@@ -68,11 +68,10 @@ def test_value_noise_includes_codes_labels_and_units() -> None:
         for series, declared in ((status, "varchar(20)"), (ranks, "integer")):
             noisy = fabricate._noisy_values(series, declared, rng)
             values = set(noisy)
+            numbered = all(isinstance(v, int) for v in values) and not noisy.equals(series)
             if values <= set(fabricate._LABELS):
                 kind = "labels"
-            elif all(isinstance(v, int) for v in values) and not noisy.equals(series):
-                kind = "codes"
-            elif values == {str(v)[:3].upper() for v in series}:
+            elif numbered or values == {str(v)[:3].upper() for v in series}:
                 kind = "codes"
             else:
                 continue  # another noise: case, typos

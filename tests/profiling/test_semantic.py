@@ -45,6 +45,8 @@ def test_iban(iban, ok):
         (["a long sentence that goes on and on with many words in it"] * 3, "notes", "free_text"),
         (["ABC", "XYZ", "QRS"], "code", "code"),
         (["ABC", "XYZ", "QRS"], "country_code", "code"),  # a code, though "country" is a place
+        (["20251018", "19990228", "20240131"], "joined", "date"),  # compact dates
+        (["20251318", "19990232", "20240131"], "joined", "phone"),  # no month 13, no 32nd
     ],
 )
 def test_detect(values, column, expected):

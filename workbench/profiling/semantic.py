@@ -35,10 +35,12 @@ _PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}(\s*(x|ext\.?)\s*\d{1,5})?$", re.I)
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 )
-# dates written the other common ways ("15/02/2006", "Feb 15, 2006", "15 Feb 2006"),
-# optionally with a time of day
+# dates written the other common ways ("15/02/2006", "Feb 15, 2006", "15 Feb 2006", and
+# compact "20060215": eight digits only where they make a day of 1900-2099), optionally
+# with a time of day
 _TEXT_DATE = re.compile(
-    r"^(\d{4}/\d{1,2}/\d{1,2}|\d{4}\.\d{1,2}\.\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
+    r"^((19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])|"
+    r"\d{4}/\d{1,2}/\d{1,2}|\d{4}\.\d{1,2}\.\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
     r"[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
     r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
