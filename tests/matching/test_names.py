@@ -77,6 +77,19 @@ def test_names_holding_different_numbers_contrast_but_placeholders_do_not() -> N
     assert not contrast[3].any()
 
 
+def test_a_reference_contrasts_with_what_it_refers_to() -> None:
+    """``address_id`` holds which address, ``address`` the address itself (Chinook's
+    Customer.Address was matched to Sakila's customer.address_id); two references, or a
+    reference named by its table's prefix, do not contrast."""
+    src = names.normalize_columns(["Address", "CustomerId", "City"], "Customer")
+    tgt = names.normalize_columns(["address_id", "customer_id", "city", "city_key"], "customer")
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast.tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+    for i, a in enumerate(src):  # the one-pair definition agrees
+        for j, b in enumerate(tgt):
+            assert names._contrast(a, b) == bool(contrast[i, j]), (a.raw, b.raw)
+
+
 OPAQUE = [
     ("col_7", True),
     ("field3", True),

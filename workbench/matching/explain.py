@@ -15,7 +15,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "name_tokens": ("name words agree", "name words differ"),
     "name_jaro_winkler": ("names look alike", "names look different"),
     "name_contrast": (
-        "names are opposites or numbered siblings (first/last, s3/s6)",
+        "names are opposites, numbered siblings or a reference and its referent "
+        "(first/last, s3/s6, address_id/address)",
         "names are not opposites",
     ),
     "name_opaque": ("names say little", "names are telling"),

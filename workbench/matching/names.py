@@ -409,11 +409,31 @@ def _numbers(name: NormalizedName) -> frozenset[int]:
     return frozenset(int(t) for t in name.tokens if t.isdigit())
 
 
+# words that make a name a reference to the thing the rest of it names: ``address_id``
+# holds which address, ``address`` the address itself
+_REFERENCE = frozenset({"id", "key"})
+
+
+def _referent(name: NormalizedName) -> tuple[frozenset[str], bool]:
+    """(the words of the full name but reference words, whether it has one)."""
+    words = frozenset(name.full.split())
+    return words - _REFERENCE, bool(words & _REFERENCE)
+
+
+def _is_reference_to(a: NormalizedName, b: NormalizedName) -> bool:
+    stem_a, ref_a = _referent(a)
+    stem_b, ref_b = _referent(b)
+    return bool(stem_a) and stem_a == stem_b and ref_a != ref_b
+
+
 def _contrast(a: NormalizedName, b: NormalizedName) -> bool:
-    """Whether two names differ by an opposite word (first/last) or are numbered siblings
-    (``s3`` vs ``s6``, ``score1`` vs ``score_2``)."""
+    """Whether two names differ by an opposite word (first/last), are numbered siblings
+    (``s3`` vs ``s6``, ``score1`` vs ``score_2``) or one is a reference to what the other
+    names (``address_id`` vs ``address``)."""
     numbers_a, numbers_b = _numbers(a), _numbers(b)
     if numbers_a and numbers_b and numbers_a != numbers_b:
+        return True
+    if _is_reference_to(a, b):
         return True
     x_, y_ = a.tokens, b.tokens
     return any(
@@ -429,6 +449,13 @@ def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName
     out = np.array(
         [[bool(a and b and a != b) for b in b_numbers] for a in a_numbers], dtype=bool
     ).reshape(len(source), len(target))
+    a_ref, b_ref = [_referent(a) for a in source], [_referent(b) for b in target]
+    stems = {stem: k for k, stem in enumerate({r[0] for r in a_ref + b_ref if r[0]})}
+    a_stem = np.array([stems.get(r[0], -1) for r in a_ref], dtype=np.int64)
+    b_stem = np.array([stems.get(r[0], -2) for r in b_ref], dtype=np.int64)
+    a_has = np.array([r[1] for r in a_ref], dtype=bool)
+    b_has = np.array([r[1] for r in b_ref], dtype=bool)
+    out |= (a_stem[:, None] == b_stem[None, :]) & (a_has[:, None] != b_has[None, :])
     for x, y in CONTRASTS:
         ax = np.array([x in a.tokens for a in source], dtype=bool)
         ay = np.array([y in a.tokens for a in source], dtype=bool)
