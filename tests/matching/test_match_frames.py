@@ -91,6 +91,20 @@ def test_empty_and_invalid_inputs(source_people) -> None:
         matching.match_frames(source_people, [1, 2, 3])  # type: ignore[arg-type]
 
 
+def test_column_names_that_are_not_text_or_repeat(source_people) -> None:
+    """read_csv(header=None) names columns 0, 1, 2...: they match as "0", "1", "2"; a frame
+    with two columns of one name is refused with that name."""
+    numbered = source_people.set_axis(range(source_people.shape[1]), axis=1)
+    found = {
+        (s.source_column, s.target_column) for s in matching.match_frames(numbered, source_people)
+    }
+    assert ("0", source_people.columns[0]) in found
+    assert len(found) >= source_people.shape[1] - 1
+    twice = source_people.set_axis(["name"] * source_people.shape[1], axis=1)
+    with pytest.raises(InvalidInputError, match="more than one column named 'name'"):
+        matching.match_frames(twice, source_people)
+
+
 def test_match_tables_pairs_tables_then_columns(source_people, target_people) -> None:
     orders = pd.DataFrame(
         {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.errors import InvalidInputError
 from workbench.matching import instances, names, rows, types
 
 FEATURES: tuple[str, ...] = (
@@ -68,13 +69,20 @@ def prepare_table(
     sample_size: int = instances.SAMPLE_SIZE,
 ) -> PreparedTable:
     """Normalize names, profile values and classify types of one table's columns."""
-    columns = [str(c) for c in df.columns]
+    columns = [str(c) for c in df.columns]  # names as text: 3 (read_csv(header=None)) is "3"
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise InvalidInputError(
+            f"{'Table ' + table if table else 'The frame'} has more than one column named "
+            f"{', '.join(map(repr, repeated))}; give each column its own name before matching"
+        )
     declared = declared_types or {}
-    families = [
-        types.family(declared[c]) if c in declared else types.dtype_family(df[c]) for c in columns
-    ]
     frame = df.copy(deep=False)
     frame.columns = columns
+    families = [
+        types.family(declared[c]) if c in declared else types.dtype_family(frame[c])
+        for c in columns
+    ]
     return PreparedTable(
         name=table,
         columns=columns,
