@@ -85,3 +85,45 @@ def test_value_noise_includes_codes_labels_and_units() -> None:
             assert np.allclose(noisy, (weight * factor).round(2), atol=0.01)
             seen.add("unit")
     assert seen == {"labels", "codes", "unit"}
+
+
+def test_decoys_are_named_like_a_source_column_and_hold_another_kind() -> None:
+    """A decoy (address -> address_id, last_name -> last_update) has no partner: its values
+    are of another kind than the column it is named after, and a taken name is not reused."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    source = pd.DataFrame(
+        {
+            "last_name": ["Smith", "Jones"] * 10,
+            "joined": pd.date_range("2020-01-01", periods=20),
+            "score": range(20),
+        }
+    )
+    kinds = {"last_name": "text", "joined": "datetime", "score": "integer"}
+    seen = 0
+    for seed in range(60):
+        rng, nprng = random.Random(seed), np.random.default_rng(seed)
+        decoy = fabricate._decoy(source, set(source.columns), 20, rng, nprng)
+        if decoy is None:
+            continue
+        name, values, _ = decoy
+        column = next(c for c in source.columns if name.startswith(c.split("_")[0]))
+        assert len(values) == 20 and name not in source.columns
+        if pd.api.types.is_datetime64_any_dtype(values):
+            kind = "datetime"
+        elif pd.api.types.is_integer_dtype(values):
+            kind = "integer"
+        else:
+            kind = "text"
+        assert kind != kinds[column], (name, kind)
+        seen += 1
+    assert seen >= 40
+    taken = {"last_name", "last_name_id", "last_name_no", "last_name_count", "last_id"}
+    assert all(
+        (d := fabricate._decoy(source[["last_name"]], taken, 5, random.Random(s),
+                               np.random.default_rng(s))) is None or d[0] not in taken
+        for s in range(30)
+    )  # fmt: skip

@@ -318,6 +318,48 @@ def _recoded(values: pd.Series, rng: random.Random) -> pd.Series | None:
     return values.map(mapping)
 
 
+# a decoy's name: the source column's name, or its first word, with a word that makes it
+# something else (address -> address_id, last_name -> last_update), by the kind of values
+# the decoy then holds, always another kind than the column's
+_DECOY_WORDS = {"integer": ("id", "no", "count"), "datetime": ("date", "update"),
+                "text": ("code", "flag", "name")}  # fmt: skip
+DECOY_SHARE = 0.3  # of pairs whose target gets one decoy
+
+
+def _decoy(
+    source: pd.DataFrame, taken: set[str], rows: int, rng: random.Random, nprng: np.random.Generator
+) -> tuple[str, pd.Series, str] | None:
+    """(name, values, declared type) of a target column named like a source column but
+    holding unrelated values of another kind: it has no partner. Real schemas hold such
+    neighbours (Sakila's address_id beside Chinook's Address, last_update beside last_name)."""
+    column = rng.choice(list(source.columns))
+    series = source[column]
+    if pd.api.types.is_datetime64_any_dtype(series):
+        own = "datetime"
+    elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        own = "integer"
+    else:
+        own = "text"
+    kind = rng.choice([k for k in _DECOY_WORDS if k != own])
+    words = [w.lower() for w in split_name(str(column))] or [str(column)]
+    stem = "_".join(words) if rng.random() < 0.5 else words[0]
+    name = f"{stem}_{rng.choice(_DECOY_WORDS[kind])}"
+    if name in taken or name.lower() in {t.lower() for t in taken}:
+        return None
+    if kind == "integer":
+        values = pd.Series(nprng.integers(1, 10 * rows + 10, rows), dtype="int64")
+        declared = "integer"
+    elif kind == "datetime":
+        days = nprng.integers(0, 3650, rows)
+        values = pd.Series(pd.Timestamp("2015-01-01") + pd.to_timedelta(days, unit="D"))
+        declared = "timestamp"
+    else:
+        letters = nprng.integers(65, 91, (rows, 3))
+        values = pd.Series(["".join(map(chr, r)) for r in letters], dtype=object)
+        declared = "varchar(8)"
+    return name, values, declared
+
+
 def _noisy_values(series: pd.Series, declared: str, rng: random.Random) -> pd.Series:
     """The same values in another format, unit or code (what a different system would
     store)."""
@@ -432,6 +474,11 @@ def fabricate(
         for column in target.columns:
             if rng.random() < 0.7:
                 target[column] = _noisy_values(target[column], table.declared[column], rng)
+    decoy = None
+    if rng.random() < DECOY_SHARE:
+        decoy = _decoy(source, set(frame.columns), len(target), rng, nprng)
+        if decoy is not None:
+            target[decoy[0]] = decoy[1].to_numpy()
     style = rng.choice(("snake", "camel", "pascal", "upper", "glued"))
     renamed: dict[str, str] = {}
     for k, column in enumerate(target.columns):
@@ -462,8 +509,11 @@ def fabricate(
         ground_truth={(c, renamed[c]) for c in cols_s if c in renamed},
         source_types={c: table.declared[c] for c in cols_s},
         target_types={
-            renamed[c]: ("varchar" if value_noise and target[renamed[c]].dtype == object else t)
-            for c, t in table.declared.items()
-            if c in renamed
+            **{
+                renamed[c]: ("varchar" if value_noise and target[renamed[c]].dtype == object else t)
+                for c, t in table.declared.items()
+                if c in renamed
+            },
+            **({renamed[decoy[0]]: decoy[2]} if decoy is not None else {}),
         },
     )
