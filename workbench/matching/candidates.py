@@ -9,6 +9,7 @@ counterpart stay unmatched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -70,7 +71,7 @@ def prepare_table(
 ) -> PreparedTable:
     """Normalize names, profile values and classify types of one table's columns."""
     columns = [str(c) for c in df.columns]  # names as text: 3 (read_csv(header=None)) is "3"
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, times in Counter(columns).items() if times > 1)
     if repeated:
         raise InvalidInputError(
             f"{'Table ' + table if table else 'The frame'} has more than one column named "

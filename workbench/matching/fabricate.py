@@ -344,7 +344,7 @@ def _decoy(
     words = [w.lower() for w in split_name(str(column))] or [str(column)]
     stem = "_".join(words) if rng.random() < 0.5 else words[0]
     name = f"{stem}_{rng.choice(_DECOY_WORDS[kind])}"
-    if name in taken or name.lower() in {t.lower() for t in taken}:
+    if name.lower() in {t.lower() for t in taken}:
         return None
     if kind == "integer":
         values = pd.Series(nprng.integers(1, 10 * rows + 10, rows), dtype="int64")

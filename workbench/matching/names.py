@@ -443,8 +443,8 @@ def _contrast(a: NormalizedName, b: NormalizedName) -> bool:
 
 
 def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName]) -> np.ndarray:
-    """:func:`_contrast` of every pair: the numbers compared pair by pair, then one opposite
-    pair of words at a time over all pairs."""
+    """:func:`_contrast` of every pair: the numbers compared pair by pair, references by
+    their stems, then one opposite pair of words at a time over all pairs."""
     a_numbers, b_numbers = [_numbers(a) for a in source], [_numbers(b) for b in target]
     out = np.array(
         [[bool(a and b and a != b) for b in b_numbers] for a in a_numbers], dtype=bool
