@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.connectors.base import Capabilities, ConnectionTest
-from workbench.connectors.duckdb import DuckDBConnector, duckdb_module
+from workbench.connectors.duckdb import DuckDBConnector, bounded, duckdb_module
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DatabaseMissingError, InvalidInputError
 from workbench.schema.model import DatabaseSchema
@@ -70,7 +70,7 @@ class FilesConnector(DuckDBConnector):
 
     def _connect(self) -> Any:
         duckdb = duckdb_module()
-        conn = duckdb.connect(":memory:")
+        conn = bounded(duckdb.connect(":memory:"), self.url)
         for name, (kind, paths) in self._tables().items():
             files = "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
             reader = "read_parquet" if kind == "parquet" else "read_csv_auto"
