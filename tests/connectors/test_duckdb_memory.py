@@ -6,6 +6,8 @@ read until the connection closed); rows too wide for it must still copy, never f
 
 from __future__ import annotations
 
+import itertools
+
 import duckdb
 import psycopg
 import pyarrow as pa
@@ -117,3 +119,30 @@ def test_wide_parquet_rows_copy_and_validate(tmp_path, target_url, store):
         ).fetchone()
         count, total = conn.execute(f'SELECT count(*), sum(length(t)) FROM "{schema}".w').fetchone()
     assert (count, total) == (rows, 3000 + 1000 * wide)
+
+
+def test_big_tables_split_from_a_sample_within_the_bound(tmp_path):
+    """The exact pass sorted every key (lineitem's composite key: 96 MB, beyond the bound)."""
+    path = tmp_path / "keys.duckdb"
+    with duckdb.connect(str(path)) as conn:  # 2.4 million composite keys, skewed: 1 to 7 lines
+        conn.execute(
+            "CREATE TABLE lines (o BIGINT NOT NULL, l INTEGER NOT NULL, PRIMARY KEY (o, l))"
+        )
+        conn.execute(
+            "INSERT INTO lines SELECT o, l FROM range(600000) r(o), range(1, 8) s(l) "
+            "WHERE l <= 1 + (o * 7919) % 7"
+        )
+    connector = connect(f"duckdb:///{path}")
+    table = connector.introspect().table("lines")
+    assert table.row_estimate and table.row_estimate > 500_000  # above the sampling threshold
+    points = connector.split_points(table, ["o", "l"], 8)
+    assert len(points) == 7 and points == sorted(points)
+    bounds = [None, *points, None]
+    counts = [
+        connector.count(table, Partition("lines", table.schema, i, ("o", "l"), lo, hi))
+        for i, (lo, hi) in enumerate(itertools.pairwise(bounds))
+    ]
+    total = connector.count(table)
+    assert sum(counts) == total and max(counts) - min(counts) < 0.1 * total / 8, counts
+    assert _setting(connector, "memory_limit") == _bound()  # not raised
+    connector.close()
