@@ -19,14 +19,18 @@ Each refusal is an :class:`~workbench.errors.InvalidInputError` naming the text 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Mapping
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError, SqlglotError
+from typing import TYPE_CHECKING
 
 from workbench.errors import InvalidInputError, UnsupportedError
+
+if TYPE_CHECKING:
+    from sqlglot.expressions import Expr
+
+# sqlglot is imported where an expression is parsed (0.12 s that a copy without transforms,
+# generated columns or views does not spend)
 
 SQLGLOT_DIALECT = {
     "mysql": "mysql",
@@ -68,19 +72,26 @@ ALLOWED_FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 
-# Nodes that make an expression something else than a value of the row.
-_FORBIDDEN = (
-    exp.Query,
-    exp.Subquery,
-    exp.Into,
-    exp.Command,
-    exp.Table,
-    exp.Star,
-    exp.Placeholder,
-    exp.Parameter,
-    exp.SessionParameter,
-    exp.Var,
-)
+
+@functools.cache
+def _forbidden() -> tuple[type, ...]:
+    """Nodes that make an expression something else than a value of the row."""
+    from sqlglot import exp
+
+    return (
+        exp.Query,
+        exp.Subquery,
+        exp.Into,
+        exp.Command,
+        exp.Table,
+        exp.Star,
+        exp.Placeholder,
+        exp.Parameter,
+        exp.SessionParameter,
+        exp.Var,
+    )
+
+
 _SQL_KEYWORDS_AFTER = re.compile(r"\b(INTO|OUTFILE|DUMPFILE)\b", re.I)
 
 
@@ -94,7 +105,9 @@ def _refuse(what: str, text: str, why: str) -> InvalidInputError:
     )
 
 
-def _function_name(node: exp.Expr) -> str | None:
+def _function_name(node: Expr) -> str | None:
+    from sqlglot import exp
+
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.Func):
@@ -102,8 +115,10 @@ def _function_name(node: exp.Expr) -> str | None:
     return None
 
 
-def _sql_function_names(node: exp.Expr) -> set[str]:
+def _sql_function_names(node: Expr) -> set[str]:
     """Every name sqlglot knows the node's function by (class name and SQL names)."""
+    from sqlglot import exp
+
     names = {type(node).__name__.lower()}
     if isinstance(node, exp.Anonymous):
         names.add(str(node.name).lower())
@@ -126,10 +141,14 @@ def column_expression(
 
 def parse_column_expression(
     text: str, dialect: str, columns: Collection[str] | None, *, what: str = "Expression"
-) -> exp.Expr:
+) -> Expr:
     """The parsed expression, refused unless it is a value of the row (see the module's
     docstring); ``columns=None`` accepts any bare column name (checked again where the table
     is known)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, SqlglotError
+
     if not isinstance(text, str) or not text.strip():
         raise _refuse(what, str(text), "it is empty")
     read = SQLGLOT_DIALECT.get(dialect)
@@ -148,7 +167,7 @@ def parse_column_expression(
     for node in tree.walk():
         if node.comments:
             raise _refuse(what, text, "it holds a comment")
-        if isinstance(node, _FORBIDDEN):
+        if isinstance(node, _forbidden()):
             kind = type(node).__name__.lower()
             raise _refuse(what, text, f"it holds a {kind} (only values of the row are allowed)")
         if isinstance(node, exp.Column):
@@ -172,18 +191,24 @@ def parse_column_expression(
 
 # --- generated columns ----------------------------------------------------------------------
 
-# What a PostgreSQL generated column may use and stay IMMUTABLE whatever its operands' types
-# (|| is immutable only between texts: checked separately).
-_IMMUTABLE_NODES = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.IntDiv,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.And, exp.Or, exp.Not,
-    exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least,
-    exp.Upper, exp.Lower, exp.Trim, exp.Length, exp.Abs, exp.Round, exp.Floor, exp.Ceil,
-    exp.Substring, exp.DPipe, exp.Concat, exp.Between, exp.In, exp.Tuple,
-)  # fmt: skip
+
+@functools.cache
+def _immutable_nodes() -> tuple[type, ...]:
+    """What a PostgreSQL generated column may use and stay IMMUTABLE whatever its operands'
+    types (|| is immutable only between texts: checked separately)."""
+    from sqlglot import exp
+
+    return (
+        exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren,
+        exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.IntDiv,
+        exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.And, exp.Or, exp.Not,
+        exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least,
+        exp.Upper, exp.Lower, exp.Trim, exp.Length, exp.Abs, exp.Round, exp.Floor, exp.Ceil,
+        exp.Substring, exp.DPipe, exp.Concat, exp.Between, exp.In, exp.Tuple,
+    )  # fmt: skip
+
+
 _TEXT_TYPES = ("text", "character varying", "varchar", "char", "character", "bpchar")
-_TEXT_FUNCS = (exp.Upper, exp.Lower, exp.Trim, exp.Substring)
 
 
 def generated_expression(
@@ -196,20 +221,22 @@ def generated_expression(
     CASE, COALESCE and a few text and number functions over the row's columns; ``||`` (or
     CONCAT) only between text columns and literals. ``column_types`` are the target's types
     by source column name, ``rename`` the target names by source name."""
+    from sqlglot import exp
+
     try:
         tree = parse_column_expression(text, dialect, column_types, what="Generated column")
     except InvalidInputError as exc:
         raise UnsupportedError(str(exc).split(". Expressions may", 1)[0]) from None
     lower = {k.lower(): v.lower() for k, v in column_types.items()}
 
-    def is_text(node: exp.Expr) -> bool:
+    def is_text(node: Expr) -> bool:
         if isinstance(node, exp.Paren):
             return is_text(node.this)
         if isinstance(node, exp.Literal):
             return node.is_string
         if isinstance(node, exp.Column):
             return lower.get(node.name.lower(), "").startswith(_TEXT_TYPES)
-        if isinstance(node, _TEXT_FUNCS):
+        if isinstance(node, exp.Upper | exp.Lower | exp.Trim | exp.Substring):
             return is_text(node.this)
         if isinstance(node, exp.DPipe | exp.Concat):
             return (
@@ -220,7 +247,7 @@ def generated_expression(
         return False
 
     for node in tree.walk():
-        if not isinstance(node, _IMMUTABLE_NODES):
+        if not isinstance(node, _immutable_nodes()):
             name = _function_name(node) or type(node).__name__
             raise UnsupportedError(f"{name.upper()} is not known to be immutable in PostgreSQL")
         if isinstance(node, exp.DPipe | exp.Concat) and not is_text(node):
@@ -276,6 +303,10 @@ def translate_view(
     (schema, name) in the target, or None when the view reads a table that was not copied.
 
     Raises UnsupportedError naming what could not be translated."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, SqlglotError
+
     read = SQLGLOT_DIALECT.get(dialect)
     if read is None:
         raise UnsupportedError(f"Views of {dialect} sources are not translated")

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.util import hash_array
 
 from workbench.errors import InvalidInputError
 
@@ -146,7 +145,10 @@ def mask_fake(
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
-    # keyed SipHash (vectorized in pandas), the key derived from the salt
+    # keyed SipHash (vectorized in pandas: imported here, 0.17 s a copy without masks saves),
+    # the key derived from the salt
+    from pandas.util import hash_array
+
     key = hashlib.blake2b(salt.encode(), digest_size=8).hexdigest()
     hashed = hash_array(distinct, hash_key=key, categorize=False)
     picks = (hashed % np.uint64(pool)).astype(np.int64)
