@@ -12,7 +12,7 @@ from workbench.errors import StoreSchemaError
 from workbench.store import open_store
 from workbench.store.database import store_url
 from workbench.store.models import Base
-from workbench.store.revisions import VERSION_TABLE, head_revision
+from workbench.store.revisions import HEAD, VERSION_TABLE, head_revision
 
 TABLES = {
     "organizations",
@@ -57,6 +57,29 @@ def test_models_match_the_head_revision(store):
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_the_head_known_without_alembic_is_alembics_head():
+    """A new revision without HEAD moved fails here (a store one behind would pass as current)."""
+    assert head_revision() == HEAD
+
+
+def test_opening_a_current_store_does_not_import_alembic(store_settings, store_url):
+    """Every command opens the store: Alembic's import was 0.15-0.2 s of a small copy."""
+    import subprocess
+    import sys
+
+    open_store(store_settings).close()  # created and stamped
+    code = (
+        "import sys\n"
+        "from workbench.config import load_settings\n"
+        "from workbench.store import open_store\n"
+        f"open_store(load_settings(database_url={store_url!r}, "
+        f"data_dir={str(store_settings.data_dir)!r}, user='tester')).close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
 def test_store_from_a_newer_workbench_is_refused(store_settings, store_url):
