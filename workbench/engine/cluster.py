@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,11 +36,28 @@ log = logging.getLogger(__name__)
 
 
 def default_workers() -> int:
-    """The CPUs this process may use: Dask's count honours the cgroup quota and the affinity
-    mask (a 2-CPU pod on a 64-core node gets 2 workers, not 64)."""
-    from dask.system import CPU_COUNT
+    """The CPUs this process may use, by its affinity mask and its cgroup's CPU quota (a
+    2-CPU pod on a 64-core node gets 2 workers, not 64). Dask's ``dask.system.CPU_COUNT``
+    reads the same, but importing ``dask`` cost a job run on threads 0.07 s."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_cpus()
+    return max(1, min(count or 1, quota or count or 1))
 
-    return max(1, int(CPU_COUNT or os.cpu_count() or 1))
+
+def _cgroup_cpus(
+    root: Path = Path("/sys/fs/cgroup"), membership: Path = Path("/proc/self/cgroup")
+) -> int | None:
+    """CPUs of the cgroup's quota, rounded up; None without one (v2 ``cpu.max``, v1 CFS)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        group = membership.read_text().strip().split(":")[-1].lstrip("/")
+        quota, period = (root / group / "cpu.max").read_text().split()
+        return None if quota == "max" else math.ceil(int(quota) / int(period))
+    for folder in ("cpu,cpuacct", "cpuacct,cpu", "cpu"):
+        with contextlib.suppress(OSError, ValueError):
+            quota_us = int((root / folder / "cpu.cfs_quota_us").read_text())
+            period_us = int((root / folder / "cpu.cfs_period_us").read_text())
+            return math.ceil(quota_us / period_us) if quota_us > 0 else None
+    return None
 
 
 @contextlib.contextmanager
