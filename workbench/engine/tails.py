@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import psycopg
@@ -148,7 +148,7 @@ class TableTails:
                 while not future.done():  # a cancel is heard between checks and key builds
                     if cancel is not None and cancel.is_set():
                         raise JobCancelledError("cancelled while validating and building keys")
-                    threading.Event().wait(0.2)
+                    wait([future], timeout=0.2)  # returns as soon as it is done
                 check, parts, fails = future.result()
                 if check is not None:
                     tables.append(check)
