@@ -55,13 +55,18 @@ def _read(connector, table) -> pa.Table:
     return pa.Table.from_batches(list(connector.read_partition(table, whole, batch_rows=500)))
 
 
-def test_a_connection_starts_bounded(tmp_path):
+def test_a_connection_starts_bounded_and_a_copy_reads_on_one_thread(tmp_path):
     with duckdb.connect(str(tmp_path / "small.duckdb")) as conn:
         conn.execute("CREATE TABLE t AS SELECT 1 AS x")
     connector = connect(f"duckdb:///{tmp_path / 'small.duckdb'}")
     assert _setting(connector, "memory_limit") == _bound() != _default()
-    assert _setting(connector, "threads") == "1"
     assert _setting(connector, "temp_directory") == ""  # never spills into the user's folder
+    with duckdb.connect() as plain:
+        every_core = str(plain.execute("SELECT current_setting('threads')").fetchone()[0])
+    assert _setting(connector, "threads") == every_core  # profiling's queries keep them all
+    table = connector.introspect().table("t")
+    list(connector.read_partition(table, Partition("t", table.schema, 0)))
+    assert _setting(connector, "threads") == "1"  # a copy reads partitions side by side
     connector.close()
 
 

@@ -65,10 +65,11 @@ def duckdb_module() -> ModuleType:
 # DuckDB's defaults (80% of RAM, a thread per core) kept every block a copy read cached until
 # the connection closed and ran each partition's scan on every core beside the engine's other
 # partitions: SF1 from a DuckDB file peaked at 1.4-1.8x SF0.1's memory. Each connection starts
-# bounded (one thread, a small buffer pool, no spilling into the user's folder); a query that
-# needs more raises the bound fourfold (past 1 GB: DuckDB's default) and runs again. The bound
-# holds DuckDB's vectors of 2,048 rows and a Parquet row group's pages (Arrow batches are
-# outside it): rows of a few kB, two scans at a time, fit in the first one.
+# bounded (a small buffer pool, no spilling into the user's folder) and a copy's reads run on
+# one thread each (the engine reads partitions side by side; profiling keeps every core); a
+# query that needs more memory raises the bound fourfold (past 1 GB: DuckDB's default) and
+# runs again. The bound holds DuckDB's vectors of 2,048 rows and a Parquet row group's pages
+# (Arrow batches are outside it): rows of a few kB, two scans at a time, fit in the first one.
 MEMORY_LIMIT_MB = 32
 _RAISED_MB: dict[str, int] = {}  # sources a query outgrew the bound on: their bound (0: none)
 
@@ -79,7 +80,6 @@ def bounded(conn: Any, url: str) -> Any:
     mb = _RAISED_MB.get(url, MEMORY_LIMIT_MB)
     if mb:
         conn.execute(f"SET memory_limit = '{mb}MB'")
-        conn.execute("SET threads = 1")
         conn.execute("SET temp_directory = ''")  # out of memory raises the bound, never spills
     return conn
 
@@ -110,7 +110,6 @@ def raise_bound(conn: Any, url: str, exc: BaseException) -> bool:
         conn.execute(f"SET memory_limit = '{mb}MB'")
     else:
         conn.execute("RESET memory_limit")
-        conn.execute("RESET threads")
     log.info(
         "%s: a query ran out of DuckDB's memory bound; raised to %s",
         mask_url(url),
@@ -449,6 +448,8 @@ class DuckDBConnector(Connector):
         _, select = select_list(table, "duckdb", columns, expressions)
         pred, params = partition_predicate(partition, "duckdb", placeholder="?")
         sql = f"SELECT {select} FROM {table_ref(table, 'duckdb')}{where(pred)}"
+        if _RAISED_MB.get(self.url, MEMORY_LIMIT_MB):  # a copy's reads: one thread a scan
+            self.conn.execute("SET threads = 1")
         cursor = self.conn.cursor()  # its own cursor: a stream beside other queries
         sent = False
         try:
