@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from workbench.connectors import connect, sqlite_hash
 from workbench.connectors.checksums import hash_sum_sql
 from workbench.connectors.sqltext import quote_ident
@@ -45,3 +47,16 @@ def test_every_chinook_table_hashes_as_the_aggregate_does(chinook_sqlite, monkey
             assert fast == connector.conn.execute(sql, bounds).fetchall(), (table.name, bounds)
     # every query was hashed outside SQLite, 17 of them over rows (the others empty ranges)
     assert len(outside) == 3 * 11 and sum(1 for t in outside if t) == 17, outside
+
+
+def test_a_result_connectorx_refuses_while_streaming_leaves_it_to_the_aggregate(tmp_path):
+    """Rows are hashed as they stream: a value of another storage class after the first
+    batches (connectorx typed the column by the first) is refused mid-stream, not wrong."""
+    path = tmp_path / "mixed.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (v)")
+        rows = [(i,) for i in range(2 * sqlite_hash.STREAM_ROWS)] + [("x",)] * 10
+        conn.executemany("INSERT INTO t VALUES (?)", rows)
+    late_number = f"CASE WHEN rowid > {2 * sqlite_hash.STREAM_ROWS} THEN 1 ELSE 'a' || v END"
+    assert sqlite_hash.hash_sum(str(path), late_number, "FROM t", []) is None
+    assert sqlite_hash.hash_sum(str(path), "'a' || v", "FROM t", [])  # all text: hashed

@@ -110,11 +110,25 @@ def query(path: str, sql: str) -> pa.Table:
     """``sql``'s whole result on the SQLite file at ``path``, read by connectorx (installed:
     see :func:`can_read`); SourceQueryError where connectorx refuses it (a value of another
     storage class than it typed the column by, an error of SQLite's)."""
+    result: pa.Table = _read(path, sql, return_type="arrow")
+    return result
+
+
+def stream(path: str, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+    """:func:`query`'s result as a stream of ``batch_rows`` batches (connectorx's refusals
+    may then come while it is read)."""
+    reader: pa.RecordBatchReader = _read(
+        path, sql, return_type="arrow_stream", batch_size=batch_rows
+    )
+    return reader
+
+
+def _read(path: str, sql: str, **how: Any) -> Any:
     os.environ.setdefault("RUST_LOG", "off")
     import connectorx
 
     try:
-        return connectorx.read_sql(f"sqlite://{Path(path).resolve()}", sql, return_type="arrow")
+        return connectorx.read_sql(f"sqlite://{Path(path).resolve()}", sql, **how)
     except BaseException as exc:  # connectorx panics too (PanicException is a BaseException)
         if type(exc).__name__ != "PanicException" and not isinstance(exc, RuntimeError):
             raise

@@ -15,12 +15,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.connectors.sqlite_arrow import can_read, inline, query
+from workbench.connectors.sqlite_arrow import can_read, inline, stream
 from workbench.errors import SourceQueryError
 
 log = logging.getLogger(__name__)
 
 CALL = "wb_hash60_sum("
+STREAM_ROWS = 50_000
 
 
 def _marks(sql: str, start: int) -> list[tuple[int, str, int]]:
@@ -76,23 +77,17 @@ def hash_sum(path: str, row: str, tail: str, params: Sequence[Any]) -> int | Non
     sql = inline(f"SELECT {row} AS wb_row {tail}", params)
     if sql is None or not can_read(path):
         return None
-    try:
-        rows = query(path, sql)
-    except SourceQueryError as exc:
-        log.debug("checksum outside SQLite failed (%s): the aggregate computes it", exc)
-        return None
-    if rows.num_rows == 0:
-        return 0
     import duckdb
 
-    try:
+    try:  # streamed: a partition's rows never all in memory at once
+        rows = stream(path, sql, STREAM_ROWS)
         with duckdb.connect() as con:
             con.register("wb_rows", rows)
             (total,) = con.execute(
                 "SELECT coalesce(sum(CAST('0x' || substr(md5(wb_row), 1, 15) AS HUGEINT)), 0)"
                 " FROM wb_rows"
             ).fetchone() or (None,)
-    except duckdb.Error as exc:
+    except (SourceQueryError, duckdb.Error, OSError) as exc:  # OSError: from the stream
         log.debug("checksum outside SQLite failed (%s): the aggregate computes it", exc)
         return None
     return int(total) if total is not None else None
