@@ -39,9 +39,12 @@ def default_workers() -> int:
     """The CPUs this process may use, by its affinity mask and its cgroup's CPU quota (a
     2-CPU pod on a 64-core node gets 2 workers, not 64). Dask's ``dask.system.CPU_COUNT``
     reads the same, but importing ``dask`` cost a job run on threads 0.07 s."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count() or 1
     quota = _cgroup_cpus()
-    return max(1, min(count or 1, quota or count or 1))
+    return max(1, min(count, quota) if quota else count)
 
 
 def _cgroup_cpus(
