@@ -113,3 +113,33 @@ def test_instants_with_offsets_line_up_with_their_naive_utc_partner() -> None:
     days = rows.row_sample(target).numbers[:, 1:]
     assert not np.isnan(days).any()
     assert np.allclose(days[:, 0], days[:, 1]) and np.allclose(days[:, 0], days[:, 2])
+
+
+def test_big_tables_of_the_same_records_keep_the_same_records() -> None:
+    """300,000 records against 200,000 of them, shuffled, keys spelled differently: the row
+    samples (2,000 each) hold hundreds of the same records, where two random samples hold
+    about 13, too few to line up reliably."""
+    n = 300_000
+    rng = np.random.default_rng(11)
+    ids = np.arange(1, n + 1)
+    codes = np.array([f"C-{v:07d}" for v in rng.permutation(n)])
+    amounts = np.round(rng.gamma(2.0, 50.0, n), 2)
+    a = pd.DataFrame({"id": ids, "code": codes, "amount": amounts})
+    some = rng.permutation(n)[: 2 * n // 3]
+    b = pd.DataFrame(
+        {
+            "Amount": amounts[some],
+            "Ref": [str(v) for v in ids[some]],  # the key written as text
+            "Code": np.char.lower(codes[some]),  # and another key in another case
+        }
+    )
+    aligned = rows.align(rows.row_sample(a), rows.row_sample(b))
+    assert aligned is not None
+    rows_a, rows_b = aligned
+    assert len(rows_a) == rows.MAX_ALIGNED  # at least that many records line up
+    sample_a, sample_b = (
+        frame.iloc[rows.coordinated_rows(frame, rows.ROW_SAMPLE)] for frame in (a, b)
+    )
+    # and they are the same records
+    same = sample_a["id"].to_numpy()[rows_a] == sample_b["Ref"].astype(int).to_numpy()[rows_b]
+    assert same.all()

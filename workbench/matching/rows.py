@@ -45,6 +45,9 @@ ROW_SAMPLE = 2000  # rows of each table kept for alignment
 MAX_ALIGNED = 400  # aligned rows compared (a fixed-seed subset beyond that)
 MIN_ALIGNED = 8
 KEY_DISTINCT = 0.95  # distinct / non-null for a key column
+KEY_PROBE = 5000  # rows read to find a table's key-like columns
+KEY_COORDINATED = 3  # key-like columns whose smallest hashes choose rows
+COORDINATED_ROWS = 200_000  # rows hashed to choose them (a random subset beyond that)
 CONFIRM_SHARE = 0.5
 CONFIRM_DISTINCT = 5
 
@@ -141,10 +144,61 @@ def _texts(series: pd.Series) -> tuple[list[str | None], np.ndarray]:
     return keys, nums
 
 
+def coordinated_rows(frame: pd.DataFrame, size: int, seed: int = 0) -> np.ndarray:
+    """Positions of ``size`` rows of a larger table: for each of its first key-like columns
+    (values nearly unique), a share of the rows whose keys hash smallest; random rows for
+    the rest.
+
+    Two tables of the same records then keep the same records, whatever their order or
+    size: independent random samples of 2,000 rows of two tables of the same million
+    records hold 4 of them in common on average, too few to align."""
+    rng = np.random.default_rng(seed)
+    probe = frame.iloc[rng.choice(len(frame), min(len(frame), KEY_PROBE), replace=False)]
+    keys = [
+        k
+        for k in range(frame.shape[1])
+        if (present := probe.iloc[:, k].dropna()).size >= MIN_ALIGNED
+        and present.nunique() >= KEY_DISTINCT * present.size
+    ][:KEY_COORDINATED]
+    chosen = np.empty(0, dtype=np.int64)
+    considered = (
+        np.sort(rng.choice(len(frame), COORDINATED_ROWS, replace=False))
+        if len(frame) > COORDINATED_ROWS
+        else np.arange(len(frame))
+    )
+    for k in keys:
+        hashes = _key_hashes(frame.iloc[considered, k])
+        smallest = considered[np.argsort(hashes, kind="stable")[: size // len(keys)]]
+        chosen = np.union1d(chosen, smallest)
+    if len(chosen) < size:  # the rest at random (the rows not taken yet)
+        rest = np.setdiff1d(np.arange(len(frame)), chosen, assume_unique=True)
+        chosen = np.union1d(chosen, rng.choice(rest, size - len(chosen), replace=False))
+    return chosen[:size]
+
+
+def _key_hashes(column: pd.Series) -> np.ndarray:
+    """A hash of each value as alignment compares it: numbers (also written as text) by
+    value, text without case and punctuation; missing values last."""
+    present = column.notna().to_numpy()
+    keys: pd.Series
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        keys = column.astype(float)
+    else:
+        texts = column.astype(str).str.strip()
+        numbers = pd.to_numeric(texts.str.replace(",", ""), errors="coerce")
+        if numbers[present].notna().mean() >= 0.95:
+            keys = numbers.astype(float)
+        else:
+            keys = texts.str.casefold().str.replace(_NON_ALNUM, "", regex=True)
+    hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    hashes[~present] = np.iinfo(np.uint64).max
+    return hashes
+
+
 def row_sample(frame: pd.DataFrame, size: int = ROW_SAMPLE, seed: int = 0) -> RowSample:
-    """The rows (at most ``size``, a fixed-seed sample) that alignment may use."""
+    """The rows (at most ``size``, see :func:`coordinated_rows`) that alignment may use."""
     if len(frame) > size:
-        frame = frame.sample(size, random_state=seed)
+        frame = frame.iloc[coordinated_rows(frame, size, seed)]
     keys, numbers = [], np.full((len(frame), frame.shape[1]), np.nan)
     for k in range(frame.shape[1]):
         texts, nums = _texts(frame.iloc[:, k])
