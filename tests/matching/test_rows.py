@@ -143,3 +143,19 @@ def test_big_tables_of_the_same_records_keep_the_same_records() -> None:
     # and they are the same records
     same = sample_a["id"].to_numpy()[rows_a] == sample_b["Ref"].astype(int).to_numpy()[rows_b]
     assert same.all()
+
+
+def test_big_tables_with_values_that_cannot_be_hashed_are_sampled() -> None:
+    """Lists and dicts (JSON read as objects) are not hashable: the key probe reads them as
+    text, and they are never taken for keys they are not."""
+    n = 3 * rows.ROW_SAMPLE
+    frame = pd.DataFrame(
+        {
+            "tags": [[k % 7, "x"] for k in range(n)],
+            "meta": [{"k": k} for k in range(n)],
+            "id": np.arange(n),
+        }
+    )
+    sample = rows.row_sample(frame)
+    assert len(sample.keys[2]) == rows.ROW_SAMPLE
+    assert rows.align(sample, sample) is not None

@@ -158,7 +158,7 @@ def coordinated_rows(frame: pd.DataFrame, size: int, seed: int = 0) -> np.ndarra
         k
         for k in range(frame.shape[1])
         if (present := probe.iloc[:, k].dropna()).size >= MIN_ALIGNED
-        and present.nunique() >= KEY_DISTINCT * present.size
+        and present.astype(str).nunique() >= KEY_DISTINCT * present.size  # lists too
     ][:KEY_COORDINATED]
     chosen = np.empty(0, dtype=np.int64)
     considered = (
