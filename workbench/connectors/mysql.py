@@ -211,9 +211,36 @@ def literal(value: Any) -> str:
     if isinstance(value, str):
         # an introducer + hex: no quote or backslash escaping whatever the sql_mode
         return f"_utf8mb4 X'{value.encode().hex()}'" if value else "''"
-    if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+    if isinstance(value, dt.timedelta):  # a TIME: str() would say "-1 day, 12:00:00"
+        micros = value // dt.timedelta(microseconds=1)
+        seconds, fraction = divmod(abs(micros), 1_000_000)
+        hours, rest = divmod(seconds, 3600)
+        sign = "-" if micros < 0 else ""
+        return f"'{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{fraction:06d}'"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return f"'{value}'"
     raise InvalidInputError(f"Cannot use {type(value).__name__} value {value!r} as a key bound")
+
+
+def _member_numbers(
+    table: Table, key_columns: Sequence[str], point: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """A split point with ENUM and SET members as their numbers: ORDER BY sorts those
+    columns by number (an ENUM's declared position) while ``k >= 'label'`` compares text,
+    so text bounds cut ranges that overlap (rows copied twice); ``k >= 2`` compares numbers.
+    """
+    out = list(point)
+    for i, name in enumerate(key_columns):
+        native = table.column(name).native
+        value = out[i]
+        if native.name not in ("enum", "set") or not isinstance(value, str):
+            continue
+        members = {m: k for k, m in enumerate(native.values)}
+        if native.name == "enum":  # '' (a value strict mode refused) is 0, the first is 1
+            out[i] = members[value] + 1 if value in members else 0
+        else:
+            out[i] = sum(1 << members[m] for m in value.split(",") if m in members)
+    return tuple(out)
 
 
 def _bounds(partition: Partition) -> str:
@@ -716,7 +743,7 @@ class MySQLConnector(Connector):
             fraction = min(1.0, wanted / rows)
             return f"{table_ref(table, 'mysql')} WHERE RAND() < {fraction:.8f}"
 
-        return splitting.split_points(
+        points = splitting.split_points(
             lambda sql: self.run(sql),
             table,
             key_columns,
@@ -726,6 +753,7 @@ class MySQLConnector(Connector):
             sample_from=sample_from,
             sample_threshold=int(self.options.get("sample_threshold", splitting.SAMPLE_THRESHOLD)),
         )
+        return [_member_numbers(table, key_columns, p) for p in points]
 
     def count_zero_dates(self, table: Table) -> dict[str, int]:
         """Per date/datetime/timestamp column, how many zero dates it holds ('0000-00-00',
