@@ -447,7 +447,8 @@ class PostgresConnector(Connector):
     def split_points(
         self, table: Table, key_columns: Sequence[str], parts: int
     ) -> list[tuple[Any, ...]]:
-        first = table.column(key_columns[0]).native.name if key_columns else ""
+        native = table.column(key_columns[0]).native if key_columns else None
+        first = (native.base or native).name if native is not None else ""  # a domain's base
 
         def sample_from(rows: int, wanted: int) -> str:
             pct = min(100.0, max(0.0001, 100.0 * wanted / rows))

@@ -34,7 +34,8 @@ RELATIONS = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        CASE WHEN c.relkind IN ('r','p','m') THEN pg_total_relation_size(c.oid) END,
        obj_description(c.oid, 'pg_class'),
-       CASE WHEN c.relkind IN ('v','m') THEN pg_get_viewdef(c.oid, true) END
+       CASE WHEN c.relkind IN ('v','m') THEN pg_get_viewdef(c.oid, true) END,
+       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r','p','v','m','f') AND NOT c.relispartition
   AND n.nspname <> ALL(%(system)s) AND n.nspname NOT LIKE 'pg\\_%%'
@@ -322,7 +323,7 @@ def _table(
     indexes: tuple[Index, ...],
     identity_next: int | None,
 ) -> Table:
-    _, schema, name, relkind, reltuples, size, comment, viewdef = rel
+    _, schema, name, relkind, reltuples, size, comment, viewdef, has_children = rel
     pk = constraints.primary_key
     return Table(
         schema=schema,
@@ -340,4 +341,5 @@ def _table(
         comment=comment,
         view_definition=viewdef,
         identity_next=identity_next,
+        has_children=bool(has_children),
     )

@@ -82,7 +82,8 @@ def split_points(
         return []
     src = table_ref(table, dialect)
     keys = order_by(key_columns, dialect)
-    if len(key_columns) == 1 and is_integer:
+    # an array of integers (PostgreSQL's int[]) is no integer: MIN and MAX are arrays
+    if len(key_columns) == 1 and is_integer and not table.column(key_columns[0]).native.array_dims:
         k = quote_ident(key_columns[0], dialect)
         if table.row_estimate:  # MIN and MAX are two index probes; COUNT(*) reads the table
             lo, hi = run(min_max(k, src))[0]

@@ -97,7 +97,9 @@ def plan_partitions(
 ) -> list[Partition]:
     key = choose_key(table)
     parts = partition_count(row_estimate, partition_rows)
-    if not key or parts == 1:
+    # an array key (PostgreSQL's int[]) has no bound its column compares with as sent: the
+    # table is one partition
+    if not key or parts == 1 or any(table.column(k).native.array_dims for k in key):
         return [Partition(table.name, table.schema, 0, (), None, None, row_estimate)]
     columns = split_columns(table, key)
     points = [tuple(p) for p in connector.split_points(table, columns, parts)]

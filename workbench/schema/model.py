@@ -97,6 +97,10 @@ class Table:
     # sequence's last value + 1, sqlite_sequence + 1): the target's sequence starts there at
     # least, even when rows were deleted or the table is empty
     identity_next: int | None = None
+    # PostgreSQL: other tables inherit from this one (INHERITS), and a plain SELECT would
+    # return their rows too; its own rows are read with ONLY (the children are tables of
+    # their own in the plan)
+    has_children: bool = False
 
     @property
     def qualified_name(self) -> str:

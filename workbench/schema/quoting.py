@@ -23,5 +23,8 @@ def quote_ident(name: str, dialect: str) -> str:
 
 
 def table_ref(table: Table, dialect: str) -> str:
+    """The table in a FROM clause; a parent of inherited tables (only PostgreSQL's catalog
+    says so) with ONLY: its own rows."""
     name = quote_ident(table.name, dialect)
-    return f"{quote_ident(table.schema, dialect)}.{name}" if table.schema else name
+    ref = f"{quote_ident(table.schema, dialect)}.{name}" if table.schema else name
+    return f"ONLY {ref}" if table.has_children else ref
