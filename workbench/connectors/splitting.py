@@ -92,8 +92,10 @@ def split_points(
             lo, hi, n = run(f"SELECT MIN({k}), MAX({k}), COUNT(*) FROM {src}")[0]
         if not n:
             return []
-        if int(hi) - int(lo) + 1 <= 2 * n:
-            return dense_integer_points(int(lo), int(hi), parts)
+        # SQLite: an INTEGER column may hold texts too (they sort after every number): the
+        # ends are then no integers, and the exact pass below cuts the key as it sorts
+        if isinstance(lo, int) and isinstance(hi, int) and hi - lo + 1 <= 2 * n:
+            return dense_integer_points(lo, hi, parts)
     elif table.row_estimate and table.row_estimate > sample_threshold:
         n = table.row_estimate  # decides sampling only: the exact pass below counts
     else:

@@ -9,8 +9,10 @@ skewed keys still give similar slices. Tables without a key are one partition.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
+from decimal import Decimal
 from typing import Any
 
 from workbench.connectors.base import Connector, Partition
@@ -116,6 +118,23 @@ def plan_partitions(
 ORDER_SAFE = INTEGER_TYPES | {
     "numeric", "decimal", "date", "datetime", "timestamp", "timestamptz",
 }  # fmt: skip
+
+
+def target_ranges_safe(table: Table, partitions: list[Partition]) -> bool:
+    """Whether the partitions' ranges, applied to the target's columns, select the rows each
+    range read: the key orders alike in both (:func:`order_safe`) and every bound came back
+    as a value of its type. SQLite hands back what a row holds: a text from an INTEGER or
+    DATE column (sorted after every number there) is no bound the target's column can take.
+    """
+    return all(
+        order_safe(table, p.key_columns) and _typed(p.lower) and _typed(p.upper) for p in partitions
+    )
+
+
+def _typed(bound: tuple[Any, ...] | None) -> bool:
+    return bound is None or all(
+        isinstance(v, int | Decimal | dt.date) and not isinstance(v, bool) for v in bound
+    )
 
 
 def _ascending(points: list[tuple[Any, ...]]) -> bool:
