@@ -5,7 +5,8 @@ rows to ``SELECT * FROM parent``: they landed in the target's parent and again i
 and validation, counting the same way, said validated. An array key (``int[]``) got bounds
 psycopg sends as ``smallint[]`` (no ``<`` between the two): the job failed. Both are read
 the way their table is (the parent with ONLY, the array-keyed table as one partition) and
-compared with the target row by row.
+compared with the target row by row. A composite type (``CREATE TYPE pair AS (...)``) and a
+domain over an array were not made in the target: its CREATE TABLE failed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def odd_tables(pg_server) -> Iterator[str]:
         conn.execute("CREATE TABLE parent (id int PRIMARY KEY, v text)")
         conn.execute("CREATE TABLE child (extra int) INHERITS (parent)")
         conn.execute("CREATE TABLE arrays (a int[] PRIMARY KEY, v int)")
+        conn.execute("CREATE TYPE pair AS (a int, b text)")
+        conn.execute("CREATE DOMAIN tags AS text[] CHECK (cardinality(VALUE) < 5)")
+        conn.execute("CREATE TABLE shapes (id int PRIMARY KEY, pr pair, tg tags)")
+        conn.execute(
+            f"INSERT INTO shapes SELECT i, ROW(i, 'b' || i)::pair, ARRAY['a', i::text]::tags"
+            f" FROM generate_series(1, {N}) i"
+        )
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO parent VALUES (%s, %s)", [(i, f"p{i}") for i in range(N)])
             cur.executemany(
@@ -66,3 +74,13 @@ def test_an_inheritance_parent_holds_its_own_rows(odd_tables, target_url, store)
 def test_an_array_keyed_table_is_one_partition(odd_tables, target_url, store):
     result = _copy(odd_tables, target_url, store, ("arrays",))
     assert result.tables["public.arrays"]["partitions"] == 1
+
+
+def test_composite_types_and_array_domains_are_made_in_the_target(odd_tables, target_url, store):
+    _copy(odd_tables, target_url, store, ("shapes",))
+    with psycopg.connect(target_url) as conn:
+        types = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = 'public.shapes'::regclass AND attnum > 0 ORDER BY attnum"
+        ).fetchall()
+    assert [t for (t,) in types] == ["integer", "pair", "tags"]

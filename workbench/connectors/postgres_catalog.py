@@ -44,12 +44,13 @@ WHERE c.relkind IN ('r','p','v','m','f') AND NOT c.relispartition
 ORDER BY n.nspname, c.relname
 """
 
+# a domain over an array is the domain (its category is its base's, 'A')
 COLUMNS = """
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
-       CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END,
-       CASE WHEN t.typcategory = 'A' THEN etn.nspname ELSE tn.nspname END,
-       CASE WHEN t.typcategory = 'A' THEN et.typtype ELSE t.typtype END,
-       a.atttypmod, a.attndims, t.typcategory = 'A',
+       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN et.typname ELSE t.typname END,
+       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN etn.nspname ELSE tn.nspname END,
+       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN et.typtype ELSE t.typtype END,
+       a.atttypmod, a.attndims, (t.typcategory = 'A' AND t.typtype <> 'd'),
        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
        col_description(a.attrelid, a.attnum), co.collname,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
@@ -57,7 +58,7 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
-LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+LEFT JOIN pg_type et ON et.oid = t.typelem AND (t.typcategory = 'A' AND t.typtype <> 'd')
 LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -110,6 +111,16 @@ FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'd' AND n.nspname <> ALL(%s) ORDER BY 1, 2
 """
 
+# composite types of their own (CREATE TYPE ... AS (...)), not tables' row types
+COMPOSITES = """
+SELECT n.nspname, t.typname,
+       array_agg(a.attname ORDER BY a.attnum), array_agg(format_type(a.atttypid, a.atttypmod)
+       ORDER BY a.attnum)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE t.typtype = 'c' AND n.nspname <> ALL(%s) GROUP BY 1, 2 ORDER BY 1, 2
+"""
 
 # the next value of each table's identity or serial sequence (NULL: never used)
 SEQUENCES = """
@@ -198,7 +209,11 @@ def introspect(
         for rel in rels
     ]
     version = run("SHOW server_version")[0][0]
-    extras: dict[str, Any] = {"domains": domains}
+    composites = {
+        f"{s}.{t}": list(zip(names, types, strict=True))
+        for s, t, names, types in run(COMPOSITES, (list(SYSTEM_SCHEMAS),))
+    }
+    extras: dict[str, Any] = {"domains": domains, "composites": composites}
     # routines belong to the schemas, not to chosen tables
     routine_schemas = None if tables else sorted({t.schema for t in out if t.schema})
     others = _others(connector, oids, routine_schemas)

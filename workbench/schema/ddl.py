@@ -90,7 +90,8 @@ def create_table(plan: TableTypePlan) -> str:
 
 
 def _user_types(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -> list[str]:
-    """CREATE TYPE/DOMAIN for the enums and domains the planned columns use."""
+    """CREATE TYPE/DOMAIN for the enums, domains and composite types the planned columns
+    use."""
     out: list[str] = []
     seen: set[tuple[str | None, str]] = set()
     for plan in plans:
@@ -137,6 +138,13 @@ def _user_types(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -
                 extra += [sql.SQL("NOT NULL")] if d.get("not_null") else []
                 extra += [sql.SQL(c) for c in d.get("checks", [])]
                 out.append(_s(sql.SQL(" ").join([stmt, *extra])))
+            elif key in source.extras.get("composites", {}):
+                fields = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(type_))
+                    for name, type_ in source.extras["composites"][key]
+                )
+                stmt = sql.SQL("CREATE TYPE {} AS ({})").format(_ident(schema, native.name), fields)
+                out.append(_s(stmt))
     return out
 
 
