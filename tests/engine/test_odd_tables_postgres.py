@@ -6,17 +6,21 @@ and validation, counting the same way, said validated. An array key (``int[]``) 
 psycopg sends as ``smallint[]`` (no ``<`` between the two): the job failed. Both are read
 the way their table is (the parent with ONLY, the array-keyed table as one partition) and
 compared with the target row by row. A composite type (``CREATE TYPE pair AS (...)``) and a
-domain over an array were not made in the target: its CREATE TABLE failed.
+domain over an array were not made in the target: its CREATE TABLE failed. Tables the login
+may not read are named, all of them, before anything is copied.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from workbench.engine.run import CopyOptions, copy_database
+from workbench.errors import PermissionDeniedError
 
 N = 600
 
@@ -84,3 +88,34 @@ def test_composite_types_and_array_domains_are_made_in_the_target(odd_tables, ta
             " WHERE attrelid = 'public.shapes'::regclass AND attnum > 0 ORDER BY attnum"
         ).fetchall()
     assert [t for (t,) in types] == ["integer", "pair", "tags"]
+
+
+def test_tables_the_login_may_not_read_are_named_before_anything_is_copied(
+    odd_tables, pg_server, target_url, store
+):
+    role = f"wbreader{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'Reader-Pw-1'")
+        conn.execute(f"GRANT SELECT ON public.parent TO {role}")
+    limited = make_url(odd_tables).set(username=role, password="Reader-Pw-1")
+    try:
+        with pytest.raises(PermissionDeniedError) as caught:
+            copy_database(
+                limited.render_as_string(hide_password=False),
+                target_url,
+                CopyOptions(workers=2),
+                store=store,
+            )
+        message = str(caught.value)
+        assert "may not read 3 of the 4 chosen tables" in message
+        for table in ("public.child", "public.arrays", "public.shapes"):
+            assert table in message
+        assert "--exclude" in message and "Reader-Pw-1" not in message
+        with psycopg.connect(target_url) as conn:  # nothing was copied
+            assert conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchone() == (0,)
+    finally:
+        with psycopg.connect(odd_tables, autocommit=True) as conn:
+            conn.execute(f"REVOKE ALL ON public.parent FROM {role}")
+            conn.execute(f"DROP ROLE {role}")

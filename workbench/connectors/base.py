@@ -163,6 +163,11 @@ class Connector:
     def count(self, table: Table, partition: Partition | None = None) -> int:
         raise NotImplementedError
 
+    def unreadable(self, tables: Sequence[Table]) -> list[str]:
+        """Qualified names of ``tables`` this login may not read ([] where the source cannot
+        tell before a read): a job names them all before it starts."""
+        return []
+
     def split_points(
         self, table: Table, key_columns: Sequence[str], parts: int
     ) -> list[tuple[Any, ...]]:

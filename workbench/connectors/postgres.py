@@ -444,6 +444,20 @@ class PostgresConnector(Connector):
         sql = f"SELECT COUNT(*) FROM {table_ref(table, 'postgresql')}{where(pred)}"
         return int(self.run(percent_safe(sql), params)[0][0])
 
+    def unreadable(self, tables: Sequence[Table]) -> list[str]:
+        if not tables:
+            return []
+        refs = [
+            f"{quote_ident(t.schema or 'public', 'postgresql')}.{quote_ident(t.name, 'postgresql')}"
+            for t in tables
+        ]
+        rows = self.run(
+            "SELECT n FROM unnest(%s::text[]) WITH ORDINALITY u(ref, n)"
+            " WHERE NOT has_table_privilege(ref, 'SELECT') ORDER BY n",
+            (refs,),
+        )
+        return [tables[int(n) - 1].qualified_name for (n,) in rows]
+
     def split_points(
         self, table: Table, key_columns: Sequence[str], parts: int
     ) -> list[tuple[Any, ...]]:

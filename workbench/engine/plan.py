@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Connector, Partition, TextField
 from workbench.engine.partitions import choose_key, plan_partitions, split_columns
-from workbench.errors import InvalidInputError, NotFoundError
+from workbench.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.transforms.rules import ColumnTransform
 
@@ -242,6 +242,14 @@ def plan_job(
 
     schema = source.introspect()
     chosen = select_tables(schema, options.tables, options.exclude)
+    denied = source.unreadable(chosen)
+    if denied:  # all of them now, not one partition's error after the others were copied
+        more = f" and {len(denied) - 10} more" if len(denied) > 10 else ""
+        shown = ", ".join(denied[:10]) + more
+        raise PermissionDeniedError(
+            f"The source login may not read {len(denied)} of the {len(chosen)} chosen tables: "
+            f"{shown}. Grant it SELECT on them, or leave them out with --exclude"
+        )
     plans = targets.build_table_plans(schema, chosen, options)
     estimates = [tp.source.row_estimate for tp in plans]
     if on_sized is not None and all(e is not None for e in estimates):
