@@ -24,6 +24,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import Cursor, sql
 
+# A partition's COPY, a key's build and a checksum run as long as their rows take: a
+# statement_timeout set on the target's database or role for interactive sessions cancelled
+# them mid-way (a 300 ms one failed every TPC-H partition); pg_dump and pg_restore unset it too
+NO_STATEMENT_TIMEOUT = "SET statement_timeout TO 0"
+
 _WRITE_OPTIONS = pacsv.WriteOptions(include_header=False, batch_size=8192)
 
 

@@ -89,7 +89,10 @@ INTEGER_TYPES = {"int2", "int4", "int8"}
 SESSION = (
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-    "SET max_parallel_workers_per_gather = 0; SET jit = off"
+    "SET max_parallel_workers_per_gather = 0; SET jit = off; "
+    # a partition's read or checksum runs as long as its rows take: a statement_timeout a
+    # DBA set for interactive sessions would cancel it mid-way (pg_dump unsets it too)
+    "SET statement_timeout = 0"
 )
 
 

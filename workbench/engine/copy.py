@@ -32,7 +32,7 @@ import pyarrow as pa
 from workbench import telemetry
 from workbench.connectors import connect
 from workbench.connectors.base import REJECT_COLUMN, Connector, Partition, TextField
-from workbench.connectors.pgcopy import copy_batch, copy_statement
+from workbench.connectors.pgcopy import NO_STATEMENT_TIMEOUT, copy_batch, copy_statement
 from workbench.connectors.sealed import SealedUrl, reveal
 from workbench.engine import bookkeeping
 from workbench.engine.plan import NULLED_PREFIX
@@ -327,6 +327,7 @@ def _copy_once(task: PartitionTask, check_cancel: _CancelCheck) -> PartitionResu
             reveal(task.target_url), connect_timeout=int(task.connect_timeout), **KEEPALIVES
         ) as conn:
             conn.execute(SERVER_KEEPALIVES)
+            conn.execute(NO_STATEMENT_TIMEOUT)
             conn.execute("SET synchronous_commit TO off")  # the checkpoint commits with the rows
             conn.execute("SET TIME ZONE 'UTC'")  # text timestamps without offset are UTC
             conn.execute("SET datestyle TO 'ISO, YMD'")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from workbench.connectors.pgcopy import NO_STATEMENT_TIMEOUT
 from workbench.engine.plan import TablePlan, TargetColumn
 from workbench.errors import AlreadyExistsError, InvalidInputError
 from workbench.schema.ddl import DdlScript, target_ddl
@@ -298,6 +299,7 @@ def run_statements(
         try:
             with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
                 conn.execute(INDEX_MEMORY)
+                conn.execute(NO_STATEMENT_TIMEOUT)
                 conn.execute(statement)
         except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
             return  # built by an earlier run of this job (a resume)
