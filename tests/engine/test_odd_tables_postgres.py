@@ -7,7 +7,9 @@ psycopg sends as ``smallint[]`` (no ``<`` between the two): the job failed. Both
 the way their table is (the parent with ONLY, the array-keyed table as one partition) and
 compared with the target row by row. A composite type (``CREATE TYPE pair AS (...)``) and a
 domain over an array were not made in the target: its CREATE TABLE failed. Tables the login
-may not read are named, all of them, before anything is copied.
+may not read are named, all of them, before anything is copied. A partial unique index
+(``WHERE active``) was taken for the table's key: its codes repeat in the other rows, and
+validation failed the exact copy for "key values that appear more than once".
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ def odd_tables(pg_server) -> Iterator[str]:
         conn.execute("CREATE TYPE pair AS (a int, b text)")
         conn.execute("CREATE DOMAIN tags AS text[] CHECK (cardinality(VALUE) < 5)")
         conn.execute("CREATE TABLE shapes (id int PRIMARY KEY, pr pair, tg tags)")
+        conn.execute("CREATE TABLE accounts (code text NOT NULL, active bool NOT NULL)")
+        conn.execute("CREATE UNIQUE INDEX ON accounts (code) WHERE active")
+        conn.execute(
+            f"INSERT INTO accounts SELECT 'c' || (i % 200), i < 200 FROM generate_series(1, {N}) i"
+        )
         conn.execute(
             f"INSERT INTO shapes SELECT i, ROW(i, 'b' || i)::pair, ARRAY['a', i::text]::tags"
             f" FROM generate_series(1, {N}) i"
@@ -107,8 +114,8 @@ def test_tables_the_login_may_not_read_are_named_before_anything_is_copied(
                 store=store,
             )
         message = str(caught.value)
-        assert "may not read 3 of the 4 chosen tables" in message
-        for table in ("public.child", "public.arrays", "public.shapes"):
+        assert "may not read 4 of the 5 chosen tables" in message
+        for table in ("public.child", "public.arrays", "public.shapes", "public.accounts"):
             assert table in message
         assert "--exclude" in message and "Reader-Pw-1" not in message
         with psycopg.connect(target_url) as conn:  # nothing was copied
@@ -119,3 +126,8 @@ def test_tables_the_login_may_not_read_are_named_before_anything_is_copied(
         with psycopg.connect(odd_tables, autocommit=True) as conn:
             conn.execute(f"REVOKE ALL ON public.parent FROM {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_partial_unique_index_is_no_key(odd_tables, target_url, store):
+    result = _copy(odd_tables, target_url, store, ("accounts",))
+    assert result.tables["public.accounts"]["partitions"] == 1  # no key to cut on

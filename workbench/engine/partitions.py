@@ -50,7 +50,10 @@ def choose_key(table: Table) -> tuple[str, ...]:
             return tuple(unique.columns)
     for index in table.indexes:
         cols = [c for c in index.columns if c is not None]
-        if index.unique and cols and len(cols) == len(index.columns) and not set(cols) & nullable:
+        # a partial unique index (WHERE active) keeps its columns unique only where its
+        # predicate holds: other rows repeat them, and no key would say which row is which
+        whole = index.unique and index.where is None and len(cols) == len(index.columns)
+        if whole and cols and not set(cols) & nullable:
             return tuple(cols)
     return ()
 
