@@ -203,6 +203,8 @@ def create_target_tables(
                 f"Target tables already exist: {names}. Use --if-exists replace to drop and "
                 "recreate them, or --if-exists append to add rows to them.",
             )
+        if options.if_exists == "append":
+            _check_appendable(conn, existing)
         if options.if_exists == "replace":
             for p in existing:
                 conn.execute(
@@ -287,6 +289,35 @@ INDEX_MEMORY = (
     "SELECT set_config('maintenance_work_mem', '256MB', false) "
     "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 256 * 1024 * 1024"
 )
+
+
+def _check_appendable(conn: psycopg.Connection, existing: list[TablePlan]) -> None:
+    """Every column the copy writes exists in each table appended to: named, all of them,
+    before any row is written (a partition's COPY would fail on the first, after other tables
+    were loaded)."""
+    problems = []
+    for p in existing:
+        ref = sql.Identifier(p.target_schema, p.target_name).as_string(conn)
+        have = {
+            name
+            for (name,) in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                " AND attnum > 0 AND NOT attisdropped",
+                (ref,),
+            )
+        }
+        missing = [c.name for c in p.columns if c.name not in have]
+        if missing:
+            problems.append(
+                f"{p.target_schema}.{p.target_name} lacks {', '.join(missing)}"
+                f" (it has {', '.join(sorted(have)) or 'no columns'})"
+            )
+    if problems:
+        raise InvalidInputError(
+            "Cannot append: " + "; ".join(problems) + ". Add the columns to the target tables, "
+            "map the columns to the ones they have (a project's mapping), or use "
+            "--if-exists replace to recreate them."
+        )
 
 
 def run_statements(
