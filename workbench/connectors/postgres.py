@@ -41,7 +41,7 @@ from workbench.connectors.dialect import (
     SqlDialect,
     concat_row,
 )
-from workbench.connectors.pgcopy import unhex_bytea
+from workbench.connectors.pgcopy import NO_STATEMENT_TIMEOUT, unhex_bytea
 from workbench.connectors.postgres_catalog import introspect
 from workbench.connectors.sqltext import (
     partition_predicate,
@@ -90,9 +90,7 @@ SESSION = (
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
     "SET max_parallel_workers_per_gather = 0; SET jit = off; "
-    # a partition's read or checksum runs as long as its rows take: a statement_timeout a
-    # DBA set for interactive sessions would cancel it mid-way (pg_dump unsets it too)
-    "SET statement_timeout = 0"
+    + NO_STATEMENT_TIMEOUT  # a read or checksum runs as long as its rows take
 )
 
 

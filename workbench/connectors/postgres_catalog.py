@@ -47,10 +47,10 @@ ORDER BY n.nspname, c.relname
 # a domain over an array is the domain (its category is its base's, 'A')
 COLUMNS = """
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
-       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN et.typname ELSE t.typname END,
-       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN etn.nspname ELSE tn.nspname END,
-       CASE WHEN (t.typcategory = 'A' AND t.typtype <> 'd') THEN et.typtype ELSE t.typtype END,
-       a.atttypmod, a.attndims, (t.typcategory = 'A' AND t.typtype <> 'd'),
+       CASE WHEN arr.is_array THEN et.typname ELSE t.typname END,
+       CASE WHEN arr.is_array THEN etn.nspname ELSE tn.nspname END,
+       CASE WHEN arr.is_array THEN et.typtype ELSE t.typtype END,
+       a.atttypmod, a.attndims, arr.is_array,
        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
        col_description(a.attrelid, a.attnum), co.collname,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
@@ -58,7 +58,8 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
-LEFT JOIN pg_type et ON et.oid = t.typelem AND (t.typcategory = 'A' AND t.typtype <> 'd')
+CROSS JOIN LATERAL (SELECT t.typcategory = 'A' AND t.typtype <> 'd') arr(is_array)
+LEFT JOIN pg_type et ON et.oid = t.typelem AND arr.is_array
 LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
