@@ -171,6 +171,9 @@ def test_csv_and_parquet_folders(tmp_path):
     assert items.row_estimate == 3 and items.size_bytes > 0
     assert plan_table(items, "files").column("tags").pg_type == "text[]"
     orders = schema.table("orders")
-    assert [c.native.name for c in orders.columns] == ["bigint", "varchar", "double", "date"]
+    # decimals are read exactly (csv_types), not as DuckDB's sniffed DOUBLE
+    assert [c.native.name for c in orders.columns] == ["bigint", "varchar", "decimal", "date"]
+    amount = orders.column("amount").native
+    assert (amount.precision, amount.scale) == (3, 2)
     rows = pa.Table.from_batches(connector.read_partition(orders, Partition("orders", None, 0)))
     assert rows.to_pylist()[0]["name"] == "é a" and connector.count(orders) == 2

@@ -3,7 +3,9 @@
 ``csv:///data/exports`` and ``parquet:///data/lake`` (absolute paths; ``files:///dir`` takes
 both kinds): each file becomes a table named after its stem (``orders.csv`` -> ``orders``);
 Parquet folders of several files per table (``orders/part-0.parquet``) become one table per
-sub-folder. Types are what DuckDB's CSV sniffer or the Parquet schema say; the type map is
+sub-folder. Types are what the Parquet schema or DuckDB's CSV sniffer say, the sniffer's checked
+against every row (``csv_types``: decimals stay exact, a value past the sample that does not fit
+makes its column text); the type map is
 DuckDB's, and so are the content checksums (the views are checksummed inside DuckDB).
 """
 
@@ -15,7 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from workbench.connectors import csv_types
 from workbench.connectors.base import Capabilities, ConnectionTest
+from workbench.connectors.csv_types import sql_string
 from workbench.connectors.duckdb import DuckDBConnector, bounded, duckdb_module
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DatabaseMissingError, InvalidInputError
@@ -30,10 +34,6 @@ def folder_of(url: str) -> tuple[str, Path]:
         raise InvalidInputError(f"Expected csv:///folder or parquet:///folder, got {url!r}")
     path = rest.split("?", 1)[0]
     return scheme.split("+")[0].lower(), Path("/" + path.lstrip("/"))
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class FilesConnector(DuckDBConnector):
@@ -72,12 +72,12 @@ class FilesConnector(DuckDBConnector):
         duckdb = duckdb_module()
         conn = bounded(duckdb.connect(":memory:"), self.url)
         for name, (kind, paths) in self._tables().items():
-            files = "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
-            reader = "read_parquet" if kind == "parquet" else "read_csv_auto"
             # file paths are the user's own folder; quoted as SQL strings, never executed
-            conn.execute(
-                f"CREATE VIEW {quote_ident(name, 'duckdb')} AS SELECT * FROM {reader}({files})"
-            )
+            if kind == "parquet":
+                reader = "read_parquet([" + ", ".join(sql_string(str(p)) for p in paths) + "])"
+            else:  # a CSV table is one file
+                reader = csv_types.reader_sql(paths[0], csv_types.type_overrides(duckdb, paths[0]))
+            conn.execute(f"CREATE VIEW {quote_ident(name, 'duckdb')} AS SELECT * FROM {reader}")
         return conn
 
     def test(self) -> ConnectionTest:

@@ -1,0 +1,62 @@
+"""A CSV lands digit for digit: decimals as numeric, and values past the sniffer's sample.
+
+DuckDB types a CSV's columns from its first rows. Decimals were read as DOUBLE (15-17
+significant digits: ``12345678901234567.891`` landed as ``1.2345678901234568e+16`` in a
+``double precision`` column, and validation, comparing the DuckDB view with the target, said
+validated), and a value past the sample that its column's type cannot take (``n/a`` among
+numbers) failed the copy mid-table. Every row is now checked before the read.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from workbench.engine.run import CopyOptions, copy_database
+
+N = 30_000  # past DuckDB's sample of 20,480 rows
+
+
+def _write(path: Path) -> list[tuple[int, str, str, str]]:
+    rows = []
+    for i in range(N):
+        amount = f"{i * 7919 % 1_000_000}.{i % 100:02d}"
+        if i == N - 10:
+            amount = "12345678901234567.891"  # more digits than a double keeps, past the sample
+        qty = "n/a" if i == N - 5 else str(i)
+        rows.append((i, amount, f"{i / 7:.6e}", qty))
+    path.write_text("id,amount,ratio,qty\n" + "".join(f"{i},{a},{r},{q}\n" for i, a, r, q in rows))
+    return rows
+
+
+def test_decimals_stay_exact_and_late_values_that_do_not_fit_land_as_text(
+    tmp_path: Path, target_url, store, caplog
+):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rows = _write(folder / "pay.csv")
+    result = copy_database(f"csv://{folder}", target_url, CopyOptions(workers=2), store=store)
+    assert result.status == "succeeded" and result.validated, result.validation
+    assert "column 'qty' is read as text" in caplog.text
+    with psycopg.connect(target_url) as conn:
+        types = dict(
+            conn.execute(
+                "SELECT column_name, format_type(atttypid, atttypmod) FROM pg_attribute a "
+                "JOIN information_schema.columns c ON c.column_name = a.attname "
+                "AND c.table_name = 'pay' AND c.table_schema = 'public' "
+                "WHERE a.attrelid = 'public.pay'::regclass"
+            ).fetchall()
+        )
+        landed = conn.execute(
+            "SELECT id, amount, ratio, qty FROM public.pay ORDER BY id"
+        ).fetchall()
+    assert types == {
+        "id": "bigint",
+        "amount": "numeric(20,3)",  # 17 integer digits and 3 decimals
+        "ratio": "double precision",  # written with exponents: a float by intent
+        "qty": "text",
+    }
+    assert [(i, a, q) for i, a, _, q in landed] == [(i, Decimal(a), q) for i, a, _, q in rows]
+    assert [r for *_, r, _ in landed] == [float(r) for *_, r, _ in rows]
