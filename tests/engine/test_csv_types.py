@@ -13,8 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from workbench.engine.run import CopyOptions, copy_database
+from workbench.errors import InvalidInputError
 
 N = 30_000  # past DuckDB's sample of 20,480 rows
 
@@ -60,3 +62,47 @@ def test_decimals_stay_exact_and_late_values_that_do_not_fit_land_as_text(
     }
     assert [(i, a, q) for i, a, _, q in landed] == [(i, Decimal(a), q) for i, a, _, q in rows]
     assert [r for *_, r, _ in landed] == [float(r) for *_, r, _ in rows]
+
+
+def test_a_line_with_more_fields_stops_the_job_before_anything_is_copied(
+    tmp_path: Path, target_url, store
+):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    # DuckDB read a file whose lines within its sample differ as one column of whole lines,
+    # and failed mid-copy on such a line past the sample
+    (folder / "early.csv").write_text("a,b\n1,2\n3,4,5\n6,7\n")
+    lines = [f"{i},{i}" if i != 25_000 else f"{i},{i},oops" for i in range(N)]
+    (folder / "late.csv").write_text("a,b\n" + "\n".join(lines) + "\n")
+    for name, line, text in (("early", 3, "3,4,5"), ("late", 25_002, "25000,25000,oops")):
+        only = tmp_path / name
+        only.mkdir()
+        (folder / f"{name}.csv").rename(only / f"{name}.csv")
+        with pytest.raises(InvalidInputError) as info:
+            copy_database(f"csv://{only}", target_url, CopyOptions(workers=2), store=store)
+        message = str(info.value)
+        assert f"{name}.csv line {line}: Expected Number of Columns: 2 Found: 3" in message
+        assert repr(text) in message and "Nothing was copied" in message
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute(
+            "SELECT to_regclass('public.late'), to_regclass('public.early')"
+        ).fetchone() == (None, None)
+
+
+def test_a_latin1_file_needs_its_encoding_named_and_then_lands_as_utf8(
+    tmp_path: Path, target_url, store
+):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "cities.csv").write_bytes("name,n\nZürich,1\nMálaga,2\n".encode("latin-1"))
+    with pytest.raises(InvalidInputError, match=r"cities.csv line 2: .*\?encoding=latin-1"):
+        copy_database(f"csv://{folder}", target_url, CopyOptions(workers=2), store=store)
+    result = copy_database(
+        f"csv://{folder}?encoding=latin-1", target_url, CopyOptions(workers=2), store=store
+    )
+    assert result.status == "succeeded" and result.validated, result.validation
+    with psycopg.connect(target_url) as conn:
+        landed = conn.execute("SELECT name, n FROM public.cities ORDER BY n").fetchall()
+    assert landed == [("Zürich", 1), ("Málaga", 2)]
+    with pytest.raises(InvalidInputError, match="cp1252"):
+        copy_database(f"csv://{folder}?encoding=cp1252", target_url, CopyOptions(), store=store)

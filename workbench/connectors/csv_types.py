@@ -6,6 +6,10 @@ failed the copy mid-table, and decimals (``19.99``, ``12345678901234567.891``) w
 DOUBLE, which keeps 15-17 significant digits and lands as ``double precision``. So before a
 CSV is read, every row is checked (two parallel scans, about 1 s per 200 MB):
 
+- a line the reader cannot take at all (more or fewer fields than the header, bytes that are not
+  the file's encoding, an unterminated quote) stops the job before anything is copied, with
+  the file, the line and what to do (DuckDB read such lines as best it could, or failed the
+  copy mid-table);
 - a column with values its sampled type cannot take is read as text (a warning names the
   column, the line and the value): nothing is lost, a transform can cast it;
 - a DOUBLE column whose every value is a plain decimal (no exponent, NaN or infinity) is read
@@ -18,50 +22,83 @@ Results are kept per process for a file of the same size and modification time.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
+from workbench.connectors.duckdb import duckdb_module
 from workbench.connectors.sqltext import quote_ident
+from workbench.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
 MAX_DECIMAL_DIGITS = 38  # DuckDB's widest DECIMAL
-_CHECKED: dict[tuple[str, int, int], dict[str, str]] = {}
+ENCODINGS = ("utf-8", "utf-16", "latin-1")  # the ones DuckDB reads without an extension
+RECODING_MB = 128  # a bounded connection's memory for a file DuckDB converts to UTF-8
+DELIMITERS = (",", ";", "\t", "|")
+_CHECKED: dict[tuple[str, int, int, str], dict[str, str]] = {}
 
 
 def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def type_overrides(duckdb: Any, path: Path) -> dict[str, str]:
+def encoding_of(url: str) -> str:
+    """The ``?encoding=`` of a CSV folder's URL (UTF-8 when none)."""
+    from urllib.parse import parse_qs
+
+    asked = parse_qs(url.partition("?")[2]).get("encoding", ["utf-8"])[-1].lower()
+    encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1"}.get(asked, asked)
+    if encoding not in ENCODINGS:
+        raise InvalidInputError(
+            f"CSV encoding {asked!r} is not one DuckDB reads: use one of {', '.join(ENCODINGS)} "
+            "(cp1252 files read as latin-1 but for a few symbols; convert others with iconv)"
+        )
+    return encoding
+
+
+def type_overrides(duckdb: Any, path: Path, encoding: str = "utf-8") -> dict[str, str]:
     """Column -> DuckDB type for the columns whose sniffed type the whole file contradicts
-    or that hold decimals; empty when the sniffer's types hold."""
+    or that hold decimals; empty when the sniffer's types hold. Raises InvalidInputError
+    naming the first line the reader cannot take at all."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, encoding)
     if key not in _CHECKED:
         conn = duckdb.connect(":memory:")
         try:
-            _CHECKED[key] = _check(conn, path)
+            _CHECKED[key] = _check(conn, path, encoding)
         finally:
             conn.close()
     return _CHECKED[key]
 
 
-def reader_sql(path: Path, overrides: dict[str, str]) -> str:
+def reader_sql(
+    path: Path, overrides: dict[str, str], encoding: str = "utf-8", *options: str
+) -> str:
     """``read_csv_auto(...)`` for ``path`` with ``overrides`` as its column types."""
-    if not overrides:
-        return f"read_csv_auto({sql_string(str(path))})"
-    types = ", ".join(f"{sql_string(name)}: {sql_string(t)}" for name, t in overrides.items())
-    return f"read_csv_auto({sql_string(str(path))}, types={{{types}}})"
+    args = [sql_string(str(path)), *options]
+    if encoding != "utf-8":
+        args.append(f"encoding={sql_string(encoding)}")
+    if overrides:
+        types = ", ".join(f"{sql_string(n)}: {sql_string(t)}" for n, t in overrides.items())
+        args.append(f"types={{{types}}}")
+    return f"read_csv_auto({', '.join(args)})"
 
 
-def _check(conn: Any, path: Path) -> dict[str, str]:
-    sniffed = conn.execute(
-        f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader_sql(path, {})})"
-    ).fetchall()
+def _check(conn: Any, path: Path, encoding: str) -> dict[str, str]:
+    try:
+        sniffed = conn.execute(
+            "SELECT column_name, column_type FROM "
+            f"(DESCRIBE SELECT * FROM {reader_sql(path, {}, encoding)})"
+        ).fetchall()
+    except duckdb_module().Error as exc:  # the sniffer's sample has a line it cannot take
+        _refuse_lines(path, [_parsed(str(exc))], encoding)
+        raise
+    if len(sniffed) == 1:
+        _refuse_ragged(conn, path, encoding)
     overrides: dict[str, str] = {}
     for _ in sniffed:  # each round reads a rejected column as text; rejects rarely need two
-        rejected = _rejected(conn, path, overrides)
+        rejected = _rejected(conn, path, overrides, encoding)
         if not rejected:
             break
         for column, line, value in rejected:
@@ -75,25 +112,84 @@ def _check(conn: Any, path: Path) -> dict[str, str]:
             )
             overrides[column] = "VARCHAR"
     doubles = [name for name, t in sniffed if t == "DOUBLE" and name not in overrides]
-    overrides.update(_decimals(conn, path, doubles))
+    overrides.update(_decimals(conn, path, doubles, encoding))
     return overrides
 
 
-def _rejected(conn: Any, path: Path, overrides: dict[str, str]) -> list[tuple[str, int, str]]:
-    """(column, line, value) of the first value each column could not take, reading every
-    row with the sniffed types and ``overrides``."""
-    reader = reader_sql(path, overrides)[:-1] + ", store_rejects=true)"
-    conn.execute(f"SELECT count(COLUMNS(*)) FROM {reader}").fetchall()  # runs only when fetched
-    rows = conn.execute(
-        "SELECT column_name, min(line) AS line, arg_min(csv_line, line) FROM reject_errors "
-        "WHERE column_name IS NOT NULL GROUP BY column_name ORDER BY line"
-    ).fetchall()
+def _rejects(conn: Any, reader: str) -> list[tuple[str | None, int, str, str, str]]:
+    """(column, line, error type, message, line's text) of every value or line ``reader``
+    could not take, first line first."""
     conn.execute("DROP TABLE IF EXISTS reject_errors")
     conn.execute("DROP TABLE IF EXISTS reject_scans")
-    return [(str(c), int(line), str(v)[:80]) for c, line, v in rows]
+    reader = reader[:-1] + ", store_rejects=true)"
+    conn.execute(f"SELECT count(COLUMNS(*)) FROM {reader}").fetchall()  # runs only when fetched
+    return [
+        (c, int(line), str(kind), str(message), str(text)[:80])
+        for c, line, kind, message, text in conn.execute(
+            "SELECT column_name, line, error_type, error_message, csv_line FROM reject_errors "
+            "ORDER BY line"
+        ).fetchall()
+    ]
 
 
-def _decimals(conn: Any, path: Path, columns: list[str]) -> dict[str, str]:
+def _rejected(
+    conn: Any, path: Path, overrides: dict[str, str], encoding: str
+) -> list[tuple[str, int, str]]:
+    """(column, line, value) of the first value each column could not take, reading every
+    row with the sniffed types and ``overrides``; raises on a line it cannot take at all."""
+    rejects = _rejects(conn, reader_sql(path, overrides, encoding))
+    _refuse_lines(path, [r for r in rejects if r[2] != "CAST"], encoding)
+    first: dict[str, tuple[str, int, str]] = {}
+    for column, line, _, _, text in rejects:
+        first.setdefault(str(column), (str(column), line, text))
+    return list(first.values())
+
+
+def _parsed(error: str) -> tuple[None, int, str, str, str]:
+    """DuckDB's "CSV Error on Line: N / Original Line: ... / problem" as a reject."""
+    lines = [x.strip() for x in error.splitlines() if x.strip()]
+    number = re.search(r"Line: (\d+)", error)
+    original = next((i for i, x in enumerate(lines) if x.startswith("Original Line:")), None)
+    problem = lines[original + 1] if original is not None and original + 1 < len(lines) else ""
+    text = lines[original].partition(": ")[2] if original is not None else ""
+    kind = "INVALID ENCODING" if "not utf-8 encoded" in problem else "LINE"
+    return None, int(number.group(1)) if number else 0, kind, problem or lines[0], text
+
+
+def _refuse_lines(
+    path: Path, broken: list[tuple[str | None, int, str, str, str]], encoding: str
+) -> None:
+    if not broken:
+        return
+    _, line, kind, message, text = broken[0]
+    more = f" (and {len(broken) - 1} more lines)" if len(broken) > 1 else ""
+    if kind == "INVALID ENCODING":
+        fix = (
+            f"the file is not {encoding}: add ?encoding=latin-1 (or utf-16) to the folder's URL, "
+            "or convert it with iconv"
+        )
+    else:
+        fix = "fix the file (or export it again) and run the job again"
+    raise InvalidInputError(
+        f"{path.name} line {line}: {message.strip().rstrip('.')}{more}: {text!r}. Nothing was "
+        f"copied; {fix}"
+    )
+
+
+def _refuse_ragged(conn: Any, path: Path, encoding: str) -> None:
+    """DuckDB reads a file whose lines hold different numbers of fields as one column of
+    whole lines: with the header's delimiter, name the first line that does not fit."""
+    with path.open("rb") as f:
+        header = f.readline().decode("utf-8", "replace")
+    counts = {d: header.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        return  # a real one-column file
+    reader = reader_sql(path, {}, encoding, f"delim={sql_string(delimiter)}", "header=true")
+    _refuse_lines(path, [r for r in _rejects(conn, reader) if r[2] != "CAST"], encoding)
+
+
+def _decimals(conn: Any, path: Path, columns: list[str], encoding: str) -> dict[str, str]:
     """DOUBLE columns whose every value is a plain decimal, as ``DECIMAL(p, s)`` (or text
     past 38 digits)."""
     if not columns:
@@ -110,7 +206,7 @@ def _decimals(conn: Any, path: Path, columns: list[str]) -> dict[str, str]:
             f"coalesce(max(length({whole})), 0)",
         ]
     row = conn.execute(
-        f"SELECT {', '.join(parts)} FROM read_csv_auto({sql_string(str(path))}, all_varchar=true)"
+        f"SELECT {', '.join(parts)} FROM {reader_sql(path, {}, encoding, 'all_varchar=true')}"
     ).fetchone()
     out: dict[str, str] = {}
     for i, name in enumerate(columns):

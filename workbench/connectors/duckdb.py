@@ -84,6 +84,13 @@ def bounded(conn: Any, url: str) -> Any:
     return conn
 
 
+def bound_at_least(url: str, mb: int) -> None:
+    """Start ``url``'s connections with at least ``mb`` of memory (a reader known to need it)."""
+    current = _RAISED_MB.get(url, MEMORY_LIMIT_MB)
+    if current:
+        _RAISED_MB[url] = max(current, mb)
+
+
 def out_of_memory(exc: BaseException) -> bool:
     """DuckDB's out of memory, also as the ``OSError`` it becomes through an Arrow stream."""
     return isinstance(exc, duckdb_module().OutOfMemoryException) or (

@@ -20,7 +20,12 @@ from typing import Any
 from workbench.connectors import csv_types
 from workbench.connectors.base import Capabilities, ConnectionTest
 from workbench.connectors.csv_types import sql_string
-from workbench.connectors.duckdb import DuckDBConnector, bounded, duckdb_module
+from workbench.connectors.duckdb import (
+    DuckDBConnector,
+    bound_at_least,
+    bounded,
+    duckdb_module,
+)
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DatabaseMissingError, InvalidInputError
 from workbench.schema.model import DatabaseSchema
@@ -70,13 +75,17 @@ class FilesConnector(DuckDBConnector):
 
     def _connect(self) -> Any:
         duckdb = duckdb_module()
+        encoding = csv_types.encoding_of(self.url)
+        if encoding != "utf-8":  # DuckDB converts in blocks of 30 MB a thread
+            bound_at_least(self.url, csv_types.RECODING_MB)
         conn = bounded(duckdb.connect(":memory:"), self.url)
         for name, (kind, paths) in self._tables().items():
             # file paths are the user's own folder; quoted as SQL strings, never executed
             if kind == "parquet":
                 reader = "read_parquet([" + ", ".join(sql_string(str(p)) for p in paths) + "])"
             else:  # a CSV table is one file
-                reader = csv_types.reader_sql(paths[0], csv_types.type_overrides(duckdb, paths[0]))
+                types = csv_types.type_overrides(duckdb, paths[0], encoding)
+                reader = csv_types.reader_sql(paths[0], types, encoding)
             conn.execute(f"CREATE VIEW {quote_ident(name, 'duckdb')} AS SELECT * FROM {reader}")
         return conn
 
