@@ -86,6 +86,7 @@ from workbench.schema.types.mysql import zero_date_count_sql
 from workbench.urls import mask_text, mask_url, parse_url
 
 log = logging.getLogger(__name__)
+_ACCESS_DENIED = (1142, 1143)  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
 
 INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 GEOMETRY_TYPES = {
@@ -728,6 +729,33 @@ class MySQLConnector(Connector):
     ) -> DatabaseSchema:
 
         return introspect(self, schemas or ([self.database] if self.database else None), tables)
+
+    def unreadable(self, tables: Sequence[Table]) -> list[str]:
+        # MariaDB lists every table a login holds any privilege on (INSERT alone will do) and
+        # only the columns it may read (a column grant hides the rest: the table would land
+        # without them); which grants cover a table (roles, wildcard databases) is the
+        # server's to say: ask it, one empty read of every column a table
+        pymysql = _pymysql()
+        denied = []
+        with self.conn.cursor() as cur:
+            for table in tables:
+                try:
+                    cur.execute(f"SELECT * FROM {table_ref(table, 'mysql')} LIMIT 0")
+                    cur.fetchall()
+                except pymysql.err.MySQLError as exc:
+                    if not exc.args or exc.args[0] not in _ACCESS_DENIED:
+                        raise map_error(exc, self.url, self.database) from exc
+                    denied.append(table.qualified_name + self._readable_part(cur, table))
+        return denied
+
+    def _readable_part(self, cur: Any, table: Table) -> str:
+        """ " (only some of its columns)" where a column grant lets the login read some."""
+        try:
+            cur.execute(f"SELECT 1 FROM {table_ref(table, 'mysql')} LIMIT 0")
+            cur.fetchall()
+        except _pymysql().err.MySQLError:
+            return ""
+        return " (only some of its columns)"
 
     def count(self, table: Table, partition: Partition | None = None) -> int:
         pred, params = partition_predicate(partition, "mysql", placeholder="\x00")
