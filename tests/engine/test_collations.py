@@ -239,4 +239,5 @@ def test_overlapping_partitions_are_caught_by_validation(
         copy_database(mariadb_collations, target_url, options, store=store)
     message = str(caught.value)
     assert "ci_default" in message and "overlap" in message, message
+    assert "copy and follow it with `workbench copy --follow`" in message  # may be writes
     assert caught.value.fields["job_id"]

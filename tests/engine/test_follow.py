@@ -379,6 +379,7 @@ def test_a_cutover_with_a_difference_stops_and_names_it(mariadb, shop, target_ur
         cutover(store, copied.job_id)
     partitions = info.value.fields["partitions"]
     assert any(partitions.values()), partitions
+    assert "--follow" not in str(info.value)  # followed: no writes to blame
 
 
 def test_changes_go_through_the_copys_transforms_and_masks(

@@ -588,7 +588,7 @@ class _JobRun:
         if self.validation is not None:
             recorder.flush(force=True, validation=self.validation.as_dict())
             if not self.validation.ok:
-                raise validation_failed(self.job_id, self.validation)
+                raise validation_failed(self.job_id, self.validation, not self.options.follow)
         if self.options.after_sql:
             with psycopg.connect(
                 self.target_url, connect_timeout=int(self.timeout), autocommit=True

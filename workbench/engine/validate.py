@@ -572,8 +572,11 @@ def count_mismatches(
     return out
 
 
-def validation_failed(job_id: int, report: ValidationReport) -> ValidationFailedError:
-    """The typed error of a failed validation: which tables, partitions and columns differ."""
+def validation_failed(
+    job_id: int, report: ValidationReport, unfollowed: bool = False
+) -> ValidationFailedError:
+    """The typed error of a failed validation: which tables, partitions and columns differ;
+    ``unfollowed``: a copy that did not follow its source, which may have taken writes."""
     bad = "; ".join(f"{t.table}: {', '.join(t.reasons[:3])}" for t in report.mismatched)
     columns = sorted(
         {
@@ -586,7 +589,13 @@ def validation_failed(job_id: int, report: ValidationReport) -> ValidationFailed
     )
     return ValidationFailedError(
         f"Validation failed for job {job_id}: {bad}. Run `workbench validate {job_id} "
-        "--repair` to re-copy the mismatching partitions.",
+        "--repair` to re-copy the mismatching partitions."
+        + (
+            " (A source that took writes while it was copied differs by them too: copy it "
+            "quiet, or copy and follow it with `workbench copy --follow`.)"
+            if unfollowed
+            else ""
+        ),
         job_id=job_id,
         tables=[t.table for t in report.mismatched],
         partitions={t.table: t.mismatched_partitions for t in report.mismatched},
