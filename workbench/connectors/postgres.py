@@ -90,6 +90,7 @@ SESSION = (
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
     "SET max_parallel_workers_per_gather = 0; SET jit = off; "
+    "SET row_security = off; "  # a read that a policy would filter fails (see unreadable)
     + NO_STATEMENT_TIMEOUT  # a read or checksum runs as long as its rows take
 )
 
@@ -452,12 +453,18 @@ class PostgresConnector(Connector):
             f"{quote_ident(t.schema or 'public', 'postgresql')}.{quote_ident(t.name, 'postgresql')}"
             for t in tables
         ]
+        # a row-level security policy would hand the login some rows only (and validation,
+        # reading as the same login, would agree): such tables are named too, and the
+        # session's row_security = off makes a read they would filter fail, as pg_dump does
         rows = self.run(
-            "SELECT n FROM unnest(%s::text[]) WITH ORDINALITY u(ref, n)"
-            " WHERE NOT has_table_privilege(ref, 'SELECT') ORDER BY n",
+            "SELECT n, has_table_privilege(ref, 'SELECT') FROM unnest(%s::text[])"
+            " WITH ORDINALITY u(ref, n) WHERE NOT has_table_privilege(ref, 'SELECT')"
+            " OR row_security_active(ref) ORDER BY n",
             (refs,),
         )
-        return [tables[int(n) - 1].qualified_name for (n,) in rows]
+        policed = " (row-level security hides rows from this login: use the table's owner "
+        policed += "or a role with BYPASSRLS)"
+        return [tables[int(n) - 1].qualified_name + ("" if not may else policed) for n, may in rows]
 
     def split_points(
         self, table: Table, key_columns: Sequence[str], parts: int
