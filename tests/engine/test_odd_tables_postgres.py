@@ -173,3 +173,29 @@ def test_tables_a_row_level_security_policy_filters_are_named_before_anything_is
             conn.execute("DROP POLICY a_third ON parent")
             conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_materialized_view_is_made_as_one_with_its_rows_and_indexes(
+    odd_tables, target_url, store
+):
+    """It was made as a plain view: the same rows, but computed at every read, and its
+    indexes gone (a REFRESH ... CONCURRENTLY needs its unique one)."""
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute(
+            "CREATE MATERIALIZED VIEW tallies AS SELECT id % 7 AS bucket, count(*) AS n,"
+            " string_agg(v, ',' ORDER BY id) AS vs FROM ONLY parent GROUP BY 1"
+        )
+        conn.execute("CREATE UNIQUE INDEX tallies_bucket ON tallies (bucket)")
+        conn.execute("CREATE INDEX tallies_big ON tallies ((n * 2)) WHERE n > 80")
+    _copy(odd_tables, target_url, store, ("parent",))
+    with psycopg.connect(target_url) as conn:
+        kind = conn.execute("SELECT relkind FROM pg_class WHERE relname = 'tallies'").fetchone()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tallies' ORDER BY 1"
+        ).fetchall()
+    assert kind == ("m",)
+    assert _rows(target_url, "SELECT * FROM public.tallies") == _rows(
+        odd_tables, "SELECT * FROM public.tallies"
+    )
+    assert [name for name, _ in indexes] == ["tallies_big", "tallies_bucket"]
+    assert "UNIQUE" in indexes[1][1] and "WHERE (n > 80)" in indexes[0][1]

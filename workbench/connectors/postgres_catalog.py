@@ -358,4 +358,5 @@ def _table(
         view_definition=viewdef,
         identity_next=identity_next,
         has_children=bool(has_children),
+        materialized=relkind == "m",
     )

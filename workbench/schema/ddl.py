@@ -396,10 +396,40 @@ def _views(plans: Sequence[TableTypePlan], source: DatabaseSchema, script: DdlSc
             if any(((view.schema or "").lower(), r.lower()) in tables for r in reads) or not reads:
                 script.not_migrated.append((label, str(exc)))
             continue
-        statement = sql.SQL("CREATE OR REPLACE VIEW {} AS {}").format(
-            _ident(target_schema, view.name), sql.SQL(query)
-        )
+        if view.materialized:  # its rows computed from the copied tables, as pg_dump does
+            label = f"materialized view {view.qualified_name}"
+            statement = _materialized(view, target_schema, query)
+        else:
+            statement = sql.SQL("CREATE OR REPLACE VIEW {} AS {}").format(
+                _ident(target_schema, view.name), sql.SQL(query)
+            )
         script.views.append((label, _s(statement)))
+
+
+def _materialized(view: Table, target_schema: str, query: str) -> sql.Composable:
+    """A materialized view's statements (one string): made if missing, refreshed (a rerun
+    computes it again), then its indexes (a PostgreSQL source's: expressions are its own)."""
+    target = _ident(target_schema, view.name)
+    statements = [
+        sql.SQL("CREATE MATERIALIZED VIEW IF NOT EXISTS {} AS {} WITH NO DATA").format(
+            target, sql.SQL(query)
+        ),
+        sql.SQL("REFRESH MATERIALIZED VIEW {}").format(target),
+    ]
+    for ix in view.indexes:
+        exprs = iter(ix.expressions)
+        parts = [sql.Identifier(c) if c is not None else sql.SQL(next(exprs)) for c in ix.columns]
+        stmt = sql.SQL("CREATE {}INDEX IF NOT EXISTS {} ON {} USING {} ({})").format(
+            sql.SQL("UNIQUE " if ix.unique else ""),
+            sql.Identifier(ix.name or f"{view.name}_idx"),
+            target,
+            sql.SQL((ix.method or "btree").lower()),
+            sql.SQL(", ").join(parts),
+        )
+        if ix.where:
+            stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(ix.where))
+        statements.append(stmt)
+    return sql.SQL("; ").join(statements)
 
 
 def _other_objects(

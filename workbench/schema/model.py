@@ -101,6 +101,9 @@ class Table:
     # return their rows too; its own rows are read with ONLY (the children are tables of
     # their own in the plan)
     has_children: bool = False
+    # a PostgreSQL materialized view (kind "view"): made as one in the target, its rows
+    # computed there from the copied tables, with its indexes
+    materialized: bool = False
 
     @property
     def qualified_name(self) -> str:
