@@ -228,8 +228,8 @@ def _special(category: str, expr: str, pg_type: str, is_utf8: bool) -> str | Non
 def _category(pg_type: str, native: str) -> str | None:
     if pg_type.endswith("[]"):  # a list: rendered as PostgreSQL prints arrays
         return "list" if _list_element(pg_type) is not None else PRESENCE
-    if native == "timestamp_ns" and pg_type.startswith("timestamp"):
-        return "timestamp_ns"  # rounded to microseconds, as the copy's text is read
+    if native in ("timestamp_ns", "timestamptz_ns") and pg_type.startswith("timestamp"):
+        return native  # rounded to microseconds, as the copy's text is read
     return None
 
 
@@ -259,6 +259,8 @@ DIALECT = SqlDialect(
             # strftime would cast TIMESTAMP_S/_MS to nanoseconds (years 1677..2262 only)
             "timestamp": "strftime(CAST({e} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')",
             "timestamp_ns": "strftime(make_timestamp(" + _NS_TO_US + "), '%Y-%m-%d %H:%M:%S.%f')",
+            # epoch_ns counts from UTC's epoch: the instant's UTC text, as PostgreSQL's below
+            "timestamptz_ns": "strftime(make_timestamp(" + _NS_TO_US + "), '%Y-%m-%d %H:%M:%S.%f')",
             "timestamptz": "strftime(({e}) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f')",
             "bytea": "hex({e})",
             "bit": "CAST({e} AS VARCHAR)",

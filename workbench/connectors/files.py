@@ -28,7 +28,7 @@ from workbench.connectors.duckdb import (
 )
 from workbench.connectors.sqltext import quote_ident
 from workbench.errors import DatabaseMissingError, InvalidInputError
-from workbench.schema.model import DatabaseSchema
+from workbench.schema.model import Column, DatabaseSchema, NativeType
 
 SUFFIXES = {"csv": (".csv", ".tsv", ".csv.gz"), "parquet": (".parquet", ".pq")}
 
@@ -83,6 +83,10 @@ class FilesConnector(DuckDBConnector):
             # file paths are the user's own folder; quoted as SQL strings, never executed
             if kind == "parquet":
                 reader = "read_parquet([" + ", ".join(sql_string(str(p)) for p in paths) + "])"
+                durations = parquet_durations(paths[0])
+                if durations:  # DuckDB reads them as bare counts of their unit
+                    replaced = ", ".join(f"{e} AS {quote_ident(c, 'duckdb')}" for c, e in durations)
+                    reader = f"(SELECT * REPLACE ({replaced}) FROM {reader})"
             else:  # a CSV table is one file
                 types = csv_types.type_overrides(duckdb, paths[0], encoding)
                 reader = csv_types.reader_sql(paths[0], types, encoding)
@@ -109,11 +113,14 @@ class FilesConnector(DuckDBConnector):
             kind, paths = files.get(t.name, ("", []))
             size = sum(p.stat().st_size for p in paths) or None
             rows = None
+            columns = t.columns
             if kind == "parquet":
                 rows = sum(_parquet_rows(p) for p in paths)
+                columns = _refuse_wide_decimals(columns, paths[0])
             out.append(
                 replace(
                     t,
+                    columns=columns,
                     schema=None,
                     kind="table",
                     view_definition=None,
@@ -129,3 +136,56 @@ def _parquet_rows(path: Path) -> int:
 
     rows: int = pq.ParquetFile(path).metadata.num_rows
     return rows
+
+
+# DuckDB reads a Parquet duration (pandas' timedelta64) as a BIGINT count of its unit: an
+# interval column would land as bigint microseconds or nanoseconds, its unit lost
+_DURATION = {
+    "s": "to_seconds({c})",
+    "ms": "to_milliseconds({c})",
+    "us": "to_microseconds({c})",
+    "ns": "to_microseconds(CAST(round({c} / 1000) AS BIGINT))",  # PostgreSQL keeps microseconds
+}
+
+
+def parquet_durations(path: Path) -> list[tuple[str, str]]:
+    """(column, DuckDB interval expression) for the file's duration columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = []
+    for field in pq.read_schema(path):
+        if pa.types.is_duration(field.type):
+            column = quote_ident(field.name, "duckdb")
+            out.append((field.name, _DURATION[field.type.unit].format(c=column)))
+    return out
+
+
+def _refuse_wide_decimals(columns: tuple[Column, ...], path: Path) -> tuple[Column, ...]:
+    """Decimals of more than 38 digits, which DuckDB reads as DOUBLE (losing digits: they
+    landed as double precision, and validated), typed as nothing the type map covers, so
+    that planning names them and what to do."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    wide = {
+        f.name: f.type
+        for f in pq.read_schema(path)
+        if pa.types.is_decimal(f.type) and f.type.precision > 38
+    }
+    return tuple(
+        replace(
+            c,
+            native=NativeType(
+                "wide decimal",
+                precision=wide[c.name].precision,
+                scale=wide[c.name].scale,
+                raw=f"DECIMAL({wide[c.name].precision},{wide[c.name].scale}) (DuckDB, which "
+                "reads Parquet here, reads decimals of more than 38 digits as DOUBLE, losing "
+                "digits; write the column as text or as a decimal of at most 38 digits)",
+            ),
+        )
+        if c.name in wide
+        else c
+        for c in columns
+    )

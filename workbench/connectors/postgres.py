@@ -212,6 +212,7 @@ DIALECT = SqlDialect(
         canonical={
             "int": "({e})::text",
             "timestamp_ns": "to_char({e}, 'YYYY-MM-DD HH24:MI:SS.US')",
+            "timestamptz_ns": "to_char(({e}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
             "year": "({e})::text",
             "list": "({e})::text",
             "numeric": "({e})::text",

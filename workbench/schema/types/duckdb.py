@@ -27,7 +27,8 @@ RULES: tuple[TypeRule, ...] = (
     TypeRule("time", "time"),
     TypeRule("timestamp", "timestamp", names=("timestamp", "timestamp_s", "timestamp_ms",
                                                 "timestamp_ns")),
-    TypeRule("timestamp with time zone", "timestamptz", names=("timestamp with time zone",)),
+    TypeRule("timestamp with time zone", "timestamptz", names=("timestamp with time zone",
+                                                                "timestamptz_ns")),
     TypeRule("interval", "interval", "read as text", read="CAST({col} AS VARCHAR)"),
     TypeRule("uuid", "uuid", "read as text", read="CAST({col} AS VARCHAR)"),
     TypeRule("json", "jsonb", read="CAST({col} AS VARCHAR)"),
@@ -35,6 +36,7 @@ RULES: tuple[TypeRule, ...] = (
     TypeRule("enum", "text", "CHECK (col IN (...members)) added after the load"),
     TypeRule("list (x[])", "element type[]", "read as a PostgreSQL array literal",
              names=("list",)),
+    TypeRule("null (a Parquet column of no values)", "text", names=('"null"',)),
     TypeRule("struct, map, union", "jsonb", "read as JSON text", names=("struct", "map", "union"),
              when=_nested, read="CAST(to_json({col}) AS VARCHAR)"),
 )  # fmt: skip
