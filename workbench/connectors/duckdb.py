@@ -230,6 +230,8 @@ def _category(pg_type: str, native: str) -> str | None:
         return "list" if _list_element(pg_type) is not None else PRESENCE
     if native in ("timestamp_ns", "timestamptz_ns") and pg_type.startswith("timestamp"):
         return native  # rounded to microseconds, as the copy's text is read
+    if native == "time with time zone" and pg_type == "timetz":
+        return "text"  # both print 12:34:56.5+05:30
     return None
 
 

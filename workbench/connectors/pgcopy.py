@@ -122,8 +122,8 @@ def array_literal(arr: pa.Array) -> pa.Array:
     """list<...> values -> PostgreSQL array input text (``{"a","b",NULL}``)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if pa.types.is_large_list(arr.type):
-        arr = arr.cast(pa.list_(arr.type.value_type))
+    if pa.types.is_large_list(arr.type) or pa.types.is_fixed_size_list(arr.type):
+        arr = arr.cast(pa.list_(arr.type.value_type))  # DuckDB's INTEGER[3]: fixed size
     if arr.offset:  # a sliced array: compact it so offsets start at its first value
         arr = pc.take(arr, pa.array(np.arange(len(arr))))
     elements = _array_literal_elements(arr.values)
@@ -151,7 +151,7 @@ def copy_ready(batch: pa.RecordBatch | pa.Table) -> pa.Table:
             new = pa.chunked_array(
                 [hex_bytea(c.cast(pa.large_binary())) for c in col.chunks], pa.large_string()
             )
-        elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
             new = pa.chunked_array([array_literal(c) for c in col.chunks], pa.large_string())
         elif pa.types.is_duration(t):
             new = pa.chunked_array([duration_interval(c) for c in col.chunks], pa.large_string())
