@@ -270,7 +270,7 @@ def _same(expected: Any, actual: Any) -> bool:
     if expected is None or actual is None:
         return expected is actual
     if isinstance(expected, bool):
-        return actual in (expected, int(expected), "t" if expected else "f")
+        return actual in (expected, int(expected), "t" if expected else "f", str(int(expected)))
     if isinstance(expected, Decimal):
         return Decimal(str(actual)) == expected
     if isinstance(expected, dt.datetime):

@@ -2,7 +2,8 @@
 reads them exactly, see ``sqlite_arrow``), read-only.
 
 Introspection is in ``sqlite_catalog``. Value contract of
-:meth:`SQLiteConnector.read_partition`: columns of INTEGER affinity and booleans as int64, REAL
+:meth:`SQLiteConnector.read_partition`: columns of INTEGER affinity as int64, booleans (1/0 or
+the words PostgreSQL takes, through the type map's read expression) as 1/0, REAL
 as float64, TEXT as strings, BLOB as binary; numeric/decimal, dates/times and untyped columns
 as text (``CAST(col AS TEXT)``: exact, PostgreSQL input). A value whose storage class does
 not fit (text in an INTEGER column) raises :class:`InvalidSourceValueError`; count them first

@@ -47,8 +47,26 @@ def _no_type(n: NativeType, c: Column, o: TypeOptions) -> bool:
 TEXT_NAMES = ("varchar", "nvarchar", "char", "nchar", "character", "varying character",
               "native character", "text", "clob")  # fmt: skip
 
+# Booleans as SQLite applications store them besides 0/1 (what PostgreSQL's boolean input
+# takes): read as 1/0; any other value stays as it is and is quarantined as not a boolean
+TRUE_WORDS = ("1", "t", "true", "y", "yes", "on")
+FALSE_WORDS = ("0", "f", "false", "n", "no", "off")
+
+
+def _words(words: tuple[str, ...]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
+
+
+BOOLEAN_READ = (
+    "CASE WHEN typeof({col}) IN ('integer', 'real') THEN"
+    " CASE WHEN {col} = 1 THEN 1 WHEN {col} = 0 THEN 0 ELSE {col} END"
+    f" WHEN lower(trim({{col}})) IN ({_words(TRUE_WORDS)}) THEN 1"
+    f" WHEN lower(trim({{col}})) IN ({_words(FALSE_WORDS)}) THEN 0 ELSE {{col}} END"
+)
+
 RULES: tuple[TypeRule, ...] = (
-    TypeRule("boolean, bool", "boolean", "stored as 0/1", names=("boolean", "bool")),
+    TypeRule("boolean, bool", "boolean", "stored as 0/1, or as true/false, yes/no, on/off, t/f, "
+             "y/n text: read as 1/0", names=("boolean", "bool"), read=BOOLEAN_READ),
     TypeRule("date", "date", "stored as ISO text"),
     TypeRule("datetime, timestamp", "timestamp", "stored as ISO text",
              names=("datetime", "timestamp")),
@@ -101,7 +119,10 @@ def mismatch_count_sql(table: Table, pg_types: dict[str, str]) -> str | None:
             continue
         allowed = ", ".join(f"'{s}'" for s in (*fits, "null"))
         q = quote_ident(col.name, "sqlite")
-        parts.append(f"COALESCE(SUM(typeof({q}) NOT IN ({allowed})), 0) AS {q}")
+        misfit = f"typeof({q}) NOT IN ({allowed})"
+        if pg_types.get(col.name) == "boolean":  # 1/0 in any storage class, or a word
+            misfit = f"typeof({BOOLEAN_READ.format(col=q)}) NOT IN ('integer', 'null')"
+        parts.append(f"COALESCE(SUM({misfit}), 0) AS {q}")
     if not parts:
         return None
     return f"SELECT {', '.join(parts)} FROM {table_ref(table, 'sqlite')}"
