@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,7 +21,7 @@ from sqlalchemy.engine import make_url
 from tests.servers import start_private_icu_postgres, stop_private_icu_postgres
 from workbench.engine import partitions as partitions_module
 from workbench.engine.run import CopyOptions, copy_database
-from workbench.errors import ValidationFailedError
+from workbench.errors import ValidationFailedError, WorkbenchError
 
 pytestmark = pytest.mark.slow  # private servers, every collation
 
@@ -154,12 +155,19 @@ def test_mariadb_text_keys_under_every_collation(mariadb_collations, target_url,
 
 
 @pytest.fixture(scope="module")
-def icu_pg() -> Iterator[str]:
+def icu_server() -> Iterator[Any]:
     """A private Debian PostgreSQL whose default collation is ICU 'en' (pgserver has no ICU)."""
     base = Path("/tmp") / f"wbicu-{os.getpid()}"
     server = start_private_icu_postgres(base)
-    name = server.create_database("wbicu")
-    url = server.url(name)
+    yield server
+    stop_private_icu_postgres(server)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def icu_pg(icu_server) -> Iterator[str]:
+    name = icu_server.create_database("wbicu")
+    url = icu_server.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2',"
@@ -197,27 +205,65 @@ def icu_pg() -> Iterator[str]:
             )
         conn.execute("ANALYZE")
     yield url
-    stop_private_icu_postgres(server)
-    shutil.rmtree(base, ignore_errors=True)
 
 
-def test_postgres_text_keys_under_icu_collations(icu_pg, target_url, store):
-    result = copy_database(
-        icu_pg, target_url, CopyOptions(workers=2, partition_rows=250), store=store
-    )
+ICU_TABLES = (
+    "icu_default",
+    "icu_case_insensitive",
+    "icu_accent_insensitive",
+    "icu_german",
+    "c_binary",
+    "composite",
+)
+
+
+def _same_tables(result: Any, source: str, target: str) -> None:
     assert result.status == "succeeded" and result.validated, result.validation
-    for table in (
-        "icu_default",
-        "icu_case_insensitive",
-        "icu_accent_insensitive",
-        "icu_german",
-        "c_binary",
-        "composite",
-    ):
-        source = pg_rows(icu_pg, f"public.{table}")
-        assert len(source) > 1000, table
+    for table in ICU_TABLES:
+        rows = pg_rows(source, f"public.{table}")
+        assert len(rows) > 1000, table
         assert result.tables[f"public.{table}"]["partitions"] >= 4, table
-        assert_same_rows(source, pg_rows(target_url, f"public.{table}"), table)
+        assert_same_rows(rows, pg_rows(target, f"public.{table}"), table)
+
+
+def test_postgres_text_keys_under_icu_collations(icu_pg, icu_server, store):
+    """Into a target with ICU: each column keeps its collation (the source's own "ci" and
+    "ai" made there), and its keys are cut and compared under it on both sides."""
+    target = icu_server.url(icu_server.create_database("wbicutarget"))
+    options = CopyOptions(workers=2, partition_rows=250)
+    _same_tables(copy_database(icu_pg, target, options, store=store), icu_pg, target)
+    with psycopg.connect(target) as conn:
+        kept = conn.execute(
+            "SELECT c.relname, co.collname FROM pg_attribute a JOIN pg_class c"
+            " ON c.oid = a.attrelid JOIN pg_collation co ON co.oid = a.attcollation"
+            " WHERE a.attname IN ('k', 'name') AND c.relkind = 'r'"
+            " AND c.relnamespace = 'public'::regnamespace ORDER BY 1"
+        ).fetchall()
+    assert kept == [
+        ("c_binary", "C"),
+        ("composite", "ci"),
+        ("icu_accent_insensitive", "ai"),
+        ("icu_case_insensitive", "ci"),
+        ("icu_default", "default"),
+        ("icu_german", "de-x-icu"),
+    ]
+
+
+def test_postgres_text_keys_under_icu_collations_into_the_targets_default(
+    icu_pg, target_url, store
+):
+    """Into a target without ICU (pgserver's): the collations cannot be made there, and the
+    job says so before anything is copied; with ``collations: default`` the columns take the
+    target's own, and the keys are still cut and compared in the source's order."""
+    with pytest.raises(WorkbenchError) as caught:
+        copy_database(icu_pg, target_url, CopyOptions(workers=2), store=store)
+    message = str(caught.value)
+    assert "cannot make or find a column collation" in message, message
+    assert "Nothing was copied" in message and "collations=default" in message
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.icu_default')").fetchone() == (None,)
+    options = CopyOptions(workers=2, partition_rows=250, type_options={"collations": "default"})
+    _same_tables(copy_database(icu_pg, target_url, options, store=store), icu_pg, target_url)
 
 
 # --- a plan that overlaps is caught -------------------------------------------------------------

@@ -199,3 +199,36 @@ def test_a_materialized_view_is_made_as_one_with_its_rows_and_indexes(
     )
     assert [name for name, _ in indexes] == ["tallies_big", "tallies_bucket"]
     assert "UNIQUE" in indexes[1][1] and "WHERE (n > 80)" in indexes[0][1]
+
+
+def test_column_collations_go_with_their_columns(odd_tables, target_url, store):
+    """PostgreSQL -> PostgreSQL dropped every column's collation ("C" columns sorted by the
+    target's locale). A collation of the source's own is made in the target, PostgreSQL's are
+    named; a text key cut into many partitions under one is copied once, validated. (ICU's
+    case-insensitive collations: tests/engine/test_collations.py, on a server with ICU.)"""
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute("CREATE COLLATION bytewise (provider = libc, locale = 'C')")
+        conn.execute(
+            'CREATE TABLE handles (h text COLLATE bytewise PRIMARY KEY, c text COLLATE "C")'
+        )
+        conn.execute(
+            "INSERT INTO handles SELECT CASE WHEN i % 2 = 0 THEN upper('user' || i)"
+            f" ELSE 'user' || i END, 'z' || i FROM generate_series(1, {N}) i"
+        )
+    options = CopyOptions(workers=2, partition_rows=100, tables=("handles",))
+    result = copy_database(odd_tables, target_url, options, store=store)
+    assert result.status == "succeeded" and result.validated, result.validation
+    assert result.tables["public.handles"]["partitions"] >= 4
+    assert _rows(target_url, "SELECT * FROM public.handles") == _rows(
+        odd_tables, "SELECT * FROM public.handles"
+    )
+    with psycopg.connect(target_url) as conn:
+        collations = conn.execute(
+            "SELECT a.attname, n.nspname, c.collname FROM pg_attribute a"
+            " JOIN pg_collation c ON c.oid = a.attcollation"
+            " JOIN pg_namespace n ON n.oid = c.collnamespace"
+            " WHERE a.attrelid = 'public.handles'::regclass AND a.attnum > 0 ORDER BY 1"
+        ).fetchall()
+        order = conn.execute("SELECT h FROM public.handles ORDER BY h LIMIT 2").fetchall()
+    assert collations == [("c", "pg_catalog", "C"), ("h", "public", "bytewise")]
+    assert order == [("USER10",), ("USER100",)]  # byte order: upper case first

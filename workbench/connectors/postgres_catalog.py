@@ -52,7 +52,7 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
        CASE WHEN arr.is_array THEN et.typtype ELSE t.typtype END,
        a.atttypmod, a.attndims, arr.is_array,
        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
-       col_description(a.attrelid, a.attnum), co.collname,
+       col_description(a.attrelid, a.attnum), cn.nspname || '.' || co.collname,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
        CASE WHEN t.typtype = 'd' THEN bt.typname END
 FROM pg_attribute a
@@ -64,6 +64,7 @@ LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
+LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
@@ -121,6 +122,16 @@ FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE t.typtype = 'c' AND n.nspname <> ALL(%s) GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+# the collations the chosen tables' columns name (their definitions: to_jsonb keeps the query
+# the same across versions, whose columns differ: colliculocale in 15-16, colllocale in 17)
+COLLATIONS = """
+SELECT DISTINCT n.nspname, co.collname, to_jsonb(co) FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
+JOIN pg_namespace n ON n.oid = co.collnamespace
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
 """
 
 # the next value of each table's identity or serial sequence (NULL: never used)
@@ -214,11 +225,33 @@ def introspect(
         f"{s}.{t}": list(zip(names, types, strict=True))
         for s, t, names, types in run(COMPOSITES, (list(SYSTEM_SCHEMAS),))
     }
-    extras: dict[str, Any] = {"domains": domains, "composites": composites}
+    collations = {
+        f"{s}.{name}": {"schema": s, "name": name, **_collation(d)}
+        for s, name, d in run(COLLATIONS, (oids,))
+    }
+    extras: dict[str, Any] = {
+        "domains": domains,
+        "composites": composites,
+        "collations": collations,
+    }
     # routines belong to the schemas, not to chosen tables
     routine_schemas = None if tables else sorted({t.schema for t in out if t.schema})
     others = _others(connector, oids, routine_schemas)
     return DatabaseSchema("postgresql", f"PostgreSQL {version}", tuple(out), enums, extras, others)
+
+
+def _collation(row: dict[str, Any]) -> dict[str, Any]:
+    """What CREATE COLLATION needs of a pg_collation row (as JSON)."""
+    provider = {"i": "icu", "c": "libc", "b": "builtin"}.get(row.get("collprovider", ""), "")
+    locale = row.get("colllocale") or row.get("colliculocale")
+    return {
+        "provider": provider,
+        "locale": locale,
+        "lc_collate": row.get("collcollate"),
+        "lc_ctype": row.get("collctype"),
+        "deterministic": bool(row.get("collisdeterministic", True)),
+        "rules": row.get("collicurules"),
+    }
 
 
 def _others(

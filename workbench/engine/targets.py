@@ -21,7 +21,7 @@ from psycopg import sql
 
 from workbench.connectors.pgcopy import NO_STATEMENT_TIMEOUT
 from workbench.engine.plan import TablePlan, TargetColumn
-from workbench.errors import AlreadyExistsError, InvalidInputError
+from workbench.errors import AlreadyExistsError, InvalidInputError, UnsupportedError
 from workbench.schema.ddl import DdlScript, target_ddl
 from workbench.schema.model import DatabaseSchema, Table
 from workbench.schema.sqlexpr import column_expression
@@ -229,6 +229,17 @@ def create_target_tables(
                     conn.execute(statement)
             except psycopg.errors.DuplicateObject:  # an enum type or domain from an earlier run
                 log.info("already there: %s", statement[:80])
+            except (psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedObject) as exc:
+                if "collation" not in str(exc).lower() and "ICU" not in str(exc):
+                    raise
+                raise UnsupportedError(
+                    f"The target cannot make or find a column collation of the source "
+                    f"({str(exc).strip()}) for: {describe_statement(statement)}. Nothing was "
+                    "copied. Give the target that collation (a build with ICU), or let such "
+                    "columns take the target database's own: the type option "
+                    "collations=default (a stored connection's --option types='{\"collations\": "
+                    '"default"}\')'
+                ) from exc
     if not keep:
         return script
     # tables loaded as they were (append) keep their own keys and indexes

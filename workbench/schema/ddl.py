@@ -69,6 +69,8 @@ def _ident(*names: str | None) -> sql.Identifier:
 
 def column_definition(col: ColumnPlan) -> sql.Composable:
     parts: list[sql.Composable] = [sql.Identifier(col.target), sql.SQL(col.pg_type)]
+    if col.collation:
+        parts.append(sql.SQL("COLLATE {}").format(sql.Identifier(*col.collation)))
     if col.generated:
         parts.append(sql.SQL("GENERATED ALWAYS AS ({}) STORED").format(sql.SQL(col.generated)))
     elif col.is_identity:
@@ -87,6 +89,40 @@ def create_table(plan: TableTypePlan) -> str:
             _ident(plan.target_schema, plan.target_name), cols
         )
     )
+
+
+def _collations(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -> list[str]:
+    """CREATE COLLATION for the collations of their own (not pg_catalog's) that the planned
+    columns use: a case-insensitive ICU key stays case-insensitive."""
+    known = source.extras.get("collations", {}) if source is not None else {}
+    out: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for plan in plans:
+        originals = {c.name: c.collation for c in plan.table.columns}
+        for col in plan.columns:
+            if col.collation is None or col.collation in seen:
+                continue
+            definition = known.get(originals.get(col.source) or "")
+            if definition is None or definition["schema"] == "pg_catalog":
+                continue  # PostgreSQL's own ("C", "und-x-icu", the system's locales)
+            seen.add(col.collation)
+            options: list[sql.Composable] = [
+                sql.SQL("provider = {}").format(sql.SQL(definition["provider"]))
+            ]
+            if definition["provider"] == "libc":
+                options.append(sql.SQL("lc_collate = {}").format(definition["lc_collate"]))
+                options.append(sql.SQL("lc_ctype = {}").format(definition["lc_ctype"]))
+            else:
+                options.append(sql.SQL("locale = {}").format(definition["locale"]))
+            if definition.get("rules"):
+                options.append(sql.SQL("rules = {}").format(definition["rules"]))
+            if not definition["deterministic"]:
+                options.append(sql.SQL("deterministic = false"))
+            statement = sql.SQL("CREATE COLLATION IF NOT EXISTS {} ({})").format(
+                _ident(*col.collation), sql.SQL(", ").join(options)
+            )
+            out.append(_s(statement))
+    return out
 
 
 def _user_types(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -> list[str]:
@@ -159,6 +195,7 @@ def target_ddl(
     script.create += [
         _s(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(s))) for s in schemas
     ]
+    script.create += _collations(plans, source)
     script.create += _user_types(plans, source)
     script.create += [create_table(p) for p in plans]
     relations: dict[str | None, NameAllocator] = {}

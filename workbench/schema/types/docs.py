@@ -54,8 +54,15 @@ def type_mapping_markdown() -> str:
                 "time_as",
                 "geometry",
                 "naming",
+                "collations",
             )
         ),
+        "",
+        "PostgreSQL -> PostgreSQL keeps each column's collation (`collations='keep'`): the",
+        "source's own collations are made in the target, PostgreSQL's (`\"C\"`, `und-x-icu`,",
+        "the system's locales) must exist there, or the job stops before copying, naming the",
+        "collation; `collations='default'` gives such columns the target database's collation.",
+        "Other sources' collations have no PostgreSQL name: their columns take the target's.",
         "",
     ]
     for title, module in SECTIONS:

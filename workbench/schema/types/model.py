@@ -29,11 +29,19 @@ class TypeOptions:
     time_as: str = "interval"  # MySQL time (-838:59:59 .. 838:59:59) -> "interval" or "time"
     geometry: str = "wkb"  # spatial -> "wkb" (bytea) or "postgis" (geometry)
     naming: str = "keep"  # target names: "keep" or "snake"
+    # PostgreSQL -> PostgreSQL column collations: "keep" (made in the target where they are
+    # the source's own; PostgreSQL's must exist there) or "default" (the target database's)
+    collations: str = "keep"
     type_overrides: Mapping[str, str] = field(default_factory=dict)
     column_overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Every type name that will be pasted into DDL is a type name and nothing more."""
+        if self.collations not in ("keep", "default"):
+            raise InvalidInputError(
+                f"Type option collations={self.collations!r}: use 'keep' (the source's column "
+                "collations) or 'default' (the target database's)"
+            )
 
         for label, target in self.type_overrides.items():
             pg_type(target, what=f"Type override for {label!r}")
@@ -106,6 +114,9 @@ class ColumnPlan:
     rule: str = ""  # the source label of the rule applied ("override" when overridden)
     notes: tuple[str, ...] = ()
     comment: str | None = None
+    # (schema, name) of the column's own collation, PostgreSQL -> PostgreSQL only (other
+    # engines' collations have no PostgreSQL name: the target database's default applies)
+    collation: tuple[str, str] | None = None
 
     @property
     def is_loaded(self) -> bool:

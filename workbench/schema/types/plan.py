@@ -114,7 +114,7 @@ def plan_column(
     target = target or apply_policy(column.name, options.naming)
     kind = type_map(dialect)
     if kind.same_engine:
-        return _plan_postgres(table, column, target, target_schema)
+        return _plan_postgres(table, column, target, target_schema, options)
     native = column.native
     rule = pick_rule(dialect, column, options)
     pg_type = _render(rule.target, native)
@@ -207,7 +207,7 @@ def _default(column: Column, pg_type: str) -> tuple[str | None, str]:
 
 
 def _plan_postgres(
-    table: Table, column: Column, target: str, target_schema: str | None
+    table: Table, column: Column, target: str, target_schema: str | None, options: TypeOptions
 ) -> ColumnPlan:
     native = column.native
     notes: list[str] = []
@@ -227,6 +227,13 @@ def _plan_postgres(
         default = None
         notes.append("serial default replaced by an identity")
     generated = column.generated
+    collation = None
+    if column.collation and options.collations == "keep":
+        # "schema.name": a collation of the table's own schema goes with it
+        coll_schema, _, coll_name = column.collation.partition(".")
+        if coll_schema == table.schema and target_schema:
+            coll_schema = target_schema
+        collation = (coll_schema, coll_name)
     return ColumnPlan(
         source=column.name,
         target=target,
@@ -235,6 +242,7 @@ def _plan_postgres(
         default=None if is_identity else default,
         is_identity=is_identity,
         generated=generated,
+        collation=collation,
         rule="postgresql",
         notes=tuple(notes),
         comment=column.comment,
