@@ -232,3 +232,34 @@ def test_column_collations_go_with_their_columns(odd_tables, target_url, store):
         order = conn.execute("SELECT h FROM public.handles ORDER BY h LIMIT 2").fetchall()
     assert collations == [("c", "pg_catalog", "C"), ("h", "public", "bytewise")]
     assert order == [("USER10",), ("USER100",)]  # byte order: upper case first
+
+
+def test_an_extensions_type_is_made_in_the_target(odd_tables, target_url, store):
+    """A column of an extension's type (pgvector's vector, the one pgserver ships) failed the
+    target's CREATE TABLE: 'type "vector" does not exist'. The extensions the chosen tables
+    use are created in the target first, as pg_dump does."""
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector")
+        conn.execute("CREATE TABLE embeddings (id int PRIMARY KEY, e vector(3))")
+        conn.execute("CREATE INDEX embeddings_newest ON embeddings (id DESC NULLS LAST)")
+        conn.execute("CREATE INDEX embeddings_near ON embeddings USING hnsw (e vector_l2_ops)")
+        conn.execute(
+            "INSERT INTO embeddings SELECT i, ARRAY[i, -i, i / 7.0]::vector"
+            f" FROM generate_series(1, {N}) i"
+        )
+    _copy(odd_tables, target_url, store, ("embeddings",))
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'").fetchone()
+        nearest = conn.execute(
+            "SELECT id FROM public.embeddings ORDER BY e <-> '[5, -5, 0.7]' LIMIT 1"
+        ).fetchone()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'embeddings'"
+            " AND indexname <> 'embeddings_pkey' ORDER BY 1"
+        ).fetchall()
+    assert nearest == (5,)
+    # an index's operator class and order go with it (they were dropped)
+    assert [d.split(" USING ")[1] for _, d in indexes] == [
+        "hnsw (e vector_l2_ops)",
+        "btree (id DESC NULLS LAST)",
+    ]

@@ -89,7 +89,16 @@ INDEXES = """
 SELECT i.indrelid, ic.relname, i.indisunique, i.indkey::int[], am.amname,
        pg_get_expr(i.indpred, i.indrelid, true),
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-             FROM generate_series(1, i.indnkeyatts) k ORDER BY k), i.indexrelid
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k), i.indexrelid,
+       ARRAY(SELECT concat_ws(' ',
+                    CASE WHEN NOT opc.opcdefault
+                         THEN quote_ident(opn.nspname) || '.' || quote_ident(opc.opcname) END,
+                    CASE WHEN i.indoption[k - 1] & 1 = 1 THEN 'DESC' END,
+                    CASE i.indoption[k - 1] & 3 WHEN 2 THEN 'NULLS FIRST'
+                                                WHEN 1 THEN 'NULLS LAST' END)
+             FROM generate_series(1, i.indnkeyatts) k
+             LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[k - 1]
+             LEFT JOIN pg_namespace opn ON opn.oid = opc.opcnamespace ORDER BY k)
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
@@ -132,6 +141,30 @@ JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 JOIN pg_namespace n ON n.oid = co.collnamespace
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+# the extensions the chosen tables need: of their columns' types (citext, hstore, vector),
+# their defaults' functions (uuid-ossp's uuid_generate_v4) and their indexes' operator
+# classes (pg_trgm's gin_trgm_ops)
+EXTENSIONS = """
+WITH needs(classid, objid) AS (
+  SELECT 'pg_type'::regclass, t.oid FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+  WHERE a.attrelid = ANY(%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION SELECT 'pg_type'::regclass, t.typelem FROM pg_attribute a
+  JOIN pg_type t ON t.oid = a.atttypid
+  WHERE a.attrelid = ANY(%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped AND t.typelem <> 0
+  UNION SELECT d.refclassid, d.refobjid FROM pg_attrdef ad
+  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+  WHERE ad.adrelid = ANY(%(oids)s) AND d.refclassid = 'pg_proc'::regclass
+  UNION SELECT d.refclassid, d.refobjid FROM pg_index i
+  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
+  WHERE i.indrelid = ANY(%(oids)s) AND d.refclassid IN ('pg_opclass'::regclass,
+                                                        'pg_proc'::regclass)
+)
+SELECT DISTINCT e.extname, n.nspname FROM needs
+JOIN pg_depend d ON d.classid = needs.classid AND d.objid = needs.objid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid JOIN pg_namespace n ON n.oid = e.extnamespace
+ORDER BY 1
 """
 
 # the next value of each table's identity or serial sequence (NULL: never used)
@@ -233,6 +266,7 @@ def introspect(
         "domains": domains,
         "composites": composites,
         "collations": collations,
+        "extensions": [list(r) for r in run(EXTENSIONS, {"oids": oids})],
     }
     # routines belong to the schemas, not to chosen tables
     routine_schemas = None if tables else sorted({t.schema for t in out if t.schema})
@@ -346,7 +380,7 @@ def _constraints(
 
 
 def _index(row: Sequence[Any], attnames: dict[tuple[int, int], str]) -> Index:
-    relid, name, unique, key, method, pred, defs, _ = row
+    relid, name, unique, key, method, pred, defs, _, options = row
     columns: list[str | None] = []
     exprs: list[str] = []
     for attnum, text in zip(key, defs, strict=False):
@@ -355,7 +389,8 @@ def _index(row: Sequence[Any], attnames: dict[tuple[int, int], str]) -> Index:
             exprs.append(text)
         else:
             columns.append(attnames[(relid, attnum)])
-    return Index(name, tuple(columns), unique, tuple(exprs), method, pred)
+    entries = tuple(options) if any(options) else ()
+    return Index(name, tuple(columns), unique, tuple(exprs), method, pred, entries)
 
 
 def _domains(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import psycopg
 from psycopg import sql
@@ -229,17 +229,12 @@ def create_target_tables(
                     conn.execute(statement)
             except psycopg.errors.DuplicateObject:  # an enum type or domain from an earlier run
                 log.info("already there: %s", statement[:80])
-            except (psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedObject) as exc:
-                if "collation" not in str(exc).lower() and "ICU" not in str(exc):
+            except psycopg.Error as exc:
+                if not statement.startswith(("CREATE EXTENSION", "CREATE COLLATION")) and (
+                    "collation" not in str(exc).lower()
+                ):
                     raise
-                raise UnsupportedError(
-                    f"The target cannot make or find a column collation of the source "
-                    f"({str(exc).strip()}) for: {describe_statement(statement)}. Nothing was "
-                    "copied. Give the target that collation (a build with ICU), or let such "
-                    "columns take the target database's own: the type option "
-                    "collations=default (a stored connection's --option types='{\"collations\": "
-                    '"default"}\')'
-                ) from exc
+                _refuse_unmade(statement, exc)
     if not keep:
         return script
     # tables loaded as they were (append) keep their own keys and indexes
@@ -283,6 +278,26 @@ _OBJECTS = (
      "identity sequence of {0}.{1}"),
     (re.compile(r"^COMMENT ON (TABLE|COLUMN) (\S+)"), "comment on {1}"),
 )  # fmt: skip
+
+
+def _refuse_unmade(statement: str, exc: psycopg.Error) -> NoReturn:
+    """An extension or a collation the source's tables use that the target cannot make."""
+    error = str(exc).strip().replace("\n", " ")
+    if statement.startswith("CREATE EXTENSION"):
+        raise UnsupportedError(
+            f"The target cannot create an extension the chosen tables use ({error}): "
+            f"{statement}. Nothing was copied. Install it on the target's server (for most: "
+            "the postgresql-contrib package) and create it as a user allowed to (--before "
+            "'CREATE EXTENSION ...' runs before the tables are made), or leave out the tables "
+            "that use it (--exclude)"
+        ) from exc
+    raise UnsupportedError(
+        f"The target cannot make or find a column collation of the source ({error}) for: "
+        f"{describe_statement(statement)}. Nothing was copied. Give the target that collation "
+        "(a build with ICU), or let such columns take the target database's own: the type "
+        "option collations=default (a stored connection's --option "
+        """types='{"collations": "default"}')"""
+    ) from exc
 
 
 def describe_statement(statement: str) -> str:

@@ -91,6 +91,24 @@ def create_table(plan: TableTypePlan) -> str:
     )
 
 
+def _extensions(source: DatabaseSchema | None) -> list[str]:
+    """CREATE EXTENSION for the extensions a PostgreSQL source's chosen tables need (their
+    types, defaults' functions, indexes' operator classes), in the schema they have there."""
+    out = []
+    for name, schema in source.extras.get("extensions", []) if source is not None else []:
+        made = _s(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        if made not in out:
+            out.append(made)
+        out.append(
+            _s(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                    sql.Identifier(name), sql.Identifier(schema)
+                )
+            )
+        )
+    return out
+
+
 def _collations(plans: Sequence[TableTypePlan], source: DatabaseSchema | None) -> list[str]:
     """CREATE COLLATION for the collations of their own (not pg_catalog's) that the planned
     columns use: a case-insensitive ICU key stays case-insensitive."""
@@ -195,6 +213,7 @@ def target_ddl(
     script.create += [
         _s(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(s))) for s in schemas
     ]
+    script.create += _extensions(source)
     script.create += _collations(plans, source)
     script.create += _user_types(plans, source)
     script.create += [create_table(p) for p in plans]
@@ -454,8 +473,7 @@ def _materialized(view: Table, target_schema: str, query: str) -> sql.Composable
         sql.SQL("REFRESH MATERIALIZED VIEW {}").format(target),
     ]
     for ix in view.indexes:
-        exprs = iter(ix.expressions)
-        parts = [sql.Identifier(c) if c is not None else sql.SQL(next(exprs)) for c in ix.columns]
+        parts = _index_entries(ix, {c: c for c in ix.columns if c is not None}, True)
         stmt = sql.SQL("CREATE {}INDEX IF NOT EXISTS {} ON {} USING {} ({})").format(
             sql.SQL("UNIQUE " if ix.unique else ""),
             sql.Identifier(ix.name or f"{view.name}_idx"),
@@ -497,7 +515,7 @@ def _index(
 ) -> sql.Composable | None:
     method = (ix.method or "btree").lower()
     is_pg = source is not None and type_map(source.dialect).same_engine
-    if method not in PG_INDEX_METHODS:
+    if method not in PG_INDEX_METHODS and not is_pg:  # a PostgreSQL source's: an extension's
         notes.append(
             (
                 f"index {ix.name} of {plan.table.qualified_name}",
@@ -513,10 +531,7 @@ def _index(
             )
         )
         return None
-    parts: list[sql.Composable] = []
-    exprs = iter(ix.expressions)
-    for col in ix.columns:
-        parts.append(sql.Identifier(names[col]) if col is not None else sql.SQL(next(exprs)))
+    parts = _index_entries(ix, names, is_pg)
     stmt = sql.SQL("CREATE {}INDEX {} ON {} USING {} ({})").format(
         sql.SQL("UNIQUE " if ix.unique else ""),
         sql.Identifier(index_name(ix.name, "idx")),
@@ -527,3 +542,15 @@ def _index(
     if ix.where and is_pg:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(ix.where))
     return stmt
+
+
+def _index_entries(ix: Index, names: Mapping[str, str], is_pg: bool) -> list[sql.Composable]:
+    """An index's entries: target columns or expressions, with a PostgreSQL source's
+    operator classes and orderings."""
+    exprs = iter(ix.expressions)
+    parts: list[sql.Composable] = []
+    for i, col in enumerate(ix.columns):
+        part = sql.Identifier(names[col]) if col is not None else sql.SQL(next(exprs))
+        words = ix.options[i] if is_pg and i < len(ix.options) else ""
+        parts.append(sql.SQL("{} {}").format(part, sql.SQL(words)) if words else part)
+    return parts

@@ -75,6 +75,9 @@ class Index:
     expressions: tuple[str, ...] = ()  # expression texts, in order, for the None entries
     method: str | None = None  # btree, hash, gin, spatial, fulltext ...
     where: str | None = None  # partial index predicate
+    # per entry, PostgreSQL's words after it: a non-default operator class (pg_trgm's
+    # public.gin_trgm_ops), DESC, NULLS FIRST (PostgreSQL sources; () when none has any)
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
