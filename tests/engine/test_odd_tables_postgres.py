@@ -263,3 +263,56 @@ def test_an_extensions_type_is_made_in_the_target(odd_tables, target_url, store)
         "hnsw (e vector_l2_ops)",
         "btree (id DESC NULLS LAST)",
     ]
+
+
+def test_exclusion_constraints_and_row_level_security_go_with_their_tables(
+    odd_tables, target_url, store
+):
+    """Both were dropped without a word: the target took overlapping bookings, and a table
+    whose policies hid other tenants' rows was readable whole by anyone granted SELECT."""
+    role = f"wbtenant{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role}")
+        conn.execute(
+            "CREATE TABLE bookings (id int PRIMARY KEY, room int, during tstzrange,"
+            " tenant text, EXCLUDE USING gist (during WITH &&))"
+        )
+        conn.execute(
+            "INSERT INTO bookings SELECT i, i % 5, tstzrange('2024-01-01'::timestamptz"
+            " + i * interval '1 hour', '2024-01-01'::timestamptz + (i + 1) * interval '1 hour'),"
+            f" 't' || (i % 3) FROM generate_series(1, {N}) i"
+        )
+        conn.execute("ALTER TABLE bookings ENABLE ROW LEVEL SECURITY")
+        conn.execute("ALTER TABLE bookings FORCE ROW LEVEL SECURITY")
+        conn.execute("CREATE POLICY own ON bookings USING (tenant = current_user)")
+        conn.execute(
+            f"CREATE POLICY no_deletes ON bookings AS RESTRICTIVE FOR DELETE TO {role}"
+            " USING (false)"
+        )
+    try:
+        _copy(odd_tables, target_url, store, ("bookings",))
+        with psycopg.connect(target_url) as conn:
+            flags = conn.execute(
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
+                " WHERE oid = 'public.bookings'::regclass"
+            ).fetchone()
+            policies = conn.execute(
+                "SELECT policyname, permissive, roles::text[], cmd, qual FROM pg_policies"
+                " WHERE tablename = 'bookings' ORDER BY 1"
+            ).fetchall()
+            constraints = conn.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = 'public.bookings'::regclass AND contype = 'x'"
+            ).fetchall()
+        assert flags == (True, True)
+        assert policies == [
+            ("no_deletes", "RESTRICTIVE", [role], "DELETE", "false"),
+            ("own", "PERMISSIVE", ["public"], "ALL", "(tenant = CURRENT_USER)"),
+        ]
+        assert constraints == [("EXCLUDE USING gist (during WITH &&)",)]
+    finally:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS public.bookings")
+        with psycopg.connect(odd_tables, autocommit=True) as conn:
+            conn.execute("DROP TABLE bookings")
+            conn.execute(f"DROP ROLE {role}")

@@ -13,6 +13,7 @@ from workbench.schema.model import (
     ForeignKey,
     Index,
     NativeType,
+    Policy,
     SchemaObject,
     Table,
     UniqueConstraint,
@@ -35,7 +36,8 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        CASE WHEN c.relkind IN ('r','p','m') THEN pg_total_relation_size(c.oid) END,
        obj_description(c.oid, 'pg_class'),
        CASE WHEN c.relkind IN ('v','m') THEN pg_get_viewdef(c.oid, true) END,
-       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)
+       c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid),
+       CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r','p','v','m','f') AND NOT c.relispartition
   AND n.nspname <> ALL(%(system)s) AND n.nspname NOT LIKE 'pg\\_%%'
@@ -72,11 +74,12 @@ ORDER BY a.attrelid, a.attnum
 CONSTRAINTS = """
 SELECT c.conrelid, c.conname, c.contype, c.conkey::int[], rn.nspname, r.relname,
        c.confkey::int[], c.confrelid, c.confupdtype, c.confdeltype,
-       CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid, true) END, c.conindid
+       CASE WHEN c.contype = 'c' THEN pg_get_expr(c.conbin, c.conrelid, true)
+            WHEN c.contype = 'x' THEN pg_get_constraintdef(c.oid, true) END, c.conindid
 FROM pg_constraint c
 LEFT JOIN pg_class r ON r.oid = c.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
-WHERE c.conrelid = ANY(%s) AND c.contype IN ('p','u','f','c')
+WHERE c.conrelid = ANY(%s) AND c.contype IN ('p','u','f','c','x')
 ORDER BY c.conrelid, c.conname
 """
 
@@ -167,6 +170,18 @@ JOIN pg_extension e ON e.oid = d.refobjid JOIN pg_namespace n ON n.oid = e.extna
 ORDER BY 1
 """
 
+# row-level security policies (roles by name: "public" is every role)
+POLICIES = """
+SELECT p.polrelid, p.polname, p.polpermissive,
+       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                     WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+       CASE WHEN p.polroles = '{0}' THEN ARRAY['public']::text[]
+            ELSE ARRAY(SELECT rolname::text FROM pg_roles WHERE oid = ANY(p.polroles)
+                       ORDER BY 1) END,
+       pg_get_expr(p.polqual, p.polrelid, true), pg_get_expr(p.polwithcheck, p.polrelid, true)
+FROM pg_policy p WHERE p.polrelid = ANY(%s) ORDER BY p.polrelid, p.polname
+"""
+
 # the next value of each table's identity or serial sequence (NULL: never used)
 SEQUENCES = """
 SELECT d.refobjid, max(CASE WHEN has_sequence_privilege(d.objid, 'SELECT')
@@ -243,6 +258,7 @@ def introspect(
     columns = _by_relation(col_rows)
     constraints = _by_relation(con_rows)
     indexes = _by_relation(index_rows)
+    policies = _by_relation(run(POLICIES, (oids,)))
     out = [
         _table(
             rel,
@@ -250,6 +266,10 @@ def introspect(
             _constraints(constraints.get(rel[0], []), attnames),
             tuple(_index(r, attnames) for r in indexes.get(rel[0], [])),
             nexts.get(rel[0]),
+            tuple(
+                Policy(name, permissive, command, tuple(roles), using, check)
+                for _, name, permissive, command, roles, using, check in policies.get(rel[0], [])
+            ),
         )
         for rel in rels
     ]
@@ -352,6 +372,7 @@ class _Constraints(NamedTuple):
     uniques: tuple[UniqueConstraint, ...]
     foreign_keys: tuple[ForeignKey, ...]
     checks: tuple[CheckConstraint, ...]
+    exclusions: tuple[CheckConstraint, ...] = ()
 
 
 def _constraints(
@@ -362,6 +383,7 @@ def _constraints(
     uniques: list[UniqueConstraint] = []
     foreign: list[ForeignKey] = []
     checks: list[CheckConstraint] = []
+    exclusions: list[CheckConstraint] = []
     for relid, name, ctype, key, rschema, rtable, rkey, roid, upd, dele, check, _ in rows:
         cols = tuple(attnames[(relid, k)] for k in key or [])
         if ctype == "p":
@@ -375,8 +397,10 @@ def _constraints(
             )
         elif ctype == "c":
             checks.append(CheckConstraint(name, check))
+        elif ctype == "x":
+            exclusions.append(CheckConstraint(name, check))
     pk = pks[0] if pks else None
-    return _Constraints(pk, tuple(uniques), tuple(foreign), tuple(checks))
+    return _Constraints(pk, tuple(uniques), tuple(foreign), tuple(checks), tuple(exclusions))
 
 
 def _index(row: Sequence[Any], attnames: dict[tuple[int, int], str]) -> Index:
@@ -406,8 +430,9 @@ def _table(
     constraints: _Constraints,
     indexes: tuple[Index, ...],
     identity_next: int | None,
+    policies: tuple[Policy, ...] = (),
 ) -> Table:
-    _, schema, name, relkind, reltuples, size, comment, viewdef, has_children = rel
+    _, schema, name, relkind, reltuples, size, comment, viewdef, has_children, rls = rel
     pk = constraints.primary_key
     return Table(
         schema=schema,
@@ -427,4 +452,7 @@ def _table(
         identity_next=identity_next,
         has_children=bool(has_children),
         materialized=relkind == "m",
+        exclusions=constraints.exclusions,
+        row_security=rls,
+        policies=policies,
     )

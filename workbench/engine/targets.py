@@ -277,6 +277,11 @@ _OBJECTS = (
     (re.compile(r"^SELECT setval\(pg_get_serial_sequence\('([^']+)', '([^']+)'"),
      "identity sequence of {0}.{1}"),
     (re.compile(r"^COMMENT ON (TABLE|COLUMN) (\S+)"), "comment on {1}"),
+    (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) EXCLUDE'),
+     "exclusion constraint {1} on {0}"),
+    (re.compile(r'^CREATE POLICY (\S+) ON (\S+)'), "row-level security policy {0} on {1}"),
+    (re.compile(r'^ALTER TABLE (\S+) (ENABLE|FORCE) ROW LEVEL SECURITY'),
+     "row-level security ({1}) on {0}"),
 )  # fmt: skip
 
 

@@ -237,7 +237,8 @@ def target_ddl(
 
 # the post-load statements, in the order they run (keys before the foreign keys that need them)
 _POST_LOAD_ORDER = (
-    "primary_key", "uniques", "indexes", "foreign_keys", "checks", "identities", "comments",
+    "primary_key", "uniques", "indexes", "foreign_keys", "checks", "exclusions", "identities",
+    "comments", "row_security",
 )  # fmt: skip
 
 
@@ -378,6 +379,61 @@ class _TableDdl:
             for col in self.plan.columns
             if col.is_identity
         ]
+
+    def _same_names(self, what: str) -> bool:
+        """PostgreSQL text of the source's (a constraint, a policy) holds its column names:
+        kept only where they are the target's; otherwise listed as not migrated."""
+        if self.source is None or not type_map(self.source.dialect).same_engine:
+            return False
+        if all(c.source == c.target for c in self.plan.columns):
+            return True
+        self.script.not_migrated.append(
+            (what, "its expressions name the source's columns, which the target renames")
+        )
+        return False
+
+    def exclusions(self) -> list[sql.Composable]:
+        out: list[sql.Composable] = []
+        for ex in self.table.exclusions:
+            label = f"exclusion constraint {ex.name} of {self.table.qualified_name}"
+            if self._same_names(label):
+                name = self.constraints.take(truncate(ex.name or f"{self.plan.target_name}_excl"))
+                out.append(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                        self.target, sql.Identifier(name), sql.SQL(ex.expression)
+                    )
+                )
+        return out
+
+    def row_security(self) -> list[sql.Composable]:
+        """Row-level security after the load (a forced policy would filter the load itself),
+        with its policies: roles the target lacks fail the statement, which the job names."""
+        table = self.table
+        if not table.row_security and not table.policies:
+            return []
+        if not self._same_names(f"row-level security of {table.qualified_name}"):
+            return []
+        out: list[sql.Composable] = []
+        for p in table.policies:
+            statement = sql.SQL("CREATE POLICY {} ON {} AS {} FOR {} TO {}").format(
+                sql.Identifier(p.name),
+                self.target,
+                sql.SQL("PERMISSIVE" if p.permissive else "RESTRICTIVE"),
+                sql.SQL(p.command),
+                sql.SQL(", ").join(
+                    sql.SQL("PUBLIC") if r == "public" else sql.Identifier(r) for r in p.roles
+                ),
+            )
+            if p.using:
+                statement = sql.SQL("{} USING ({})").format(statement, sql.SQL(p.using))
+            if p.check:
+                statement = sql.SQL("{} WITH CHECK ({})").format(statement, sql.SQL(p.check))
+            out.append(statement)
+        if table.row_security:
+            out.append(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(self.target))
+        if table.row_security == "forced":
+            out.append(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(self.target))
+        return out
 
     def comments(self) -> list[sql.Composable]:
         out: list[sql.Composable] = []

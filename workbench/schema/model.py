@@ -81,6 +81,18 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """A PostgreSQL row-level security policy (CREATE POLICY), its expressions PostgreSQL's."""
+
+    name: str
+    permissive: bool
+    command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
+    roles: tuple[str, ...]  # ("public",) for every role
+    using: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str | None
     name: str
@@ -107,6 +119,11 @@ class Table:
     # a PostgreSQL materialized view (kind "view"): made as one in the target, its rows
     # computed there from the copied tables, with its indexes
     materialized: bool = False
+    # PostgreSQL: exclusion constraints (name, "EXCLUDE USING gist (...)" as PostgreSQL
+    # prints it), row-level security ("enabled", "forced" or None) and its policies
+    exclusions: tuple[CheckConstraint, ...] = ()
+    row_security: str | None = None
+    policies: tuple[Policy, ...] = ()
 
     @property
     def qualified_name(self) -> str:
