@@ -257,6 +257,7 @@ def _column(row: Row, json_columns: set[str], is_mariadb: bool) -> Column:
         collation=_s(row["COLLATION_NAME"]),
         comment=_s(row["COLUMN_COMMENT"]) or None,
         ordinal=int(row["ORDINAL_POSITION"]),
+        on_update_now="on update" in extra,
     )
 
 

@@ -36,6 +36,7 @@ from workbench.engine.plan import TablePlan
 from workbench.engine.repair import replan
 from workbench.engine.run import partition_task
 from workbench.errors import InvalidInputError
+from workbench.schema.ddl import APPLYING_CHANGES
 from workbench.store import Store, jobs
 from workbench.transforms.rules import apply_transforms
 
@@ -73,6 +74,7 @@ def catch_up_job(store: Store, job_id: int, by: str | dict[str, str]) -> CatchUp
         with psycopg.connect(target_url, connect_timeout=int(timeout), autocommit=True) as conn:
             conn.execute("SET TIME ZONE 'UTC'")  # as the copy's sessions (see engine.follow)
             conn.execute("SET datestyle TO 'ISO, YMD'")
+            conn.execute(APPLYING_CHANGES)  # the source's ON UPDATE times, not the target's
             for tp, column in chosen:
                 _catch_up_table(source, conn, plan, tp, column, source_url, target_url,
                                 options, timeout, result)  # fmt: skip

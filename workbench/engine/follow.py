@@ -52,6 +52,7 @@ from workbench.errors import (
     InvalidInputError,
     WorkbenchError,
 )
+from workbench.schema.ddl import APPLYING_CHANGES
 from workbench.schema.model import Table
 from workbench.store import Store, jobs
 from workbench.transforms.rules import ColumnTransform, apply_transforms
@@ -717,6 +718,7 @@ def follow_job(
             conn.execute("SET TIME ZONE 'UTC'")
             conn.execute("SET datestyle TO 'ISO, YMD'")
             bookkeeping.ensure_bookkeeping(conn)
+            conn.execute(APPLYING_CHANGES)  # the source's ON UPDATE times, not the target's
             with conn.transaction():
                 conn.execute(_POSITIONS)
             target_columns = _target_columns(conn, plan.tables)

@@ -280,6 +280,9 @@ _OBJECTS = (
     (re.compile(r'^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) EXCLUDE'),
      "exclusion constraint {1} on {0}"),
     (re.compile(r'^CREATE POLICY (\S+) ON (\S+)'), "row-level security policy {0} on {1}"),
+    (re.compile(r'^CREATE OR REPLACE FUNCTION (\S+)'), "function {0}"),
+    (re.compile(r'^CREATE OR REPLACE TRIGGER (\S+) BEFORE UPDATE ON (\S+)'),
+     "ON UPDATE trigger {0} on {1}"),
     (re.compile(r'^ALTER TABLE (\S+) (ENABLE|FORCE) ROW LEVEL SECURITY'),
      "row-level security ({1}) on {0}"),
 )  # fmt: skip

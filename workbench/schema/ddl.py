@@ -238,8 +238,12 @@ def target_ddl(
 # the post-load statements, in the order they run (keys before the foreign keys that need them)
 _POST_LOAD_ORDER = (
     "primary_key", "uniques", "indexes", "foreign_keys", "checks", "exclusions", "identities",
-    "comments", "row_security",
+    "comments", "on_update", "row_security",
 )  # fmt: skip
+
+# The sessions that apply a followed source's changes set this: the source's own row images
+# carry its ON UPDATE times, which the target's triggers must not replace
+APPLYING_CHANGES = "SET workbench.applying_changes = 'on'"
 
 
 class _TableDdl:
@@ -434,6 +438,38 @@ class _TableDdl:
         if table.row_security == "forced":
             out.append(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(self.target))
         return out
+
+    def on_update(self) -> list[sql.Composable]:
+        """MySQL's ON UPDATE CURRENT_TIMESTAMP as a trigger: the column takes the time of any
+        change of its row that does not set it itself (as MySQL does)."""
+        renamed = {c.source: c.target for c in self.plan.columns}
+        columns = [
+            renamed[c.name] for c in self.table.columns if c.on_update_now and c.name in renamed
+        ]
+        if not columns:
+            return []
+        sets = sql.SQL(" ").join(
+            sql.SQL(
+                "IF NEW.{c} IS NOT DISTINCT FROM OLD.{c} THEN NEW.{c} := now(); END IF;"
+            ).format(c=sql.Identifier(c))
+            for c in columns
+        )
+        function = _ident(self.plan.target_schema, f"{self.plan.target_name}_on_update")
+        body = sql.SQL(
+            "BEGIN IF NEW IS DISTINCT FROM OLD AND coalesce("
+            "current_setting('workbench.applying_changes', true), '') <> 'on' THEN {} END IF;"
+            " RETURN NEW; END"
+        ).format(sets)
+        trigger = sql.Identifier(truncate(f"{self.plan.target_name}_on_update"))
+        return [
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {} () RETURNS trigger LANGUAGE plpgsql AS {}"
+            ).format(function, sql.Literal(body.as_string(None))),
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW "
+                "EXECUTE FUNCTION {} ()"
+            ).format(trigger, self.target, function),
+        ]
 
     def comments(self) -> list[sql.Composable]:
         out: list[sql.Composable] = []

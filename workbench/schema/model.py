@@ -42,6 +42,8 @@ class Column:
     collation: str | None = None
     comment: str | None = None
     ordinal: int = 0
+    # MySQL/MariaDB ON UPDATE CURRENT_TIMESTAMP: set to the time of every change of its row
+    on_update_now: bool = False
 
 
 @dataclass(frozen=True)
