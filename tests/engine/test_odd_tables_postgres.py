@@ -316,3 +316,72 @@ def test_exclusion_constraints_and_row_level_security_go_with_their_tables(
         with psycopg.connect(odd_tables, autocommit=True) as conn:
             conn.execute("DROP TABLE bookings")
             conn.execute(f"DROP ROLE {role}")
+
+
+def _partition_layout(url: str, root: str) -> list[tuple]:
+    """(partition, parent, bound, key, its own rows) of every level under ``root``."""
+    with psycopg.connect(url) as conn:
+        tree = conn.execute(
+            "WITH RECURSIVE tree(oid) AS (SELECT %s::regclass::oid UNION ALL"
+            " SELECT i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid)"
+            " SELECT c.oid::regclass::text, c.relname, p.relname,"
+            " pg_get_expr(c.relpartbound, c.oid),"
+            " CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END"
+            " FROM tree JOIN pg_class c ON c.oid = tree.oid"
+            " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid"
+            " LEFT JOIN pg_class p ON p.oid = i.inhparent ORDER BY 2",
+            (root,),
+        ).fetchall()
+        return [
+            (*row[1:], conn.execute(f"SELECT count(*) FROM ONLY {row[0]}").fetchone()[0])
+            for row in tree
+        ]
+
+
+def test_declarative_partitioning_is_made_alike(odd_tables, target_url, store):
+    """A partitioned table landed as one plain table: its partitions (and what they let an
+    application drop or detach by range) were gone. The target is partitioned alike, every
+    level, and each row lands in the partition it was in."""
+    with psycopg.connect(odd_tables, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE events (id bigint, at date NOT NULL, kind text NOT NULL, v text,"
+            " PRIMARY KEY (id, at, kind)) PARTITION BY RANGE (at)"
+        )
+        conn.execute(
+            "CREATE TABLE events_2023 PARTITION OF events"
+            " FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')"
+        )
+        conn.execute(
+            "CREATE TABLE events_2024 PARTITION OF events"
+            " FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (kind)"
+        )
+        conn.execute("CREATE TABLE events_2024_a PARTITION OF events_2024 FOR VALUES IN ('a')")
+        conn.execute("CREATE TABLE events_2024_rest PARTITION OF events_2024 DEFAULT")
+        conn.execute("CREATE TABLE events_later PARTITION OF events DEFAULT")
+        conn.execute("CREATE INDEX events_kind ON events (kind)")
+        conn.execute(
+            "INSERT INTO events SELECT i, date '2023-01-01' + (i % 900),"
+            f" CASE WHEN i % 3 = 0 THEN 'a' ELSE 'b' END, 'v' || i FROM generate_series(1, {N}) i"
+        )
+        conn.execute("CREATE TABLE buckets (id int, h int) PARTITION BY HASH (id)")
+        for r in (0, 1):
+            conn.execute(
+                f"CREATE TABLE buckets_{r} PARTITION OF buckets"
+                f" FOR VALUES WITH (modulus 2, remainder {r})"
+            )
+        conn.execute(f"INSERT INTO buckets SELECT i, i FROM generate_series(1, {N}) i")
+    options = CopyOptions(workers=2, partition_rows=100, tables=("events", "buckets"))
+    result = copy_database(odd_tables, target_url, options, store=store)
+    assert result.status == "succeeded" and result.validated, result.validation
+    assert result.tables["public.events"]["partitions"] >= 4
+    for root in ("public.events", "public.buckets"):
+        assert _rows(target_url, f"SELECT * FROM {root}") == _rows(
+            odd_tables, f"SELECT * FROM {root}"
+        )
+        layout = _partition_layout(target_url, root)
+        assert layout == _partition_layout(odd_tables, root)
+        assert len(layout) == (6 if root.endswith("events") else 3)
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'events_2024_a'"
+        ).fetchone() == (2,)  # the key and the index, down to the leaves

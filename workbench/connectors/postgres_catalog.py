@@ -16,6 +16,7 @@ from workbench.schema.model import (
     Policy,
     SchemaObject,
     Table,
+    TablePartition,
     UniqueConstraint,
 )
 
@@ -37,7 +38,8 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        obj_description(c.oid, 'pg_class'),
        CASE WHEN c.relkind IN ('v','m') THEN pg_get_viewdef(c.oid, true) END,
        c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid),
-       CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END
+       CASE WHEN c.relforcerowsecurity THEN 'forced' WHEN c.relrowsecurity THEN 'enabled' END,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r','p','v','m','f') AND NOT c.relispartition
   AND n.nspname <> ALL(%(system)s) AND n.nspname NOT LIKE 'pg\\_%%'
@@ -170,6 +172,23 @@ JOIN pg_extension e ON e.oid = d.refobjid JOIN pg_namespace n ON n.oid = e.extna
 ORDER BY 1
 """
 
+# the partitions of the chosen partitioned tables, all levels, each after its parent
+PARTITIONS = """
+WITH RECURSIVE tree(root, oid, parent, depth) AS (
+  SELECT i.inhparent, i.inhrelid, i.inhparent, 1 FROM pg_inherits i
+  JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = ANY(%s) AND c.relispartition
+  UNION ALL
+  SELECT t.root, i.inhrelid, i.inhparent, t.depth + 1 FROM tree t
+  JOIN pg_inherits i ON i.inhparent = t.oid
+)
+SELECT t.root, cn.nspname, c.relname, pn.nspname, p.relname,
+       pg_get_expr(c.relpartbound, c.oid), CASE WHEN c.relkind = 'p'
+       THEN pg_get_partkeydef(c.oid) END
+FROM tree t JOIN pg_class c ON c.oid = t.oid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+JOIN pg_class p ON p.oid = t.parent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+ORDER BY t.root, t.depth, c.relname
+"""
+
 # row-level security policies (roles by name: "public" is every role)
 POLICIES = """
 SELECT p.polrelid, p.polname, p.polpermissive,
@@ -259,6 +278,8 @@ def introspect(
     constraints = _by_relation(con_rows)
     indexes = _by_relation(index_rows)
     policies = _by_relation(run(POLICIES, (oids,)))
+    partitioned = [r[0] for r in rels if r[3] == "p"]
+    partitions = _by_relation(run(PARTITIONS, (partitioned,))) if partitioned else {}
     out = [
         _table(
             rel,
@@ -270,6 +291,7 @@ def introspect(
                 Policy(name, permissive, command, tuple(roles), using, check)
                 for _, name, permissive, command, roles, using, check in policies.get(rel[0], [])
             ),
+            tuple(TablePartition(*r[1:]) for r in partitions.get(rel[0], [])),
         )
         for rel in rels
     ]
@@ -431,8 +453,9 @@ def _table(
     indexes: tuple[Index, ...],
     identity_next: int | None,
     policies: tuple[Policy, ...] = (),
+    partitions: tuple[TablePartition, ...] = (),
 ) -> Table:
-    _, schema, name, relkind, reltuples, size, comment, viewdef, has_children, rls = rel
+    _, schema, name, relkind, reltuples, size, comment, viewdef, has_children, rls, key = rel
     pk = constraints.primary_key
     return Table(
         schema=schema,
@@ -455,4 +478,6 @@ def _table(
         exclusions=constraints.exclusions,
         row_security=rls,
         policies=policies,
+        partition_by=key,
+        partitions=partitions,
     )

@@ -84,11 +84,45 @@ def column_definition(col: ColumnPlan) -> sql.Composable:
 
 def create_table(plan: TableTypePlan) -> str:
     cols = sql.SQL(",\n  ").join(column_definition(c) for c in plan.columns)
-    return _s(
-        sql.SQL("CREATE TABLE {} (\n  {}\n)").format(
-            _ident(plan.target_schema, plan.target_name), cols
-        )
+    statement = sql.SQL("CREATE TABLE {} (\n  {}\n)").format(
+        _ident(plan.target_schema, plan.target_name), cols
     )
+    if _partitioned(plan):
+        statement = sql.SQL("{} PARTITION BY {}").format(
+            statement, sql.SQL(plan.table.partition_by or "")
+        )
+    return _s(statement)
+
+
+def _partitioned(plan: TableTypePlan) -> bool:
+    """A PostgreSQL source's partitioned table is made partitioned alike, unless the target
+    renames its columns (the key names the source's)."""
+    return bool(plan.table.partition_by) and all(c.source == c.target for c in plan.columns)
+
+
+def _partitions(plan: TableTypePlan) -> list[str]:
+    """CREATE TABLE ... PARTITION OF for a partitioned table's partitions, parents first; a
+    partition in the table's own schema goes to the target schema with it."""
+    if not _partitioned(plan):
+        return []
+    source = plan.table
+
+    def where(schema: str | None, name: str) -> sql.Identifier:
+        if (schema, name) == (source.schema, source.name):
+            return _ident(plan.target_schema, plan.target_name)
+        return _ident(plan.target_schema if schema == source.schema else schema, name)
+
+    out = []
+    for part in source.partitions:
+        statement = sql.SQL("CREATE TABLE {} PARTITION OF {} {}").format(
+            where(part.schema, part.name),
+            where(part.parent_schema, part.parent),
+            sql.SQL(part.bound),
+        )
+        if part.partition_by:
+            statement = sql.SQL("{} PARTITION BY {}").format(statement, sql.SQL(part.partition_by))
+        out.append(_s(statement))
+    return out
 
 
 def _extensions(source: DatabaseSchema | None) -> list[str]:
@@ -216,7 +250,8 @@ def target_ddl(
     script.create += _extensions(source)
     script.create += _collations(plans, source)
     script.create += _user_types(plans, source)
-    script.create += [create_table(p) for p in plans]
+    for p in plans:
+        script.create += [create_table(p), *_partitions(p)]
     relations: dict[str | None, NameAllocator] = {}
     for p in plans:
         relations.setdefault(p.target_schema, NameAllocator("keep")).reserve(p.target_name)

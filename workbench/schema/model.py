@@ -83,6 +83,18 @@ class Index:
 
 
 @dataclass(frozen=True)
+class TablePartition:
+    """A PostgreSQL partition of a partitioned table, or of one of its partitions."""
+
+    schema: str | None
+    name: str
+    parent_schema: str | None
+    parent: str
+    bound: str  # "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", "DEFAULT", ...
+    partition_by: str | None = None  # "RANGE (d)": partitioned in turn
+
+
+@dataclass(frozen=True)
 class Policy:
     """A PostgreSQL row-level security policy (CREATE POLICY), its expressions PostgreSQL's."""
 
@@ -126,6 +138,10 @@ class Table:
     exclusions: tuple[CheckConstraint, ...] = ()
     row_security: str | None = None
     policies: tuple[Policy, ...] = ()
+    # PostgreSQL declarative partitioning: the key ("RANGE (d)") and the partitions, each
+    # after its parent (the rows are read through this table, the root)
+    partition_by: str | None = None
+    partitions: tuple[TablePartition, ...] = ()
 
     @property
     def qualified_name(self) -> str:
