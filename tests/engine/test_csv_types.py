@@ -106,3 +106,29 @@ def test_a_latin1_file_needs_its_encoding_named_and_then_lands_as_utf8(
     assert landed == [("Zürich", 1), ("Málaga", 2)]
     with pytest.raises(InvalidInputError, match="cp1252"):
         copy_database(f"csv://{folder}?encoding=cp1252", target_url, CopyOptions(), store=store)
+
+
+def test_the_check_is_made_once_per_file_for_every_process_on_the_host(
+    tmp_path: Path, monkeypatch, caplog
+):
+    """Each worker process creates the folder's views: without the cache file each would scan
+    every file of the folder again (about 1 s per 200 MB each)."""
+    from workbench.connectors import csv_types
+    from workbench.connectors.duckdb import duckdb_module
+
+    path = tmp_path / "pay.csv"
+    _write(path)
+    first = csv_types.type_overrides(duckdb_module(), path)
+    assert first == {"amount": "DECIMAL(20, 3)", "qty": "VARCHAR"}
+    caplog.clear()
+    monkeypatch.setattr(csv_types, "_CHECKED", {})  # as a new process would start
+
+    def scan(*args: object) -> None:
+        raise AssertionError("scanned again")
+
+    monkeypatch.setattr(csv_types, "_check", scan)
+    assert csv_types.type_overrides(duckdb_module(), path) == first
+    assert "column 'qty' is read as text" in caplog.text  # said in every process
+    path.write_text(path.read_text() + "30000,1.5,1e-3,7\n")  # another file now: checked anew
+    with pytest.raises(AssertionError, match="scanned again"):
+        csv_types.type_overrides(duckdb_module(), path)

@@ -16,13 +16,19 @@ CSV is read, every row is checked (two parallel scans, about 1 s per 200 MB):
   as ``DECIMAL(p, s)`` with the widest integer part and scale seen, so it lands as
   ``numeric(p, s)`` digit for digit; past DuckDB's 38 digits it is read as text.
 
-Results are kept per process for a file of the same size and modification time.
+Results are kept for a file of the same size and modification time, per process and in a
+cache file under the system's temporary folder: the copy's worker processes on this host
+create the same views and would otherwise check every file of the folder again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +69,35 @@ def type_overrides(duckdb: Any, path: Path, encoding: str = "utf-8") -> dict[str
     naming the first line the reader cannot take at all."""
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, encoding)
-    if key not in _CHECKED:
+    if key in _CHECKED:
+        return _CHECKED[key]
+    cached = _cache_file(key)
+    try:
+        found = json.loads(cached.read_text())
+    except (OSError, ValueError):
         conn = duckdb.connect(":memory:")
+        warnings: list[str] = []
         try:
-            _CHECKED[key] = _check(conn, path, encoding)
+            found = {"types": _check(conn, path, encoding, warnings), "warnings": warnings}
         finally:
             conn.close()
-    return _CHECKED[key]
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(found))
+            partial.replace(cached)  # whole or absent, whoever writes it
+        except OSError:
+            log.debug("cannot keep the checked CSV types in %s", cached)
+    for warning in found["warnings"]:  # once a process, from the cache too
+        log.warning("%s", warning)
+    types: dict[str, str] = found["types"]
+    _CHECKED[key] = types
+    return types
+
+
+def _cache_file(key: tuple[str, int, int, str]) -> Path:
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return Path(tempfile.gettempdir()) / "workbench-csv-types" / f"{digest}.json"
 
 
 def reader_sql(
@@ -85,7 +113,7 @@ def reader_sql(
     return f"read_csv_auto({', '.join(args)})"
 
 
-def _check(conn: Any, path: Path, encoding: str) -> dict[str, str]:
+def _check(conn: Any, path: Path, encoding: str, warnings: list[str]) -> dict[str, str]:
     try:
         sniffed = conn.execute(
             "SELECT column_name, column_type FROM "
@@ -102,17 +130,14 @@ def _check(conn: Any, path: Path, encoding: str) -> dict[str, str]:
         if not rejected:
             break
         for column, line, value in rejected:
-            log.warning(
-                "%s: column %r is read as text: line %s has a value its sampled type cannot "
-                "take (%s); cast it in a transform if it should be a number or a date",
-                path.name,
-                column,
-                line,
-                value,
+            warnings.append(
+                f"{path.name}: column {column!r} is read as text: line {line} has a value its "
+                f"sampled type cannot take ({value}); cast it in a transform if it should be a "
+                "number or a date"
             )
             overrides[column] = "VARCHAR"
     doubles = [name for name, t in sniffed if t == "DOUBLE" and name not in overrides]
-    overrides.update(_decimals(conn, path, doubles, encoding))
+    overrides.update(_decimals(conn, path, doubles, encoding, warnings))
     return overrides
 
 
@@ -189,7 +214,9 @@ def _refuse_ragged(conn: Any, path: Path, encoding: str) -> None:
     _refuse_lines(path, [r for r in _rejects(conn, reader) if r[2] != "CAST"], encoding)
 
 
-def _decimals(conn: Any, path: Path, columns: list[str], encoding: str) -> dict[str, str]:
+def _decimals(
+    conn: Any, path: Path, columns: list[str], encoding: str, warnings: list[str]
+) -> dict[str, str]:
     """DOUBLE columns whose every value is a plain decimal, as ``DECIMAL(p, s)`` (or text
     past 38 digits)."""
     if not columns:
@@ -215,13 +242,10 @@ def _decimals(conn: Any, path: Path, columns: list[str], encoding: str) -> dict[
             continue
         precision = max(int(whole) + int(scale), 1)
         if precision > MAX_DECIMAL_DIGITS:
-            log.warning(
-                "%s: column %r is read as text: its decimals have %d digits, more than the %d "
-                "a DECIMAL keeps (cast it in a transform)",
-                path.name,
-                name,
-                precision,
-                MAX_DECIMAL_DIGITS,
+            warnings.append(
+                f"{path.name}: column {name!r} is read as text: its decimals have {precision} "
+                f"digits, more than the {MAX_DECIMAL_DIGITS} a DECIMAL keeps (cast it in a "
+                "transform)"
             )
             out[name] = "VARCHAR"
         else:
