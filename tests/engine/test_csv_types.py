@@ -132,3 +132,26 @@ def test_the_check_is_made_once_per_file_for_every_process_on_the_host(
     path.write_text(path.read_text() + "30000,1.5,1e-3,7\n")  # another file now: checked anew
     with pytest.raises(AssertionError, match="scanned again"):
         csv_types.type_overrides(duckdb_module(), path)
+
+
+def test_a_csv_larger_than_the_readers_buffer_is_copied(tmp_path: Path, target_url, store):
+    """DuckDB's CSV reader takes a file in 32 MB buffers: under the folder's 32 MB memory
+    bound, a CSV over ~30 MB failed every job ("could not allocate block of size 30.5 MiB")."""
+    from workbench.connectors.duckdb import duckdb_module
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    path = folder / "wide.csv"
+    conn = duckdb_module().connect()
+    conn.execute(
+        "COPY (SELECT i AS id, (i % 100000) / 100.0 AS amount, repeat('x', 20) || i AS label"
+        f" FROM range(1000000) t(i)) TO '{path}' (HEADER)"
+    )
+    conn.close()
+    assert path.stat().st_size > 36 * 2**20
+    result = copy_database(f"csv://{folder}", target_url, CopyOptions(), store=store)
+    assert result.status == "succeeded" and result.validated, result.validation
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute(
+            "SELECT count(*), sum(amount), max(label) FROM public.wide"
+        ).fetchone() == (1_000_000, Decimal("499995000.00"), "x" * 20 + "999999")

@@ -76,10 +76,13 @@ class FilesConnector(DuckDBConnector):
     def _connect(self) -> Any:
         duckdb = duckdb_module()
         encoding = csv_types.encoding_of(self.url)
-        if encoding != "utf-8":  # DuckDB converts in blocks of 30 MB a thread
-            bound_at_least(self.url, csv_types.RECODING_MB)
+        tables = self._tables()
+        if any(kind == "csv" for kind, _ in tables.values()):
+            # DuckDB's CSV reader takes its file in buffers of 32 MB (and converts another
+            # encoding in blocks of 30 MB): under the 32 MB bound, a CSV over ~30 MB failed
+            bound_at_least(self.url, csv_types.READER_MB)
         conn = bounded(duckdb.connect(":memory:"), self.url)
-        for name, (kind, paths) in self._tables().items():
+        for name, (kind, paths) in tables.items():
             # file paths are the user's own folder; quoted as SQL strings, never executed
             if kind == "parquet":
                 reader = "read_parquet([" + ", ".join(sql_string(str(p)) for p in paths) + "])"
