@@ -112,7 +112,7 @@ def test_the_check_is_made_once_per_file_for_every_process_on_the_host(
     tmp_path: Path, monkeypatch, caplog
 ):
     """Each worker process creates the folder's views: without the cache file each would scan
-    every file of the folder again (about 1 s per 200 MB each)."""
+    every file of the folder again (about 1 s per 175 MB each)."""
     from workbench.connectors import csv_types
     from workbench.connectors.duckdb import duckdb_module
 

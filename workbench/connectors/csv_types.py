@@ -4,7 +4,7 @@ DuckDB types a CSV's columns from a sample of its first rows. Two ways that lose
 a value past the sample that does not fit the sampled type (``n/a`` in a column of numbers)
 failed the copy mid-table, and decimals (``19.99``, ``12345678901234567.891``) were read as
 DOUBLE, which keeps 15-17 significant digits and lands as ``double precision``. So before a
-CSV is read, every row is checked (two parallel scans, about 1 s per 200 MB):
+CSV is read, every row is checked (two parallel scans, about 1 s per 175 MB):
 
 - a line the reader cannot take at all (more or fewer fields than the header, bytes that are not
   the file's encoding, an unterminated quote) stops the job before anything is copied, with
