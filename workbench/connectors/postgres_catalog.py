@@ -189,6 +189,15 @@ JOIN pg_class p ON p.oid = t.parent JOIN pg_namespace pn ON pn.oid = p.relnamesp
 ORDER BY t.root, t.depth, c.relname
 """
 
+# the roles other than its owner a table grants privileges to (listed as not carried over)
+GRANTS = """
+SELECT n.nspname || '.' || c.relname, array_agg(DISTINCT CASE WHEN a.grantee = 0
+       THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE c.oid = ANY(%s) AND a.grantee <> c.relowner GROUP BY 1
+"""
+
 # row-level security policies (roles by name: "public" is every role)
 POLICIES = """
 SELECT p.polrelid, p.polname, p.polpermissive,
@@ -309,6 +318,7 @@ def introspect(
         "composites": composites,
         "collations": collations,
         "extensions": [list(r) for r in run(EXTENSIONS, {"oids": oids})],
+        "grants": {table: sorted(roles) for table, roles in run(GRANTS, (oids,))},
     }
     # routines belong to the schemas, not to chosen tables
     routine_schemas = None if tables else sorted({t.schema for t in out if t.schema})

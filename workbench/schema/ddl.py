@@ -630,6 +630,17 @@ def _other_objects(
         script.not_migrated.append(
             (obj.label, f"{obj.kind}s hold procedural code, which is not translated")
         )
+    grants = source.extras.get("grants", {})
+    for plan in plans:
+        roles = grants.get(plan.table.qualified_name)
+        if roles:  # the target's tables are its login's: nobody else may read them yet
+            script.not_migrated.append(
+                (
+                    f"privileges on {plan.table.qualified_name}",
+                    f"granted to {', '.join(roles)} in the source: roles belong to a server, "
+                    "grant them in the target (--after @grants.sql)",
+                )
+            )
 
 
 def _index(
