@@ -489,7 +489,7 @@ class _TableDdl:
             ).format(c=sql.Identifier(c))
             for c in columns
         )
-        function = _ident(self.plan.target_schema, f"{self.plan.target_name}_on_update")
+        function = _ident(self.plan.target_schema, truncate(f"{self.plan.target_name}_on_update"))
         body = sql.SQL(
             "BEGIN IF NEW IS DISTINCT FROM OLD AND coalesce("
             "current_setting('workbench.applying_changes', true), '') <> 'on' THEN {} END IF;"
