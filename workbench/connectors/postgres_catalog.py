@@ -58,7 +58,13 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
        a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
        col_description(a.attrelid, a.attnum), cn.nspname || '.' || co.collname,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
-       CASE WHEN t.typtype = 'd' THEN bt.typname END
+       CASE WHEN t.typtype = 'd' THEN bt.typname END,
+       ARRAY(SELECT pn.nspname || '.' || p.proname || '()' FROM pg_depend dd
+             JOIN pg_proc p ON p.oid = dd.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+             WHERE dd.classid = 'pg_attrdef'::regclass AND dd.objid = d.oid
+               AND dd.refclassid = 'pg_proc'::regclass AND pn.nspname <> 'pg_catalog'
+               AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
+                               AND e.objid = p.oid AND e.deptype = 'e') ORDER BY 1)
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
@@ -375,7 +381,8 @@ def _by_relation(rows: Sequence[Sequence[Any]]) -> dict[int, list[Sequence[Any]]
 
 def _column(row: Sequence[Any]) -> Column:
     (_, num, name, raw, tname, tschema, typtype, typmod, ndims, is_array) = row[:10]
-    notnull, default, identity, generated, comment, collation, base_raw, base_name = row[10:]
+    notnull, default, identity, generated, comment, collation, base_raw, base_name = row[10:18]
+    calls = tuple(row[18] or ()) if not generated else ()
     native = native_type(raw, tname, tschema, typtype, typmod, is_array, ndims)
     if base_raw is not None:  # a domain: its own name, the underlying type as base
         native = NativeType(
@@ -396,6 +403,7 @@ def _column(row: Sequence[Any]) -> Column:
         collation=collation,
         comment=comment,
         ordinal=num,
+        default_calls=calls,
     )
 
 

@@ -630,6 +630,17 @@ def _other_objects(
         script.not_migrated.append(
             (obj.label, f"{obj.kind}s hold procedural code, which is not translated")
         )
+    for plan in plans:
+        for column in plan.table.columns:
+            if column.default_calls:
+                script.not_migrated.append(
+                    (
+                        f"default of {plan.table.qualified_name}.{column.name}",
+                        f"{column.default} calls {', '.join(column.default_calls)}, a function "
+                        "of the source's (functions are not copied): create it in the target, "
+                        "then ALTER TABLE ... SET DEFAULT (--after)",
+                    )
+                )
     grants = source.extras.get("grants", {})
     for plan in plans:
         roles = grants.get(plan.table.qualified_name)

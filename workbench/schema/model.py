@@ -44,6 +44,9 @@ class Column:
     ordinal: int = 0
     # MySQL/MariaDB ON UPDATE CURRENT_TIMESTAMP: set to the time of every change of its row
     on_update_now: bool = False
+    # PostgreSQL: functions of the source's own (not PostgreSQL's or an extension's) that
+    # the default calls; functions are not copied, so such a default is left out
+    default_calls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,9 @@ def _plan_postgres(
     else:
         pg_type = native.raw
     default = column.default
+    if column.default_calls:  # listed as not migrated by the DDL (schema.ddl)
+        default = None
+        notes.append(f"default {column.default} left out: it calls a function of the source's")
     is_identity = column.is_identity and native.name in ("int2", "int4", "int8")
     if default and default.startswith("nextval("):
         default = None
