@@ -45,3 +45,28 @@ def test_on_update_current_timestamp_becomes_a_trigger(mysql_server, target_url,
         assert rows[2][1] == old
     finally:
         mysql_server.drop_database(name)
+
+
+def test_expression_defaults_are_translated_or_named(mysql_server, target_url, store):
+    """MariaDB's expression defaults ((uuid()), (1 + 2)) were dropped, and nothing said so:
+    rows inserted after a cutover got NULL. uuid() becomes gen_random_uuid(), expressions
+    PostgreSQL takes as they are are kept, and the others are listed as not migrated."""
+    name = mysql_server.create_database("wbdefaults")
+    with mysql_server.connect(name) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE t (id INT PRIMARY KEY, u CHAR(36) DEFAULT (uuid()),"
+            " n INT DEFAULT (1 + 2), label VARCHAR(9) DEFAULT (concat('a', 'b')),"
+            " later DATE DEFAULT (curdate() + INTERVAL 1 DAY), at DATETIME DEFAULT (now()))"
+        )
+        cur.execute("INSERT INTO t (id) VALUES (1)")
+    try:
+        result = copy_database(mysql_server.url(name), target_url, CopyOptions(), store=store)
+        assert result.status == "succeeded" and result.validated, result.validation
+        assert [m["object"] for m in result.not_migrated] == [f"default of {name}.t.later"]
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            row = conn.execute(
+                f'INSERT INTO "{name}".t (id) VALUES (2) RETURNING u, n, label, later, at'
+            ).fetchone()
+        assert len(row[0]) == 36 and row[1:4] == (3, "ab", None) and row[4] is not None
+    finally:
+        mysql_server.drop_database(name)

@@ -106,7 +106,11 @@ DEFAULT_CASES = [
     (nt("bit", length=4), "b'101'", "B'0101'"),
     (nt("set", values=("x", "y")), "'x,y'", '\'{"x","y"}\''),
     (nt("set", values=("x", "y")), "''", "'{}'"),
-    (nt("varchar", length=9), "uuid()", None),
+    (nt("char", length=36), "uuid()", "gen_random_uuid()::text"),
+    (nt("uuid"), "(uuid())", "gen_random_uuid()"),
+    (nt("int"), "(1 + 2)", "(1 + 2)"),
+    (nt("date"), "(curdate() + interval 1 day)", None),  # not translated: listed, dropped
+    (nt("varchar", length=9), "(rand())", None),
     (nt("varchar", length=9), "NULL", None),
 ]
 

@@ -631,6 +631,12 @@ def _other_objects(
             (obj.label, f"{obj.kind}s hold procedural code, which is not translated")
         )
     for plan in plans:
+        for col in plan.columns:  # a default another engine's SQL holds that was dropped
+            for note in col.notes:
+                if "default" in note and note.endswith("dropped"):
+                    script.not_migrated.append(
+                        (f"default of {plan.table.qualified_name}.{col.source}", note)
+                    )
         for column in plan.table.columns:
             if column.default_calls:
                 script.not_migrated.append(

@@ -63,3 +63,4 @@ COMMENT ON TABLE "edge"."select" IS 'edge cases';
 COMMENT ON COLUMN "edge"."select"."größe" IS 'größe ✓';
 -- not migrated
 -- check constraint positive of edge_source.select: (`MixedCase` >= 0) is in the source's SQL dialect and is not translated
+-- default of edge_source.select.dz: zero-date default '0000-00-00 00:00:00' dropped

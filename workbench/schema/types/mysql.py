@@ -192,6 +192,8 @@ def translate_default(default: str | None, pg_type: str, column: Column) -> tupl
     if default is None:
         return None, ""
     text = default.strip()
+    while text.startswith("(") and text.endswith(")"):  # MariaDB's expression defaults
+        text = text[1:-1].strip()
     low = text.lower()
     if _CURRENT.match(low):
         fn = "LOCALTIMESTAMP" if pg_type.startswith("timestamp") and "tz" not in pg_type else (
@@ -210,7 +212,7 @@ def translate_default(default: str | None, pg_type: str, column: Column) -> tupl
     if value is None and NUMBER.match(text):
         value = text
     if value is None:
-        return None, f"default {text} is an expression the workbench does not translate; dropped"
+        return _expression_default(text, pg_type)
     if column.native.name in ("date", "datetime", "timestamp") and re.match(
         r"^\d{4}-\d{2}-\d{2}", value
     ):
@@ -222,6 +224,24 @@ def translate_default(default: str | None, pg_type: str, column: Column) -> tupl
     if pg_type == "text[]":
         return ("array", [] if value == "" else value.split(",")), ""
     return ("literal", value), ""
+
+
+def _expression_default(text: str, pg_type: str) -> tuple[Any, str]:
+    """A default that is an expression (MariaDB 10.2+, MySQL 8: ``(uuid())``, ``(1 + 2)``):
+    uuid() as PostgreSQL's gen_random_uuid(), and expressions of literals, operators and
+    common value functions that PostgreSQL takes as they are; others dropped, with why."""
+    from workbench.errors import InvalidInputError, UnsupportedError
+    from workbench.schema.sqlexpr import generated_expression
+
+    if text.lower() in ("uuid()", "uuid_v4()"):
+        fn = "gen_random_uuid()" if pg_type == "uuid" else "gen_random_uuid()::text"
+        return ("sql", fn), ""
+    try:
+        rendered = generated_expression(text, "mysql", {}, {})
+    except (UnsupportedError, InvalidInputError) as exc:
+        why = str(exc).split("refused: ", 1)[-1]
+        return None, f"default ({text}) is not translated ({why}); dropped"
+    return ("sql", f"({rendered})"), ""
 
 
 def refine(column: Column, plain: ReadRefinement, options: TypeOptions) -> ReadRefinement:
