@@ -406,6 +406,34 @@ class _JobRun:
     def prepare_target(self) -> None:
         """Lock the job's target tables and create them (a resume: those not created yet), note
         the partitions the target already has, record the planned ones."""
+        try:
+            self._prepare_target()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            target = parse_url(self.target_url)
+            login = target.username or "(the default user)"
+            database = target.database or ""
+            raise PermissionDeniedError(
+                f"The target login {login} may not create what the job needs in {database} "
+                f"({str(exc).strip()}). Nothing was copied. Grant it CREATE on the database "
+                f"(GRANT CREATE ON DATABASE ... TO {login}: the job makes its schemas and its "
+                "bookkeeping schema _workbench) and on the target schema, or use a login that "
+                "owns them"
+            ) from exc
+        self.check_cancel()
+        if not self.resume:
+            jobs.upsert_checkpoints(
+                self.store, self.job_id, partition_plan_rows(self.job_plan.tables)
+            )
+        jobs.log_event(
+            self.store,
+            self.job_id,
+            "INFO",
+            f"Planned {len(self.job_plan.tables)} tables, "
+            f"{self.job_plan.partition_count} partitions, ~{sum(self.estimates.values())} rows",
+            tables=self.estimates,
+        )
+
+    def _prepare_target(self) -> None:
         plan, options = self.job_plan, self.options
         with psycopg.connect(
             self.target_url, connect_timeout=int(self.timeout), autocommit=True
@@ -425,17 +453,6 @@ class _JobRun:
                     conn, plan.tables, plan.source_schema, options
                 )
             self.done = bookkeeping.done_checkpoints(conn, self.job_key)
-        self.check_cancel()
-        if not self.resume:
-            jobs.upsert_checkpoints(self.store, self.job_id, partition_plan_rows(plan.tables))
-        jobs.log_event(
-            self.store,
-            self.job_id,
-            "INFO",
-            f"Planned {len(plan.tables)} tables, "
-            f"{plan.partition_count} partitions, ~{sum(self.estimates.values())} rows",
-            tables=self.estimates,
-        )
 
     def copy_partitions(self) -> None:
         """Copy on Dask the partitions the target does not have yet; a table's tail (its

@@ -1,0 +1,44 @@
+"""A target login that may not create what a job needs: named, with the grant to give.
+
+The job failed with PostgreSQL's bare "permission denied for database shop", which says
+neither which login nor what to grant.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from workbench.engine.run import CopyOptions, copy_database
+from workbench.errors import PermissionDeniedError
+
+
+def test_a_target_login_without_create_is_told_what_to_grant(tmp_path: Path, target_url, store):
+    source = tmp_path / "small.sqlite"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        conn.execute("INSERT INTO t VALUES (1, 'x')")
+    role = f"wbweak{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'Weak-Pw-1'")
+    weak = make_url(target_url).set(username=role, password="Weak-Pw-1")
+    try:
+        with pytest.raises(PermissionDeniedError) as caught:
+            copy_database(
+                f"sqlite:///{source}",
+                weak.render_as_string(hide_password=False),
+                CopyOptions(),
+                store=store,
+            )
+        message = str(caught.value)
+        assert f"The target login {role} may not create" in message
+        assert f"TO {role}" in message and "Nothing was copied" in message
+        assert "Weak-Pw-1" not in message
+    finally:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")
