@@ -42,3 +42,21 @@ def test_a_target_login_without_create_is_told_what_to_grant(tmp_path: Path, tar
     finally:
         with psycopg.connect(target_url, autocommit=True) as conn:
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_read_only_target_is_named_as_such(tmp_path: Path, pg_server, store):
+    """A job pointed at a standby (or a database with default_transaction_read_only) failed
+    with 'cannot execute CREATE SCHEMA in a read-only transaction'."""
+    from workbench.errors import ConfigurationError
+
+    source = tmp_path / "small.sqlite"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    name = pg_server.create_database("wbreadonly")
+    with psycopg.connect(pg_server.url(name), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    try:
+        with pytest.raises(ConfigurationError, match=f"The target database {name} is read-only"):
+            copy_database(f"sqlite:///{source}", pg_server.url(name), CopyOptions(), store=store)
+    finally:
+        pg_server.drop_database(name)

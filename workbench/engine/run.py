@@ -61,6 +61,7 @@ from workbench.engine.target_lock import TargetLock
 from workbench.engine.targets import Unfinished, run_statements, statement_phase
 from workbench.engine.validate import ValidationReport, validation_failed
 from workbench.errors import (
+    ConfigurationError,
     IncompleteJobError,
     InvalidInputError,
     JobCancelledError,
@@ -408,6 +409,12 @@ class _JobRun:
         the partitions the target already has, record the planned ones."""
         try:
             self._prepare_target()
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise ConfigurationError(
+                f"The target database {parse_url(self.target_url).database or ''} is read-only "
+                f"({str(exc).strip()}): a hot standby, or default_transaction_read_only = on. "
+                "Nothing was copied. Point the job at the primary, or turn the setting off"
+            ) from exc
         except psycopg.errors.InsufficientPrivilege as exc:
             target = parse_url(self.target_url)
             login = target.username or "(the default user)"
