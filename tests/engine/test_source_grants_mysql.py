@@ -52,3 +52,26 @@ def test_tables_and_columns_the_login_may_not_read_are_named_first(mysql_server,
         with mysql_server.connect() as conn, conn.cursor() as cur:
             cur.execute(f"DROP USER '{user}'@'%'")
         mysql_server.drop_database(name)
+
+
+def test_an_accounts_own_connection_limit_bounds_the_partitions_at_once(mysql_server):
+    """CREATE USER ... WITH MAX_USER_CONNECTIONS 2: the job counted only the server's
+    max_connections, ran its partitions side by side and had them refused and retried."""
+    from workbench.connectors import connect
+
+    name = mysql_server.create_database("wblimit")
+    user = f"wbl{uuid.uuid4().hex[:8]}"
+    with mysql_server.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            f"CREATE USER '{user}'@'%' IDENTIFIED BY 'Limit-Pw-1' WITH MAX_USER_CONNECTIONS 3"
+        )
+        cur.execute(f"GRANT SELECT ON `{name}`.* TO '{user}'@'%'")
+    url = f"mysql://{user}:Limit-Pw-1@{mysql_server.host}:{mysql_server.port}/{name}"
+    try:
+        source = connect(url)
+        assert source.free_connections() == 2  # 3, less this one
+        source.close()
+    finally:
+        with mysql_server.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP USER '{user}'@'%'")
+        mysql_server.drop_database(name)

@@ -595,10 +595,17 @@ class MySQLConnector(Connector):
             self._conn = None
 
     def free_connections(self) -> int | None:
+        # an account's own limit (CREATE USER ... WITH MAX_USER_CONNECTIONS 4) counts too:
+        # partitions over it were refused and retried until others ended
         row = self.run(
-            "SELECT @@max_connections - (SELECT COUNT(*) FROM information_schema.PROCESSLIST)"
+            "SELECT @@max_connections - (SELECT COUNT(*) FROM information_schema.PROCESSLIST),"
+            " @@max_user_connections, (SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+            " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1))"
         )
-        return max(0, int(row[0][0]))
+        free, per_user, own = (int(v) for v in row[0])
+        if per_user > 0:
+            free = min(free, per_user - own)
+        return max(0, free)
 
     def load_advice(self) -> list[ServerAdvice]:
         """As a source: every table is scanned (twice with validation) through the pool."""
