@@ -60,3 +60,21 @@ def test_a_read_only_target_is_named_as_such(tmp_path: Path, pg_server, store):
             copy_database(f"sqlite:///{source}", pg_server.url(name), CopyOptions(), store=store)
     finally:
         pg_server.drop_database(name)
+
+
+def test_a_roles_connection_limit_bounds_the_partitions_at_once(target_url):
+    """ALTER ROLE ... CONNECTION LIMIT 3 (or a database's): the job counted only the server's
+    max_connections and had partitions refused and retried."""
+    from workbench.connectors import connect
+
+    role = f"wblim{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'Lim-Pw-1' CONNECTION LIMIT 3")
+    limited = make_url(target_url).set(username=role, password="Lim-Pw-1")
+    try:
+        target = connect(limited.render_as_string(hide_password=False))
+        assert target.free_connections() == 2  # 3, less this one
+        target.close()
+    finally:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")

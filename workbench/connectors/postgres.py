@@ -330,12 +330,26 @@ class PostgresConnector(Connector):
         return ConnectionTest(True, f"PostgreSQL {version}", round(latency, 2), mask_url(self.url))
 
     def free_connections(self) -> int | None:
+        # a role's CONNECTION LIMIT and a database's count too (superusers are exempt):
+        # partitions over them were refused and retried until others ended
         row = self.run(
             "SELECT current_setting('max_connections')::int"
             " - current_setting('superuser_reserved_connections')::int"
-            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),"
+            " r.rolsuper, r.rolconnlimit, (SELECT count(*) FROM pg_stat_activity"
+            " WHERE usename = current_user AND backend_type = 'client backend'),"
+            " d.datconnlimit, (SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_type = 'client backend')"
+            " FROM pg_roles r, pg_database d"
+            " WHERE r.rolname = current_user AND d.datname = current_database()"
         )
-        return max(0, int(row[0][0]))
+        free, superuser, role_limit, role_used, db_limit, db_used = row[0]
+        free = int(free)
+        if not superuser:
+            for limit, used in ((role_limit, role_used), (db_limit, db_used)):
+                if limit is not None and limit >= 0:
+                    free = min(free, int(limit) - int(used))
+        return max(0, free)
 
     def load_advice(self) -> list[ServerAdvice]:
         """As a target: WAL checkpoints during the load, index builds after it, the cache."""
