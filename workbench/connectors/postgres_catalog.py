@@ -382,7 +382,7 @@ def _by_relation(rows: Sequence[Sequence[Any]]) -> dict[int, list[Sequence[Any]]
 def _column(row: Sequence[Any]) -> Column:
     (_, num, name, raw, tname, tschema, typtype, typmod, ndims, is_array) = row[:10]
     notnull, default, identity, generated, comment, collation, base_raw, base_name = row[10:18]
-    calls = tuple(row[18] or ()) if not generated else ()
+    calls = tuple(row[18] or ())
     native = native_type(raw, tname, tschema, typtype, typmod, is_array, ndims)
     if base_raw is not None:  # a domain: its own name, the underlying type as base
         native = NativeType(

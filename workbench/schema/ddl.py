@@ -638,7 +638,7 @@ def _other_objects(
                         (f"default of {plan.table.qualified_name}.{col.source}", note)
                     )
         for column in plan.table.columns:
-            if column.default_calls:
+            if column.default_calls and not column.generated:  # generated: listed as such
                 script.not_migrated.append(
                     (
                         f"default of {plan.table.qualified_name}.{column.name}",

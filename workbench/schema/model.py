@@ -45,7 +45,8 @@ class Column:
     # MySQL/MariaDB ON UPDATE CURRENT_TIMESTAMP: set to the time of every change of its row
     on_update_now: bool = False
     # PostgreSQL: functions of the source's own (not PostgreSQL's or an extension's) that
-    # the default calls; functions are not copied, so such a default is left out
+    # the default (or the generated column's expression) calls; functions are not copied, so
+    # such a default is left out, such a generated column loaded as plain values
     default_calls: tuple[str, ...] = ()
 
 

@@ -222,14 +222,21 @@ def _plan_postgres(
     else:
         pg_type = native.raw
     default = column.default
-    if column.default_calls:  # listed as not migrated by the DDL (schema.ddl)
+    generated = column.generated
+    if column.default_calls and generated:  # listed as not migrated by the DDL (schema.ddl)
+        generated = None
+        notes.append(
+            f"generated column ({column.generated}) loaded as plain values: it calls "
+            f"{', '.join(column.default_calls)}, a function of the source's (functions are not "
+            "copied)"
+        )
+    elif column.default_calls:
         default = None
         notes.append(f"default {column.default} left out: it calls a function of the source's")
     is_identity = column.is_identity and native.name in ("int2", "int4", "int8")
     if default and default.startswith("nextval("):
         default = None
         notes.append("serial default replaced by an identity")
-    generated = column.generated
     collation = None
     if column.collation and options.collations == "keep":
         # "schema.name": a collation of the table's own schema goes with it
