@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.servers import start_private_icu_postgres, stop_private_icu_postgres
 from workbench.config import load_settings
 from workbench.store import Store, open_store
 
@@ -25,6 +30,17 @@ def target_url(pg_server) -> Iterator[str]:
     name = pg_server.create_database("wbtarget")
     yield pg_server.url(name)
     pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def debian_pg() -> Iterator[Any]:
+    """A private Debian PostgreSQL (ICU default collation, contrib extensions), which
+    pgserver's build lacks; one per test module."""
+    base = Path("/tmp") / f"wbdeb-{os.getpid()}"
+    server = start_private_icu_postgres(base)
+    yield server
+    stop_private_icu_postgres(server)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,13 @@ compared with the target cell by cell. A plan whose partitions overlap is caught
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.servers import start_private_icu_postgres, stop_private_icu_postgres
 from workbench.engine import partitions as partitions_module
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import ValidationFailedError, WorkbenchError
@@ -155,19 +151,9 @@ def test_mariadb_text_keys_under_every_collation(mariadb_collations, target_url,
 
 
 @pytest.fixture(scope="module")
-def icu_server() -> Iterator[Any]:
-    """A private Debian PostgreSQL whose default collation is ICU 'en' (pgserver has no ICU)."""
-    base = Path("/tmp") / f"wbicu-{os.getpid()}"
-    server = start_private_icu_postgres(base)
-    yield server
-    stop_private_icu_postgres(server)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def icu_pg(icu_server) -> Iterator[str]:
-    name = icu_server.create_database("wbicu")
-    url = icu_server.url(name)
+def icu_pg(debian_pg) -> Iterator[str]:
+    name = debian_pg.create_database("wbicu")
+    url = debian_pg.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2',"
@@ -226,10 +212,10 @@ def _same_tables(result: Any, source: str, target: str) -> None:
         assert_same_rows(rows, pg_rows(target, f"public.{table}"), table)
 
 
-def test_postgres_text_keys_under_icu_collations(icu_pg, icu_server, store):
+def test_postgres_text_keys_under_icu_collations(icu_pg, debian_pg, store):
     """Into a target with ICU: each column keeps its collation (the source's own "ci" and
     "ai" made there), and its keys are cut and compared under it on both sides."""
-    target = icu_server.url(icu_server.create_database("wbicutarget"))
+    target = debian_pg.url(debian_pg.create_database("wbicutarget"))
     options = CopyOptions(workers=2, partition_rows=250)
     _same_tables(copy_database(icu_pg, target, options, store=store), icu_pg, target)
     with psycopg.connect(target) as conn:

@@ -9,29 +9,13 @@ stops the job before anything is copied, naming it and what to do.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import psycopg
 import pytest
 
-from tests.servers import start_private_icu_postgres, stop_private_icu_postgres
 from workbench.engine.run import CopyOptions, copy_database
 from workbench.errors import UnsupportedError
 
 pytestmark = pytest.mark.slow  # a private Debian PostgreSQL (pgserver has no contrib)
-
-
-@pytest.fixture(scope="module")
-def debian_pg() -> Iterator[Any]:
-    base = Path("/tmp") / f"wbext-{os.getpid()}"
-    server = start_private_icu_postgres(base)
-    yield server
-    stop_private_icu_postgres(server)
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_extensions_the_tables_use_are_made_in_the_target_or_named(debian_pg, target_url, store):

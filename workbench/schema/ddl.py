@@ -94,10 +94,16 @@ def create_table(plan: TableTypePlan) -> str:
     return _s(statement)
 
 
+def _names_kept(plan: TableTypePlan) -> bool:
+    """Every column keeps its source name: PostgreSQL text of the source's (a partition key,
+    a constraint, a policy) can be used as it is."""
+    return all(c.source == c.target for c in plan.columns)
+
+
 def _partitioned(plan: TableTypePlan) -> bool:
     """A PostgreSQL source's partitioned table is made partitioned alike, unless the target
     renames its columns (the key names the source's)."""
-    return bool(plan.table.partition_by) and all(c.source == c.target for c in plan.columns)
+    return bool(plan.table.partition_by) and _names_kept(plan)
 
 
 def _partitions(plan: TableTypePlan) -> list[str]:
@@ -424,7 +430,7 @@ class _TableDdl:
         kept only where they are the target's; otherwise listed as not migrated."""
         if self.source is None or not type_map(self.source.dialect).same_engine:
             return False
-        if all(c.source == c.target for c in self.plan.columns):
+        if _names_kept(self.plan):
             return True
         self.script.not_migrated.append(
             (what, "its expressions name the source's columns, which the target renames")
