@@ -36,7 +36,7 @@ def test_widget_shows_suggestions_and_saves_decisions(store, items_mapping):
     assert rows["code"].target.value == "code"
     # the confidence is calibrated on data the model never saw: identical names are very
     # likely right, not certain (the uncalibrated score said 100% for them)
-    shown = int(re.search(r"(\d+)% suggested", rows["code"].info.value)[1])
+    shown = float(re.search(r"([\d.]+)% suggested", rows["code"].info.value)[1])
     assert 90 <= shown < 100, rows["code"].info.value
     # reasons in words, never the matcher's feature names; nothing decided yet
     assert "names agree" in rows["code"].info.value and "name_" not in rows["code"].info.value

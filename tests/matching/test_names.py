@@ -136,3 +136,34 @@ def test_similarities_are_in_unit_range_and_contrast_flags_first_vs_last() -> No
     assert sims["name_contrast"][0, 0] == 1
     assert sims["name_contrast"][1, 1] == 0
     assert sims["name_ratio"][1, 1] == pytest.approx(1.0)
+
+
+def test_a_plain_name_and_its_second_numbered_sibling_contrast() -> None:
+    """``emp`` and ``emp2`` (a second wave), ``address`` and ``address2`` (a second line) are
+    siblings; ``address1`` is still the address."""
+    src = names.normalize_columns(["emp", "address1", "nmgrs"])
+    tgt = names.normalize_columns(["emp2", "address", "nmgrs_2", "employees"])
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast[0].tolist() == [1, 0, 0, 0]
+    assert contrast[1].tolist() == [0, 0, 0, 0]
+    assert contrast[2].tolist() == [0, 0, 1, 0]
+    assert [names._contrast(a, b) for a in src for b in tgt] == contrast.ravel().tolist()
+
+
+def test_two_months_or_two_weekdays_are_siblings() -> None:
+    src = names.normalize_columns(["apr", "sales_mon", "january"])
+    tgt = names.normalize_columns(["jul", "sales_fri", "jan", "monday_sales"])
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast[0].tolist() == [1, 0, 1, 0]  # April vs July, vs January
+    assert contrast[1].tolist() == [0, 1, 0, 0]  # Monday vs Friday; vs Monday: the same day
+    assert contrast[2].tolist() == [1, 0, 0, 0]  # January is jan
+    assert [names._contrast(a, b) for a in src for b in tgt] == contrast.ravel().tolist()
+
+
+def test_a_number_glued_to_its_neighbour_is_the_same_number() -> None:
+    """``num5_17`` written glued is ``num517``: the same digits, no contrast."""
+    src = names.normalize_columns(["num5_17", "r26_40"])
+    tgt = names.normalize_columns(["num517", "R2640", "r41_60"])
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast.tolist() == [[0, 1, 1], [1, 0, 1]]
+    assert [names._contrast(a, b) for a in src for b in tgt] == contrast.ravel().tolist()

@@ -127,3 +127,47 @@ def test_decoys_are_named_like_a_source_column_and_hold_another_kind() -> None:
                                np.random.default_rng(s))) is None or d[0] not in taken
         for s in range(30)
     )  # fmt: skip
+
+
+def test_sibling_decoys_are_named_as_a_series_member_and_hold_the_columns_kind() -> None:
+    """A sibling decoy (emp -> emp_2, score3 -> score4, sales_jan -> sales_mar) holds values
+    drawn from the column it is named after, so only the name tells it apart; it has no
+    partner, and a taken name is not reused."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    source = pd.DataFrame({"emp": range(40), "score3": [1.5, 2.5] * 20, "sales_jan": [7] * 40})
+    declared = {"emp": "integer", "score3": "double precision", "sales_jan": "integer"}
+    names = set()
+    for seed in range(40):
+        rng, nprng = random.Random(seed), np.random.default_rng(seed)
+        decoy = fabricate._sibling_decoy(source, set(source.columns), 30, declared, rng, nprng)
+        assert decoy is not None
+        name, values, kind = decoy
+        column = next(c for c in source.columns if name.startswith(c.split("_")[0][:5]))
+        assert name not in source.columns and len(values) == 30
+        assert kind == declared[column] and set(values) <= set(source[column])
+        names.add(name)
+    assert {"emp2", "emp_2", "score4", "score2"} <= names
+    assert any(n.startswith("sales_") and n != "sales_jan" for n in names)
+    taken = {"emp", "emp2", "emp_2"}
+    assert all(
+        fabricate._sibling_decoy(source[["emp"]], taken, 5, declared, random.Random(s),
+                                 np.random.default_rng(s)) is None
+        for s in range(20)
+    )  # fmt: skip
+
+
+def test_drifted_small_integer_columns_do_not_overflow() -> None:
+    """Stata files load 0-100 as int8; drifting them to other ids must widen, not overflow."""
+    import random
+
+    import pandas as pd
+
+    for dtype in ("int8", "Int16", "uint8"):
+        series = pd.Series([1, 2, 100] * 30, dtype=dtype)
+        drifted = fabricate._drifted(series, random.Random(3))
+        shift = drifted.iloc[0] - 1
+        assert shift >= len(series) and (drifted - series.astype("int64") == shift).all()

@@ -23,10 +23,12 @@ FEATURES: tuple[str, ...] = (
     *names.NAME_FEATURES,
     "name_opaque",
     "name_margin",
+    "name_regime",
     "type_compat",
     *instances.VALUE_FEATURES,
     "value_margin",
     "value_support",
+    "value_richness",
     *rows.ROW_FEATURES,
     "row_margin",
 )
@@ -38,10 +40,12 @@ MONOTONIC: dict[str, int] = {
     "name_contrast": -1,
     "semantic_conflict": -1,
     "name_margin": 1,
+    "name_regime": 0,
     "type_compat": 1,
     "value_margin": 1,
     "value_nulls": 0,
     "value_distinct": 0,
+    "value_richness": 0,
     "row_equal": 1,
     "row_rank": 1,
     "row_bijection": 1,
@@ -115,6 +119,28 @@ def margin(scores: np.ndarray) -> np.ndarray:
     return np.clip(scores - rivals, -1.0, 1.0)
 
 
+NAMED_PARTNER = 0.9  # a name score this high: the same name, written another way
+REGIME_COUNT = 3  # this many other columns named alike: the two schemas share their names
+
+
+def name_regime(name_score: np.ndarray) -> np.ndarray:
+    """How much the *other* columns' names agree: per pair, the number of other source
+    columns (not its row) with a near-identical name in another target column (not its
+    column), as a share of ``REGIME_COUNT``. Where two schemas name their shared columns
+    alike, a pair whose own names differ is suspect however alike its values look (two 0/1
+    columns, ``married`` and ``female``); where names say nothing, values must decide."""
+    shape = name_score.shape
+    if not name_score.size:
+        return np.zeros(shape)
+    named = name_score >= NAMED_PARTNER
+    per_row = named.sum(axis=1)
+    per_column = named.sum(axis=0)
+    total = int(named.sum())
+    # named pairs outside the cell's row and column (the cell itself counted back in once)
+    elsewhere = total - per_row[:, None] - per_column[None, :] + named
+    return np.minimum(elsewhere / REGIME_COUNT, 1.0)
+
+
 def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
     """Features of all pairs: an array of shape (n_source, n_target, len(FEATURES))."""
     shape = (len(source.columns), len(target.columns))
@@ -130,7 +156,12 @@ def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
     name_score = (
         name_sims["name_ratio"] + name_sims["name_token_set"] + name_sims["name_tokens"]
     ) / 3
-    feats["name_margin"] = margin(name_score * (1.0 - opaque))
+    named = name_score * (1.0 - opaque)
+    # standing out counts as much as the name itself is alike: "married" is the closest name
+    # to "female" when no other name is close at all, which says nothing
+    name_margin = margin(named)
+    feats["name_margin"] = np.where(name_margin > 0, name_margin * named, name_margin)
+    feats["name_regime"] = name_regime(named)
     # few distinct families: compare those, then spread to the columns
     fam_a, at_a = np.unique(np.array(source.families, dtype=str), return_inverse=True)
     fam_b, at_b = np.unique(np.array(target.families, dtype=str), return_inverse=True)
@@ -153,6 +184,12 @@ def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
     counts = [p.sample_count for p in source.profiles], [p.sample_count for p in target.profiles]
     feats["value_support"] = (
         np.log10(1 + np.minimum.outer(np.array(counts[0]), np.array(counts[1]))) / 3.0
+    )
+    # how much agreeing values can say: two 0/1 columns agree whatever they mean, two columns
+    # of a thousand distinct values rarely do by chance
+    distinct = [len(p.values) for p in source.profiles], [len(p.values) for p in target.profiles]
+    feats["value_richness"] = (
+        np.log10(1 + np.minimum.outer(np.array(distinct[0]), np.array(distinct[1]))) / 3.0
     )
     feats.update(rows.row_similarities(source.records, target.records, shape))
     agreement = np.maximum(

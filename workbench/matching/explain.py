@@ -21,6 +21,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "name_opaque": ("names say little", "names are telling"),
     "name_margin": ("the best name match in its row", "a closer name elsewhere"),
+    "name_regime": (
+        "the other columns' names say little either",
+        "the other columns keep their names and this one's differ",
+    ),
     "type_compat": ("types fit", "types do not fit"),
     "value_overlap": ("values overlap", "values do not overlap"),
     "value_containment": ("one side's values contain the other's", "values are not contained"),
@@ -43,6 +47,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "value_margin": ("the best value match in its row", "closer values elsewhere"),
     "value_support": ("enough values sampled", "few values to compare"),
+    "value_richness": (
+        "many distinct values agree (rarely by chance)",
+        "few distinct values (alike by chance: 0/1, small codes)",
+    ),
     "no_values": ("one side has no values yet (names decide)", "both sides have values"),
     "feedback": ("your earlier decisions agree", "your earlier decisions disagree"),
 }

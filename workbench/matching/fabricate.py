@@ -24,6 +24,7 @@ entries agree (common knowledge), many do not, so names alone cannot solve every
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -360,6 +361,50 @@ def _decoy(
     return name, values, declared
 
 
+SIBLING_SHARE = 0.3  # of pairs whose target gets a sibling decoy
+_MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _sibling_name(name: str, rng: random.Random) -> str | None:
+    """A sibling of a column's name: another month (``sales_jan`` -> ``sales_mar``), the next
+    number (``score3`` -> ``score4``), or a second of a plain name (``emp`` -> ``emp_2``)."""
+    words = re.split(r"(?<=[a-z])(?=[A-Z])|[^A-Za-z0-9]+", name)
+    for word in words:
+        if word.lower()[:3] in _MONTH_WORDS and len(word) == 3:
+            other = rng.choice([m for m in _MONTH_WORDS if m != word.lower()])
+            return name.replace(word, other.capitalize() if word[0].isupper() else other, 1)
+    if match := re.search(r"(\d+)$", name):
+        digits = match.group(1)
+        number = int(digits)
+        number = number + 1 if number < 2 or rng.random() < 0.5 else number - 1
+        return name[: match.start()] + str(number).zfill(len(digits))
+    if not re.search(r"[A-Za-z]", name):
+        return None
+    return name + rng.choice(("2", "_2"))
+
+
+def _sibling_decoy(
+    source: pd.DataFrame,
+    taken: set[str],
+    rows: int,
+    declared: dict[str, str],
+    rng: random.Random,
+    nprng: np.random.Generator,
+) -> tuple[str, pd.Series, str] | None:
+    """(name, values, declared type) of a target column named as a sibling of a source column
+    and holding values of its kind and spread (its own, drawn again): a second wave, another
+    month, the next score. It has no partner; real tables hold such series (``emp`` beside
+    ``emp2``, ``gwbush00`` beside ``gwbush04``), where values alone cannot tell them apart."""
+    column = rng.choice(list(source.columns))
+    name = _sibling_name(str(column), rng)
+    if name is None or name.lower() in {t.lower() for t in taken}:
+        return None
+    values = source[column].dropna().to_numpy()
+    if not len(values):
+        return None
+    return name, pd.Series(nprng.choice(values, rows, replace=True)), declared[column]
+
+
 def _noisy_values(series: pd.Series, declared: str, rng: random.Random) -> pd.Series:
     """The same values in another format, unit or code (what a different system would
     store)."""
@@ -407,7 +452,9 @@ def _drifted(series: pd.Series, rng: random.Random) -> pd.Series:
     if not pd.api.types.is_numeric_dtype(series) or series.dropna().isin([0, 1]).all():
         return series
     if pd.api.types.is_integer_dtype(series):
-        return series + rng.randint(len(series), 20 * len(series) + 10)
+        # as 64-bit integers: a Stata file's int8 column cannot hold the shifted ids
+        wide = "Int64" if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else "int64"
+        return series.astype(wide) + rng.randint(len(series), 20 * len(series) + 10)
     return (series * rng.uniform(0.3, 3.0)).round(2)
 
 
@@ -450,8 +497,11 @@ def fabricate(
     value_noise: bool | None = None,
     drift: bool | None = None,
     max_rows: int = 2000,
+    siblings: bool = False,
 ) -> MatchingPair:
-    """One pair from one table; ``value_noise`` and ``drift`` default to a random choice."""
+    """One pair from one table; ``value_noise`` and ``drift`` default to a random choice.
+    ``siblings``: some targets also get a sibling decoy (training pairs; the judged pairs
+    stay as they were, so that their figures compare across versions)."""
     rng = random.Random(f"{table.name}/{kind}/{schema_noise}/{seed}")
     nprng = np.random.default_rng(rng.randrange(2**32))
     frame = table.frame
@@ -479,6 +529,12 @@ def fabricate(
         decoy = _decoy(source, set(frame.columns), len(target), rng, nprng)
         if decoy is not None:
             target[decoy[0]] = decoy[1].to_numpy()
+    sibling = None
+    if siblings and rng.random() < SIBLING_SHARE:
+        taken = set(frame.columns) | set(target.columns)
+        sibling = _sibling_decoy(source, taken, len(target), table.declared, rng, nprng)
+        if sibling is not None:
+            target[sibling[0]] = sibling[1].to_numpy()
     style = rng.choice(("snake", "camel", "pascal", "upper", "glued"))
     renamed: dict[str, str] = {}
     for k, column in enumerate(target.columns):
@@ -515,5 +571,6 @@ def fabricate(
                 if c in renamed
             },
             **({renamed[decoy[0]]: decoy[2]} if decoy is not None else {}),
+            **({renamed[sibling[0]]: sibling[2]} if sibling is not None else {}),
         },
     )

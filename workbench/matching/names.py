@@ -409,6 +409,48 @@ def _numbers(name: NormalizedName) -> frozenset[int]:
     return frozenset(int(t) for t in name.tokens if t.isdigit())
 
 
+def _digits(name: NormalizedName) -> str:
+    """The name's digits in order: ``num5_17`` and ``num517`` (its glued form) hold the same
+    number though their tokens differ ({5, 17} and {517})."""
+    return "".join(re.findall(r"\d", name.raw))
+
+
+def _second_of(a: NormalizedName, b: NormalizedName) -> bool:
+    """``b`` is ``a``'s numbered sibling: the same words with a number of 2 or more
+    (``emp2``, ``nmgrs_2`` beside ``emp``, ``nmgrs``: a second wave, a second line). A 1
+    often marks the first of its kind, the plain name's (``address1`` is the address)."""
+    if _numbers(a) or not (numbers := _numbers(b)) or max(numbers) < 2:
+        return False
+    return bool(a.tokens) and a.tokens == frozenset(t for t in b.tokens if not t.isdigit())
+
+
+# words naming one of a series: two different ones make siblings, not partners
+_MONTHS = (
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec"),
+)  # fmt: skip
+_WEEKDAYS = (
+    ("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"),
+    ("thursday", "thu", "thurs"), ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun"),
+)  # fmt: skip
+_SERIES = {word: (k, i) for k, series in enumerate((_MONTHS, _WEEKDAYS))
+           for i, words in enumerate(series) for word in words}  # fmt: skip
+
+
+def _series(name: NormalizedName) -> frozenset[tuple[int, int]]:
+    """The (series, member) of each month or weekday word of a meaningful name."""
+    if name.is_opaque:
+        return frozenset()
+    return frozenset(_SERIES[t] for t in name.tokens if t in _SERIES)
+
+
+def _other_sibling(a: NormalizedName, b: NormalizedName) -> bool:
+    """``apr`` and ``jul``, ``sales_mon`` and ``sales_fri``: other members of one series."""
+    x, y = _series(a), _series(b)
+    return any(s == t and i != j for s, i in x for t, j in y) and not x & y
+
+
 # words that make a name a reference to the thing the rest of it names: ``address_id``
 # holds which address, ``address`` the address itself
 _REFERENCE = frozenset({"id", "key"})
@@ -431,7 +473,9 @@ def _contrast(a: NormalizedName, b: NormalizedName) -> bool:
     (``s3`` vs ``s6``, ``score1`` vs ``score_2``) or one is a reference to what the other
     names (``address_id`` vs ``address``)."""
     numbers_a, numbers_b = _numbers(a), _numbers(b)
-    if numbers_a and numbers_b and numbers_a != numbers_b:
+    if numbers_a and numbers_b and numbers_a != numbers_b and _digits(a) != _digits(b):
+        return True
+    if _second_of(a, b) or _second_of(b, a) or _other_sibling(a, b):
         return True
     if _is_reference_to(a, b):
         return True
@@ -446,9 +490,22 @@ def _contrasts(source: Sequence[NormalizedName], target: Sequence[NormalizedName
     """:func:`_contrast` of every pair: the numbers compared pair by pair, references by
     their stems, then one opposite pair of words at a time over all pairs."""
     a_numbers, b_numbers = [_numbers(a) for a in source], [_numbers(b) for b in target]
+    a_digits, b_digits = [_digits(a) for a in source], [_digits(b) for b in target]
     out = np.array(
-        [[bool(a and b and a != b) for b in b_numbers] for a in a_numbers], dtype=bool
+        [
+            [
+                bool(a and b and a != b and da != db)
+                for b, db in zip(b_numbers, b_digits, strict=True)
+            ]
+            for a, da in zip(a_numbers, a_digits, strict=True)
+        ],
+        dtype=bool,
     ).reshape(len(source), len(target))
+    # numbered siblings of a plain name and members of one series: few names qualify
+    for i, a in enumerate(source):
+        for j, b in enumerate(target):
+            if not out[i, j] and (a_numbers[i] or b_numbers[j] or _SERIES.keys() & a.tokens):
+                out[i, j] = _second_of(a, b) or _second_of(b, a) or _other_sibling(a, b)
     a_ref, b_ref = [_referent(a) for a in source], [_referent(b) for b in target]
     stems = {stem: k for k, stem in enumerate({r[0] for r in a_ref + b_ref if r[0]})}
     a_stem = np.array([stems.get(r[0], -1) for r in a_ref], dtype=np.int64)
