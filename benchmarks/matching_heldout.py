@@ -284,6 +284,12 @@ def _tally_at(e: Example, scores: np.ndarray, threshold: float) -> np.ndarray:
     return _tally(e, {(e.source_columns[i], e.target_columns[j]) for i, j in pick})
 
 
+def _grid(matrices: list[np.ndarray]) -> np.ndarray:
+    """The thresholds tried for a Valentine matcher: quantiles of its positive scores."""
+    values = np.concatenate([m[m > 0] for m in matrices] or [[0.0]])
+    return np.unique(np.quantile(values, np.linspace(0.0, 0.98, 50)))
+
+
 def _nested_threshold(examples: list[Example], matrices: list[np.ndarray]) -> list[np.ndarray]:
     """(tp, fp, fn) per pair at a threshold chosen on the other families' pairs only."""
     out: list[np.ndarray] = [np.zeros(3)] * len(examples)
@@ -293,8 +299,7 @@ def _nested_threshold(examples: list[Example], matrices: list[np.ndarray]) -> li
         mine = [k for k, e in enumerate(examples) if e.family == group]
         if not mine:
             continue
-        values = np.concatenate([matrices[k][matrices[k] > 0] for k in others] or [[0.0]])
-        grid = np.unique(np.quantile(values, np.linspace(0.0, 0.98, 50)))
+        grid = _grid([matrices[k] for k in others])
 
         def f1_at(t: float, ks: list[int] = others) -> float:
             total = sum((_tally_at(examples[k], matrices[k], t) for k in ks), np.zeros(3))
@@ -309,8 +314,7 @@ def _nested_threshold(examples: list[Example], matrices: list[np.ndarray]) -> li
 def _threshold_on_these(examples: list[Example], matrices: list[np.ndarray]) -> list[np.ndarray]:
     """(tp, fp, fn) per pair at the one threshold best on these very pairs: for the sealed
     families, which no other family's pairs stand in for (an upper bound for the matcher)."""
-    values = np.concatenate([m[m > 0] for m in matrices] or [[0.0]])
-    grid = np.unique(np.quantile(values, np.linspace(0.0, 0.98, 50)))
+    grid = _grid(matrices)
 
     def total(t: float) -> np.ndarray:
         return sum((_tally_at(e, m, t) for e, m in zip(examples, matrices, strict=True)),
@@ -460,6 +464,12 @@ def report(held: list[Example], chosen: dict[str, dict], shipped: model.MatcherM
     return "\n".join(lines)
 
 
+def misses(e: Example) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(the true pairs not chosen, the chosen pairs not true) of one example."""
+    found = {(e.source_columns[i], e.target_columns[j]) for i, j in e.chosen}
+    return e.pair.ground_truth - found, found - e.pair.ground_truth
+
+
 def sealed_examples(shipped: model.MatcherModel) -> list[Example]:
     """The SEALED families' pairs (one fabrication seed, as the held-out pairs), chosen by the
     shipped model with its own map and threshold: data no model here was ever trained on."""
@@ -494,8 +504,7 @@ def sealed_report(examples: list[Example], details: bool) -> str:
         lines.append(f"  {kind:22s} {len(mine):4d} pairs  P {p:.3f} R {r:.3f} F1 {f:.3f}")
     if details:
         for e in examples:
-            found = {(e.source_columns[i], e.target_columns[j]) for i, j in e.chosen}
-            missed, wrong = e.pair.ground_truth - found, found - e.pair.ground_truth
+            missed, wrong = misses(e)
             if missed or wrong:
                 lines.append(f"{e.family} {e.pair.name}: missed {sorted(missed)} "
                              f"wrong {sorted(wrong)}")  # fmt: skip
@@ -652,8 +661,7 @@ def main() -> None:
     print(report(held, chosen, shipped))
     if args.details:
         for e in held:
-            found = {(e.source_columns[i], e.target_columns[j]) for i, j in e.chosen}
-            missed, wrong = e.pair.ground_truth - found, found - e.pair.ground_truth
+            missed, wrong = misses(e)
             if e.pair.kind == "real" or missed or wrong:
                 print(f"{e.family} {e.pair.name}: missed {sorted(missed)} wrong {sorted(wrong)}")
     if args.valentine:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.matching import types
-from workbench.matching.names import split_name
+from workbench.matching.names import MONTHS, split_name
 from workbench.matching.samples import SampleTable
 
 # scripts/train_matcher.py fabricates the default model's training pairs from these, and
@@ -362,7 +362,7 @@ def _decoy(
 
 
 SIBLING_SHARE = 0.3  # of pairs whose target gets a sibling decoy
-_MONTH_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_WORDS = tuple(words[0][:3] for words in MONTHS)  # jan ... dec
 
 
 def _sibling_name(name: str, rng: random.Random) -> str | None:
@@ -370,7 +370,7 @@ def _sibling_name(name: str, rng: random.Random) -> str | None:
     number (``score3`` -> ``score4``), or a second of a plain name (``emp`` -> ``emp_2``)."""
     words = re.split(r"(?<=[a-z])(?=[A-Z])|[^A-Za-z0-9]+", name)
     for word in words:
-        if word.lower()[:3] in _MONTH_WORDS and len(word) == 3:
+        if word.lower() in _MONTH_WORDS:
             other = rng.choice([m for m in _MONTH_WORDS if m != word.lower()])
             return name.replace(word, other.capitalize() if word[0].isupper() else other, 1)
     if match := re.search(r"(\d+)$", name):

@@ -425,7 +425,7 @@ def _second_of(a: NormalizedName, b: NormalizedName) -> bool:
 
 
 # words naming one of a series: two different ones make siblings, not partners
-_MONTHS = (
+MONTHS = (
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
     ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
     ("october", "oct"), ("november", "nov"), ("december", "dec"),
@@ -434,7 +434,7 @@ _WEEKDAYS = (
     ("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"),
     ("thursday", "thu", "thurs"), ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun"),
 )  # fmt: skip
-_SERIES = {word: (k, i) for k, series in enumerate((_MONTHS, _WEEKDAYS))
+_SERIES = {word: (k, i) for k, series in enumerate((MONTHS, _WEEKDAYS))
            for i, words in enumerate(series) for word in words}  # fmt: skip
 
 
