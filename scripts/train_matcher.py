@@ -1,6 +1,6 @@
 """Train the matcher's default model: workbench/matching/default_model.json.
 
-    .venv/bin/python scripts/train_matcher.py [--seeds 2]      # about 4 minutes
+    .venv/bin/python scripts/train_matcher.py [--seeds 3]      # about 6 minutes
 
 The model is trained on every family of benchmarks/matching_families.py (Chinook, Sakila,
 statsmodels' and scikit-learn's data sets, generated people, and the data packages of the
@@ -8,7 +8,7 @@ statsmodels' and scikit-learn's data sets, generated people, and the data packag
 pydataset ships them), never on the sealed families (`matching_heldout.py --sealed`). Its
 confidence map (isotonic) and threshold are fitted on leave-one-family-out predictions, each
 made by a model that had not seen the family it scored; the run prints those held-out figures
-too (benchmarks/matching_heldout.py; its --sealed run is the judge of the matcher), about 4
+too (benchmarks/matching_heldout.py; its --sealed run is the judge of the matcher), about 6
 minutes with R's data sets.
 """
 

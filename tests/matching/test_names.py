@@ -167,3 +167,22 @@ def test_a_number_glued_to_its_neighbour_is_the_same_number() -> None:
     contrast = names.name_similarities(src, tgt)["name_contrast"]
     assert contrast.tolist() == [[0, 1, 1], [1, 0, 1]]
     assert [names._contrast(a, b) for a in src for b in tgt] == contrast.ravel().tolist()
+
+
+def test_a_roman_numeral_ending_a_name_numbers_it() -> None:
+    """``Stage_II`` and ``stageIii`` are two stages, as ``stage2`` and ``stage3`` would be;
+    the same numeral in another case is the same stage."""
+    src = names.normalize_columns(["Stage_II", "Stage_IV", "stage"])
+    tgt = names.normalize_columns(["stageIii", "STAGE_IV", "stage_ii", "vitamin_iv"])
+    contrast = names.name_similarities(src, tgt)["name_contrast"]
+    assert contrast[0].tolist() == [1, 1, 0, 1]
+    assert contrast[1].tolist() == [1, 0, 1, 0]
+    assert contrast[2].tolist() == [1, 1, 1, 0]  # stage and its second or fourth, as emp, emp2
+    assert [names._contrast(a, b) for a in src for b in tgt] == contrast.ravel().tolist()
+
+
+def test_a_placeholder_behind_a_table_prefix_is_still_a_placeholder() -> None:
+    """``lymp_col_10`` is ``col_10`` with its table's prefix: no more meaning."""
+    cols = names.normalize_columns(["lymp_col_10", "lymp_age", "lymp_field3"], "lymph_node")
+    assert [n.is_opaque for n in cols] == [True, False, True]
+    assert not names.normalize_columns(["col_age", "col_sex", "colour"])[0].is_opaque

@@ -159,3 +159,26 @@ def test_big_tables_with_values_that_cannot_be_hashed_are_sampled() -> None:
     sample = rows.row_sample(frame)
     assert len(sample.keys[2]) == rows.ROW_SAMPLE
     assert rows.align(sample, sample) is not None
+
+
+def test_another_unit_is_linear_and_a_log_or_square_only_ranks_alike() -> None:
+    """``row_linear`` tells a column in another unit (its partner) from the columns derived
+    from it, which rank alike on the same records: its log, its square."""
+    rng = np.random.default_rng(7)
+    n = 400
+    income = np.round(np.exp(rng.normal(9, 0.8, n)), 2)
+    source = pd.DataFrame({"id": np.arange(n), "pcinc": income, "region": rng.integers(0, 9, n)})
+    target = pd.DataFrame(
+        {
+            "ident": np.arange(n),
+            "area": source["region"],
+            "pcinc_k": income / 1000,
+            "lpcinc": np.log(income),
+            "pcincsq": income**2,
+        }
+    ).sample(frac=0.8, random_state=1)
+    f = _features(source, target)
+    assert f["row_linear"].loc["pcinc", "pcinc_k"] > 0.999
+    for derived in ("lpcinc", "pcincsq"):
+        assert f["row_rank"].loc["pcinc", derived] > 0.999  # ranks as the partner does
+        assert f["row_linear"].loc["pcinc", derived] < 0.97

@@ -48,6 +48,7 @@ MONOTONIC: dict[str, int] = {
     "value_richness": 0,
     "row_equal": 1,
     "row_rank": 1,
+    "row_linear": 1,
     "row_bijection": 1,
     "row_mismatch": -1,
     "row_margin": 1,
@@ -141,13 +142,25 @@ def name_regime(name_score: np.ndarray) -> np.ndarray:
     return np.minimum(elsewhere / REGIME_COUNT, 1.0)
 
 
+def same_placeholder(a: names.NormalizedName, b: names.NormalizedName) -> bool:
+    return a.is_opaque and b.is_opaque and a.tokens == b.tokens
+
+
 def pair_features(source: PreparedTable, target: PreparedTable) -> np.ndarray:
     """Features of all pairs: an array of shape (n_source, n_target, len(FEATURES))."""
     shape = (len(source.columns), len(target.columns))
     feats: dict[str, np.ndarray] = {}
     name_sims = names.name_similarities(source.names, target.names)
+    # a placeholder says nothing, unless both sides hold the same one (``var2`` and ``VAR_2``:
+    # one convention of numbering, as a survey's or a model's inputs are numbered)
     opaque = np.array(
-        [[float(a.is_opaque or b.is_opaque) for b in target.names] for a in source.names],
+        [
+            [
+                float((a.is_opaque or b.is_opaque) and not same_placeholder(a, b))
+                for b in target.names
+            ]
+            for a in source.names
+        ],
         dtype=np.float32,
     ).reshape(shape)
     for key, matrix in name_sims.items():

@@ -306,7 +306,10 @@ def expand(tokens: Sequence[str], synonyms: dict[str, str] | None = None) -> tup
 
 def is_opaque(name: str) -> bool:
     """True for placeholder names such as ``col_7``, ``field3``, ``C12`` or ``42``."""
-    tokens = split_name(name)
+    return _placeholder(split_name(name))
+
+
+def _placeholder(tokens: Sequence[str]) -> bool:
     return bool(tokens) and all(t in OPAQUE_TOKENS or t.isdigit() for t in tokens)
 
 
@@ -374,7 +377,8 @@ def normalize(
         full=" ".join(full_words),
         stripped=" ".join(stripped_words),
         tokens=frozenset(stripped_words),
-        is_opaque=is_opaque(name),
+        # a table's prefix on a placeholder (``lymp_col_10``, ``t1_field3``) means nothing more
+        is_opaque=_placeholder(tokens) or _placeholder(stripped),
     )
 
 
@@ -401,18 +405,34 @@ NAME_FEATURES = (
 )
 
 
+# a roman numeral ending a name numbers it as digits do (``stage_ii``, ``stage_iv``); i, v and
+# x are left out: placeholders, coordinates and words more often than numbers
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11, "xii": 12}
+
+
+def _roman(name: NormalizedName) -> int | None:
+    words = split_name(name.raw)
+    if len(words) > 1 and words[-1] in _ROMAN and not any(w.isdigit() for w in words):
+        return _ROMAN[words[-1]]
+    return None
+
+
 def _numbers(name: NormalizedName) -> frozenset[int]:
-    """The numbers a meaningful name holds (``s3`` -> {3}); none for placeholders, whose
-    numbers are positions (``col_7``)."""
+    """The numbers a meaningful name holds (``s3`` -> {3}, ``stage_iii`` -> {3}); none for
+    placeholders, whose numbers are positions (``col_7``)."""
     if name.is_opaque:
         return frozenset()
+    roman = _roman(name)
+    if roman is not None:
+        return frozenset({roman})
     return frozenset(int(t) for t in name.tokens if t.isdigit())
 
 
 def _digits(name: NormalizedName) -> str:
     """The name's digits in order: ``num5_17`` and ``num517`` (its glued form) hold the same
     number though their tokens differ ({5, 17} and {517})."""
-    return "".join(re.findall(r"\d", name.raw))
+    roman = _roman(name)
+    return str(roman) if roman is not None else "".join(re.findall(r"\d", name.raw))
 
 
 def _second_of(a: NormalizedName, b: NormalizedName) -> bool:
@@ -421,7 +441,10 @@ def _second_of(a: NormalizedName, b: NormalizedName) -> bool:
     often marks the first of its kind, the plain name's (``address1`` is the address)."""
     if _numbers(a) or not (numbers := _numbers(b)) or max(numbers) < 2:
         return False
-    return bool(a.tokens) and a.tokens == frozenset(t for t in b.tokens if not t.isdigit())
+    words = frozenset(t for t in b.tokens if not t.isdigit())
+    if _roman(b) is not None:
+        words -= _ROMAN.keys()
+    return bool(a.tokens) and a.tokens == words
 
 
 # words naming one of a series: two different ones make siblings, not partners

@@ -8,14 +8,17 @@ column pair confirms it (at least half of those rows agree on it with several di
 values): two unrelated surrogate keys (``CustomerId`` 1..59 and ``customer_id`` 1..599)
 share values too, and nothing else agrees on the rows they pair.
 
-Over the aligned rows, a column pair gets three agreements:
+Over the aligned rows, a column pair gets these agreements:
 
 - ``row_equal``: the share of rows whose normalized values are equal (the same data in
   any format that normalization sees through: case, punctuation, date and number
-  spelling);
+  spelling), beyond the share that would be equal by chance (Cohen's kappa: two unrelated
+  0/1 columns agree on half their rows);
 - ``row_rank``: the rank correlation of the values read as numbers or dates (the same
   quantity in another unit or scale: cm vs inches, dollars vs cents, dates vs compact
   date texts);
+- ``row_linear``: Pearson's correlation of the same numbers: 1 for another unit or scale,
+  less for a log, a square or a lagged copy, which rank alike;
 - ``row_bijection``: Goodman and Kruskal's lambda, the weaker direction, for two columns
   of repeating values (codes and their labels: one determines the other, beyond what
   chance gives).
@@ -38,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from workbench.matching import instances
 
@@ -51,7 +55,9 @@ COORDINATED_ROWS = 200_000  # rows hashed to choose them (a random subset beyond
 CONFIRM_SHARE = 0.5
 CONFIRM_DISTINCT = 5
 
-ROW_FEATURES: tuple[str, ...] = ("row_equal", "row_rank", "row_bijection", "row_mismatch")
+ROW_FEATURES: tuple[str, ...] = (
+    "row_equal", "row_rank", "row_linear", "row_bijection", "row_mismatch",
+)  # fmt: skip
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _CURRENCY = re.compile(r"^[$€£¥]\s?|\s?[$€£¥]$")
@@ -243,8 +249,36 @@ def _equality(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(same.sum(axis=0), n, out=np.zeros(n.shape), where=n >= MIN_ALIGNED)
 
 
-def _rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's rho of every column of x with every column of y (NaN-aware, >= 0)."""
+def _chance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How often each column pair's values would agree on rows paired at random: the sum
+    over values of their shares on each side (one half for two 0/1 columns, near 0 for ids)."""
+
+    def shares(m: np.ndarray, width: int) -> sparse.csr_matrix:
+        rows, cols = np.nonzero(m >= 0)
+        counts = sparse.csr_matrix(
+            (np.ones(len(rows)), (cols, m[rows, cols])), shape=(m.shape[1], width)
+        )
+        totals = np.asarray(counts.sum(axis=1)).ravel()
+        return sparse.diags(1.0 / np.maximum(totals, 1.0)) @ counts
+
+    width = int(max(a.max(initial=-1), b.max(initial=-1))) + 1
+    if width == 0:
+        return np.zeros((a.shape[1], b.shape[1]))
+    return np.asarray((shares(a, width) @ shares(b, width).T).todense())
+
+
+def _agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equality beyond chance (Cohen's kappa, >= 0): two unrelated 0/1 columns agree on half
+    their rows, which says nothing; two columns of many values rarely agree by chance."""
+    observed, chance = _equality(a, b), _chance(a, b)
+    kappa = np.divide(observed - chance, 1.0 - chance, out=np.zeros_like(observed),
+                      where=chance < 0.999)  # fmt: skip
+    return np.clip(kappa, 0.0, 1.0)
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray, ranked: bool = True) -> np.ndarray:
+    """Spearman's rho of every column of x with every column of y (NaN-aware, >= 0); with
+    ``ranked=False`` Pearson's r of the values themselves."""
 
     def ranks(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros_like(m)
@@ -252,16 +286,18 @@ def _rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         for k in range(m.shape[1]):
             ok = ~np.isnan(m[:, k])
             if ok.sum() >= MIN_ALIGNED and len(np.unique(m[ok, k])) >= 3:
-                r = pd.Series(m[ok, k]).rank().to_numpy()
+                r = pd.Series(m[ok, k]).rank().to_numpy() if ranked else m[ok, k]
                 r = (r - r.mean()) / (r.std() or 1.0)
                 out[ok, k] = r
                 usable[k] = True
         return out, usable
 
-    rx, ux = ranks(x)
-    ry, uy = ranks(y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rx, ux = ranks(x)
+        ry, uy = ranks(y)
     n = (~np.isnan(x)).astype(float).T @ (~np.isnan(y)).astype(float)
     rho = np.divide(rx.T @ ry, n, out=np.zeros(n.shape), where=n >= MIN_ALIGNED)
+    rho = np.nan_to_num(rho)
     rho[~ux, :] = 0.0
     rho[:, ~uy] = 0.0
     return np.clip(rho, 0.0, 1.0)
@@ -338,8 +374,13 @@ def row_similarities(source: RowSample | None, target: RowSample | None, shape) 
         return out
     rows_s, rows_t = aligned
     a, b = _codes(source, target, rows_s, rows_t)
-    out["row_equal"] = _equality(a, b)
+    out["row_equal"] = _agreement(a, b)
     out["row_rank"] = _rank_correlation(source.numbers[rows_s], target.numbers[rows_t])
+    # the same quantity in another unit is linear in it; a log, a square or last period's
+    # value ranks alike but is not (``lpcinc`` beside ``pcinc``)
+    out["row_linear"] = _rank_correlation(
+        source.numbers[rows_s], target.numbers[rows_t], ranked=False
+    )
     out["row_bijection"] = _lambda(a, b)
     match = np.maximum(np.maximum(out["row_equal"], out["row_rank"]), out["row_bijection"])
     evidence = (a >= 0).T.astype(float) @ (b >= 0).astype(float) >= MIN_ALIGNED
